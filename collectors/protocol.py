@@ -1,0 +1,24 @@
+"""The wire format between the pytest plugin and the run engine: one JSON object per line.
+
+Kept dependency-free because the pytest plugin imports it inside the user's test process.
+"""
+
+SCHEMA_VERSION = 1
+
+# Environment variables the engine sets for the pytest child.
+ENV_SOCKET = "TESTWATCH_EVENTS_SOCKET"
+ENV_SELECT = "TESTWATCH_SELECT_FILE"
+ENV_MAX_OUTPUT = "TESTWATCH_MAX_OUTPUT_BYTES"
+
+# Prefix of the item.user_properties entries that carry per-test figures from helper plugins
+# (memory peak, dependencies...) through pytest-xdist's report serialisation to the engine.
+EXTRA_PREFIX = "testwatch."
+
+
+def cap_text(text: str, limit: int) -> str:
+    """Keep the head and tail of ``text`` so it is at most about ``limit`` characters."""
+    if limit <= 0 or len(text) <= limit:
+        return text
+    half = limit // 2
+    dropped = len(text) - 2 * half
+    return f"{text[:half]}\n… [{dropped} characters cut by testwatch] …\n{text[-half:]}"

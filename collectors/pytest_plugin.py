@@ -1,0 +1,181 @@
+"""The pytest plugin testwatch loads into its child with ``-p``: streams one JSON line per event.
+
+Events go over a Unix socket named by the engine (not stdout/stderr, which tests use). The plugin
+is inert unless that socket is set, imports only the standard library and pytest, and does the
+least per test: it runs once per test of the user's suite. Under pytest-xdist only the controller
+streams; workers' reports reach it through xdist, carrying per-test figures in
+``user_properties``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import threading
+
+import pytest
+from testwatch.collectors.protocol import (
+    ENV_MAX_OUTPUT,
+    ENV_SELECT,
+    ENV_SOCKET,
+    EXTRA_PREFIX,
+    SCHEMA_VERSION,
+    cap_text,
+)
+
+_stream: EventStream | None = None
+
+
+class EventStream:
+    """A connection to the engine; a watchdog kills this process group when the engine is gone."""
+
+    def __init__(self, path: str) -> None:
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._sock.connect(path)
+        self._lock = threading.Lock()
+        threading.Thread(target=self._watch_engine, name="testwatch-watchdog", daemon=True).start()
+
+    def send(self, event: dict) -> None:
+        event["v"] = SCHEMA_VERSION
+        line = json.dumps(event, ensure_ascii=False, default=repr) + "\n"
+        with self._lock:
+            self._sock.sendall(line.encode("utf-8", "surrogateescape"))
+
+    def _watch_engine(self) -> None:
+        # The engine never writes to us; EOF or an error means it died (even by SIGKILL),
+        # so nothing is left to record results and the run must not go on as an orphan.
+        try:
+            while self._sock.recv(4096):
+                pass
+        except OSError:
+            pass
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def _extras(user_properties) -> dict:
+    return {
+        key[len(EXTRA_PREFIX) :]: value
+        for key, value in user_properties
+        if isinstance(key, str) and key.startswith(EXTRA_PREFIX)
+    }
+
+
+class _XdistHooks:
+    """Hooks that exist only when pytest-xdist is loaded (the controller collects nothing)."""
+
+    def __init__(self) -> None:
+        self._sent = False
+
+    def pytest_xdist_node_collection_finished(self, node, ids) -> None:
+        if _stream is not None and not self._sent:
+            self._sent = True
+            _stream.send({"event": "collected", "items": [[nodeid, []] for nodeid in ids]})
+
+
+class _JsonReportHooks:
+    """Adds testwatch's per-test figures to a pytest-json-report the user asked for."""
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_json_runtest_metadata(self, item, call):
+        figures = _extras(item.user_properties)
+        return {"testwatch": figures} if figures and call.when == "teardown" else None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _stream
+    if getattr(config.option, "json_report", False):
+        config.pluginmanager.register(_JsonReportHooks(), "testwatch-json-report")
+    path = os.environ.get(ENV_SOCKET)
+    if not path or _is_worker(config):
+        return
+    _stream = EventStream(path)
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistHooks(), "testwatch-xdist")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if _stream is not None:
+        _stream.send(
+            {"event": "session_start", "pid": os.getpid(), "rootdir": str(session.config.rootpath)}
+        )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session, config, items) -> None:
+    select_file = os.environ.get(ENV_SELECT)
+    if not select_file:
+        return
+    with open(select_file, encoding="utf-8") as f:
+        wanted = {nodeid: rank for rank, nodeid in enumerate(json.load(f))}
+    kept = [item for item in items if item.nodeid in wanted]
+    dropped = [item for item in items if item.nodeid not in wanted]
+    kept.sort(key=lambda item: wanted[item.nodeid])
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+    items[:] = kept
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if _stream is None:
+        return
+    items = [[item.nodeid, sorted({m.name for m in item.iter_markers()})] for item in session.items]
+    _stream.send({"event": "collected", "items": items})
+
+
+def pytest_collectreport(report) -> None:
+    if _stream is not None and report.failed:
+        _stream.send(
+            {"event": "collect_error", "nodeid": report.nodeid, "longrepr": report.longreprtext}
+        )
+
+
+def pytest_runtest_logstart(nodeid: str, location) -> None:
+    if _stream is not None:
+        _stream.send({"event": "start", "nodeid": nodeid, "location": location})
+
+
+def pytest_runtest_logreport(report) -> None:
+    if _stream is None:
+        return
+    event = {
+        "event": "report",
+        "nodeid": report.nodeid,
+        "when": report.when,
+        "outcome": report.outcome,
+        "duration": report.duration,
+        "worker": getattr(report, "node", None) and report.node.gateway.id,
+    }
+    if report.failed:
+        event["longrepr"] = _capped(report.longreprtext)
+    elif report.skipped:
+        longrepr = report.longrepr
+        event["longrepr"] = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    if hasattr(report, "wasxfail"):
+        event["wasxfail"] = report.wasxfail or "xfail"
+    if report.when == "teardown":
+        event["sections"] = [[title, _capped(text)] for title, text in report.sections]
+        extras = _extras(report.user_properties)
+        if extras:
+            event["extra"] = extras
+        props = [[k, v] for k, v in report.user_properties if not str(k).startswith(EXTRA_PREFIX)]
+        if props:
+            event["user_properties"] = props
+        metadata = getattr(report, "_json_report_extra", {}).get("metadata")
+        if metadata:
+            event["metadata"] = metadata
+    _stream.send(event)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
+    if _stream is not None:
+        _stream.send({"event": "session_finish", "exitstatus": int(exitstatus)})
+
+
+def _capped(text: str) -> str:
+    return cap_text(text, int(os.environ.get(ENV_MAX_OUTPUT, "65536")))

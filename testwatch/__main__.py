@@ -1,0 +1,5 @@
+"""``python -m testwatch``."""
+
+from testwatch.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,54 @@
+"""``testwatch run``: run the tests once, headless, and record them in the history."""
+
+from __future__ import annotations
+
+import argparse
+
+from testwatch.engine import RunEngine, RunRequest
+from testwatch.project import add_project_arguments, open_project
+from testwatch.reporter import JsonReporter, LineReporter
+from testwatch.results import BAD_OUTCOMES
+from testwatch.signals import run_cancellable
+
+HELP = """Run the project's tests once in a pytest child and record every result.
+
+Exit status, as pytest's: 0 all tests passed, 1 some failed/errored/crashed/timed out,
+2 interrupted, 3 pytest internal error, 4 pytest usage error, 5 no tests collected.
+Arguments after -- go to pytest unchanged, e.g. testwatch run -- -n 2 -k slow.
+"""
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "run", help="run the tests once, headless", description=HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_project_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print one JSON object per event")
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument("--all", action="store_true", help="run every test (the default)")
+    scope.add_argument("--failed", action="store_true", help="run the tests that failed last")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    project = open_project(args)
+    reporter = JsonReporter() if args.json else LineReporter()
+    for warning in project.history.warnings:
+        print(f"warning: {warning}")
+    request = RunRequest(trigger="manual", pytest_args=args.pytest_args)
+    if args.failed:
+        failed = [n for n, o in project.history.last_outcomes().items() if o in BAD_OUTCOMES]
+        request = RunRequest(
+            trigger="failed", select=failed, pytest_args=args.pytest_args,
+            reasons=dict.fromkeys(failed, "failed last time"),
+        )
+    engine = RunEngine(project.config, project.history, reporter)
+
+    async def go() -> int:
+        return (await engine.run(request)).exit_status
+
+    try:
+        return run_cancellable(go())
+    finally:
+        project.history.close()

@@ -1,0 +1,390 @@
+"""The run engine: runs pytest in a child, turns its event stream into results, survives its death.
+
+A library, not a CLI: ``RunEngine.run`` is a coroutine that the headless commands and the TUI
+both drive, and everything it learns goes to one listener callback as ``testwatch.events``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from testwatch.child import (
+    DEFAULT_PLUGINS,
+    PytestChild,
+    describe_exit,
+    plugin_path_for,
+    pytest_command,
+)
+from testwatch.collectors import protocol
+from testwatch.config import Config
+from testwatch.events import (
+    ChildRestarted,
+    CollectionError,
+    EngineEvent,
+    EngineNotice,
+    RunFinished,
+    RunStarted,
+    TestFinished,
+    TestsCollected,
+    TestStarted,
+)
+from testwatch.history import History, count_outcomes
+from testwatch.results import PHASES, ResultBuilder, TestResult
+
+FLUSH_INTERVAL_S = 0.1
+_STREAM_LIMIT_BYTES = 64 * 1024 * 1024
+
+
+@dataclass
+class RunRequest:
+    """What to run: the whole suite, or chosen node ids in the order they should run."""
+
+    trigger: str = "manual"
+    select: list[str] | None = None
+    pytest_args: list[str] = field(default_factory=list)
+    reasons: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _RunState:
+    run_id: int | None
+    order: list[str] | None = None
+    markers: dict[str, list[str]] = field(default_factory=dict)
+    running: dict[str, float] = field(default_factory=dict)
+    builders: dict[str, ResultBuilder] = field(default_factory=dict)
+    finished: dict[str, TestResult] = field(default_factory=dict)
+    unsaved: list[TestResult] = field(default_factory=list)
+    timed_out: set[str] = field(default_factory=set)
+    session_finished: bool = False
+    session_exit: int | None = None
+    child_failure: int | None = None
+    unrun: int = 0
+    open_connections: int = 0
+    last_flush: float = 0.0
+
+
+class RunEngine:
+    """Runs pytest for one project and reports to ``listener``; one run at a time."""
+
+    def __init__(
+        self,
+        config: Config,
+        history: History,
+        listener: Callable[[EngineEvent], None] = lambda event: None,
+        plugins: list[str] | None = None,
+    ) -> None:
+        self.config = config
+        self.history = history
+        self.listener = listener
+        self.plugins = list(plugins or DEFAULT_PLUGINS)
+        self.python = config.python or sys.executable
+        self.child: PytestChild | None = None
+        self._last_tail = ""  # the newest child's last output lines, for crash messages
+        self._history_warned = False
+
+    async def run(self, request: RunRequest) -> RunFinished:
+        """Run the request to the end (or until cancelled) and return its summary."""
+        started = time.monotonic()
+        args = [*self.config.pytest_args, *request.pytest_args]
+        run_id = self._start_run(request, args)
+        state = _RunState(run_id=run_id)
+        self.listener(RunStarted(run_id, request.trigger, _count(request.select), request.reasons))
+        remaining = request.select
+        restarts = 0
+        try:
+            if remaining is not None and not remaining:
+                return self._finish(state, started, message="no tests selected")
+            while True:
+                code = await self._attempt(state, remaining, args)
+                if state.session_finished or state.order is None:
+                    if state.order is None and not state.session_finished:
+                        state.child_failure = code
+                        self._explain_early_exit(code)
+                    break
+                self._end_running_tests(state, code)
+                remaining = [n for n in state.order if n not in state.finished]
+                if not remaining:
+                    break
+                if restarts >= self.config.max_restarts:
+                    state.unrun = len(remaining)
+                    self.listener(EngineNotice(
+                        f"pytest died {restarts + 1} times; {len(remaining)} tests were not run "
+                        f"(max_restarts = {self.config.max_restarts})", "error"))
+                    break
+                restarts += 1
+                reason = "timed out" if state.timed_out else describe_exit(code)
+                self.listener(ChildRestarted(reason, len(remaining)))
+            return self._finish(state, started)
+        except asyncio.CancelledError:
+            self._finish(state, started, cancelled=True)
+            raise
+
+    # ----- one pytest process
+
+    async def _attempt(self, state: _RunState, select: list[str] | None, args: list[str]) -> int:
+        workdir = Path(tempfile.mkdtemp(prefix="tw-"))
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        state.session_finished = False
+        state.timed_out.clear()
+
+        async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+            state.open_connections += 1
+            try:
+                while line := await reader.readline():
+                    queue.put_nowait(line)
+            except (ValueError, ConnectionError) as exc:
+                self.listener(EngineNotice(f"event stream from pytest broke: {exc}"))
+            finally:
+                state.open_connections -= 1
+                writer.close()
+                queue.put_nowait(None)
+
+        server = await asyncio.start_unix_server(
+            on_connection, path=str(workdir / "events.sock"), limit=_STREAM_LIMIT_BYTES
+        )
+        child = PytestChild(
+            self._argv(args, select), self.config.root, self._env(workdir, select)
+        )
+        try:
+            await child.start()
+            self.child = child
+            exit_task = asyncio.ensure_future(child.wait())
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    item = await asyncio.wait_for(queue.get(), timeout=0.2)
+                    self._handle_line(state, item)
+                    while not queue.empty():
+                        self._handle_line(state, queue.get_nowait())
+                self._enforce_timeout(state, child)
+                self._flush(state)
+                if exit_task.done() and state.open_connections == 0 and queue.empty():
+                    await asyncio.sleep(0.05)  # a connection accepted late still drains
+                    if state.open_connections == 0 and queue.empty():
+                        return exit_task.result()
+        finally:
+            self.child = None
+            child.kill()
+            self._last_tail = child.tail()
+            server.close()
+            shutil.rmtree(workdir, ignore_errors=True)
+            self._flush(state, force=True)
+
+    def _argv(self, args: list[str], select: list[str] | None) -> list[str]:
+        paths = []
+        if select is not None:
+            # Collect only the files holding the chosen tests; the plugin picks the tests.
+            paths = sorted({nodeid.split("::", 1)[0] for nodeid in select})
+        return pytest_command(
+            self.python, self.plugins, [*args, *paths],
+            self.config.history_path.parent, self.config.root,
+        )
+
+    def _env(self, workdir: Path, select: list[str] | None) -> dict[str, str]:
+        env = dict(os.environ)
+        env[protocol.ENV_SOCKET] = str(workdir / "events.sock")
+        env[protocol.ENV_MAX_OUTPUT] = str(self.config.max_output)
+        env.pop(protocol.ENV_SELECT, None)
+        if select is not None:
+            select_file = workdir / "select.json"
+            select_file.write_text(json.dumps(select))
+            env[protocol.ENV_SELECT] = str(select_file)
+        shim = plugin_path_for(self.python, workdir)
+        if shim:
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [shim, env.get("PYTHONPATH")]))
+        return env
+
+    # ----- events
+
+    def _handle_line(self, state: _RunState, line: bytes | None) -> None:
+        if line is None:
+            return
+        try:
+            event = json.loads(line)
+        except ValueError:
+            self.listener(EngineNotice(f"unreadable event from pytest: {line[:200]!r}"))
+            return
+        kind = event.get("event")
+        if kind == "report":
+            self._on_report(state, event)
+        elif kind == "start":
+            self._on_start(state, event)
+        elif kind == "collected":
+            self._on_collected(state, event["items"])
+        elif kind == "collect_error":
+            self._on_collect_error(state, event)
+        elif kind == "session_finish":
+            state.session_finished = True
+            state.session_exit = event.get("exitstatus")
+
+    def _on_collected(self, state: _RunState, items: list) -> None:
+        if state.order is not None:
+            return  # a restart collects again; the first collection's order stands
+        state.order = [nodeid for nodeid, _ in items]
+        state.markers = {nodeid: markers for nodeid, markers in items}
+        self.listener(TestsCollected(state.markers))
+
+    def _on_collect_error(self, state: _RunState, event: dict) -> None:
+        path = event.get("nodeid") or "<collection>"
+        if path in state.finished:
+            return
+        result = TestResult(nodeid=path, outcome="error", longrepr=event.get("longrepr", ""))
+        self._record(state, result)
+        self.listener(CollectionError(path, result.longrepr))
+
+    def _on_start(self, state: _RunState, event: dict) -> None:
+        nodeid = event["nodeid"]
+        location = event.get("location") or [None, None, None]
+        lineno = location[1] + 1 if isinstance(location[1], int) else None
+        state.running[nodeid] = time.monotonic()
+        state.builders[nodeid] = ResultBuilder(nodeid, lineno)
+        self.listener(TestStarted(nodeid, lineno))
+
+    def _on_report(self, state: _RunState, event: dict) -> None:
+        nodeid = event["nodeid"]
+        builder = state.builders.get(nodeid) or state.builders.setdefault(
+            nodeid, ResultBuilder(nodeid)
+        )
+        if event["when"] not in PHASES:  # pytest-xdist's report for a worker that died
+            self._record(state, builder.end_abnormally("crashed", event.get("longrepr", "")))
+            return
+        result = builder.add(event)
+        if result is not None:
+            self._record(state, result)
+
+    def _record(self, state: _RunState, result: TestResult) -> None:
+        state.running.pop(result.nodeid, None)
+        state.builders.pop(result.nodeid, None)
+        state.finished[result.nodeid] = result
+        state.unsaved.append(result)
+        self.listener(TestFinished(result))
+
+    # ----- deaths and hangs
+
+    def _enforce_timeout(self, state: _RunState, child: PytestChild) -> None:
+        limit = self.config.timeout
+        if limit <= 0 or state.timed_out:
+            return
+        now = time.monotonic()
+        late = {nodeid for nodeid, t0 in state.running.items() if now - t0 > limit}
+        if late:
+            state.timed_out |= late
+            child.kill()
+
+    def _end_running_tests(self, state: _RunState, code: int) -> None:
+        """After the child died: blame the tests it was running, requeue the bystanders."""
+        tail = self._last_tail
+        for nodeid in list(state.running):
+            builder = state.builders[nodeid]
+            if state.timed_out:
+                if nodeid not in state.timed_out:
+                    state.running.pop(nodeid)
+                    state.builders.pop(nodeid)
+                    continue
+                message = f"timed out after {self.config.timeout:g} s; its process group was killed"
+                self._record(state, builder.end_abnormally("timeout", message))
+            else:
+                message = f"the pytest process died ({describe_exit(code)}) while this test ran"
+                if tail:
+                    message += f"\n--- last output of pytest ---\n{tail}"
+                self._record(state, builder.end_abnormally("crashed", message))
+
+    def _explain_early_exit(self, code: int) -> None:
+        tail = self._last_tail
+        if "No module named pytest" in tail:
+            message = f"pytest is not installed for {self.python}: run {self.python} -m pip install pytest"
+        elif code == 5 or "no tests ran" in tail:
+            return
+        else:
+            message = f"pytest stopped before collecting tests ({describe_exit(code)}):\n{tail}"
+        self.listener(EngineNotice(message, "error"))
+
+    # ----- history
+
+    def _start_run(self, request: RunRequest, args: list[str]) -> int | None:
+        try:
+            return self.history.start_run(
+                request.trigger, _count(request.select), args,
+                python=self.python, git_revision=_git_revision(self.config.root),
+            )
+        except sqlite3.Error as exc:
+            self._warn_history(exc)
+            return None
+
+    def _flush(self, state: _RunState, force: bool = False) -> None:
+        now = time.monotonic()
+        if not state.unsaved or (not force and now - state.last_flush < FLUSH_INTERVAL_S):
+            return
+        state.last_flush = now
+        if state.run_id is None:
+            state.unsaved.clear()
+            return
+        try:
+            self.history.add_results(state.run_id, state.unsaved)
+            state.unsaved.clear()
+        except sqlite3.Error as exc:
+            self._warn_history(exc)  # kept in memory and retried at the next flush
+
+    def _warn_history(self, exc: Exception) -> None:
+        if not self._history_warned:
+            self._history_warned = True
+            self.listener(EngineNotice(f"cannot write the history ({exc}); results are kept in memory"))
+
+    def _finish(
+        self, state: _RunState, started: float, cancelled: bool = False, message: str = ""
+    ) -> RunFinished:
+        counts = count_outcomes(r.outcome for r in state.finished.values())
+        exit_status = _exit_status(state, counts, cancelled)
+        duration_s = time.monotonic() - started
+        status = "cancelled" if cancelled else "finished"
+        self._flush(state, force=True)
+        if state.run_id is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self.history.finish_run(
+                    state.run_id, status=status, exit_status=exit_status, duration_s=duration_s,
+                    collected=len(state.order) if state.order is not None else None,
+                    message=message or None, **counts,
+                )
+        finished = RunFinished(state.run_id, counts, exit_status, duration_s, cancelled, message)
+        self.listener(finished)
+        return finished
+
+
+def _count(select: list[str] | None) -> int | None:
+    return None if select is None else len(select)
+
+
+def _exit_status(state: _RunState, counts: dict[str, int], cancelled: bool) -> int:
+    """pytest's exit codes: 0 passed, 1 failures, 2 interrupted, 3/4 pytest's own, 5 no tests."""
+    if cancelled:
+        return 2
+    if state.child_failure is not None:
+        return state.child_failure or 3
+    bad = counts["failed"] + counts["error"] + counts["crashed"] + counts["timeout"]
+    if bad or state.unrun:
+        return 1
+    if not state.finished:
+        return 5
+    return 0
+
+
+def _git_revision(root: Path) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+            text=True, timeout=2,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None

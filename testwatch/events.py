@@ -1,0 +1,85 @@
+"""What the run engine tells its listener (the headless reporter, the TUI) as a run goes.
+
+Plain dataclasses, no Textual: the TUI wraps them in messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from testwatch.results import TestResult
+
+
+@dataclass
+class RunStarted:
+    run_id: int | None
+    trigger: str
+    selected_count: int | None  # None when every test runs
+    reasons: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class TestsCollected:
+    # nodeid -> marker names, in run order
+    markers: dict[str, list[str]]
+
+    __test__ = False
+
+
+@dataclass
+class TestStarted:
+    nodeid: str
+    lineno: int | None = None
+
+    __test__ = False
+
+
+@dataclass
+class TestFinished:
+    result: TestResult
+
+    __test__ = False
+
+
+@dataclass
+class CollectionError:
+    path: str
+    message: str
+
+
+@dataclass
+class ChildRestarted:
+    """The pytest child died (crash or timeout) and was started again for the tests left."""
+
+    reason: str
+    remaining: int
+
+
+@dataclass
+class EngineNotice:
+    """Something the user should read that is not a test result (bad config, child stderr...)."""
+
+    message: str
+    severity: str = "warning"
+
+
+@dataclass
+class RunFinished:
+    run_id: int | None
+    counts: dict[str, int]
+    exit_status: int
+    duration_s: float
+    cancelled: bool = False
+    message: str = ""
+
+
+EngineEvent = (
+    RunStarted
+    | TestsCollected
+    | TestStarted
+    | TestFinished
+    | CollectionError
+    | ChildRestarted
+    | EngineNotice
+    | RunFinished
+)

@@ -1,0 +1,214 @@
+"""The project's SQLite history: runs, results and measurements, written as soon as known.
+
+WAL mode and small batched commits mean a SIGKILL loses at most the last fraction of a second.
+A file that cannot be used (corrupt, newer schema, read-only, disk full) never costs the user
+their old data: it is kept aside or left alone, and testwatch carries on in memory with a warning.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from testwatch.history_schema import SCHEMA_VERSION, migrate
+from testwatch.results import OUTCOMES, TestResult
+
+# Per-test figures that have their own column; anything else in TestResult.extra stays JSON.
+_EXTRA_COLUMNS = (
+    "peak_rss_bytes", "retained_bytes", "memory_precision", "heap_peak_bytes", "leaked_bytes",
+)
+
+
+class HistoryError(Exception):
+    """The history file cannot be opened as asked; the message says why and what to do."""
+
+
+def now_iso() -> str:
+    """The current UTC time as stored in the history (sortable text)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _connect(path: Path | str) -> sqlite_utils.Database:
+    conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+    db = sqlite_utils.Database(conn)
+    db.execute("PRAGMA busy_timeout = 30000")
+    if str(path) != ":memory:":
+        db.enable_wal()
+        db.execute("PRAGMA synchronous = NORMAL")
+    return db
+
+
+def _create_private(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
+class History:
+    """One project's history file. ``warnings`` holds what the user should be told at start."""
+
+    def __init__(self, db: sqlite_utils.Database, path: Path | None) -> None:
+        self.db = db
+        self.path = path
+        self.warnings: list[str] = []
+
+    @property
+    def in_memory(self) -> bool:
+        return self.path is None
+
+    # ----- runs
+
+    def start_run(self, trigger: str, selected: int | None, args: list[str], **fields) -> int:
+        row = {
+            "started_at": now_iso(), "trigger": trigger, "status": "running", "selected": selected,
+            "args": json.dumps(args), "pid": os.getpid(), **fields,
+        }
+        with self.db.conn:
+            return self.db["runs"].insert(row).last_pk
+
+    def finish_run(self, run_id: int, **fields) -> None:
+        with self.db.conn:
+            self.db["runs"].update(run_id, {"finished_at": now_iso(), **fields})
+
+    def mark_interrupted_runs(self) -> int:
+        """Runs left ``running`` by a testwatch that is gone are marked ``interrupted``."""
+        stale = [
+            row["id"]
+            for row in self.db.query("select id, pid from runs where status = 'running'")
+            if not _pid_alive(row["pid"])
+        ]
+        with self.db.conn:
+            for run_id in stale:
+                self.db["runs"].update(run_id, {"status": "interrupted"})
+        return len(stale)
+
+    def recent_runs(self, limit: int = 20) -> list[dict]:
+        return list(self.db.query("select * from runs order by id desc limit ?", [limit]))
+
+    def run(self, run_id: int) -> dict | None:
+        rows = list(self.db.query("select * from runs where id = ?", [run_id]))
+        return rows[0] if rows else None
+
+    # ----- results
+
+    def add_results(self, run_id: int, results: Iterable[TestResult]) -> None:
+        rows = [result_row(run_id, result) for result in results]
+        if rows:
+            with self.db.conn:
+                self.db["results"].insert_all(rows, batch_size=500)
+
+    def results(self, run_id: int) -> list[dict]:
+        return list(self.db.query("select * from results where run_id = ? order by id", [run_id]))
+
+    def last_outcomes(self) -> dict[str, str]:
+        """Each test's outcome in the newest run that ran it."""
+        sql = (
+            "select nodeid, outcome from results where id in "
+            "(select max(id) from results group by nodeid)"
+        )
+        return {row["nodeid"]: row["outcome"] for row in self.db.query(sql)}
+
+    def rows(self, sql: str, params: Iterable = ()) -> Iterator[dict]:
+        """Stream rows of a query without loading them all (exports use this)."""
+        return self.db.query(sql, list(params))
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def result_row(run_id: int, result: TestResult) -> dict:
+    """The ``results`` row for one test result."""
+    extra = dict(result.extra)
+    row = {
+        "run_id": run_id, "nodeid": result.nodeid, "file": result.file, "lineno": result.lineno,
+        "outcome": result.outcome, "duration_s": result.duration_s,
+        "longrepr": result.longrepr, "stdout": result.stdout, "stderr": result.stderr,
+        "log": result.log, "worker": result.worker, "finished_at": now_iso(),
+        "metadata": json.dumps(result.metadata) if result.metadata else None,
+    }
+    for phase in ("setup", "call", "teardown"):
+        report = result.phases.get(phase)
+        row[f"{phase}_s"] = report.duration_s if report else None
+        row[f"{phase}_outcome"] = report.outcome if report else None
+    for column in _EXTRA_COLUMNS:
+        row[column] = extra.pop(column, None)
+    top = extra.pop("top_allocations", None)
+    row["top_allocations"] = json.dumps(top) if top else None
+    row["extra"] = json.dumps(extra) if extra else None
+    return row
+
+
+def count_outcomes(outcomes: Iterable[str]) -> dict[str, int]:
+    """A count for every outcome, zeros included, as the ``runs`` table stores them."""
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for outcome in outcomes:
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def open_history(path: Path) -> History:
+    """Open (creating, migrating or setting aside) the history at ``path``.
+
+    Raises HistoryError only for a file from a newer testwatch, which must not be touched.
+    Any other failure falls back to an in-memory history with a warning.
+    """
+    try:
+        _create_private(path)
+        db = _connect(path)
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            db.close()
+            raise HistoryError(
+                f"{path} was written by a newer testwatch (schema {version}, this one knows "
+                f"{SCHEMA_VERSION}); upgrade testwatch or point --db at another file"
+            )
+        migrate(db)
+        history = History(db, path)
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc) or "malformed" in str(exc):
+            return _set_aside_and_reopen(path, exc)
+        return _in_memory(f"history {path} cannot be used ({exc}); results are kept in memory only")
+    except OSError as exc:
+        return _in_memory(
+            f"history {path} cannot be created ({exc.strerror}); results are kept in memory only"
+        )
+    history.mark_interrupted_runs()
+    return history
+
+
+def _set_aside_and_reopen(path: Path, exc: Exception) -> History:
+    aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{path}{suffix}")
+        if source.exists():
+            source.rename(f"{aside}{suffix}")
+    history = open_history(path)
+    history.warnings.append(f"history {path} was unreadable ({exc}); kept it as {aside} and started a new one")
+    return history
+
+
+def _in_memory(warning: str) -> History:
+    db = _connect(":memory:")
+    migrate(db)
+    history = History(db, None)
+    history.warnings.append(warning)
+    return history

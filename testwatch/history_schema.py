@@ -1,0 +1,94 @@
+"""The history's tables, created and migrated by version (``PRAGMA user_version``).
+
+Each migration is a function from one version to the next; never edit a released one, add a new
+one at the end. The README's "History schema" section documents these tables.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db["runs"].create(
+        {
+            "id": int, "started_at": str, "finished_at": str, "trigger": str, "status": str,
+            "exit_status": int, "duration_s": float, "selected": int, "collected": int,
+            "passed": int, "failed": int, "error": int, "skipped": int, "xfailed": int,
+            "xpassed": int, "crashed": int, "timeout": int, "python": str, "git_revision": str,
+            "pid": int, "args": str, "message": str,
+        },
+        pk="id",
+        defaults={"status": "running"},
+        if_not_exists=True,
+    )
+    db["results"].create(
+        {
+            "id": int, "run_id": int, "nodeid": str, "file": str, "lineno": int, "outcome": str,
+            "duration_s": float, "setup_s": float, "call_s": float, "teardown_s": float,
+            "setup_outcome": str, "call_outcome": str, "teardown_outcome": str,
+            "longrepr": str, "stdout": str, "stderr": str, "log": str, "worker": str,
+            "peak_rss_bytes": int, "retained_bytes": int, "memory_precision": str,
+            "heap_peak_bytes": int, "leaked_bytes": int, "top_allocations": str,
+            "extra": str, "metadata": str, "finished_at": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+        if_not_exists=True,
+    )
+    db["results"].create_index(["run_id"], if_not_exists=True)
+    db["results"].create_index(["nodeid", "run_id"], if_not_exists=True)
+    db["samples"].create(
+        {
+            "id": int, "run_id": int, "t_s": float, "rss_bytes": int, "cpu_percent": float,
+            "threads": int, "processes": int, "nodeid": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+        if_not_exists=True,
+    )
+    db["samples"].create_index(["run_id"], if_not_exists=True)
+    db["breaches"].create(
+        {
+            "id": int, "run_id": int, "nodeid": str, "path": str, "kind": str,
+            "value": float, "limit_value": float, "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+        if_not_exists=True,
+    )
+    db["breaches"].create_index(["run_id"], if_not_exists=True)
+    db["coverage"].create(
+        {
+            "run_id": int, "file": str, "statements": int, "covered": int, "percent": float,
+            "missing_lines": str, "branches": int, "covered_branches": int,
+        },
+        pk=("run_id", "file"),
+        foreign_keys=[("run_id", "runs", "id")],
+        if_not_exists=True,
+    )
+    # Selection: what each test depended on when it last ran, and the state of those files.
+    db["test_deps"].create(
+        {"nodeid": str, "path": str, "kind": str, "fingerprint": str, "run_id": int},
+        pk=("nodeid", "path", "kind"),
+        if_not_exists=True,
+    )
+    db["test_deps"].create_index(["path"], if_not_exists=True)
+    db["file_state"].create(
+        {"path": str, "sha": str, "blocks": str, "run_id": int},
+        pk="path",
+        if_not_exists=True,
+    )
+
+
+MIGRATIONS = [_v1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Bring the file up to ``SCHEMA_VERSION``; migrations are idempotent, so one cut short reruns."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+        migration(db)
+        with db.conn:
+            db.execute(f"PRAGMA user_version = {number}")

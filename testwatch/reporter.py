@@ -1,0 +1,88 @@
+"""The headless output of a run: a line per finished test and a summary, or JSON lines."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from typing import TextIO
+
+from testwatch.events import (
+    ChildRestarted,
+    CollectionError,
+    EngineEvent,
+    EngineNotice,
+    RunFinished,
+    RunStarted,
+    TestFinished,
+)
+from testwatch.units import format_duration
+
+_LABELS = {
+    "passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP",
+    "xfailed": "XFAIL", "xpassed": "XPASS", "crashed": "CRASH", "timeout": "TIMEOUT",
+}
+
+
+def safe(text: str) -> str:
+    """Test-supplied text made safe for a terminal: control characters shown, not obeyed."""
+    return "".join(
+        ch if ch == "\n" or ch == "\t" or (ch.isprintable()) else f"\\x{ord(ch):02x}"
+        for ch in text
+    )
+
+
+class LineReporter:
+    """Prints one line per result; failures' tracebacks at the end of the run."""
+
+    def __init__(self, out: TextIO = sys.stdout, tracebacks: bool = True) -> None:
+        self.out = out
+        self.tracebacks = tracebacks
+        self._failures: list = []
+
+    def __call__(self, event: EngineEvent) -> None:
+        write = self.out.write
+        if isinstance(event, RunStarted):
+            scope = "all tests" if event.selected_count is None else f"{event.selected_count} tests"
+            write(f"run {event.run_id or '-'} ({event.trigger}): {scope}\n")
+        elif isinstance(event, TestFinished):
+            result = event.result
+            label = _LABELS.get(result.outcome, result.outcome.upper())
+            write(f"{label:<7} {format_duration(result.duration_s):>9}  {safe(result.nodeid)}\n")
+            if result.is_bad:
+                self._failures.append(result)
+        elif isinstance(event, CollectionError):
+            write(f"ERROR   collecting {safe(event.path)}\n")
+        elif isinstance(event, ChildRestarted):
+            write(f"pytest {event.reason}; restarting for {event.remaining} tests left\n")
+        elif isinstance(event, EngineNotice):
+            write(f"{event.severity}: {safe(event.message)}\n")
+        elif isinstance(event, RunFinished):
+            self._summary(event)
+        self.out.flush()
+
+    def _summary(self, event: RunFinished) -> None:
+        write = self.out.write
+        if self.tracebacks:
+            for result in self._failures:
+                write(f"\n{'_' * 20} {safe(result.nodeid)} [{result.outcome}] {'_' * 20}\n")
+                write(safe(result.longrepr).rstrip() + "\n")
+        self._failures.clear()
+        parts = [f"{n} {outcome}" for outcome, n in event.counts.items() if n]
+        state = "cancelled" if event.cancelled else f"exit {event.exit_status}"
+        summary = ", ".join(parts) or "no tests ran"
+        if event.message:
+            summary = f"{summary} ({event.message})"
+        write(f"\n{summary} in {format_duration(event.duration_s)} ({state})\n")
+
+
+class JsonReporter:
+    """One JSON object per engine event, for scripts."""
+
+    def __init__(self, out: TextIO = sys.stdout) -> None:
+        self.out = out
+
+    def __call__(self, event: EngineEvent) -> None:
+        record = {"event": type(event).__name__, **dataclasses.asdict(event)}
+        self.out.write(json.dumps(record, default=str) + "\n")
+        self.out.flush()

@@ -1,0 +1,1 @@
+"""The Textual app of testwatch: screens, panes and their styles."""
