@@ -202,7 +202,9 @@ def _set_aside_and_reopen(path: Path, exc: Exception) -> History:
         if source.exists():
             source.rename(f"{aside}{suffix}")
     history = open_history(path)
-    history.warnings.append(f"history {path} was unreadable ({exc}); kept it as {aside} and started a new one")
+    history.warnings.append(
+        f"history {path} was unreadable ({exc}); kept it as {aside} and started a new one"
+    )
     return history
 
 

@@ -1,0 +1,47 @@
+"""Fixtures shared by the whole suite: real temp projects and the real ``testwatch`` CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+
+def write_files(root: Path, files: dict[str, str]) -> None:
+    """Write dedented ``files`` (relative path -> text) under ``root``."""
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+
+
+@pytest.fixture
+def make_project(tmp_path):
+    """Create a project folder from a dict of files; returns its root."""
+
+    def make(files: dict[str, str], name: str = "project") -> Path:
+        root = tmp_path / name
+        root.mkdir(parents=True, exist_ok=True)
+        write_files(root, files)
+        return root
+
+    return make
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120, env: dict | None = None):
+    """Run the real ``testwatch`` command line in a subprocess; returns CompletedProcess."""
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("TESTWATCH_DB", None)
+    return subprocess.run(
+        [sys.executable, "-m", "testwatch", *args],
+        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+@pytest.fixture
+def cli():
+    return run_cli
