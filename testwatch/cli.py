@@ -6,11 +6,12 @@ import argparse
 import sys
 
 from testwatch import __version__
+from testwatch.commands import demo as demo_command
 from testwatch.commands import run as run_command
 from testwatch.config import ConfigError
 from testwatch.history import HistoryError
 
-COMMANDS = [run_command]
+COMMANDS = [run_command, demo_command]
 
 USAGE_ERROR = 4
 

@@ -1,0 +1,1 @@
+"""A tiny shop: prices, an inventory and a cart."""
