@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import threading
@@ -26,6 +27,7 @@ from testwatch.collectors.protocol import (
 )
 
 _stream: EventStream | None = None
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class EventStream:
@@ -40,8 +42,13 @@ class EventStream:
     def send(self, event: dict) -> None:
         event["v"] = SCHEMA_VERSION
         line = json.dumps(event, ensure_ascii=False, default=repr) + "\n"
+        try:
+            data = line.encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate (odd test data, undecodable bytes) travels as the text \udcff.
+            data = _SURROGATE.sub(lambda m: f"\\\\u{ord(m.group()):04x}", line).encode("utf-8")
         with self._lock:
-            self._sock.sendall(line.encode("utf-8", "surrogateescape"))
+            self._sock.sendall(data)
 
     def _watch_engine(self) -> None:
         # The engine never writes to us; EOF or an error means it died (even by SIGKILL),

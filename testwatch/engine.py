@@ -44,6 +44,8 @@ from testwatch.history import History, count_outcomes
 from testwatch.results import PHASES, ResultBuilder, TestResult
 
 FLUSH_INTERVAL_S = 0.1
+# pytest exit statuses that end a session before its tests are done.
+_SESSION_STOPPED = {2: "interrupted", 3: "internal error"}
 _STREAM_LIMIT_BYTES = 64 * 1024 * 1024
 
 
@@ -112,6 +114,8 @@ class RunEngine:
                     if state.order is None and not state.session_finished:
                         state.child_failure = code
                         self._explain_early_exit(code)
+                    elif state.session_exit in _SESSION_STOPPED:
+                        self._session_stopped(state)
                     break
                 self._end_running_tests(state, code)
                 remaining = [n for n in state.order if n not in state.finished]
@@ -299,6 +303,18 @@ class RunEngine:
                 if tail:
                     message += f"\n--- last output of pytest ---\n{tail}"
                 self._record(state, builder.end_abnormally("crashed", message))
+
+    def _session_stopped(self, state: _RunState) -> None:
+        """pytest ended its session early (INTERNALERROR, pytest.exit): say so, blame, count the rest."""
+        why = _SESSION_STOPPED[state.session_exit]
+        tail = self._last_tail
+        for nodeid in list(state.running):
+            message = f"pytest stopped ({why}) while this test ran\n--- last output of pytest ---\n{tail}"
+            self._record(state, state.builders[nodeid].end_abnormally("crashed", message))
+        left = [nodeid for nodeid in state.order or [] if nodeid not in state.finished]
+        state.child_failure = state.session_exit
+        self.listener(EngineNotice(
+            f"pytest stopped ({why}); {len(left)} tests were not run:\n{tail}", "error"))
 
     def _explain_early_exit(self, code: int) -> None:
         tail = self._last_tail
