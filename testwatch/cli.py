@@ -7,11 +7,13 @@ import sys
 
 from testwatch import __version__
 from testwatch.commands import demo as demo_command
+from testwatch.commands import export as export_command
+from testwatch.commands import history as history_command
 from testwatch.commands import run as run_command
 from testwatch.config import ConfigError
 from testwatch.history import HistoryError
 
-COMMANDS = [run_command, demo_command]
+COMMANDS = [run_command, demo_command, export_command, history_command]
 
 USAGE_ERROR = 4
 

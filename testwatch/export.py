@@ -1,0 +1,156 @@
+"""Stream a history table out as CSV or JSON, row by row, without loading the table into memory.
+
+Reads the SQLite file through a plain read-only ``sqlite3`` cursor (the history is never
+changed or created by an export). CSV is RFC 4180 with a header row; cells a spreadsheet would
+run as formulas are neutralised (see ``testwatch.csv_cells``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TextIO
+
+from testwatch import csv_cells
+
+TABLES = ("runs", "results", "samples", "breaches", "coverage")
+# Columns that hold JSON text; the JSON export writes them as nested values.
+JSON_COLUMNS = frozenset({"args", "extra", "metadata", "top_allocations", "missing_lines"})
+_FETCH_ROWS = 2000
+_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)\s*$")
+_AGE_UNITS_S = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+class ExportError(Exception):
+    """The export cannot be done as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """Which rows to export: one run, runs started at or after ``since_iso``, or everything."""
+
+    run_id: int | None = None
+    since_iso: str | None = None
+
+
+def parse_since(text: str, now: datetime | None = None) -> str:
+    """The ISO time (as the history stores it) for ``7d``, ``12h``, ``30 min`` or a date."""
+    now = now or datetime.now(UTC)
+    match = _AGE.match(text)
+    if match:
+        cutoff = now - timedelta(seconds=float(match.group(1)) * _AGE_UNITS_S[match.group(2)])
+    else:
+        try:
+            cutoff = datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise ExportError(
+                f"--since {text!r}: expected an age such as 7d, 12h, 30min or a date such as 2024-05-01"
+            ) from None
+        if cutoff.tzinfo is None:
+            cutoff = cutoff.replace(tzinfo=UTC)
+    return cutoff.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def open_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection to an existing history; ExportError when there is none."""
+    if not path.is_file():
+        raise ExportError(f"no history at {path}: run `testwatch run` on the project first")
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute("select count(*) from sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise ExportError(f"{path} cannot be read as a history ({exc})") from None
+    return conn
+
+
+def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    """The table's column names in order; ExportError for a table the file does not have."""
+    if table not in TABLES:
+        raise ExportError(f"unknown table {table!r} (choose from {', '.join(TABLES)})")
+    columns = [row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')]
+    if not columns:
+        raise ExportError(f"the history has no {table} table yet")
+    return columns
+
+
+def check_run(conn: sqlite3.Connection, run_id: int) -> None:
+    """ExportError naming the runs that exist when ``run_id`` is not one of them."""
+    if conn.execute("select 1 from runs where id = ?", [run_id]).fetchone():
+        return
+    low, high = conn.execute("select min(id), max(id) from runs").fetchone()
+    known = f"runs {low} to {high}" if low is not None else "no runs yet"
+    raise ExportError(f"the history has no run {run_id} ({known})")
+
+
+def newest_run(conn: sqlite3.Connection) -> int:
+    """The id of the newest run; ExportError when there is none."""
+    (run_id,) = conn.execute("select max(id) from runs").fetchone()
+    if run_id is None:
+        raise ExportError("the history has no runs yet: run `testwatch run` first")
+    return run_id
+
+
+def where_clause(table: str, row_filter: RowFilter) -> tuple[str, list]:
+    """SQL ``WHERE …`` (or empty) and its parameters for ``row_filter`` on ``table``."""
+    run_column = "id" if table == "runs" else "run_id"
+    if row_filter.run_id is not None:
+        return f" where {run_column} = ?", [row_filter.run_id]
+    if row_filter.since_iso is not None:
+        if table == "runs":
+            return " where started_at >= ?", [row_filter.since_iso]
+        return " where run_id in (select id from runs where started_at >= ?)", [row_filter.since_iso]
+    return "", []
+
+
+def _cursor(conn: sqlite3.Connection, table: str, expressions: list[str], row_filter: RowFilter):
+    where, params = where_clause(table, row_filter)
+    cursor = conn.execute(f'select {", ".join(expressions)} from "{table}"{where} order by rowid', params)
+    cursor.arraysize = _FETCH_ROWS
+    return cursor
+
+
+def write_csv(conn: sqlite3.Connection, table: str, row_filter: RowFilter, out: TextIO) -> int:
+    """Write ``table`` as CSV to ``out`` (opened with ``newline=""``); returns the rows written."""
+    columns = table_columns(conn, table)
+    csv_cells.register(conn)
+    cursor = _cursor(conn, table, [csv_cells.neutralised_column(c) for c in columns], row_filter)
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    count = 0
+    while rows := cursor.fetchmany():
+        writer.writerows(rows)
+        count += len(rows)
+    return count
+
+
+def write_json(conn: sqlite3.Connection, table: str, row_filter: RowFilter, out: TextIO) -> int:
+    """Write ``table`` as one JSON array of objects, a row per line; returns the rows written."""
+    columns = table_columns(conn, table)
+    quoted = ['"' + c.replace('"', '""') + '"' for c in columns]
+    cursor = _cursor(conn, table, quoted, row_filter)
+    nested = [c in JSON_COLUMNS for c in columns]
+    out.write("[")
+    count = 0
+    while rows := cursor.fetchmany():
+        for row in rows:
+            values = [_json_value(v) if n else v for v, n in zip(row, nested, strict=True)]
+            out.write(",\n" if count else "\n")
+            out.write(json.dumps(dict(zip(columns, values, strict=True)), ensure_ascii=False))
+            count += 1
+    out.write("\n]\n" if count else "]\n")
+    return count
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
