@@ -73,6 +73,7 @@ class _RunState:
     session_exit: int | None = None
     child_failure: int | None = None
     unrun: int = 0
+    error: str = ""  # why pytest stopped early; kept in the run's history row
     open_connections: int = 0
     last_flush: float = 0.0
 
@@ -113,7 +114,7 @@ class RunEngine:
                 if state.session_finished or state.order is None:
                     if state.order is None and not state.session_finished:
                         state.child_failure = code
-                        self._explain_early_exit(code)
+                        state.error = self._explain_early_exit(code)
                     elif state.session_exit in _SESSION_STOPPED:
                         self._session_stopped(state)
                     break
@@ -313,18 +314,19 @@ class RunEngine:
             self._record(state, state.builders[nodeid].end_abnormally("crashed", message))
         left = [nodeid for nodeid in state.order or [] if nodeid not in state.finished]
         state.child_failure = state.session_exit
-        self.listener(EngineNotice(
-            f"pytest stopped ({why}); {len(left)} tests were not run:\n{tail}", "error"))
+        state.error = f"pytest stopped ({why}); {len(left)} tests were not run:\n{tail}"
+        self.listener(EngineNotice(state.error, "error"))
 
-    def _explain_early_exit(self, code: int) -> None:
+    def _explain_early_exit(self, code: int) -> str:
         tail = self._last_tail
         if "No module named pytest" in tail:
             message = f"pytest is not installed for {self.python}: run {self.python} -m pip install pytest"
         elif code == 5 or "no tests ran" in tail:
-            return
+            return ""
         else:
             message = f"pytest stopped before collecting tests ({describe_exit(code)}):\n{tail}"
         self.listener(EngineNotice(message, "error"))
+        return message
 
     # ----- history
 
@@ -370,7 +372,7 @@ class RunEngine:
                 self.history.finish_run(
                     state.run_id, status=status, exit_status=exit_status, duration_s=duration_s,
                     collected=len(state.order) if state.order is not None else None,
-                    message=message or None, **counts,
+                    message=message or state.error or None, **counts,
                 )
         finished = RunFinished(state.run_id, counts, exit_status, duration_s, cancelled, message)
         self.listener(finished)

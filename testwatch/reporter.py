@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import sys
 from typing import TextIO
 
@@ -32,6 +33,24 @@ def safe(text: str) -> str:
     )
 
 
+def error_summary(longrepr: str) -> str:
+    """One line from a pytest error report: where it happened and what it was.
+
+    ``mod.py:1: ModuleNotFoundError: No module named 'x'`` or ``tests/t.py:3: SyntaxError: ...``.
+    """
+    lines = longrepr.splitlines()
+    errors = [line[1:].strip() for line in lines if line.startswith("E ")]
+    what = errors[-1] if errors else (lines[-1].strip() if lines else "")
+    syntax = _SYNTAX_AT.findall(longrepr)
+    frames = _FRAME_AT.findall(longrepr)
+    where = f"{syntax[-1][0]}:{syntax[-1][1]}" if syntax else ":".join(frames[-1]) if frames else ""
+    return f"{where}: {what}" if where else what
+
+
+_SYNTAX_AT = re.compile(r'File "([^"]+)", line (\d+)')
+_FRAME_AT = re.compile(r"^([^\s:][^:\n]*\.py):(\d+): ", re.MULTILINE)
+
+
 class LineReporter:
     """Prints one line per result; failures' tracebacks at the end of the run."""
 
@@ -52,7 +71,7 @@ class LineReporter:
             if result.is_bad:
                 self._failures.append(result)
         elif isinstance(event, CollectionError):
-            write(f"ERROR   collecting {safe(event.path)}\n")
+            write(f"ERROR   collecting {safe(event.path)}: {safe(error_summary(event.message))}\n")
         elif isinstance(event, ChildRestarted):
             write(f"pytest {event.reason}; restarting for {event.remaining} tests left\n")
         elif isinstance(event, EngineNotice):
