@@ -14,8 +14,14 @@ from pathlib import Path
 from testwatch.collectors import protocol
 
 # The modules the child imports from testwatch: the plugin and what it needs, standard library only.
-CHILD_MODULES = ("__init__", "protocol", "pytest_plugin")
-DEFAULT_PLUGINS = ("testwatch.collectors.pytest_plugin",)
+CHILD_MODULES = (
+    "__init__", "protocol", "pytest_plugin", "warm_server", "peak_memory", "memray_plugin", "leak_hunt",
+)
+DEFAULT_PLUGINS = (
+    "testwatch.collectors.pytest_plugin",
+    "testwatch.collectors.peak_memory",
+    "testwatch.collectors.memray_plugin",
+)
 # Stack lines of pytest's own machinery, left out of a crash report's tail.
 _FRAMEWORK_FRAMES = (
     "/_pytest/", "/pluggy/", "<frozen runpy>", "/pytest/__main__.py", "/threading.py",
@@ -74,12 +80,12 @@ class PytestChild:
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,  # its own process group: one kill reaches every descendant
         )
-        self._drain = asyncio.create_task(self._read_output())
+        assert self.process.stdout is not None
+        self._drain = asyncio.create_task(self._read_output(self.process.stdout))
 
-    async def _read_output(self) -> None:
-        assert self.process is not None and self.process.stdout is not None
+    async def _read_output(self, stdout: asyncio.StreamReader) -> None:
         while True:
-            line = await self.process.stdout.readline()
+            line = await stdout.readline()
             if not line:
                 return
             self.output_tail.append(line.decode("utf-8", "replace").rstrip("\n")[:2000])
@@ -90,20 +96,23 @@ class PytestChild:
 
     def kill(self) -> None:
         """SIGKILL the whole process group (pytest, xdist workers, anything a test started)."""
-        if self.process is None:
+        if self.pid is None:
             return
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+            os.killpg(self.pid, signal.SIGKILL)
 
     async def wait(self) -> int:
-        assert self.process is not None
-        code = await self.process.wait()
+        code = await self._exit_code()
         if self._drain is not None:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._drain, timeout=2)
         # Anything the tests left running in the group goes too.
         self.kill()
         return code
+
+    async def _exit_code(self) -> int:
+        assert self.process is not None
+        return await self.process.wait()
 
     def tail(self, lines: int = 20) -> str:
         """The last output lines; for a fatal error, its report without pytest's own frames."""

@@ -31,6 +31,7 @@ from testwatch.collectors import protocol
 from testwatch.config import Config
 from testwatch.events import (
     ChildRestarted,
+    ChildStarted,
     CollectionError,
     EngineEvent,
     EngineNotice,
@@ -41,7 +42,9 @@ from testwatch.events import (
     TestStarted,
 )
 from testwatch.history import History, count_outcomes
+from testwatch.measuring import MeasuringListener
 from testwatch.results import PHASES, ResultBuilder, TestResult
+from testwatch.warm_start import WarmStart
 
 FLUSH_INTERVAL_S = 0.1
 # pytest exit statuses that end a session before its tests are done.
@@ -90,12 +93,21 @@ class RunEngine:
     ) -> None:
         self.config = config
         self.history = history
-        self.listener = listener
+        self.listener = MeasuringListener(config, history, listener)
         self.plugins = list(plugins or DEFAULT_PLUGINS)
         self.python = config.python or sys.executable
         self.child: PytestChild | None = None
         self._last_tail = ""  # the newest child's last output lines, for crash messages
         self._history_warned = False
+        self.warm = WarmStart(
+            self.python, config.root, self.plugins, [config.history_path.parent],
+            lambda message: self.listener(EngineNotice(message, "info")),
+        ) if config.warm else None
+
+    def close(self) -> None:
+        """Stop the warm process, if any (a later run starts a new one)."""
+        if self.warm is not None:
+            self.warm.close()
 
     async def run(self, request: RunRequest) -> RunFinished:
         """Run the request to the end (or until cancelled) and return its summary."""
@@ -159,12 +171,16 @@ class RunEngine:
         server = await asyncio.start_unix_server(
             on_connection, path=str(workdir / "events.sock"), limit=_STREAM_LIMIT_BYTES
         )
-        child = PytestChild(
-            self._argv(args, select), self.config.root, self._env(workdir, select)
+        argv, env = self._argv(args, select), self._env(workdir, select)
+        child = (
+            self.warm.child(argv, self.config.root, env) if self.warm
+            else PytestChild(argv, self.config.root, env)
         )
         try:
             await child.start()
             self.child = child
+            if child.pid is not None:
+                self.listener(ChildStarted(child.pid))
             exit_task = asyncio.ensure_future(child.wait())
             while True:
                 with contextlib.suppress(TimeoutError):
@@ -201,6 +217,7 @@ class RunEngine:
         env[protocol.ENV_SOCKET] = str(workdir / "events.sock")
         env[protocol.ENV_MAX_OUTPUT] = str(self.config.max_output)
         env.pop(protocol.ENV_SELECT, None)
+        env[protocol.ENV_MEMRAY] = "1" if self.config.memray else ""
         if select is not None:
             select_file = workdir / "select.json"
             select_file.write_text(json.dumps(select))

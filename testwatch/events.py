@@ -64,6 +64,38 @@ class EngineNotice:
 
 
 @dataclass
+class ChildStarted:
+    """A pytest child process started (again, after a crash); the memory sampler follows it."""
+
+    pid: int
+
+
+@dataclass
+class MemorySampled:
+    """The pytest child's process tree (xdist workers included), sampled a few times a second."""
+
+    run_id: int | None
+    t_s: float  # seconds since the run started
+    rss_bytes: int
+    cpu_percent: float
+    threads: int
+    processes: int
+    nodeid: str | None  # the test running at that moment, if one was
+
+
+@dataclass
+class ThresholdBreached:
+    """A configured limit was exceeded, by a test (``nodeid``) or by the run (``path``, coverage)."""
+
+    run_id: int | None
+    kind: str  # a key of [tool.testwatch.thresholds]: peak_memory, call_duration, coverage...
+    value: float
+    limit: float
+    nodeid: str | None = None
+    path: str | None = None
+
+
+@dataclass
 class RunFinished:
     run_id: int | None
     counts: dict[str, int]
@@ -81,5 +113,8 @@ EngineEvent = (
     | CollectionError
     | ChildRestarted
     | EngineNotice
+    | ChildStarted
+    | MemorySampled
+    | ThresholdBreached
     | RunFinished
 )

@@ -8,6 +8,7 @@ import re
 import sys
 from typing import TextIO
 
+from testwatch.breaches import describe_breach
 from testwatch.events import (
     ChildRestarted,
     CollectionError,
@@ -16,6 +17,7 @@ from testwatch.events import (
     RunFinished,
     RunStarted,
     TestFinished,
+    ThresholdBreached,
 )
 from testwatch.units import format_duration
 
@@ -76,6 +78,8 @@ class LineReporter:
             write(f"pytest {event.reason}; restarting for {event.remaining} tests left\n")
         elif isinstance(event, EngineNotice):
             write(f"{event.severity}: {safe(event.message)}\n")
+        elif isinstance(event, ThresholdBreached):
+            write(f"BREACH  {safe(describe_breach(event))}\n")
         elif isinstance(event, RunFinished):
             self._summary(event)
         self.out.flush()

@@ -25,6 +25,15 @@ def add_parser(subparsers) -> None:
     )
     add_project_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object per event")
+    parser.add_argument(
+        "--warm", action="store_true", default=None,
+        help="fork pytest from a process that already imported the third-party dependencies "
+        "(config: warm = true); falls back to a cold start whenever that is unsafe",
+    )
+    parser.add_argument(
+        "--memray", action="store_true", default=None,
+        help="track every test's heap with memray: peak, top allocations, leaks (config: memray = true)",
+    )
     scope = parser.add_mutually_exclusive_group()
     scope.add_argument("--all", action="store_true", help="run every test (the default)")
     scope.add_argument("--failed", action="store_true", help="run the tests that failed last")
@@ -32,7 +41,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    project = open_project(args)
+    project = open_project(args, warm=args.warm, memray=args.memray)
     reporter = JsonReporter() if args.json else LineReporter()
     for warning in project.history.warnings:
         print(f"warning: {warning}")
@@ -46,7 +55,10 @@ def run(args: argparse.Namespace) -> int:
     engine = RunEngine(project.config, project.history, reporter)
 
     async def go() -> int:
-        return (await engine.run(request)).exit_status
+        try:
+            return (await engine.run(request)).exit_status
+        finally:
+            engine.close()
 
     try:
         return run_cancellable(go())

@@ -1,0 +1,165 @@
+"""Per-test heap figures from memray, inside the pytest child: opt-in, or per test by marker.
+
+A memray ``Tracker`` wraps the call phase of each test that needs one: every test when the engine
+sets ``TESTWATCH_MEMRAY=1`` (config ``memray`` / ``--memray``), otherwise only tests carrying
+pytest-memray's ``limit_memory(limit)`` or ``limit_leaks(location_limit, filter_fn=None)``
+markers, which fail the test with the same meaning as in pytest-memray (sizes are powers of
+1024, as there). Figures travel in ``item.user_properties``: ``testwatch.heap_peak_bytes``,
+``testwatch.leaked_bytes`` and ``testwatch.top_allocations``.
+
+memray itself is imported only when a test is tracked. When pytest-memray is loaded in the same
+process this plugin stays out of the way: two trackers cannot run at once, so it defers to it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import warnings
+
+import pytest
+from testwatch.collectors.protocol import ENV_MEMRAY
+
+MARKERS = ("limit_memory", "limit_leaks")
+TOP_ALLOCATIONS = 5
+_UNIT_BYTES = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
+_SIZE = re.compile(r"^\s*\+?(\d*\.\d+|\d+)\s*([KMGT]?B)\s*$", re.IGNORECASE)
+
+
+def parse_marker_size(text: object, nodeid: str, marker: str) -> float:
+    """pytest-memray's size strings ("24 MB", "1.5 KB"); a bad one names the test and marker."""
+    match = _SIZE.match(str(text))
+    if not match:
+        raise pytest.UsageError(f"{nodeid}: @pytest.mark.{marker}({text!r}): expected a size like '24 MB'")
+    return float(match.group(1)) * _UNIT_BYTES[match.group(2).upper()]
+
+
+class _MemrayTracking:
+    """Tracks the tests that need it; one result file per test in a private temp folder."""
+
+    def __init__(self, every_test: bool) -> None:
+        self.every_test = every_test
+        self._folder = tempfile.TemporaryDirectory(prefix="testwatch-memray-")
+        self._failures: dict[str, str] = {}
+
+    def close(self) -> None:
+        self._folder.cleanup()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item):
+        markers = {m.name: m for m in item.iter_markers() if m.name in MARKERS}
+        if not markers and not self.every_test:
+            yield
+            return
+        from memray import FileFormat, Tracker  # only now: most runs never need it
+
+        path = os.path.join(self._folder.name, "test.bin")
+        if os.path.exists(path):
+            os.unlink(path)
+        leaks = "limit_leaks" in markers
+        tracker = Tracker(
+            path, native_traces=leaks, trace_python_allocators=leaks,
+            file_format=FileFormat.AGGREGATED_ALLOCATIONS,
+        )
+        with tracker:
+            yield
+        self._read(item, path, markers)
+
+    def _read(self, item: pytest.Item, path: str, markers: dict) -> None:
+        from memray import FileReader
+
+        reader = FileReader(path)
+        at_peak = list(reader.get_high_watermark_allocation_records(merge_threads=True))
+        leaked = list(reader.get_leaked_allocation_records(merge_threads=True))
+        heap_peak_bytes = sum(record.size for record in at_peak)
+        item.user_properties += [
+            ("testwatch.heap_peak_bytes", heap_peak_bytes),
+            ("testwatch.leaked_bytes", sum(record.size for record in leaked)),
+            ("testwatch.top_allocations", _top(at_peak)),
+        ]
+        failure = _check_markers(item, markers, heap_peak_bytes, leaked)
+        if failure:
+            self._failures[item.nodeid] = failure
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call):
+        outcome = yield
+        report = outcome.get_result()
+        failure = self._failures.pop(item.nodeid, None) if call.when == "call" else None
+        if failure and report.passed:
+            report.outcome = "failed"
+            report.longrepr = failure
+
+
+def _top(records: list) -> list[dict]:
+    """The biggest allocating locations at the peak: bytes, count and the innermost frame."""
+    biggest = sorted(records, key=lambda record: record.size, reverse=True)[:TOP_ALLOCATIONS]
+    top = []
+    for record in biggest:
+        frames = record.stack_trace(max_stacks=1)
+        function, file, line = frames[0] if frames else ("???", "???", 0)
+        top.append({
+            "bytes": record.size, "allocations": record.n_allocations,
+            "location": f"{function} {file}:{line}",
+        })
+    return top
+
+
+def _check_markers(item: pytest.Item, markers: dict, heap_peak_bytes: int, leaked: list) -> str:
+    """pytest-memray's verdicts: total heap at the peak, and bytes leaked per location."""
+    if "limit_memory" in markers:
+        limit = parse_marker_size(_first_arg(markers["limit_memory"]), item.nodeid, "limit_memory")
+        if heap_peak_bytes >= limit:
+            return (f"Test was limited to {limit:.0f} bytes but allocated {heap_peak_bytes} bytes "
+                    f"at its peak (limit_memory, measured by testwatch with memray)")
+    if "limit_leaks" in markers:
+        marker = markers["limit_leaks"]
+        limit = parse_marker_size(_first_arg(marker), item.nodeid, "limit_leaks")
+        keep = marker.kwargs.get("filter_fn")
+        big = [r for r in leaked if r.size >= limit and (keep is None or keep(_Stack(r)))]
+        if big:
+            where = "; ".join(f"{r.size} bytes at {_frame(r)}" for r in big[:TOP_ALLOCATIONS])
+            return f"Test was allowed to leak {limit:.0f} bytes per location but leaked {where} (limit_leaks)"
+    return ""
+
+
+def _first_arg(marker) -> object:
+    return marker.args[0] if marker.args else marker.kwargs.get(
+        "limit", marker.kwargs.get("location_limit")
+    )
+
+
+def _frame(record) -> str:
+    frames = record.stack_trace(max_stacks=1)
+    return f"{frames[0][0]} {frames[0][1]}:{frames[0][2]}" if frames else "an unknown location"
+
+
+class _Frame:
+    def __init__(self, function: str, filename: str, lineno: int) -> None:
+        self.function, self.filename, self.lineno = function, filename, lineno
+
+
+class _Stack:
+    """What pytest-memray hands a ``filter_fn``: ``.frames``, innermost first."""
+
+    def __init__(self, record) -> None:
+        self.frames = tuple(_Frame(*frame) for frame in record.hybrid_stack_trace())
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    every_test = os.environ.get(ENV_MEMRAY) == "1"
+    if config.pluginmanager.hasplugin("memray"):  # pytest-memray owns the tracker and the markers
+        if every_test:
+            warnings.warn(
+                "testwatch: pytest-memray is active in this run, so testwatch's memray mode defers "
+                "to it (one memray tracker per process); drop one of the two", stacklevel=1,
+            )
+        return
+    for name in MARKERS:
+        config.addinivalue_line(
+            "markers", f"{name}(limit): pytest-memray's marker, honoured by testwatch"
+        )
+    tracking = _MemrayTracking(every_test)
+    config.pluginmanager.register(tracking, "testwatch-memray")
+    config.add_cleanup(tracking.close)

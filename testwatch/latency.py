@@ -1,0 +1,93 @@
+"""Per-test latency over recent runs: median, p95, and a regression flag that noise does not raise.
+
+The figure is the call phase (``results.call_s``) of passed tests: setup and teardown include
+shared fixtures, which land on whichever test happens to run first. The newest run is a
+regression when it is slower than the baseline (the runs before it) both by a robust statistic,
+more than ``REGRESSION_MADS`` scaled median absolute deviations above the baseline median, and
+by more than ``REGRESSION_RATIO`` and ``REGRESSION_FLOOR_S``.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from testwatch.history import History
+
+RECENT_RUNS = 20
+MIN_BASELINE = 5
+REGRESSION_MADS = 4.0
+REGRESSION_RATIO = 1.25
+REGRESSION_FLOOR_S = 0.002
+_MAD_TO_SIGMA = 1.4826  # makes the MAD comparable to a standard deviation for normal noise
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Latency:
+    """One test's call-phase durations over its recent runs (oldest first)."""
+
+    nodeid: str
+    durations_s: tuple[float, ...]
+
+    @property
+    def newest_s(self) -> float:
+        return self.durations_s[-1]
+
+    @property
+    def median_s(self) -> float:
+        return statistics.median(self.durations_s)
+
+    @property
+    def p95_s(self) -> float:
+        return percentile(self.durations_s, 95)
+
+    @property
+    def baseline_median_s(self) -> float | None:
+        baseline = self.durations_s[:-1]
+        return statistics.median(baseline) if baseline else None
+
+    @property
+    def regressed(self) -> bool:
+        return is_regression(self.newest_s, self.durations_s[:-1])
+
+
+def percentile(values: Iterable[float], pct: float) -> float:
+    """Linear-interpolated percentile (as numpy's default) of a non-empty sequence."""
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * pct / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def is_regression(newest_s: float, baseline_s: tuple[float, ...] | list[float]) -> bool:
+    """Slower than the baseline by the robust test and by the percentage (and the floor)."""
+    if len(baseline_s) < MIN_BASELINE:
+        return False
+    median = statistics.median(baseline_s)
+    mad = statistics.median(abs(d - median) for d in baseline_s) * _MAD_TO_SIGMA
+    robust = newest_s > median + REGRESSION_MADS * mad
+    relative = newest_s > median * REGRESSION_RATIO and newest_s - median > REGRESSION_FLOOR_S
+    return robust and relative
+
+
+def recent_latencies(
+    history: History, nodeids: Iterable[str], runs: int = RECENT_RUNS
+) -> dict[str, Latency]:
+    """Each test's passed call durations in its last ``runs`` runs, newest last."""
+    wanted = list(dict.fromkeys(nodeids))
+    durations: dict[str, list[float]] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        sql = (
+            "select nodeid, call_s from (select nodeid, call_s, id, row_number() over "
+            "(partition by nodeid order by id desc) as age from results "
+            f"where nodeid in ({marks}) and outcome = 'passed' and call_s is not null) "
+            "where age <= ? order by id"
+        )
+        for row in history.rows(sql, [*chunk, runs]):
+            durations.setdefault(row["nodeid"], []).append(row["call_s"])
+    return {nodeid: Latency(nodeid, tuple(values)) for nodeid, values in durations.items()}

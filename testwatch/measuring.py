@@ -1,0 +1,99 @@
+"""What the engine measures beside results: live memory samples, threshold breaches and latency
+regressions. Sits between the engine and its listener, so the headless reporter and the TUI
+get the same ``MemorySampled`` and ``ThresholdBreached`` events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from testwatch.breaches import BreachChecker
+from testwatch.config import Config
+from testwatch.events import (
+    ChildStarted,
+    EngineEvent,
+    EngineNotice,
+    RunFinished,
+    RunStarted,
+    TestFinished,
+    TestsCollected,
+    TestStarted,
+)
+from testwatch.history import History
+from testwatch.latency import recent_latencies
+from testwatch.sampling import SampleRecorder
+from testwatch.thresholds import parse_thresholds
+
+_SHOWN_REGRESSIONS = 5
+
+
+class MeasuringListener:
+    """Wraps ``listener``: forwards every event and adds samples, breaches and notices."""
+
+    def __init__(self, config: Config, history: History, listener: Callable[[EngineEvent], None]):
+        self.listener = listener
+        self.checker = BreachChecker(parse_thresholds(config.thresholds), history)
+        self.history = history
+        self.recorder = SampleRecorder(history, config.sample_interval, listener)
+        self._run_id: int | None = None
+        self._markers: dict[str, list[str]] = {}
+        self._ran: list[str] = []
+
+    def __call__(self, event: EngineEvent) -> None:
+        if isinstance(event, RunFinished):
+            self._finish_run()
+        self.listener(event)
+        if isinstance(event, RunStarted):
+            self._run_id = event.run_id
+            self._markers = {}
+            self._ran = []
+            self.recorder.start(event.run_id)
+        elif isinstance(event, ChildStarted):
+            self.recorder.child_started(event.pid)
+        elif isinstance(event, TestsCollected):
+            self._markers = event.markers
+        elif isinstance(event, TestStarted):
+            self.recorder.running[event.nodeid] = None
+        elif isinstance(event, TestFinished):
+            self._test_finished(event)
+
+    def _test_finished(self, event: TestFinished) -> None:
+        nodeid = event.result.nodeid
+        self.recorder.running.pop(nodeid, None)
+        self._ran.append(nodeid)
+        self._emit(self.checker.check_test(self._run_id, event.result, self._markers.get(nodeid, [])))
+
+    def _finish_run(self) -> None:
+        self.recorder.stop()
+        ran = {nodeid: self._markers.get(nodeid, []) for nodeid in self._ran}
+        self._emit(self.checker.check_p95(self._run_id, ran))
+        breaches, note = self.checker.check_coverage(self._run_id)
+        self._emit(breaches)
+        if note:
+            self.listener(EngineNotice(note, "info"))
+        self._notice_regressions()
+
+    def _notice_regressions(self) -> None:
+        if self._run_id is None or not self._ran:
+            return
+        latencies = recent_latencies(self.history, self._ran)
+        slower = [
+            latency for latency in latencies.values()
+            if latency.regressed and latency.baseline_median_s is not None
+        ]
+        if not slower:
+            return
+        slower.sort(key=lambda latency: latency.newest_s / latency.baseline_median_s, reverse=True)
+        shown = ", ".join(
+            f"{latency.nodeid} ({latency.newest_s * 1000:.0f} ms, usually "
+            f"{latency.baseline_median_s * 1000:.0f} ms)"
+            for latency in slower[:_SHOWN_REGRESSIONS]
+        )
+        more = f" and {len(slower) - _SHOWN_REGRESSIONS} more" if len(slower) > _SHOWN_REGRESSIONS else ""
+        self.listener(EngineNotice(f"slower than their recent runs: {shown}{more}", "info"))
+
+    def _emit(self, breaches: list) -> None:
+        if breaches:
+            self.checker.record(breaches)
+            for breach in breaches:
+                self.listener(breach)
