@@ -6,14 +6,16 @@ import argparse
 import sys
 
 from testwatch import __version__
+from testwatch.commands import check as check_command
 from testwatch.commands import demo as demo_command
 from testwatch.commands import export as export_command
 from testwatch.commands import history as history_command
+from testwatch.commands import leaks as leaks_command
 from testwatch.commands import run as run_command
 from testwatch.config import ConfigError
 from testwatch.history import HistoryError
 
-COMMANDS = [run_command, demo_command, export_command, history_command]
+COMMANDS = [run_command, demo_command, export_command, history_command, check_command, leaks_command]
 
 USAGE_ERROR = 4
 
