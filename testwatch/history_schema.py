@@ -81,7 +81,15 @@ def _v1(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS = [_v1]
+def _v2(db: sqlite_utils.Database) -> None:
+    """file_state keeps each file's size and mtime, so a file whose stat is unchanged is not re-read."""
+    columns = db["file_state"].columns_dict
+    for column in ("size_bytes", "mtime_ns"):
+        if column not in columns:
+            db["file_state"].add_column(column, int)
+
+
+MIGRATIONS = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
