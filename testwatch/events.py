@@ -105,6 +105,32 @@ class RunFinished:
     message: str = ""
 
 
+@dataclass
+class ChangesDetected:
+    """The watcher saw project files change (one coalesced burst, project-relative paths)."""
+
+    paths: list[str]
+
+
+@dataclass
+class SelectionMade:
+    """The tests a change selected, in run order, with a reason each (empty + everything: all)."""
+
+    selected: list[str]
+    reasons: dict[str, str]
+    total_known: int
+    elapsed_s: float
+    everything: bool = False
+
+
+@dataclass
+class WatchStatus:
+    """The watch loop's state for the user: polling fallback, paused, waiting for changes..."""
+
+    message: str
+    severity: str = "info"
+
+
 EngineEvent = (
     RunStarted
     | TestsCollected
