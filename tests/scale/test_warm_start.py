@@ -1,0 +1,215 @@
+"""Warm start on real projects: a forked pytest gives the same results as a cold one, a changed
+dependency file or an unsafe import sends a run back to a cold start, and killing a run or
+testwatch itself leaves no process behind."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from testwatch.engine import RunRequest
+
+# Each run appends the pid of the process that started pytest: the warm process when forked,
+# the engine (this test process) when pytest started cold.
+SUITE = {
+    "pyproject.toml": """
+        [project]
+        name = "shop"
+        version = "0"
+    """,
+    "shop/__init__.py": "",
+    "shop/prices.py": """
+        def total(prices):
+            return sum(prices)
+    """,
+    "tests/test_prices.py": """
+        import os
+        import pathlib
+
+        import psutil
+        import pytest
+
+        from shop.prices import total
+
+
+        def test_record_parent():
+            log = pathlib.Path(__file__).parent.parent / "parents.txt"
+            with log.open("a") as f:
+                f.write(f"{os.getppid()}\\n")
+
+
+        def test_total():
+            print("computing")
+            assert total([1, 2]) == 3
+
+
+        def test_wrong():
+            assert total([1, 2]) == 4
+
+
+        @pytest.mark.skip(reason="not today")
+        def test_skipped():
+            pass
+
+
+        @pytest.mark.xfail(reason="known")
+        def test_known_bug():
+            assert psutil.Process().pid == -1
+
+
+        @pytest.mark.parametrize("n", [1, 2, 3])
+        def test_many(n):
+            assert total([n]) == n
+    """,
+}
+
+
+def last_parent(root) -> int:
+    return int((root / "parents.txt").read_text().split()[-1])
+
+
+def details(probe, run_id) -> list[tuple]:
+    rows = probe.history.results(run_id)
+    return sorted((r["nodeid"], r["outcome"], r["stdout"], r["longrepr"] != "") for r in rows)
+
+
+async def test_warm_results_equal_cold_results(make_project, probe):
+    root = make_project(SUITE)
+    cold, warm = probe(root, warm=False), probe(root, warm=True)
+
+    cold_run = await cold.engine.run(RunRequest())
+    assert last_parent(root) == os.getpid()
+    await warm.engine.run(RunRequest())  # starts the warm process, then forks from it
+    warm_run = await warm.engine.run(RunRequest())
+
+    server = warm.engine.warm.server
+    assert last_parent(root) == server.process.pid
+    assert "psutil" in server.report["imported"]
+    assert not any(name.startswith("shop") for name in server.report["imported"])
+    assert warm.results == cold.results
+    assert warm.results["tests/test_prices.py::test_wrong"] == "failed"
+    assert details(warm, warm_run.run_id) == details(cold, cold_run.run_id)
+    assert (warm_run.counts, warm_run.exit_status) == (cold_run.counts, cold_run.exit_status)
+
+
+async def test_selected_tests_run_forked(make_project, probe):
+    root = make_project(SUITE)
+    warm = probe(root)
+    await warm.engine.run(RunRequest())
+    selected = ["tests/test_prices.py::test_many[2]", "tests/test_prices.py::test_record_parent"]
+    finished = await warm.engine.run(RunRequest(select=selected))
+    assert finished.counts["passed"] == 2
+    assert last_parent(root) == warm.engine.warm.server.process.pid
+
+
+async def test_changed_dependency_file_runs_cold_then_warm_again(make_project, probe):
+    root = make_project({**SUITE, "requirements.txt": "psutil\n"})
+    warm = probe(root)
+    await warm.engine.run(RunRequest())
+    first_server = warm.engine.warm.server.process.pid
+    assert last_parent(root) == first_server
+
+    (root / "requirements.txt").write_text("psutil\nrich\n")
+    finished = await warm.engine.run(RunRequest())
+    assert finished.counts["failed"] == 1
+    assert last_parent(root) == os.getpid()
+    assert any("requirements.txt changed" in notice for notice in warm.notices)
+
+    await warm.engine.run(RunRequest())
+    assert last_parent(root) == warm.engine.warm.server.process.pid != first_server
+
+
+async def test_import_that_starts_a_thread_keeps_runs_cold(make_project, probe, tmp_path, monkeypatch):
+    site = tmp_path / "extra" / "site-packages"
+    site.mkdir(parents=True)
+    (site / "busy_lib.py").write_text(
+        "import threading, time\n"
+        "threading.Thread(target=time.sleep, args=(600,), name='busy-lib', daemon=True).start()\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    root = make_project({**SUITE, "tests/test_busy.py": "import busy_lib\n\ndef test_ok():\n    pass\n"})
+    warm = probe(root)
+    await warm.engine.run(RunRequest())
+    await warm.engine.run(RunRequest())
+    assert last_parent(root) == os.getpid()
+    assert warm.results["tests/test_busy.py::test_ok"] == "passed"
+    assert [n for n in warm.notices if "busy-lib" in n and "warm start is off" in n]
+    assert warm.engine.warm.server is None
+
+
+async def test_cancelled_run_leaves_no_orphans(make_project, probe, wait_until, processes_in):
+    hang = """
+        import pathlib
+        import subprocess
+        import time
+
+
+        def test_hang():
+            sleeper = subprocess.Popen(["sleep", "600"])
+            pathlib.Path(__file__).parent.parent.joinpath("pids.txt").write_text(f"{sleeper.pid}")
+            time.sleep(600)
+    """
+    root = make_project({**SUITE, "tests/test_hang.py": hang})
+    warm = probe(root)
+    await warm.engine.run(RunRequest(select=["tests/test_prices.py::test_total"]))
+    server_pid = warm.engine.warm.server.process.pid
+
+    task = asyncio.create_task(warm.engine.run(RunRequest(select=["tests/test_hang.py::test_hang"])))
+    await wait_until(lambda: (root / "pids.txt").exists(), "the hanging test to start")
+    sleeper = int((root / "pids.txt").read_text())
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await wait_until(lambda: [p.pid for p in processes_in(root)] == [server_pid], "the run's processes to go")
+    assert not _alive(sleeper)
+
+    warm.engine.close()
+    await wait_until(lambda: not processes_in(root), "the warm process to go")
+
+
+def test_kill_9_of_testwatch_leaves_no_orphans(make_project, tmp_path, processes_in):
+    slow = "import time\n\ndef test_slow():\n    time.sleep(600)\n"
+    root = make_project({**SUITE, "tests/test_slow.py": slow})
+    env = {k: v for k, v in os.environ.items() if k != "TESTWATCH_DB"}
+    testwatch = subprocess.Popen(
+        [sys.executable, "-m", "testwatch", "run", "--warm", str(root)],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_sync(lambda: (root / "parents.txt").exists() and len(processes_in(root)) >= 2,
+                   "the warm process and its forked pytest")
+        testwatch.send_signal(signal.SIGKILL)
+        testwatch.wait(timeout=30)
+    finally:
+        if testwatch.poll() is None:
+            testwatch.kill()
+    _wait_sync(lambda: not processes_in(root), "the warm process and pytest to exit")
+
+
+def test_cli_warm_flag_gives_pytest_exit_status(make_project, cli):
+    root = make_project(SUITE)
+    done = cli("run", "--warm", str(root))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "FAIL" in done.stdout and "tests/test_prices.py::test_wrong" in done.stdout
+    assert "5 passed, 1 failed, 1 skipped, 1 xfailed" in done.stdout
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _wait_sync(condition, what: str, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
