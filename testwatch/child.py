@@ -49,7 +49,8 @@ def plugin_path_for(python: str, workdir: Path) -> str | None:
     The interpreter testwatch runs in imports them from the installed package; another one
     (``--python``) gets a copy of just these standard-library-only files.
     """
-    if os.path.realpath(python) == os.path.realpath(sys.executable):
+    # Not realpath: a venv's python is a symlink to the same binary as every other venv's.
+    if os.path.abspath(python) == os.path.abspath(sys.executable):
         return None
     target = workdir / "shim" / "testwatch" / "collectors"
     target.mkdir(parents=True)
