@@ -6,16 +6,22 @@ import argparse
 import sys
 
 from testwatch import __version__
+from testwatch.commands import affected as affected_command
 from testwatch.commands import check as check_command
 from testwatch.commands import demo as demo_command
 from testwatch.commands import export as export_command
 from testwatch.commands import history as history_command
 from testwatch.commands import leaks as leaks_command
 from testwatch.commands import run as run_command
+from testwatch.commands import tui as tui_command
+from testwatch.commands import watch as watch_command
 from testwatch.config import ConfigError
 from testwatch.history import HistoryError
 
-COMMANDS = [run_command, demo_command, export_command, history_command, check_command, leaks_command]
+COMMANDS = [
+    run_command, demo_command, export_command, history_command, check_command, leaks_command, tui_command,
+    watch_command, affected_command,
+]
 
 USAGE_ERROR = 4
 
@@ -30,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(subparsers)
+    parser.command_names = set(subparsers.choices)
     return parser
 
 
@@ -44,6 +51,8 @@ def split_pytest_args(argv: list[str]) -> tuple[list[str], list[str]]:
 def main(argv: list[str] | None = None) -> int:
     own, pytest_args = split_pytest_args(list(sys.argv[1:] if argv is None else argv))
     parser = build_parser()
+    if not own or (own[0] not in parser.command_names and own[0] not in ("-h", "--help", "--version")):
+        own = [tui_command.NAME, *own]  # no command: open the app on PATH (default .)
     args = parser.parse_args(own)
     args.pytest_args = pytest_args
     if not hasattr(args, "handler"):

@@ -1,0 +1,28 @@
+"""``testwatch [PATH]`` (or ``testwatch tui [PATH]``): open the Textual app on a project."""
+
+from __future__ import annotations
+
+import argparse
+
+from testwatch.project import add_project_arguments, open_project
+
+NAME = "tui"
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        NAME, help="open the live terminal app (the default when no command is given)",
+        description="Watch the project, rerun the affected tests on every save and show live panes. "
+        "Press ? in the app for its keys.",
+    )
+    add_project_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    project = open_project(args)
+    project.config.pytest_args = [*project.config.pytest_args, *args.pytest_args]
+    # Lazy: only this command loads Textual.
+    from testwatch.tui.app import run_tui
+
+    return run_tui(project.config, project.history)

@@ -1,0 +1,364 @@
+"""The testwatch app: composes the panes, routes news to them, and defines the actions keys start."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, HelpPanel, TabbedContent, TabPane, Tree
+from textual.worker import Worker, WorkerState
+
+from testwatch.breaches import describe_breach
+from testwatch.config import Config
+from testwatch.history import History
+from testwatch.tui import messages
+from testwatch.tui.bridge import NewsBridge
+from testwatch.tui.commands import TestwatchCommands
+from testwatch.tui.editor import editor_argv, failure_location
+from testwatch.tui.markers import marker_matcher
+from testwatch.tui.panes.base import Pane
+from testwatch.tui.panes.coverage import CoveragePane
+from testwatch.tui.panes.history import HistoryPane
+from testwatch.tui.panes.latency import LatencyPane
+from testwatch.tui.panes.log import LogPane
+from testwatch.tui.panes.memory import MemoryPane
+from testwatch.tui.panes.tests import TestsPane
+from testwatch.tui.panes.thresholds import ThresholdsPane
+from testwatch.tui.prompt import PromptScreen
+from testwatch.tui.state import SessionState
+from testwatch.tui.status import StatusLine
+from testwatch.tui.text import clean
+from testwatch.tui.verdict import announce_verdict
+from testwatch.tui.view_export import default_export_path, write_csv
+
+ControllerFactory = Callable[[Config, History, Callable[[object], None]], object]
+Autoplay = Callable[[Callable[[str], None]], Awaitable[None]]
+FRAME_S = 1 / 30
+QUIT_WAIT_S = 10.0
+# Actions that need the main screen (not a prompt, the palette or the help).
+_MAIN_SCREEN_ACTIONS = {"next_pane", "previous_pane", "show_pane", "filter", "export", "open_editor"}
+
+
+class TestwatchApp(App[int]):
+    """Watches a project through a controller (the watch loop) and shows what it reports."""
+
+    __test__ = False
+    CSS_PATH = "app.tcss"
+    TITLE = "testwatch"
+    COMMANDS = App.COMMANDS | {TestwatchCommands}
+    BINDINGS = [
+        Binding("r", "rerun_affected", "Affected"),
+        Binding("a", "run_all", "All"),
+        Binding("f", "run_failed", "Failed"),
+        Binding("slash", "filter", "Filter"),
+        Binding("m", "marker_filter", "Marker", show=False),
+        Binding("p", "toggle_pause", "Pause"),
+        Binding("c", "cancel_run", "Cancel"),
+        Binding("M", "toggle_memray", "Memray", show=False),
+        Binding("e", "export", "Export", show=False),
+        Binding("o", "open_editor", "Open"),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+        Binding("tab", "next_pane", "Next pane", show=False, priority=True),
+        Binding("shift+tab", "previous_pane", "Previous pane", show=False, priority=True),
+        *(Binding(str(n), f"show_pane({n - 1})", f"Pane {n}", show=False) for n in range(1, 8)),
+    ]
+
+    def __init__(
+        self, config: Config, history: History, controller_factory: ControllerFactory,
+        autoplay: Autoplay | None = None, clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.history = history
+        self.controller_factory = controller_factory
+        self.autoplay = autoplay
+        self.state = SessionState(clock)
+        self.bridge = NewsBridge(self)
+        self.controller = None
+        self._last_apply_s = 0.0
+        self._apply_scheduled = False
+        self.panes: list[Pane] = [
+            TestsPane(history, self.state), MemoryPane(history, self.state),
+            LatencyPane(history, self.state), CoveragePane(history, self.state, config.thresholds),
+            ThresholdsPane(history, self.state), HistoryPane(history, self.state),
+            LogPane(history, self.state),
+        ]
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(id="panes"):
+            for number, pane in enumerate(self.panes, start=1):
+                with TabPane(f"{number} {pane.TITLE}", id=f"tab-{pane.NAME}"):
+                    yield pane
+        yield StatusLine(id="status")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.state.load_outcomes(self.history.last_outcomes())
+        self.state.notices += [("warning", warning) for warning in self.history.warnings]
+        self.controller = self.controller_factory(self.config, self.history, self.bridge)
+        self.state.watching = getattr(self.controller, "watches_files", True)
+        self.run_worker(
+            self.controller.run(), name="controller", group="controller", exclusive=True,
+            exit_on_error=False, description="the watch loop",
+        )
+        if self.autoplay is not None:
+            self.run_worker(
+                self.autoplay(lambda text: self.notify(text, markup=False)), name="autoplay",
+                group="autoplay", exit_on_error=False, description="the demo autoplay",
+            )
+        self._draw({pane.NAME for pane in self.panes})
+        self.query_one("#tests-tree").focus()
+
+    # ----- news from the controller, one batch per frame
+
+    def on_news_arrived(self, _: messages.NewsArrived) -> None:
+        wait_s = self._last_apply_s + FRAME_S - time.monotonic()
+        if wait_s <= 0:
+            self.apply_news()
+        elif not self._apply_scheduled:
+            self._apply_scheduled = True
+            self.set_timer(wait_s, self.apply_news)
+
+    def apply_news(self) -> None:
+        """Apply everything the bridge holds and redraw the panes it touched."""
+        self._apply_scheduled = False
+        self._last_apply_s = time.monotonic()
+        touched: set[str] = set()
+        batch = self.bridge.drain()
+        for news in batch:
+            touched |= self.state.apply(news)
+            self._notify_about(news)
+        self._draw(touched)
+        if any(isinstance(news, (messages.RunBegan, messages.RunEnded)) for news in batch):
+            self.refresh_bindings()
+            if self.state.verdict_flipped:
+                self.state.verdict_flipped = False
+                announce_verdict(self.config.notify, bool(self.state.green), self.bell)
+
+    def _draw(self, touched: set[str]) -> None:
+        with self.batch_update():
+            for pane in self.panes:
+                if pane.NAME in touched:
+                    pane.refresh_from(self.state)
+            active = self.active_pane
+            if active.stale:
+                active.reload()
+            self.query_one(StatusLine).show(self.state)
+        self.state.changed.clear()
+        self.state.structure_changed = False
+
+    def _notify_about(self, news: messages.News) -> None:
+        event = news.event
+        if isinstance(news, messages.NoticeReceived) and event.severity == "error":
+            self.notify(clean(event.message), severity="error", markup=False)
+        elif isinstance(news, messages.CollectionFailed):
+            self.notify(
+                f"cannot collect {clean(event.path)}; see the log (7)", severity="error", markup=False
+            )
+        elif isinstance(news, messages.BreachFound):
+            self.notify(f"over a limit: {clean(describe_breach(event))}", severity="warning", markup=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            message = f"{event.worker.description} stopped: {event.worker.error!r}"
+            self.state.notices.append(("error", message))
+            self.notify(clean(message), severity="error", markup=False)
+            self._draw({"log"})
+
+    # ----- panes
+
+    @property
+    def active_pane(self) -> Pane:
+        active = self.query_one(TabbedContent).active
+        return next(pane for pane in self.panes if f"tab-{pane.NAME}" == active)
+
+    @property
+    def tests_pane(self) -> TestsPane:
+        return self.panes[0]
+
+    @on(Tree.NodeHighlighted)
+    def _test_highlighted(self) -> None:
+        self.refresh_bindings()  # "o" applies to failures only
+
+    @on(TabbedContent.TabActivated)
+    def _pane_shown(self) -> None:
+        if self.active_pane.stale:
+            self.active_pane.reload()
+        self.refresh_bindings()
+
+    def action_show_pane(self, index: int) -> None:
+        pane = self.panes[index]
+        self.set_focus(None)  # else the hidden pane's focus falls back into it and switches it back
+        self.query_one(TabbedContent).active = f"tab-{pane.NAME}"
+        self.call_after_refresh(pane.focus_main)
+
+    def action_next_pane(self) -> None:
+        self.action_show_pane((self.panes.index(self.active_pane) + 1) % len(self.panes))
+
+    def action_previous_pane(self) -> None:
+        self.action_show_pane((self.panes.index(self.active_pane) - 1) % len(self.panes))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in _MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1:
+            return False
+        if action == "cancel_run":
+            return self.state.running
+        if action == "run_failed":
+            return any(row.rank == 0 for row in self.state.tests.values())
+        if action == "open_editor":
+            row = self.tests_pane.selected_row
+            failure = row is not None and row.rank == 0 and row.result is not None
+            return failure and self.active_pane is self.tests_pane
+        return True
+
+    # ----- runs
+
+    def action_rerun_affected(self) -> None:
+        self.controller.request("affected")
+
+    def action_run_all(self) -> None:
+        self.controller.request("all")
+
+    def action_run_failed(self) -> None:
+        self.controller.request("failed")
+
+    def action_run_selected(self) -> None:
+        row = self.tests_pane.selected_row
+        if row is not None:
+            self.controller.request("tests", [row.nodeid])
+
+    @on(TestsPane.RunTests)
+    def _run_tests(self, event: TestsPane.RunTests) -> None:
+        self.controller.request("tests", event.nodeids)
+
+    @on(ThresholdsPane.ShowTest)
+    def _show_test(self, event: ThresholdsPane.ShowTest) -> None:
+        self.action_show_pane(0)
+        self.tests_pane.show_test(event.nodeid)
+
+    def action_cancel_run(self) -> None:
+        self.controller.cancel_run()
+
+    def action_toggle_pause(self) -> None:
+        if self.controller.paused:
+            self.controller.resume()
+        else:
+            self.controller.pause()
+        self.state.paused = self.controller.paused
+        self._draw(set())
+
+    def action_toggle_memray(self) -> None:
+        self.config.memray = not self.config.memray
+        self.notify(f"memray {'on' if self.config.memray else 'off'} from the next run")
+
+    # ----- filters, export, editor, help, quit
+
+    def action_filter(self) -> None:
+        self.action_show_pane(0)
+        self.tests_pane.open_filter()
+
+    @work(exclusive=True, group="prompt")
+    async def action_marker_filter(self) -> None:
+        current = " ".join(self.controller.pytest_args[1:2])
+        expression = await self.push_screen_wait(
+            PromptScreen("Run and show only tests matching a marker expression (pytest -m):", current,
+                         "e.g. slow and not db; empty for every test")
+        )
+        if expression is None:
+            return
+        expression = expression.strip()
+        try:
+            matcher = marker_matcher(expression) if expression else None
+        except ValueError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.controller.pytest_args = ["-m", expression] if expression else []
+        self.tests_pane.set_marker_filter(matcher)
+        self.notify(f"marker filter: {expression or 'off'}", markup=False)
+
+    @work(exclusive=True, group="prompt")
+    async def action_export(self) -> None:
+        pane = self.active_pane
+        headers, rows = pane.export_table()
+        default = default_export_path(self.config.history_path, pane.NAME)
+        answer = await self.push_screen_wait(PromptScreen(f"Export the {pane.TITLE} table to:", str(default)))
+        if not answer:
+            return
+        path = Path(answer).expanduser()
+        path = path if path.is_absolute() else self.config.root / path
+        try:
+            count = write_csv(path, headers, rows)
+        except OSError as exc:
+            self.notify(f"cannot write {path}: {exc.strerror or exc}", severity="error", markup=False)
+            return
+        self.notify(f"wrote {count} rows to {path}", markup=False)
+
+    def action_open_editor(self) -> None:
+        row = self.tests_pane.selected_row
+        if row is None:
+            return
+        path, line = failure_location(row, self.config.root)
+        argv = editor_argv(os.environ.get("VISUAL") or os.environ.get("EDITOR"), path, line)
+        try:
+            with self.suspend():
+                subprocess.run(argv, cwd=self.config.root, check=False)
+        except OSError as exc:
+            self.notify(f"cannot start the editor {argv[0]!r}: {exc.strerror or exc}", severity="error",
+                        markup=False)
+        except Exception as exc:  # SuspendNotSupported, e.g. in a browser
+            self.notify(f"cannot open an editor here ({type(exc).__name__})", severity="warning")
+
+    def action_help(self) -> None:
+        if self.screen.query(HelpPanel):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    async def action_quit(self) -> None:
+        """Cancel the run and the watch loop, wait until the pytest child is gone, and leave."""
+        if self.controller is not None:
+            self.controller.cancel_run()
+        stopping = [w for group in ("controller", "autoplay") for w in self.workers.cancel_group(self, group)]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(
+                asyncio.gather(*(worker.wait() for worker in stopping), return_exceptions=True), QUIT_WAIT_S
+            )
+        self.exit(0)
+
+
+def make_app(
+    config: Config, history: History, controller_factory: ControllerFactory,
+    autoplay: Autoplay | None = None, clock: Callable[[], float] = time.monotonic,
+) -> TestwatchApp:
+    """The app on a project; the CLI, the tests and the screenshots all build it here."""
+    return TestwatchApp(config, history, controller_factory, autoplay=autoplay, clock=clock)
+
+
+def default_controller_factory() -> ControllerFactory:
+    """The watch loop when it is installed, else a controller that only runs on request."""
+    try:
+        from testwatch.watch_loop import WatchLoop
+    except ImportError:
+        from testwatch.tui.engine_controller import EngineController
+
+        return EngineController
+    return WatchLoop
+
+
+def run_tui(config: Config, history: History, autoplay: Autoplay | None = None) -> int:
+    """Open the app in this terminal until the user quits; returns the exit status."""
+    app = make_app(config, history, default_controller_factory(), autoplay=autoplay)
+    try:
+        app.run()
+    finally:
+        history.close()
+    return app.return_code or 0

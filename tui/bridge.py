@@ -1,0 +1,47 @@
+"""The listener given to the engine: buffers news and hands it to the app in one batch per frame.
+
+Producers may call it from the app's own event loop or from any thread; it only appends to a
+locked buffer and posts one ``NewsArrived`` (``post_message`` is thread-safe), so ten thousand
+results cost the app a few batches, not ten thousand messages queued ahead of the user's keys.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from textual.message_pump import MessagePump
+
+from testwatch.tui.messages import News, NewsArrived, SampleTaken, news_for
+
+
+class NewsBridge:
+    """Callable listener: ``bridge(event)``; the app calls ``drain()`` when told news arrived."""
+
+    def __init__(self, target: MessagePump) -> None:
+        self.target = target
+        self._pending: list[News] = []
+        self._lock = threading.Lock()
+        self._posted = False
+
+    def __call__(self, event: object) -> None:
+        news = news_for(event)
+        if news is None:
+            return
+        with self._lock:
+            if isinstance(news, SampleTaken) and self._pending and isinstance(
+                self._pending[-1], SampleTaken
+            ):
+                self._pending[-1] = news  # a newer sample replaces one not yet drawn
+            else:
+                self._pending.append(news)
+            if self._posted:
+                return
+            self._posted = True
+        self.target.post_message(NewsArrived())
+
+    def drain(self) -> list[News]:
+        """Everything reported since the last drain, oldest first."""
+        with self._lock:
+            batch, self._pending = self._pending, []
+            self._posted = False
+        return batch

@@ -1,0 +1,91 @@
+"""The coverage pane: total and per-file coverage of the newest measured run, uncovered lines in the
+files that just changed, and the files under their threshold."""
+
+from __future__ import annotations
+
+import json
+from fnmatch import fnmatch
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Static
+
+from testwatch.breaches import coverage_percent
+from testwatch.thresholds import parse_thresholds
+from testwatch.tui.panes.base import Pane, reset_table
+from testwatch.tui.text import literal
+
+
+class CoveragePane(Pane):
+    """Per-file coverage table; files under their limit are marked."""
+
+    NAME = "coverage"
+    TITLE = "Coverage"
+
+    def __init__(self, history, state, thresholds: dict | None = None) -> None:
+        super().__init__(history, state)
+        parsed = parse_thresholds(thresholds or {})
+        self.limit_percent = parsed.limits.get("coverage")
+        self.path_limits = parsed.paths
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="coverage-summary", markup=False)
+        table = DataTable(id="coverage-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns("file", "statements", "covered", "percent", "missing lines", "")
+        yield table
+
+    def reload(self) -> None:
+        super().reload()
+        sql = (
+            "select * from coverage where run_id = (select max(run_id) from coverage) "
+            "order by percent, file"
+        )
+        files = list(self.history.rows(sql))
+        summary = Text()
+        if not files:
+            summary.append("no coverage measured yet", style="dim")
+        else:
+            statements = sum(f["statements"] or 0 for f in files)
+            summary.append(
+                f"total {coverage_percent(files):.1f}% of {statements} statements in {len(files)} files"
+            )
+            changed = [f for f in files if f["file"] in self.state.last_changes and _missing(f)]
+            for f in changed:
+                summary.append("\nnot covered in changed ", style="yellow")
+                summary.append_text(literal(f"{f['file']}: lines {_missing(f)}"))
+        self.query_one("#coverage-summary", Static).update(summary)
+        rows = []
+        for f in files:
+            limit = self._limit_for(f["file"])
+            under = limit is not None and (f["percent"] or 0.0) < limit
+            rows.append((
+                literal(f["file"]), f["statements"], f["covered"], f"{f['percent'] or 0.0:.1f}%",
+                literal(_missing(f)), Text(f"under {limit:g}%", style="bold red") if under else "",
+            ))
+        reset_table(self.query_one(DataTable), rows, [f["file"] for f in files])
+
+    def _limit_for(self, file: str) -> float | None:
+        matches = [glob for glob in self.path_limits if fnmatch(file, glob)]
+        return self.path_limits[max(matches, key=len)] if matches else self.limit_percent
+
+
+def _missing(row: dict) -> str:
+    """The missing lines column (JSON list or text) as ``3-5, 9``."""
+    raw = row.get("missing_lines") or ""
+    try:
+        lines = json.loads(raw) if raw else []
+    except ValueError:
+        return str(raw)
+    if not isinstance(lines, list):
+        return str(lines)
+    return _ranges([n for n in lines if isinstance(n, int)])
+
+
+def _ranges(lines: list[int]) -> str:
+    spans: list[list[int]] = []
+    for n in sorted(lines):
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)

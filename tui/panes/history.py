@@ -1,0 +1,102 @@
+"""The history pane: recent runs; a chosen run's results; a chosen test's trend across runs (duration
+and memory); and flaky tests, whose outcome flipped between runs of the same git revision."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Sparkline, Static
+
+from testwatch.tui.outcomes import status_text
+from testwatch.tui.panes.base import Pane, reset_table
+from testwatch.tui.text import literal
+from testwatch.units import format_duration, format_size
+
+SHOWN_RUNS = 100
+TREND_RUNS = 50
+FLAKY_SQL = """
+select nodeid, count(distinct outcome) as outcomes, count(*) as runs, sum(outcome = 'failed') as failures
+from results join runs on runs.id = results.run_id
+where outcome in ('passed', 'failed') and run_id in (select id from runs order by id desc limit 200)
+group by nodeid, coalesce(git_revision, '') having outcomes > 1 order by failures desc limit 100
+"""
+
+
+class HistoryPane(Pane):
+    """Runs, then the chosen run's results, then the chosen test's trend; flaky tests beside."""
+
+    NAME = "history"
+    TITLE = "History"
+
+    def compose(self) -> ComposeResult:
+        runs = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+        runs.add_columns("run", "when", "trigger", "passed", "failed", "other", "duration", "status")
+        yield runs
+        with Horizontal(id="history-lower"):
+            results = DataTable(id="run-results-table", cursor_type="row", zebra_stripes=True)
+            results.add_columns("test", "outcome", "duration", "peak RSS")
+            yield results
+            with Vertical(id="history-side"):
+                yield Static(id="trend-title", markup=False)
+                yield Sparkline([], id="trend-duration")
+                yield Sparkline([], id="trend-memory")
+                flaky = DataTable(id="flaky-table", cursor_type="row")
+                flaky.add_columns("flaky test", "runs", "failures")
+                yield flaky
+
+    def reload(self) -> None:
+        super().reload()
+        rows, keys = [], []
+        for run in self.history.recent_runs(SHOWN_RUNS):
+            other = sum(run.get(k) or 0 for k in ("error", "crashed", "timeout"))
+            rows.append((
+                run["id"], (run["started_at"] or "")[:19].replace("T", " "), literal(run["trigger"] or ""),
+                run["passed"] or 0, Text(str(run["failed"] or 0), style="red" if run["failed"] else ""),
+                other, format_duration(run["duration_s"]), run["status"] or "",
+            ))
+            keys.append(str(run["id"]))
+        reset_table(self.query_one("#runs-table", DataTable), rows, keys)
+        flaky = [
+            (literal(row["nodeid"]), row["runs"], row["failures"]) for row in self.history.rows(FLAKY_SQL)
+        ]
+        reset_table(self.query_one("#flaky-table", DataTable), flaky)
+        if keys:
+            self.show_run(int(keys[self.query_one("#runs-table", DataTable).cursor_row]))
+
+    def show_run(self, run_id: int) -> None:
+        """Fill the results table with one run's results, failures first."""
+        rows, keys = [], []
+        for result in sorted(self.history.results(run_id), key=lambda r: r["outcome"] == "passed"):
+            rows.append((
+                literal(result["nodeid"]), status_text(result["outcome"]),
+                format_duration(result["duration_s"]), format_size(result["peak_rss_bytes"]),
+            ))
+            keys.append(result["nodeid"])
+        reset_table(self.query_one("#run-results-table", DataTable), rows, keys)
+
+    def show_trend(self, nodeid: str) -> None:
+        """Duration and peak memory of one test over its recent runs."""
+        sql = "select duration_s, peak_rss_bytes from results where nodeid = ? order by id desc limit ?"
+        points = list(self.history.rows(sql, [nodeid, TREND_RUNS]))[::-1]
+        durations = [p["duration_s"] or 0.0 for p in points]
+        memory = [p["peak_rss_bytes"] for p in points if p["peak_rss_bytes"] is not None]
+        title = literal(nodeid, style="bold")
+        last_s = durations[-1] if durations else None
+        title.append(f"\n{len(points)} runs; duration last {format_duration(last_s)}")
+        if memory:
+            title.append(f", peak RSS last {format_size(memory[-1])}")
+        self.query_one("#trend-title", Static).update(title)
+        self.query_one("#trend-duration", Sparkline).data = durations
+        self.query_one("#trend-memory", Sparkline).data = memory
+
+    @on(DataTable.RowHighlighted, "#runs-table")
+    def _run_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is not None:
+            self.show_run(int(event.row_key.value))
+
+    @on(DataTable.RowHighlighted, "#run-results-table")
+    def _result_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is not None:
+            self.show_trend(event.row_key.value)

@@ -1,0 +1,86 @@
+"""The memory pane: the test process tree's RSS over this run (and the last one, faint), the test
+running now, and the tests with the highest peak and retained memory with their top allocators."""
+
+from __future__ import annotations
+
+import json
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Label, Sparkline, Static
+
+from testwatch.tui.panes.base import Pane, reset_table
+from testwatch.tui.state import SessionState
+from testwatch.tui.text import literal
+from testwatch.units import format_size
+
+TOP_TESTS = 50
+
+
+class MemoryPane(Pane):
+    """Live RSS graph plus the heaviest tests of the newest run."""
+
+    NAME = "memory"
+    TITLE = "Memory"
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="memory-now", markup=False)
+        yield Label("this run", classes="graph-label")
+        yield Sparkline([], id="rss-graph")
+        yield Label("previous run", classes="graph-label faint")
+        yield Sparkline([], id="rss-previous", classes="faint")
+        table = DataTable(id="memory-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns("test", "peak RSS", "retained", "top allocator")
+        yield table
+
+    def on_mount(self) -> None:
+        self.refresh_from(self.state)
+
+    def refresh_from(self, state: SessionState) -> None:
+        if state.run is not None and state.run.finished is not None:
+            self.stale = True  # the run's per-test figures are in the history now
+        self.query_one("#rss-graph", Sparkline).data = [rss for _, rss in state.samples]
+        self.query_one("#rss-previous", Sparkline).data = [rss for _, rss in state.previous_samples]
+        now = Text()
+        if state.samples:
+            latest = state.samples[-1][1]
+            peak = max(rss for _, rss in state.samples)
+            now.append(f"RSS {format_size(latest)}  peak {format_size(peak)}")
+        else:
+            now.append("no memory samples yet", style="dim")
+        if state.running_now:
+            now.append("\nrunning: ", style="dim")
+            now.append_text(literal(state.running_now))
+        self.query_one("#memory-now", Static).update(now)
+
+    def reload(self) -> None:
+        super().reload()
+        rows, keys = [], []
+        sql = (
+            "select nodeid, peak_rss_bytes, retained_bytes, top_allocations from results "
+            "where run_id = (select max(run_id) from results where peak_rss_bytes is not null) "
+            "and peak_rss_bytes is not null order by peak_rss_bytes desc limit ?"
+        )
+        for row in self.history.rows(sql, [TOP_TESTS]):
+            rows.append((
+                literal(row["nodeid"]), format_size(row["peak_rss_bytes"]),
+                format_size(row["retained_bytes"]), literal(_top_allocator(row["top_allocations"])),
+            ))
+            keys.append(row["nodeid"])
+        reset_table(self.query_one(DataTable), rows, keys)
+
+
+def _top_allocator(raw: str | None) -> str:
+    """The first of memray's top allocations, as ``function file:line size``, or empty."""
+    if not raw:
+        return ""
+    try:
+        top = json.loads(raw)
+    except ValueError:
+        return ""
+    if not isinstance(top, list) or not top or not isinstance(top[0], dict):
+        return ""
+    first = top[0]
+    where = f"{first.get('function', '?')} {first.get('file', '?')}:{first.get('line', '?')}"
+    size = first.get("size_bytes", first.get("bytes"))
+    return f"{where} {format_size(size)}" if size is not None else where

@@ -1,0 +1,217 @@
+"""The tests pane: every test grouped by file with its status, failures first, and the details of
+the highlighted test (traceback, captured output, why it was selected)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Input, ProgressBar, Static, Tree
+
+from testwatch.tui.outcomes import status_symbol, status_text
+from testwatch.tui.panes.base import Pane
+from testwatch.tui.state import SessionState, TestRow
+from testwatch.tui.text import literal
+from testwatch.units import format_duration
+
+
+class TestsPane(Pane):
+    """Tree of files and tests; ``/`` filters by name or file as you type."""
+
+    NAME = "tests"
+    TITLE = "Tests"
+    BINDINGS = [Binding("escape", "clear_filter", "Clear filter", show=False)]
+
+    class RunTests(Message):
+        """The user asked to run these tests (Enter on a test)."""
+
+        __test__ = False
+
+        def __init__(self, nodeids: list[str]) -> None:
+            super().__init__()
+            self.nodeids = nodeids
+
+    def __init__(self, history, state) -> None:
+        super().__init__(history, state)
+        self.name_filter = ""
+        self.marker_filter = None  # a callable(markers) -> bool, or None
+        self._leaves: dict[str, object] = {}
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="run-progress"):
+            yield Static(id="counts")
+            yield ProgressBar(id="progress", show_eta=False)
+        yield Input(placeholder="filter by test name or file", id="filter", classes="hidden")
+        with Horizontal(id="tests-split"):
+            tree: Tree[str] = Tree("tests", id="tests-tree")
+            tree.show_root = False
+            tree.guide_depth = 2
+            yield tree
+            with VerticalScroll(id="detail-scroll"):
+                yield Static(id="detail", markup=False)
+
+    def on_mount(self) -> None:
+        self.refresh_from(self.state)
+
+    # ----- drawing
+
+    def refresh_from(self, state: SessionState) -> None:
+        if state.structure_changed:
+            self.rebuild()
+        else:
+            for nodeid in state.changed:
+                leaf = self._leaves.get(nodeid)
+                if leaf is not None:
+                    leaf.set_label(_test_label(state.tests[nodeid]))
+        self._draw_progress(state)
+        tree = self.query_one(Tree)
+        if tree.cursor_node is not None and tree.cursor_node.data in state.changed:
+            self.show_detail(tree.cursor_node.data)
+
+    def rebuild(self) -> None:
+        """Rebuild the tree from the state, applying the filters; keeps the cursor on its test."""
+        tree = self.query_one(Tree)
+        chosen = tree.cursor_node.data if tree.cursor_node is not None else None
+        tree.clear()
+        self._leaves = {}
+        needle = self.name_filter.lower()
+
+        def keep(row: TestRow) -> bool:
+            if needle and needle not in row.nodeid.lower():
+                return False
+            return self.marker_filter is None or self.marker_filter(row.markers)
+
+        for file, rows in self.state.files(keep):
+            bad = sum(row.rank == 0 for row in rows)
+            file_node = tree.root.add(_file_label(file, len(rows), bad), data=file, expand=True)
+            for row in rows:
+                self._leaves[row.nodeid] = file_node.add_leaf(_test_label(row), data=row.nodeid)
+        if chosen in self._leaves:
+            tree.move_cursor(self._leaves[chosen])
+
+    def _draw_progress(self, state: SessionState) -> None:
+        run = state.run
+        counts = self.query_one("#counts", Static)
+        bar = self.query_one(ProgressBar)
+        if run is None:
+            counts.update(Text(f"{len(state.tests)} tests known; no run yet", style="dim"))
+            bar.update(total=None, progress=0)
+            return
+        parts = [f"{run.done}/{run.total if run.total is not None else '?'}"]
+        parts += [f"{n} {outcome}" for outcome, n in sorted(run.counts.items()) if n]
+        if run.finished is not None:
+            parts.append(f"in {format_duration(run.finished.duration_s)}")
+            if run.finished.cancelled:
+                parts.append("cancelled")
+        counts.update(Text("  ".join(parts)))
+        bar.update(total=run.total or max(run.done, 1), progress=run.done)
+
+    def show_detail(self, nodeid: str | None) -> None:
+        """Show the test's traceback, output and selection reason in the detail view."""
+        detail = self.query_one("#detail", Static)
+        row = self.state.tests.get(nodeid) if nodeid else None
+        detail.update(_detail_text(row) if row else Text("Choose a test to see its details.", style="dim"))
+
+    # ----- what the user does
+
+    @property
+    def selected_row(self) -> TestRow | None:
+        node = self.query_one(Tree).cursor_node
+        return self.state.tests.get(node.data) if node is not None and node.data else None
+
+    def show_test(self, nodeid: str) -> None:
+        """Put the cursor on a test, clearing the filters if they hide it."""
+        if nodeid not in self._leaves:
+            self.name_filter, self.marker_filter = "", None
+            self.query_one("#filter", Input).value = ""
+            self.rebuild()
+        tree = self.query_one(Tree)
+        if nodeid in self._leaves:
+            tree.move_cursor(self._leaves[nodeid])
+        tree.focus()
+
+    def open_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.remove_class("hidden")
+        field.focus()
+
+    def action_clear_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.value = ""
+        field.add_class("hidden")
+        self.query_one(Tree).focus()
+
+    def set_marker_filter(self, matches) -> None:
+        self.marker_filter = matches
+        self.rebuild()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.name_filter = event.value
+        self.rebuild()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one(Tree).focus()
+
+    @on(Tree.NodeHighlighted)
+    def _highlighted(self, event: Tree.NodeHighlighted) -> None:
+        data = event.node.data
+        self.show_detail(data if data in self.state.tests else None)
+
+    @on(Tree.NodeSelected)
+    def _selected(self, event: Tree.NodeSelected) -> None:
+        if event.node.data in self.state.tests:
+            self.post_message(self.RunTests([event.node.data]))
+
+    def export_table(self) -> tuple[list[str], list[list[object]]]:
+        rows = [
+            [row.file, row.name, row.status, row.result.duration_s if row.result else None, row.reason]
+            for _, file_rows in self.state.files() for row in file_rows
+        ]
+        return ["file", "test", "status", "duration_s", "reason"], rows
+
+
+def _file_label(file: str, count: int, bad: int) -> Text:
+    label = literal(file, style="bold")
+    label.append(f"  {count}", style="dim")
+    if bad:
+        label.append(f"  {bad} failing", style="red")
+    return label
+
+
+def _test_label(row: TestRow) -> Text:
+    label = status_symbol(row.status)
+    label.append(" ")
+    label.append_text(literal(row.name))
+    if row.result is not None:
+        label.append(f"  {format_duration(row.result.duration_s)}", style="dim")
+    return label
+
+
+def _detail_text(row: TestRow) -> Text:
+    text = literal(row.nodeid, style="bold")
+    text.append("\n")
+    text.append_text(status_text(row.status))
+    result = row.result
+    if result is not None:
+        text.append(f"  {format_duration(result.duration_s)}", style="dim")
+    if row.reason:
+        text.append("\nselected because: ", style="dim")
+        text.append_text(literal(row.reason))
+    if row.markers:
+        text.append("\nmarkers: ", style="dim")
+        text.append_text(literal(", ".join(row.markers)))
+    if result is None:
+        return text
+    for title, body in (
+        ("traceback", result.longrepr), ("captured stdout", result.stdout),
+        ("captured stderr", result.stderr), ("captured log", result.log),
+    ):
+        if body:
+            text.append(f"\n\n── {title} ──\n", style="bold dim")
+            text.append_text(literal(body.rstrip("\n")))
+    return text

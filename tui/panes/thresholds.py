@@ -1,0 +1,61 @@
+"""The thresholds pane: breaches of the configured limits, newest first; Enter jumps to the test."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from testwatch.breaches import format_figure
+from testwatch.tui.panes.base import Pane, reset_table
+from testwatch.tui.text import literal
+
+SHOWN_BREACHES = 200
+
+
+class ThresholdsPane(Pane):
+    """The breaches table of the history, newest first."""
+
+    NAME = "thresholds"
+    TITLE = "Thresholds"
+
+    class ShowTest(Message):
+        """The user chose a breach: show its test."""
+
+        def __init__(self, nodeid: str) -> None:
+            super().__init__()
+            self.nodeid = nodeid
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="thresholds-summary", markup=False)
+        table = DataTable(id="thresholds-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns("when", "test or file", "limit", "value", "allowed")
+        yield table
+
+    def reload(self) -> None:
+        super().reload()
+        sql = "select * from breaches order by id desc limit ?"
+        breaches = list(self.history.rows(sql, [SHOWN_BREACHES]))
+        summary = f"{len(breaches)} breaches" if breaches else "no threshold breached"
+        self.query_one("#thresholds-summary", Static).update(summary)
+        rows = [
+            (
+                (b.get("created_at") or "")[:19].replace("T", " "),
+                literal(b.get("nodeid") or b.get("path") or ""),
+                b["kind"] or "", _figure(b["kind"], b["value"]), _figure(b["kind"], b["limit_value"]),
+            )
+            for b in breaches
+        ]
+        keys = [f"{index}:{b.get('nodeid') or ''}" for index, b in enumerate(breaches)]
+        reset_table(self.query_one(DataTable), rows, keys)
+
+    @on(DataTable.RowSelected)
+    def _chosen(self, event: DataTable.RowSelected) -> None:
+        nodeid = str(event.row_key.value).split(":", 1)[1]
+        if nodeid:
+            self.post_message(self.ShowTest(nodeid))
+
+
+def _figure(kind: str | None, value: float | None) -> str:
+    return "" if value is None or kind is None else format_figure(kind, value)

@@ -1,0 +1,240 @@
+"""What the app knows about this session: every test's row, the run in progress, samples, status.
+
+Plain Python with no Textual import: ``SessionState.apply`` takes one piece of news and says which
+panes it touched; the panes then draw from this state.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from testwatch.results import BAD_OUTCOMES, TestResult, nodeid_file
+from testwatch.tui import messages as m
+
+# Sort rank of a status in the tests pane: failures first, then what is still moving.
+_RANK = {"running": 1, "queued": 2}
+
+
+@dataclass
+class TestRow:
+    """One test as the tests pane shows it."""
+
+    nodeid: str
+    status: str = "queued"
+    markers: list[str] = field(default_factory=list)
+    reason: str = ""
+    result: TestResult | None = None
+
+    __test__ = False
+
+    @property
+    def file(self) -> str:
+        return nodeid_file(self.nodeid)
+
+    @property
+    def name(self) -> str:
+        return self.nodeid.split("::", 1)[1] if "::" in self.nodeid else self.nodeid
+
+    @property
+    def rank(self) -> int:
+        return 0 if self.status in BAD_OUTCOMES else _RANK.get(self.status, 3)
+
+
+@dataclass
+class LiveRun:
+    """The run in progress (or the last one)."""
+
+    run_id: int | None
+    trigger: str
+    total: int | None
+    started_s: float
+    done: int = 0
+    counts: Counter = field(default_factory=Counter)
+    finished: object | None = None  # the RunFinished event
+    reasons: dict[str, str] = field(default_factory=dict)  # "*" is the reason every test runs
+    in_run: set[str] = field(default_factory=set)
+
+
+class SessionState:
+    """Tests, the current run, memory samples, breaches, notices and the watch status."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.tests: dict[str, TestRow] = {}
+        self.run: LiveRun | None = None
+        self.structure_changed = False
+        self.changed: set[str] = set()
+        self.samples: list[tuple[float, int]] = []
+        self.previous_samples: list[tuple[float, int]] = []
+        self.running_now: str | None = None
+        self.child_pid: int | None = None
+        self.breaches: list[object] = []
+        self.notices: list[tuple[str, str]] = []
+        self.watch_message = ""
+        self.paused = False
+        self.watching = True
+        self.last_changes: list[str] = []
+        self.selection = ""
+        self.save_to_result_s: float | None = None
+        self.green: bool | None = None
+        self.verdict_flipped = False
+        self._changes_at_s: float | None = None
+        self._handlers: dict[type, Callable] = {
+            m.RunBegan: self._run_began, m.TestsListed: self._tests_listed,
+            m.TestBegan: self._test_began, m.ResultReceived: self._result_received,
+            m.CollectionFailed: self._collection_failed, m.ChildRestarted: self._child_restarted,
+            m.NoticeReceived: self._notice, m.RunEnded: self._run_ended,
+            m.ChangesSeen: self._changes_seen, m.SelectionChosen: self._selection_chosen,
+            m.WatchStatusChanged: self._watch_status, m.ChildSpawned: self._child_spawned,
+            m.SampleTaken: self._sample_taken, m.BreachFound: self._breach_found,
+        }
+
+    def load_outcomes(self, outcomes: dict[str, str]) -> None:
+        """Show the tests the history knows, with their last outcome, before anything runs."""
+        for nodeid, outcome in outcomes.items():
+            self.tests.setdefault(nodeid, TestRow(nodeid, status=outcome))
+        self.structure_changed = True
+
+    def apply(self, news: m.News) -> set[str]:
+        """Apply one piece of news; returns the names of the panes it touched."""
+        handler = self._handlers.get(type(news))
+        return handler(news.event) if handler else set()
+
+    def row(self, nodeid: str) -> TestRow:
+        row = self.tests.get(nodeid)
+        if row is None:
+            row = self.tests[nodeid] = TestRow(nodeid)
+            self.structure_changed = True
+        self.changed.add(nodeid)
+        return row
+
+    def files(self, keep: Callable[[TestRow], bool] = lambda row: True) -> list[tuple[str, list[TestRow]]]:
+        """Rows grouped by file, failures first (files with failures first), else as collected."""
+        groups: dict[str, list[TestRow]] = {}
+        for row in self.tests.values():
+            if keep(row):
+                groups.setdefault(row.file, []).append(row)
+        for rows in groups.values():
+            rows.sort(key=lambda row: row.rank)
+        return sorted(groups.items(), key=lambda item: min(row.rank for row in item[1]))
+
+    @property
+    def running(self) -> bool:
+        return self.run is not None and self.run.finished is None
+
+    # ----- handlers: each returns the panes it touched
+
+    def _run_began(self, event) -> set[str]:
+        if self.samples:
+            self.previous_samples = self.samples
+        self.samples = []
+        self.run = LiveRun(event.run_id, event.trigger, event.selected_count, self.clock())
+        self.run.reasons = dict(event.reasons)
+        return {"tests", "status", "memory"}
+
+    def _tests_listed(self, event) -> set[str]:
+        reasons = self.run.reasons if self.run is not None else {}
+        for nodeid, markers in event.markers.items():
+            row = self.row(nodeid)
+            row.markers = list(markers)
+            row.status = "queued"
+            row.reason = reasons.get(nodeid, reasons.get("*", ""))
+        if self.run is not None:
+            self.run.in_run = set(event.markers)
+            self.run.total = len(event.markers)
+        return {"tests", "status"}
+
+    def _test_began(self, event) -> set[str]:
+        self.row(event.nodeid).status = "running"
+        self.running_now = event.nodeid
+        return {"tests", "memory"}
+
+    def _result_received(self, event) -> set[str]:
+        result = event.result
+        row = self.row(result.nodeid)
+        row.status = result.outcome
+        row.result = result
+        if self.run is not None:
+            self.run.done += 1
+            self.run.counts[result.outcome] += 1
+        if self._changes_at_s is not None:
+            self.save_to_result_s = self.clock() - self._changes_at_s
+            self._changes_at_s = None
+        return {"tests", "status", "memory"}
+
+    def _collection_failed(self, event) -> set[str]:
+        self.notices.append(("error", f"cannot collect {event.path}: {event.message}"))
+        return {"log"}
+
+    def _child_restarted(self, event) -> set[str]:
+        self.notices.append(
+            ("warning", f"pytest died ({event.reason}); restarted it for the {event.remaining} tests left")
+        )
+        return {"log", "status"}
+
+    def _notice(self, event) -> set[str]:
+        self.notices.append((event.severity, event.message))
+        return {"log"}
+
+    def _run_ended(self, event) -> set[str]:
+        run = self.run or LiveRun(event.run_id, "?", None, self.clock())
+        run.finished = event
+        self.run = run
+        self.running_now = None
+        for nodeid in run.in_run:
+            row = self.tests.get(nodeid)
+            if row is not None and row.status in ("queued", "running"):
+                row.status = "cancelled" if event.cancelled else "not run"
+                self.changed.add(nodeid)
+        self.structure_changed = True  # re-sort: failures to the top
+        if not event.cancelled and event.exit_status in (0, 1):
+            green = event.exit_status == 0
+            self.verdict_flipped = self.green is not None and green != self.green
+            self.green = green
+        return {"tests", "status", "memory", "history", "latency", "coverage", "thresholds"}
+
+    def _changes_seen(self, event) -> set[str]:
+        self.last_changes = [str(path) for path in event.paths]
+        self._changes_at_s = self.clock()
+        return {"status"}
+
+    def _selection_chosen(self, event) -> set[str]:
+        reasons = {n: str(r) for n, r in (getattr(event, "reasons", {}) or {}).items() if n != "*"}
+        why = Counter(reasons.values()).most_common(2)
+        because = ", ".join(f"{count} {reason}" for reason, count in why)
+        total = getattr(event, "total_known", None)
+        if getattr(event, "everything", False):
+            self.selection = "every test"
+        else:
+            self.selection = f"{len(event.selected)} of {total if total is not None else '?'} tests"
+        self.selection += f" ({because})" if because else ""
+        return {"status"}
+
+    def _watch_status(self, event) -> set[str]:
+        self.watch_message = event.message
+        if getattr(event, "severity", "information") in ("warning", "error"):
+            self.notices.append((event.severity, event.message))
+            return {"status", "log"}
+        return {"status"}
+
+    def _child_spawned(self, event) -> set[str]:
+        self.child_pid = getattr(event, "pid", None)
+        return {"memory"}
+
+    def _sample_taken(self, event) -> set[str]:
+        rss_bytes = getattr(event, "rss_bytes", None)
+        if rss_bytes is None:
+            return set()
+        t_s = getattr(event, "t_s", None)
+        start = self.run.started_s if self.run else 0.0
+        self.samples.append((t_s if t_s is not None else self.clock() - start, int(rss_bytes)))
+        if getattr(event, "nodeid", None):
+            self.running_now = event.nodeid
+        return {"memory"}
+
+    def _breach_found(self, event) -> set[str]:
+        self.breaches.insert(0, event)
+        return {"thresholds"}
