@@ -9,6 +9,7 @@ from testwatch.project import add_project_arguments, open_project
 from testwatch.reporter import JsonReporter, LineReporter
 from testwatch.results import BAD_OUTCOMES
 from testwatch.signals import run_cancellable
+from testwatch.watch_loop import recording_requested, run_recorded
 
 HELP = """Run the project's tests once in a pytest child and record every result.
 
@@ -37,6 +38,11 @@ def add_parser(subparsers) -> None:
     scope = parser.add_mutually_exclusive_group()
     scope.add_argument("--all", action="store_true", help="run every test (the default)")
     scope.add_argument("--failed", action="store_true", help="run the tests that failed last")
+    scope.add_argument("--affected", action="store_true",
+                       help="run the tests the working tree's changes affect (records dependencies)")
+    parser.add_argument("--deps", "--coverage", dest="record", action="store_true",
+                        help="record each test's dependencies and the run's coverage (slower; "
+                        "also on with --affected or an explicit coverage = true in config)")
     parser.set_defaults(handler=run)
 
 
@@ -45,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
     reporter = JsonReporter() if args.json else LineReporter()
     for warning in project.history.warnings:
         print(f"warning: {warning}")
+    if args.affected or args.record or recording_requested(project.config):
+        return run_recorded(project, reporter, args)
     request = RunRequest(trigger="manual", pytest_args=args.pytest_args)
     if args.failed:
         failed = [n for n, o in project.history.last_outcomes().items() if o in BAD_OUTCOMES]

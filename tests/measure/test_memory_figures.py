@@ -1,0 +1,119 @@
+"""Per-test peak and retained memory from real allocations, in a real pytest child, checked
+against the sizes the tests allocate and against memray's own heap peak (``--memray``)."""
+
+from __future__ import annotations
+
+import json
+
+MIB = 1024 * 1024
+
+ALLOCATIONS = {
+    "tests/test_alloc.py": """
+        import pytest
+
+        KEPT = []
+
+
+        def touch(size):
+            data = bytearray(size)
+            data[::4096] = b"\\1" * len(data[::4096])
+            return data
+
+
+        def test_200mb_freed():
+            data = touch(200 * 1024 * 1024)
+            del data
+
+
+        def test_50mb_kept():
+            KEPT.append(touch(50 * 1024 * 1024))
+
+
+        def test_nothing():
+            pass
+
+
+        @pytest.mark.limit_memory("10 MB")
+        def test_over_its_memray_limit():
+            data = touch(20 * 1024 * 1024)
+            del data
+
+
+        @pytest.mark.limit_memory("100 MB")
+        def test_under_its_memray_limit():
+            data = touch(20 * 1024 * 1024)
+            del data
+    """,
+}
+
+
+def _by_test(rows, root, run_id):
+    found = rows(root, "select * from results where run_id = ?", (run_id,))
+    return {row["nodeid"].split("::")[1]: row for row in found}
+
+
+def test_peak_and_retained_match_the_allocations(make_project, cli, rows):
+    root = make_project(ALLOCATIONS)
+    done = cli("run", str(root))
+    assert "test_200mb_freed" in done.stdout, done.stdout + done.stderr
+    result = _by_test(rows, root, 1)
+    freed, kept, nothing = result["test_200mb_freed"], result["test_50mb_kept"], result["test_nothing"]
+    assert 190 * MIB <= freed["peak_rss_bytes"] <= 230 * MIB
+    assert abs(freed["retained_bytes"]) < 20 * MIB
+    assert 48 * MIB <= kept["retained_bytes"] <= 56 * MIB
+    assert 48 * MIB <= kept["peak_rss_bytes"] <= 60 * MIB
+    assert nothing["peak_rss_bytes"] < 5 * MIB
+    assert {row["memory_precision"] for row in result.values()} == {"exact"}
+
+
+def test_memray_markers_are_honoured_without_memray_mode(make_project, cli, rows):
+    root = make_project(ALLOCATIONS)
+    done = cli("run", str(root))
+    result = _by_test(rows, root, 1)
+    assert result["test_over_its_memray_limit"]["outcome"] == "failed", done.stdout
+    assert "limit_memory" in result["test_over_its_memray_limit"]["longrepr"]
+    assert result["test_under_its_memray_limit"]["outcome"] == "passed"
+    # Only marked tests were tracked.
+    assert result["test_nothing"]["heap_peak_bytes"] is None
+    assert result["test_over_its_memray_limit"]["heap_peak_bytes"] >= 20 * MIB
+
+
+def test_memray_mode_agrees_with_the_kernel_peak_within_ten_percent(make_project, cli, rows):
+    root = make_project(ALLOCATIONS)
+    cli("run", str(root), "--memray")
+    result = _by_test(rows, root, 1)
+    for name in ("test_200mb_freed", "test_50mb_kept"):
+        row = result[name]
+        assert abs(row["peak_rss_bytes"] - row["heap_peak_bytes"]) <= 0.1 * row["heap_peak_bytes"], row
+    kept = result["test_50mb_kept"]
+    assert 48 * MIB <= kept["leaked_bytes"] <= 52 * MIB
+    top = json.loads(result["test_200mb_freed"]["top_allocations"])
+    assert top[0]["bytes"] >= 200 * MIB
+    assert "touch" in top[0]["location"] and "test_alloc.py" in top[0]["location"]
+    assert result["test_nothing"]["heap_peak_bytes"] < MIB
+
+
+def test_limit_leaks_marker_fails_a_leaking_test(make_project, cli, rows):
+    root = make_project({
+        "tests/test_leak.py": """
+            import pytest
+
+            CACHE = []
+
+
+            @pytest.mark.limit_leaks("1 MB")
+            def test_leaks_two_megabytes():
+                CACHE.append(bytearray(2 * 1024 * 1024))
+
+
+            @pytest.mark.limit_leaks("1 MB")
+            def test_frees_everything():
+                data = bytearray(2 * 1024 * 1024)
+                del data
+        """,
+    })
+    done = cli("run", str(root))
+    result = _by_test(rows, root, 1)
+    assert result["test_leaks_two_megabytes"]["outcome"] == "failed", done.stdout
+    assert "limit_leaks" in result["test_leaks_two_megabytes"]["longrepr"]
+    assert result["test_frees_everything"]["outcome"] == "passed", result["test_frees_everything"]["longrepr"]
