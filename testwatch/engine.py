@@ -99,6 +99,7 @@ class RunEngine:
         self.child: PytestChild | None = None
         self._last_tail = ""  # the newest child's last output lines, for crash messages
         self._history_warned = False
+        self._history_error = ""  # the newest reason a history write failed
         self.warm = WarmStart(
             self.python, config.root, self.plugins, [config.history_path.parent],
             lambda message: self.listener(EngineNotice(message, "info")),
@@ -176,6 +177,7 @@ class RunEngine:
             self.warm.child(argv, self.config.root, env) if self.warm
             else PytestChild(argv, self.config.root, env)
         )
+        getter: asyncio.Future | None = None
         try:
             await child.start()
             self.child = child
@@ -183,18 +185,25 @@ class RunEngine:
                 self.listener(ChildStarted(child.pid))
             exit_task = asyncio.ensure_future(child.wait())
             while True:
-                with contextlib.suppress(TimeoutError):
-                    item = await asyncio.wait_for(queue.get(), timeout=0.2)
-                    self._handle_line(state, item)
+                # Wake for the next event or the child's exit, whichever comes first.
+                getter = getter or asyncio.ensure_future(queue.get())
+                waited = {getter} if exit_task.done() else {getter, exit_task}
+                await asyncio.wait(waited, timeout=0.2, return_when=asyncio.FIRST_COMPLETED)
+                if getter.done():
+                    self._handle_line(state, getter.result())
+                    getter = None
                     while not queue.empty():
                         self._handle_line(state, queue.get_nowait())
                 self._enforce_timeout(state, child)
                 self._flush(state)
                 if exit_task.done() and state.open_connections == 0 and queue.empty():
-                    await asyncio.sleep(0.05)  # a connection accepted late still drains
+                    if not state.session_finished:
+                        await asyncio.sleep(0.05)  # a connection accepted late still drains
                     if state.open_connections == 0 and queue.empty():
                         return exit_task.result()
         finally:
+            if getter is not None:
+                getter.cancel()
             self.child = None
             child.kill()
             self._last_tail = child.tail()
@@ -372,6 +381,7 @@ class RunEngine:
             self._warn_history(exc)  # kept in memory and retried at the next flush
 
     def _warn_history(self, exc: Exception) -> None:
+        self._history_error = str(exc)
         if not self._history_warned:
             self._history_warned = True
             self.listener(EngineNotice(f"cannot write the history ({exc}); results are kept in memory"))
@@ -384,6 +394,12 @@ class RunEngine:
         duration_s = time.monotonic() - started
         status = "cancelled" if cancelled else "finished"
         self._flush(state, force=True)
+        if state.unsaved:
+            self.listener(EngineNotice(
+                f"{len(state.unsaved)} results of this run could not be written to the history "
+                f"{self.config.history_path} ({self._history_error}); they were reported, not saved",
+                "error",
+            ))
         if state.run_id is not None:
             with contextlib.suppress(sqlite3.Error):
                 self.history.finish_run(

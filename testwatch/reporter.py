@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 import sys
 from typing import TextIO
@@ -62,6 +63,12 @@ class LineReporter:
         self._failures: list = []
 
     def __call__(self, event: EngineEvent) -> None:
+        try:
+            self._report(event)
+        except BrokenPipeError:
+            self.out = stop_printing(self.out)
+
+    def _report(self, event: EngineEvent) -> None:
         write = self.out.write
         if isinstance(event, RunStarted):
             scope = "all tests" if event.selected_count is None else f"{event.selected_count} tests"
@@ -107,5 +114,17 @@ class JsonReporter:
 
     def __call__(self, event: EngineEvent) -> None:
         record = {"event": type(event).__name__, **dataclasses.asdict(event)}
-        self.out.write(json.dumps(record, default=str) + "\n")
-        self.out.flush()
+        try:
+            self.out.write(json.dumps(record, default=str) + "\n")
+            self.out.flush()
+        except BrokenPipeError:
+            self.out = stop_printing(self.out)
+
+
+def stop_printing(out: TextIO) -> TextIO:
+    """The reader of our output left (``testwatch run | head``): print nothing more, keep recording."""
+    devnull = open(os.devnull, "w")  # noqa: SIM115 - replaces the stream for the rest of the process
+    if out is sys.stdout:
+        # Also stop the interpreter's final flush of stdout from failing on the closed pipe.
+        os.dup2(devnull.fileno(), sys.stdout.fileno())
+    return devnull
