@@ -1,0 +1,52 @@
+"""Latency statistics over recent runs, read from a real history file."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from testwatch.history import open_history
+from testwatch.latency import is_regression, percentile, recent_latencies
+from testwatch.results import PhaseReport, TestResult
+
+
+def _noisy(median_s: float, n: int, seed: int) -> list[float]:
+    rng = random.Random(seed)
+    return [median_s * rng.uniform(0.9, 1.1) for _ in range(n)]
+
+
+def test_percentile_interpolates_like_numpy():
+    assert percentile([1, 2, 3, 4], 50) == 2.5
+    assert percentile(range(101), 95) == 95
+    assert percentile([7.0], 95) == 7.0
+
+
+def test_noise_is_not_a_regression_but_a_real_slowdown_is():
+    baseline = _noisy(0.100, 15, seed=1)
+    assert not is_regression(0.108, baseline)  # within the noise
+    assert is_regression(0.200, baseline)  # twice as slow
+    assert not is_regression(0.200, baseline[:3])  # too little history to judge
+
+
+def test_a_noisy_baseline_needs_more_than_a_percentage():
+    rng = random.Random(2)
+    baseline = [0.1 * rng.uniform(0.5, 2.0) for _ in range(15)]  # very noisy test
+    assert not is_regression(0.16, baseline)  # +60% of the median, but inside its spread
+
+
+def test_tiny_tests_need_an_absolute_slowdown():
+    baseline = _noisy(0.0002, 15, seed=3)
+    assert not is_regression(0.0006, baseline)  # 3x, but below the 2 ms floor
+
+
+def test_recent_latencies_use_passed_call_durations_newest_last(tmp_path):
+    history = open_history(tmp_path / "history.db")
+    for index, call_s in enumerate([0.1, 0.2, 0.3, 0.4]):
+        run_id = history.start_run("manual", None, [])
+        outcome = "failed" if index == 2 else "passed"
+        result = TestResult("tests/test_a.py::test_x", outcome, {"call": PhaseReport(outcome, call_s)})
+        history.add_results(run_id, [result])
+    latency = recent_latencies(history, ["tests/test_a.py::test_x"], runs=2)["tests/test_a.py::test_x"]
+    assert latency.durations_s == (0.2, 0.4)  # the failed run is left out; only the last 2
+    assert latency.newest_s == 0.4 and latency.median_s == pytest.approx(0.3)
