@@ -6,10 +6,10 @@ import argparse
 
 from testwatch.engine import RunEngine, RunRequest
 from testwatch.project import add_project_arguments, open_project
+from testwatch.recording_mode import recording_requested
 from testwatch.reporter import JsonReporter, LineReporter
 from testwatch.results import BAD_OUTCOMES
 from testwatch.signals import run_cancellable
-from testwatch.watch_loop import recording_requested, run_recorded
 
 HELP = """Run the project's tests once in a pytest child and record every result.
 
@@ -52,6 +52,8 @@ def run(args: argparse.Namespace) -> int:
     for warning in project.history.warnings:
         print(f"warning: {warning}")
     if args.affected or args.record or recording_requested(project.config):
+        from testwatch.watch_loop import run_recorded  # imports coverage.py: only when recording
+
         return run_recorded(project, reporter, args)
     request = RunRequest(trigger="manual", pytest_args=args.pytest_args)
     if args.failed:

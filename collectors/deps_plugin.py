@@ -1,0 +1,191 @@
+"""Child-side dependency recorder: what each test executed, imported and opened in the project.
+
+Loaded with ``-p testwatch.collectors.deps_plugin`` and switched on by ``--testwatch-deps=DIR``
+(watch mode, ``run --affected``, ``--deps``/``--coverage``); without the option it does nothing.
+Executed lines come from coverage.py with one dynamic context per test (its C tracer is the
+cheapest line tracer on Python 3.11); the same data file gives the run's coverage. Project files
+opened are caught by an audit hook on ``open``; project modules imported while a test module is
+collected by comparing ``sys.modules`` around its collection. Each process (the pytest child or
+each pytest-xdist worker) writes ``DIR/deps.<pid>.json`` and ``DIR/cov.<pid>`` at the end of its
+session; the engine side (``testwatch.dep_recording``) reads them after the run. Per-test data
+stays out of the event stream so the per-test cost is one context switch and a few set inserts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pytest
+
+_recorder: Recorder | None = None
+_SKIPPED_PARTS = (
+    f"{os.sep}.venv{os.sep}", f"{os.sep}venv{os.sep}", f"{os.sep}site-packages{os.sep}",
+    f"{os.sep}.git{os.sep}", f"{os.sep}__pycache__{os.sep}", f"{os.sep}.tox{os.sep}",
+    f"{os.sep}node_modules{os.sep}", f"{os.sep}.testwatch{os.sep}",
+)
+
+
+class Recorder:
+    """Per-process recording state: the tracer, the current test, what was seen so far."""
+
+    def __init__(self, out_dir: str, root: str, branch: bool) -> None:
+        self.out_dir = out_dir
+        self.root = root.rstrip(os.sep) + os.sep
+        self.current: set[str] | None = None  # files opened by the test or collection under way
+        self.opened_by_test: dict[str, set[str]] = {}
+        self.collected: dict[str, dict[str, set[str]]] = {}
+        self.locations: dict[str, list] = {}
+        self.error = ""
+        self.coverage = None
+        try:
+            import coverage
+
+            self.coverage = coverage.Coverage(
+                data_file=os.path.join(out_dir, f"cov.{os.getpid()}"), source=[root],
+                omit=[f"*{part}*" for part in _SKIPPED_PARTS], branch=branch, config_file=False,
+            )
+            self.coverage.start()
+        except Exception as exc:  # coverage.py missing or unusable in this interpreter
+            self.error = f"coverage.py cannot trace in {sys.executable}: {exc}"
+        sys.addaudithook(self._on_audit)
+
+    def _on_audit(self, event: str, args: tuple) -> None:
+        if event != "open" or self.current is None:
+            return
+        path = args[0]
+        if not isinstance(path, str):
+            return
+        if not os.path.isabs(path):
+            path = os.path.abspath(path)
+        if path.startswith(self.root) and not path.endswith((".py", ".pyc")) and not any(
+            part in path for part in _SKIPPED_PARTS
+        ):
+            self.current.add(path)
+
+    def switch(self, context: str) -> None:
+        if self.coverage is not None:
+            self.coverage.switch_context(context)
+
+    def stop_tracing(self) -> None:
+        """The xdist controller runs no tests: it needs no tracer."""
+        if self.coverage is not None:
+            self.coverage.stop()
+            self.coverage.erase()
+            self.coverage = None
+
+    def save(self) -> None:
+        if self.coverage is not None:
+            self.coverage.stop()
+            self.coverage.save()
+        record = {
+            "pid": os.getpid(),
+            "error": self.error,
+            "traced": self.coverage is not None,
+            "locations": self.locations,
+            "opened": {nodeid: sorted(paths) for nodeid, paths in self.opened_by_test.items()},
+            "collected": {
+                path: {kind: sorted(values) for kind, values in seen.items()}
+                for path, seen in self.collected.items()
+            },
+        }
+        target = os.path.join(self.out_dir, f"deps.{os.getpid()}.json")
+        with open(target + ".tmp", "w", encoding="utf-8") as f:
+            json.dump(record, f)
+        os.replace(target + ".tmp", target)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("testwatch")
+    group.addoption("--testwatch-deps", default=None, metavar="DIR",
+                    help="testwatch: record each test's dependencies into DIR")
+    group.addoption("--testwatch-branch", action="store_true", default=False,
+                    help="testwatch: measure branch coverage while recording dependencies")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args) -> None:
+    # Start before conftest.py files are imported, so their module-level lines are measured.
+    global _recorder
+    out_dir = getattr(early_config.known_args_namespace, "testwatch_deps", None)
+    if out_dir and _recorder is None:
+        branch = getattr(early_config.known_args_namespace, "testwatch_branch", False)
+        _recorder = Recorder(out_dir, str(early_config.rootpath), branch)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    is_controller = not hasattr(config, "workerinput") and getattr(config.option, "dist", "no") != "no"
+    if _recorder is not None and is_controller:
+        _recorder.stop_tracing()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    if _recorder is None or not isinstance(collector, pytest.Module):
+        yield
+        return
+    before = set(sys.modules)
+    opened: set[str] = set()
+    _recorder.current = opened
+    try:
+        yield
+    finally:
+        _recorder.current = None
+        modules = set()
+        for name in set(sys.modules) - before:
+            path = getattr(sys.modules.get(name), "__file__", None)
+            if isinstance(path, str) and path.startswith(_recorder.root):
+                modules.add(path)
+        _recorder.collected[str(collector.path)] = {"modules": modules, "opened": opened}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session, config, items) -> None:
+    if _recorder is not None:
+        _expand_file_entries(items)
+
+
+def _expand_file_entries(items) -> None:
+    """Let the engine's selection list name whole files: expand them into these node ids."""
+    from testwatch.collectors.protocol import ENV_SELECT
+
+    select_file = os.environ.get(ENV_SELECT)
+    if not select_file:
+        return
+    with open(select_file, encoding="utf-8") as f:
+        wanted = json.load(f)
+    if all("::" in entry for entry in wanted):
+        return
+    by_file: dict[str, list[str]] = {}
+    for item in items:
+        by_file.setdefault(item.nodeid.split("::", 1)[0], []).append(item.nodeid)
+    expanded: list[str] = []
+    for entry in wanted:
+        expanded.extend(by_file.get(entry, []) if "::" not in entry else [entry])
+    target = f"{select_file}.{os.getpid()}"
+    with open(target, "w", encoding="utf-8") as f:
+        json.dump(list(dict.fromkeys(expanded)), f)
+    os.environ[ENV_SELECT] = target
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    if _recorder is None:
+        yield
+        return
+    opened: set[str] = set()
+    _recorder.current = opened
+    _recorder.switch(item.nodeid)
+    try:
+        yield
+    finally:
+        _recorder.switch("")
+        _recorder.current = None
+        _recorder.opened_by_test[item.nodeid] = opened
+        _recorder.locations[item.nodeid] = [str(item.path), item.location[1]]
+
+
+def pytest_sessionfinish(session) -> None:
+    if _recorder is not None:
+        _recorder.save()

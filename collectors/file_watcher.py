@@ -1,0 +1,196 @@
+"""Watches the project's files with watchfiles and yields one coalesced batch of changes per burst.
+
+Ignored folders (``.venv``, ``node_modules``...) are not even watched: the root is watched without
+recursion and each of its project folders recursively, so a huge virtualenv cannot use up the
+OS watch limit. A burst (an editor's atomic save, a ``git checkout``) becomes one batch: changes
+are gathered until none arrived for ``debounce_s``. When the OS refuses to watch (inotify limit)
+or no event arrives from a probe file, the watcher says why and polls instead. A periodic rescan
+compares file stats, catching anything the OS dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import watchfiles
+
+from testwatch.collectors.project_files import PROBE_NAME, IgnoreRules, snapshot, stat_key
+
+MAX_BURST_S = 2.0  # a never-ending stream of changes still yields at least this often
+PROBE_TIMEOUT_S = 5.0
+POLL_DELAY_MS = 300
+
+
+class FileWatcher:
+    """``async for paths in watcher.changes()`` gives sorted project-relative paths per burst."""
+
+    def __init__(
+        self,
+        rules: IgnoreRules,
+        debounce_s: float = 0.08,
+        poll: bool = False,
+        rescan_s: float = 30.0,
+        on_status: Callable[[str, str], None] = lambda message, severity: None,
+    ) -> None:
+        self.rules = rules
+        self.debounce_s = debounce_s
+        self.polling = poll
+        self.rescan_s = rescan_s
+        self.on_status = on_status
+        self._queue: asyncio.Queue[set[str]] = asyncio.Queue()
+        self._known: dict[str, tuple[int, int]] = {}
+        self._probe_seen = asyncio.Event()
+        self._restart = asyncio.Event()
+
+    # ----- public
+
+    async def changes(self) -> AsyncIterator[list[str]]:
+        """Yield one sorted list of changed project paths per burst, forever."""
+        self._known = await asyncio.to_thread(snapshot, self.rules)
+        tasks = [asyncio.create_task(self._supervise(), name="testwatch-watch")]
+        if self.rescan_s > 0:
+            tasks.append(asyncio.create_task(self._rescan(), name="testwatch-rescan"))
+        try:
+            while True:
+                yield await self._next_burst()
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    # ----- coalescing
+
+    async def _next_burst(self) -> list[str]:
+        paths = set(await self._queue.get())
+        deadline = time.monotonic() + MAX_BURST_S
+        while time.monotonic() < deadline:
+            try:
+                paths |= await asyncio.wait_for(self._queue.get(), timeout=self.debounce_s)
+            except TimeoutError:
+                break
+        relative = sorted(
+            rel for path in paths
+            if not self.rules.ignored(path) and not os.path.isdir(path)
+            and (rel := self.rules.relative(path)) is not None
+            and (rel in self._known or os.path.exists(path))  # not an editor's passing temp file
+        )
+        for rel in relative:  # the rescan must not report these again
+            key = stat_key(self.rules.root / rel)
+            if key is None:
+                self._known.pop(rel, None)
+            else:
+                self._known[rel] = key
+        return relative or await self._next_burst()
+
+    # ----- sources
+
+    async def _supervise(self) -> None:
+        """Run the OS watchers; fall back to polling when the OS cannot deliver events."""
+        while True:
+            self._restart.clear()
+            sources = [asyncio.create_task(self._watch(recursive=False, paths=[self.rules.root]))]
+            folders = self._project_folders()
+            if folders:
+                sources.append(asyncio.create_task(self._watch(recursive=True, paths=folders)))
+            if not self.polling:
+                sources.append(asyncio.create_task(self._probe()))
+            restart = asyncio.create_task(self._restart.wait())
+            done, _ = await asyncio.wait([*sources, restart], return_when=asyncio.FIRST_COMPLETED)
+            for task in [*sources, restart]:
+                task.cancel()
+            await asyncio.gather(*sources, restart, return_exceptions=True)
+            failure = next((t.exception() for t in done if not t.cancelled() and t.exception()), None)
+            if failure is not None and not self.polling:
+                self.polling = True
+                self.on_status(_explain(failure, self.rules.root), "warning")
+            elif failure is not None:
+                self.on_status(f"cannot watch {self.rules.root}: {failure}; rescanning only", "error")
+                return
+
+    def _project_folders(self) -> list[Path]:
+        try:
+            entries = list(os.scandir(self.rules.root))
+        except OSError:
+            return []
+        return [
+            Path(e.path) for e in entries
+            if e.is_dir(follow_symlinks=False) and not self.rules.ignored(e.path)
+        ]
+
+    async def _watch(self, recursive: bool, paths: list[Path]) -> None:
+        async for batch in watchfiles.awatch(
+            *paths, watch_filter=self._accept, debounce=int(MAX_BURST_S * 1000),
+            step=max(10, int(self.debounce_s * 1000)), recursive=recursive,
+            force_polling=self.polling, poll_delay_ms=POLL_DELAY_MS,
+            ignore_permission_denied=True,
+        ):
+            changed = {path for _, path in batch}
+            if not recursive and any(_is_new_folder(change, path) for change, path in batch):
+                self._restart.set()  # a new top-level folder: watch it too
+            if changed:
+                self._queue.put_nowait(changed)
+
+    def _accept(self, change: watchfiles.Change, path: str) -> bool:
+        if os.path.basename(path) == PROBE_NAME:
+            self._probe_seen.set()
+            return False
+        return not self.rules.ignored(path)
+
+    async def _probe(self) -> None:
+        """Write a file and expect its event; silence means a filesystem without events."""
+        await asyncio.sleep(0.2)  # let the watcher start
+        probe = self.rules.root / PROBE_NAME
+        self._probe_seen.clear()
+        try:
+            probe.write_text("testwatch checks that file events arrive\n")
+            probe.unlink()
+        except OSError:
+            await asyncio.Event().wait()  # read-only folder: nothing to learn, keep watching
+        try:
+            await asyncio.wait_for(self._probe_seen.wait(), timeout=PROBE_TIMEOUT_S)
+        except TimeoutError:
+            raise _NoEvents() from None
+        await asyncio.Event().wait()
+
+    async def _rescan(self) -> None:
+        while True:
+            await asyncio.sleep(self.rescan_s)
+            current = await asyncio.to_thread(snapshot, self.rules)
+            changed = {
+                str(self.rules.root / rel)
+                for rel in set(current) | set(self._known)
+                if current.get(rel) != self._known.get(rel)
+            }
+            self._known = current
+            if changed:
+                self._queue.put_nowait(changed)
+
+
+class _NoEvents(Exception):
+    pass
+
+
+def _is_new_folder(change: watchfiles.Change, path: str) -> bool:
+    return change == watchfiles.Change.added and os.path.isdir(path)
+
+
+def _explain(failure: BaseException, root: Path) -> str:
+    if isinstance(failure, _NoEvents):
+        return (
+            f"no file events arrive from {root} (a network or container filesystem?); "
+            f"polling every {POLL_DELAY_MS} ms instead"
+        )
+    text = str(failure)
+    if "limit" in text.lower() or getattr(failure, "errno", None) == 28:
+        return (
+            f"the OS file watch limit is reached ({text}); polling every {POLL_DELAY_MS} ms "
+            "instead (raise fs.inotify.max_user_watches to get events back)"
+        )
+    return f"cannot watch {root} for events ({text}); polling every {POLL_DELAY_MS} ms instead"

@@ -1,0 +1,56 @@
+"""The fingerprint of what every test depends on: Python version, installed packages, config files.
+
+When it differs from the one stored at the last complete recorded run, every test is selected.
+Packages are fingerprinted by the names of the ``*.dist-info`` folders (name and version) in the
+child interpreter's site-packages, which is cheap enough to do on every change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+from testwatch.fingerprints import content_hash
+
+CONFIG_FILES = ("pyproject.toml", "pytest.ini", "tox.ini", "setup.cfg", "setup.py", ".testwatch.toml")
+_PROBE = "import json, site, sys; print(json.dumps([sys.version, [p for p in sys.path if p]]))"
+
+
+@lru_cache(maxsize=8)
+def _interpreter(python: str) -> tuple[str, tuple[str, ...]]:
+    if os.path.realpath(python) == os.path.realpath(sys.executable):
+        return sys.version, tuple(p for p in sys.path if p)
+    try:
+        out = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True, timeout=30)
+        version, paths = json.loads(out.stdout)
+        return version, tuple(paths)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return f"unknown interpreter {python}", ()
+
+
+def _installed(paths: tuple[str, ...]) -> list[str]:
+    names = []
+    for folder in paths:
+        if "site-packages" not in folder and "dist-packages" not in folder:
+            continue
+        try:
+            names += [e for e in os.listdir(folder) if e.endswith((".dist-info", ".egg-info", ".pth"))]
+        except OSError:
+            continue
+    return sorted(names)
+
+
+def environment_fingerprint(root: Path, python: str | None) -> str:
+    """A hash of the interpreter version, its installed packages and the project's config files."""
+    version, paths = _interpreter(python or sys.executable)
+    parts = [version, *_installed(paths)]
+    for name in CONFIG_FILES:
+        try:
+            parts.append(f"{name}:{content_hash((root / name).read_bytes())}")
+        except OSError:
+            parts.append(f"{name}:-")
+    return content_hash("\n".join(parts).encode("utf-8"))

@@ -1,0 +1,77 @@
+"""The current fingerprint of each project file, read or parsed only when its stat changed.
+
+Backed by the history's ``file_state`` table (hash, block hashes, size and mtime when a test run
+last recorded the file) and an in-memory cache, so a selection over a big project re-hashes only
+the files that were touched.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from testwatch.collectors.project_files import stat_key
+from testwatch.fingerprints import PythonBlocks, file_blocks
+from testwatch.history import History
+
+ENVIRONMENT_PATH = "<environment>"
+
+
+@dataclass
+class FileState:
+    """One file's fingerprint: its content hash and, for Python, its block hashes."""
+
+    sha: str
+    hashes: dict[str, str]
+    key: tuple[int, int] | None = None
+    blocks: PythonBlocks | None = None  # line spans, only when parsed in this process
+
+
+class FileStates:
+    """Fingerprints of files under ``root``; ``get`` returns None for a missing file."""
+
+    def __init__(self, root: Path, history: History) -> None:
+        self.root = root
+        self.history = history
+        self._cache: dict[str, FileState] = {}
+        self._stored: dict[str, FileState] | None = None
+
+    def stored(self) -> dict[str, FileState]:
+        """What the history recorded for each file (loaded once)."""
+        if self._stored is None:
+            self._stored = {}
+            try:
+                rows = self.history.rows("select * from file_state")
+                for row in rows:
+                    key = (row["size_bytes"], row["mtime_ns"]) if row.get("mtime_ns") else None
+                    hashes = json.loads(row["blocks"]) if row["blocks"] else {}
+                    self._stored[row["path"]] = FileState(row["sha"], hashes, key)
+            except sqlite3.Error:
+                pass
+        return self._stored
+
+    def get(self, relative: str, need_spans: bool = False) -> FileState | None:
+        """The file's fingerprint now; with ``need_spans`` a Python file is parsed for line spans."""
+        path = self.root / relative
+        key = stat_key(path)
+        if key is None:
+            return None
+        cached = self._cache.get(relative)
+        if cached is not None and cached.key == key and (cached.blocks or not need_spans):
+            return cached
+        stored = self.stored().get(relative)
+        if stored is not None and stored.key == key and not need_spans:
+            return stored
+        try:
+            sha, blocks = file_blocks(path)
+        except OSError:
+            return None
+        state = FileState(sha, blocks.hashes if blocks else {}, key, blocks)
+        self._cache[relative] = state
+        return state
+
+    def remember(self, relative: str, state: FileState) -> None:
+        """After recording: the history now holds ``state`` for this file."""
+        self.stored()[relative] = state
