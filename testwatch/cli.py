@@ -13,6 +13,7 @@ from testwatch.commands import export as export_command
 from testwatch.commands import history as history_command
 from testwatch.commands import leaks as leaks_command
 from testwatch.commands import run as run_command
+from testwatch.commands import serve as serve_command
 from testwatch.commands import tui as tui_command
 from testwatch.commands import watch as watch_command
 from testwatch.config import ConfigError
@@ -20,7 +21,7 @@ from testwatch.history import HistoryError
 
 COMMANDS = [
     run_command, demo_command, export_command, history_command, check_command, leaks_command, tui_command,
-    watch_command, affected_command,
+    watch_command, affected_command, serve_command,
 ]
 
 USAGE_ERROR = 4

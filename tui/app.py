@@ -38,6 +38,7 @@ from testwatch.tui.status import StatusLine
 from testwatch.tui.text import clean
 from testwatch.tui.verdict import announce_verdict
 from testwatch.tui.view_export import default_export_path, write_csv
+from testwatch.watch_loop import WatchLoop
 
 ControllerFactory = Callable[[Config, History, Callable[[object], None]], object]
 Autoplay = Callable[[Callable[[str], None]], Awaitable[None]]
@@ -105,7 +106,6 @@ class TestwatchApp(App[int]):
         self.state.load_outcomes(self.history.last_outcomes())
         self.state.notices += [("warning", warning) for warning in self.history.warnings]
         self.controller = self.controller_factory(self.config, self.history, self.bridge)
-        self.state.watching = getattr(self.controller, "watches_files", True)
         self.run_worker(
             self.controller.run(), name="controller", group="controller", exclusive=True,
             exit_on_error=False, description="the watch loop",
@@ -343,20 +343,9 @@ def make_app(
     return TestwatchApp(config, history, controller_factory, autoplay=autoplay, clock=clock)
 
 
-def default_controller_factory() -> ControllerFactory:
-    """The watch loop when it is installed, else a controller that only runs on request."""
-    try:
-        from testwatch.watch_loop import WatchLoop
-    except ImportError:
-        from testwatch.tui.engine_controller import EngineController
-
-        return EngineController
-    return WatchLoop
-
-
 def run_tui(config: Config, history: History, autoplay: Autoplay | None = None) -> int:
     """Open the app in this terminal until the user quits; returns the exit status."""
-    app = make_app(config, history, default_controller_factory(), autoplay=autoplay)
+    app = make_app(config, history, WatchLoop, autoplay=autoplay)
     try:
         app.run()
     finally:

@@ -39,6 +39,12 @@ class NewsBridge:
             self._posted = True
         self.target.post_message(NewsArrived())
 
+    @property
+    def pending(self) -> bool:
+        """Whether news is waiting to be drawn."""
+        with self._lock:
+            return bool(self._pending)
+
     def drain(self) -> list[News]:
         """Everything reported since the last drain, oldest first."""
         with self._lock:

@@ -75,7 +75,6 @@ class SessionState:
         self.notices: list[tuple[str, str]] = []
         self.watch_message = ""
         self.paused = False
-        self.watching = True
         self.last_changes: list[str] = []
         self.selection = ""
         self.save_to_result_s: float | None = None

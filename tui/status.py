@@ -14,11 +14,7 @@ SHOWN_CHANGES = 2
 
 def status_line(state: SessionState) -> Text:
     """One line of text describing the session now."""
-    if state.paused:
-        text = Text("❚❚ paused", style="yellow")
-    else:
-        watching = state.watching
-        text = Text("● watching" if watching else "● not watching", style="green" if watching else "")
+    text = Text("❚❚ paused", style="yellow") if state.paused else Text("● watching", style="green")
     if state.watch_message:
         text.append("  ")
         text.append_text(literal(state.watch_message))

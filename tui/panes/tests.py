@@ -136,7 +136,7 @@ class TestsPane(Pane):
     def open_filter(self) -> None:
         field = self.query_one("#filter", Input)
         field.remove_class("hidden")
-        field.focus()
+        self.call_after_refresh(field.focus)  # a widget can take focus once it is displayed
 
     def action_clear_filter(self) -> None:
         field = self.query_one("#filter", Input)

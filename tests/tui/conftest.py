@@ -1,0 +1,107 @@
+"""Fixtures for the TUI tests: the real app on a real SQLite history, driven by a fake controller
+that records what the app asks for and lets the test play engine events into the app."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from testwatch.config import load_config
+from testwatch.events import RunFinished, RunStarted, TestFinished, TestsCollected, TestStarted
+from testwatch.history import History, open_history
+from testwatch.results import PhaseReport, TestResult
+from testwatch.tui.app import TestwatchApp, make_app
+
+FROZEN_CLOCK_S = 1000.0
+
+
+class FakeController:
+    """The watch loop's interface; records requests instead of running pytest."""
+
+    def __init__(self, config, history, listener) -> None:
+        self.listener = listener
+        self.requests: list[tuple[str, list[str] | None]] = []
+        self.pytest_args: list[str] = []
+        self.paused = False
+        self.cancels = 0
+        self.stopped = False
+
+    async def run(self) -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            self.stopped = True
+
+    def request(self, kind: str, nodeids: list[str] | None = None) -> None:
+        self.requests.append((kind, nodeids))
+
+    def pause(self) -> None:
+        self.paused = True
+
+    def resume(self) -> None:
+        self.paused = False
+
+    def cancel_run(self) -> None:
+        self.cancels += 1
+
+
+def result(nodeid: str, outcome: str = "passed", longrepr: str = "", duration_s: float = 0.01, **fields):
+    """A finished test as the engine reports it."""
+    call = "failed" if outcome == "failed" else "passed"
+    phases = {"setup": PhaseReport("passed", 0.0), "call": PhaseReport(call, duration_s, longrepr),
+              "teardown": PhaseReport("passed", 0.0)}
+    return TestResult(nodeid=nodeid, outcome=outcome, phases=phases, longrepr=longrepr, **fields)
+
+
+def run_events(results: list[TestResult], run_id: int | None = None, trigger: str = "all") -> list:
+    """The events of a whole run of ``results``, in the engine's order."""
+    events: list = [RunStarted(run_id, trigger, None), TestsCollected({r.nodeid: [] for r in results})]
+    for r in results:
+        events += [TestStarted(r.nodeid), TestFinished(r)]
+    bad = sum(r.is_bad for r in results)
+    events.append(RunFinished(run_id, {"passed": len(results) - bad, "failed": bad}, 1 if bad else 0, 0.5))
+    return events
+
+
+async def until(pilot, condition: Callable[[], bool], timeout_s: float = 15.0) -> None:
+    """Let the app work until ``condition()`` holds; fail after a generous deadline."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout_s} s")
+        await pilot.pause(0.02)
+
+
+async def play(pilot, app: TestwatchApp, events: list) -> None:
+    """Report ``events`` to the app as the engine would, and wait until they are drawn."""
+    for event in events:
+        app.controller.listener(event)
+    await until(pilot, lambda: not app.bridge.pending)
+    await pilot.pause()
+
+
+@pytest.fixture
+def project(make_project) -> Path:
+    return make_project({"tests/test_a.py": "def test_ok():\n    pass\n"})
+
+
+@pytest.fixture
+def history(project) -> History:
+    history = open_history(project / ".testwatch" / "history.db")
+    yield history
+    history.close()
+
+
+@pytest.fixture
+def build_app(project, history) -> Callable[..., TestwatchApp]:
+    """``build_app()`` -> the real app with a FakeController and a frozen clock."""
+
+    def build(**config_overrides) -> TestwatchApp:
+        config = load_config(project, config_overrides)
+        return make_app(config, history, FakeController, clock=lambda: FROZEN_CLOCK_S)
+
+    return build

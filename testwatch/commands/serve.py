@@ -1,0 +1,56 @@
+"""``testwatch serve [PATH]``: the same app in a browser, through textual-serve.
+
+Bound to 127.0.0.1 unless ``--host`` says otherwise: the app runs tests and opens files, so it is
+not shared with the network by default. Each browser tab starts its own ``testwatch tui`` process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from testwatch.config import ConfigError
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "serve", help="serve the app to a browser (127.0.0.1 only, unless --host)",
+        description="Serve the testwatch app to a web browser with textual-serve. It listens on "
+        f"{DEFAULT_HOST} (this machine only) unless --host is given; anyone who can reach it can "
+        "run the project's tests.",
+    )
+    parser.add_argument("path", nargs="?", default=".", help="project root (default: .)")
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--db", help="history file (default: .testwatch/history.db)")
+    parser.set_defaults(handler=run)
+
+
+def app_command(args: argparse.Namespace) -> list[str]:
+    """The argument list of the process each browser session runs."""
+    argv = [sys.executable, "-m", "testwatch", "tui", str(Path(args.path).resolve())]
+    if args.db:
+        argv += ["--db", str(Path(args.db).resolve())]
+    if args.pytest_args:
+        argv += ["--", *args.pytest_args]
+    return argv
+
+
+def run(args: argparse.Namespace) -> int:
+    if not Path(args.path).is_dir():
+        raise ConfigError(f"{args.path}: no such folder")
+    try:
+        from textual_serve.server import Server
+    except ImportError:
+        raise ConfigError("testwatch serve needs textual-serve: pip install 'testwatch[serve]'") from None
+    # textual-serve takes one command string; shlex.join quotes every argument.
+    server = Server(shlex.join(app_command(args)), host=args.host, port=args.port, title="testwatch")
+    where = "this machine only" if args.host in ("127.0.0.1", "localhost", "::1") else "the network"
+    print(f"testwatch serve: http://{args.host}:{args.port} (listening on {args.host}: {where})", flush=True)
+    server.serve()
+    return 0
