@@ -52,6 +52,10 @@ _SESSION_STOPPED = {2: "interrupted", 3: "internal error"}
 _STREAM_LIMIT_BYTES = 64 * 1024 * 1024
 
 
+class _CannotStartPython(Exception):
+    """The configured interpreter is missing or not executable."""
+
+
 @dataclass
 class RunRequest:
     """What to run: the whole suite, or chosen node ids in the order they should run."""
@@ -123,7 +127,13 @@ class RunEngine:
             if remaining is not None and not remaining:
                 return self._finish(state, started, message="no tests selected")
             while True:
-                code = await self._attempt(state, remaining, args)
+                try:
+                    code = await self._attempt(state, remaining, args)
+                except _CannotStartPython as exc:
+                    state.child_failure = 4  # pytest's usage error: nothing can run as configured
+                    state.error = str(exc)
+                    self.listener(EngineNotice(state.error, "error"))
+                    break
                 if state.session_finished or state.order is None:
                     if state.order is None and not state.session_finished:
                         state.child_failure = code
@@ -179,7 +189,13 @@ class RunEngine:
         )
         getter: asyncio.Future | None = None
         try:
-            await child.start()
+            try:
+                await child.start()
+            except OSError as exc:
+                raise _CannotStartPython(
+                    f"cannot run the Python interpreter {self.python} ({exc.strerror}); point --python "
+                    "(or python in [tool.testwatch]) at a Python that has pytest installed"
+                ) from None
             self.child = child
             if child.pid is not None:
                 self.listener(ChildStarted(child.pid))
