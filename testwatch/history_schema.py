@@ -89,7 +89,14 @@ def _v2(db: sqlite_utils.Database) -> None:
             db["file_state"].add_column(column, int)
 
 
-MIGRATIONS = [_v1, _v2]
+def _v3(db: sqlite_utils.Database) -> None:
+    """A covering index for a test's recent passed call durations (the latency pane, p95 checks)."""
+    db["results"].create_index(
+        ["nodeid", "outcome", "run_id", "call_s"], index_name="idx_results_latency", if_not_exists=True
+    )
+
+
+MIGRATIONS = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

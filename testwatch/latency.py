@@ -21,7 +21,6 @@ REGRESSION_MADS = 4.0
 REGRESSION_RATIO = 1.25
 REGRESSION_FLOOR_S = 0.002
 _MAD_TO_SIGMA = 1.4826  # makes the MAD comparable to a standard deviation for normal noise
-_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -77,17 +76,15 @@ def recent_latencies(
     history: History, nodeids: Iterable[str], runs: int = RECENT_RUNS
 ) -> dict[str, Latency]:
     """Each test's passed call durations in its last ``runs`` runs, newest last."""
-    wanted = list(dict.fromkeys(nodeids))
+    # One index seek per test (the covering index of schema v3) rather than one window over
+    # every result of the chosen tests: a long history stays as fast as a short one.
+    sql = (
+        "select call_s from results where nodeid = ? and outcome = 'passed' and call_s is not null "
+        "order by run_id desc limit ?"
+    )
     durations: dict[str, list[float]] = {}
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
-        marks = ", ".join("?" * len(chunk))
-        sql = (
-            "select nodeid, call_s from (select nodeid, call_s, id, row_number() over "
-            "(partition by nodeid order by id desc) as age from results "
-            f"where nodeid in ({marks}) and outcome = 'passed' and call_s is not null) "
-            "where age <= ? order by id"
-        )
-        for row in history.rows(sql, [*chunk, runs]):
-            durations.setdefault(row["nodeid"], []).append(row["call_s"])
+    for nodeid in dict.fromkeys(nodeids):
+        newest_first = [row[0] for row in history.db.execute(sql, [nodeid, runs])]
+        if newest_first:
+            durations[nodeid] = newest_first[::-1]
     return {nodeid: Latency(nodeid, tuple(values)) for nodeid, values in durations.items()}

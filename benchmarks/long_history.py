@@ -1,0 +1,176 @@
+"""A long history: 10,000 runs and 1,000,000 results in the real schema, then the queries the app
+makes on it, timed (median of several rounds), and ``testwatch export --table results`` to CSV.
+
+The suite behind the history has 2,000 tests in 100 files; each run ran 100 of them (as a
+watch-mode selection does), with call durations, peak memory, 2% failures with tracebacks and some
+captured output. Targets (issue 7): every query under 100 ms; export at least 200,000 rows/s
+without loading the table (the exporter's peak RSS is printed).
+
+    /work/venv/bin/python benchmarks/long_history.py [--keep /tmp/long.db]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from testwatch.history import History, open_history
+from testwatch.latency import recent_latencies
+
+RUNS = 10_000
+RESULTS_PER_RUN = 100
+TESTS = 2_000
+FILES = 100
+TARGET_MS = 100.0
+TARGET_ROWS_PER_S = 200_000
+TRACEBACK = "def test_case():\n>       assert total(items) == expected\nE       assert 41 == 42\n" * 6
+
+# The queries the TUI makes (tui/app.py, tui/panes/*.py), copied here so the benchmark says what it times.
+FLAKY_SQL = """
+select nodeid, count(distinct outcome) as outcomes, count(*) as runs, sum(outcome = 'failed') as failures
+from results join runs on runs.id = results.run_id
+where outcome in ('passed', 'failed') and run_id in (select id from runs order by id desc limit 200)
+group by nodeid, coalesce(git_revision, '') having outcomes > 1 order by failures desc limit 100
+"""
+TREND_SQL = "select duration_s, peak_rss_bytes from results where nodeid = ? order by id desc limit ?"
+MEMORY_SQL = (
+    "select nodeid, peak_rss_bytes, retained_bytes, top_allocations from results "
+    "where run_id = (select max(run_id) from results where peak_rss_bytes is not null) "
+    "and peak_rss_bytes is not null order by peak_rss_bytes desc limit ?"
+)
+
+
+def nodeid(index: int) -> str:
+    file = index % FILES
+    return f"tests/test_mod_{file}.py::test_case_{file}_{index // FILES}"
+
+
+def generate(path: Path, seed: int = 7) -> None:
+    """Write RUNS runs and RUNS * RESULTS_PER_RUN results into a new history at ``path``."""
+    open_history(path).close()  # the real schema, every migration applied
+    rng = random.Random(seed)
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA synchronous = OFF")
+    base_s = [rng.uniform(0.0005, 0.05) for _ in range(TESTS)]
+    with conn:
+        for run_id in range(1, RUNS + 1):
+            first = (run_id * RESULTS_PER_RUN) % TESTS
+            rows = []
+            for offset in range(RESULTS_PER_RUN):
+                test = (first + offset) % TESTS
+                failed = rng.random() < 0.02
+                call_s = base_s[test] * rng.uniform(0.8, 1.3)
+                name = nodeid(test)
+                rows.append((
+                    run_id, name, name.split("::")[0], 10 + test // FILES, "failed" if failed else "passed",
+                    call_s + 0.0004, 0.0002, call_s, 0.0002, "passed", "failed" if failed else "passed",
+                    "passed", TRACEBACK if failed else "", "output line\n" if test % 10 == 0 else "", "",
+                    rng.randint(40, 90) * 1024 * 1024, rng.randint(0, 4) * 4096, "process",
+                    f"2026-01-01T00:00:{run_id % 60:02d}.000+00:00",
+                ))
+            conn.executemany(
+                "insert into results (run_id, nodeid, file, lineno, outcome, duration_s, setup_s, call_s,"
+                " teardown_s, setup_outcome, call_outcome, teardown_outcome, longrepr, stdout, stderr,"
+                " peak_rss_bytes, retained_bytes, memory_precision, finished_at)"
+                " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            failures = sum(row[4] == "failed" for row in rows)
+            conn.execute(
+                "insert into runs (id, started_at, finished_at, trigger, status, exit_status, duration_s,"
+                " selected, collected, passed, failed, error, skipped, xfailed, xpassed, crashed, timeout,"
+                " python, git_revision, pid, args) values (?, ?, ?, 'watch', 'finished', ?, 1.5, ?, ?, ?, ?,"
+                " 0, 0, 0, 0, 0, 0, '/usr/bin/python3', ?, 1, '[]')",
+                (run_id, rows[0][-1], rows[-1][-1], int(failures > 0), RESULTS_PER_RUN, RESULTS_PER_RUN,
+                 RESULTS_PER_RUN - failures, failures, f"{run_id // 50:07x}"),
+            )
+    conn.close()
+
+
+def median_ms(action: Callable[[], object], rounds: int) -> float:
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def time_queries(path: Path, rounds: int) -> list[tuple[str, float]]:
+    """Median milliseconds of each query the app makes on a long history."""
+    figures = [("open the history", median_ms(lambda: open_history(path).close(), rounds))]
+    history: History = open_history(path)
+    suite = [nodeid(i) for i in range(TESTS)]
+    try:
+        queries: list[tuple[str, Callable[[], object]]] = [
+            ("TUI start: last outcome of every test", history.last_outcomes),
+            ("history pane: 100 recent runs", lambda: history.recent_runs(100)),
+            ("history pane: flaky tests (200 runs)", lambda: list(history.rows(FLAKY_SQL))),
+            ("a test's trend (50 runs)", lambda: list(history.rows(TREND_SQL, [suite[7], 50]))),
+            ("memory pane: top tests of newest run", lambda: list(history.rows(MEMORY_SQL, [20]))),
+            ("latency pane: p50/p95 of 2,000 tests", lambda: recent_latencies(history, suite)),
+            ("latency of a 100-test run", lambda: recent_latencies(history, suite[:100])),
+        ]
+        for label, query in queries:
+            figures.append((label, median_ms(query, rounds)))
+    finally:
+        history.close()
+    return figures
+
+
+def time_export(path: Path, out: Path) -> tuple[float, int, int]:
+    """Run ``testwatch export --table results`` to a CSV file; (seconds, data rows, peak RSS bytes)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "testwatch", "export", "--db", str(path), "--table", "results",
+         "-o", str(out)],
+        capture_output=True, text=True,
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"export failed: {done.stderr.strip()}")
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    with out.open(newline="", encoding="utf-8") as f:
+        rows = sum(1 for _ in csv.reader(f)) - 1  # the header
+    return seconds, rows, max(peak_kib, before) * 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", type=Path, help="history file to reuse (generated if missing)")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="tw-long-") as folder:
+        path = args.keep or Path(folder) / "history.db"
+        if not path.exists():
+            started = time.perf_counter()
+            generate(path)
+            print(f"generated {RUNS:,} runs, {RUNS * RESULTS_PER_RUN:,} results in "
+                  f"{time.perf_counter() - started:.1f} s")
+        size = os.path.getsize(path)
+        print(f"history {path}: {size / 2**20:.0f} MiB, {size / RUNS / 1024:.1f} KiB per run")
+        for label, ms in time_queries(path, args.rounds):
+            verdict = "met" if ms < TARGET_MS else "MISSED"
+            print(f"  {label:<40} {ms:8.1f} ms  (target < {TARGET_MS:.0f} ms: {verdict})")
+        seconds, rows, peak_bytes = time_export(path, Path(folder) / "results.csv")
+        rate = RUNS * RESULTS_PER_RUN / seconds
+        verdict = "met" if rate >= TARGET_ROWS_PER_S else "MISSED"
+        print(f"  export --table results to CSV: {RUNS * RESULTS_PER_RUN:,} rows in {seconds:.2f} s = "
+              f"{rate:,.0f} rows/s (target >= {TARGET_ROWS_PER_S:,}: {verdict}); "
+              f"{rows:,} CSV rows read back; exporter peak RSS {peak_bytes / 2**20:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
