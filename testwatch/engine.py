@@ -43,7 +43,7 @@ from testwatch.events import (
 )
 from testwatch.history import History, count_outcomes
 from testwatch.measuring import MeasuringListener
-from testwatch.results import PHASES, ResultBuilder, TestResult
+from testwatch.results import PHASES, ResultBuilder, TestResult, nodeid_file
 from testwatch.warm_start import WarmStart
 
 FLUSH_INTERVAL_S = 0.1
@@ -102,6 +102,7 @@ class RunEngine:
         self.python = config.python or sys.executable
         self.child: PytestChild | None = None
         self._last_tail = ""  # the newest child's last output lines, for crash messages
+        self._rootdir = config.root  # pytest's rootdir, which node ids are relative to
         self._history_warned = False
         self._history_error = ""  # the newest reason a history write failed
         self.warm = WarmStart(
@@ -154,6 +155,7 @@ class RunEngine:
                 restarts += 1
                 reason = "timed out" if state.timed_out else describe_exit(code)
                 self.listener(ChildRestarted(reason, len(remaining)))
+            self._count_unrun(state)
             return self._finish(state, started)
         except asyncio.CancelledError:
             self._finish(state, started, cancelled=True)
@@ -231,11 +233,15 @@ class RunEngine:
         paths = []
         if select is not None:
             # Collect only the files holding the chosen tests; the plugin picks the tests.
-            paths = sorted({nodeid.split("::", 1)[0] for nodeid in select})
+            paths = sorted({self._collect_path(nodeid) for nodeid in select})
         return pytest_command(
             self.python, self.plugins, [*args, *paths],
             self.config.history_path.parent, self.config.root,
         )
+
+    def _collect_path(self, nodeid: str) -> str:
+        """A node id's file as a path from the project root (pytest's rootdir may be elsewhere)."""
+        return os.path.relpath(self._rootdir / nodeid_file(nodeid), self.config.root)
 
     def _env(self, workdir: Path, select: list[str] | None) -> dict[str, str]:
         env = dict(os.environ)
@@ -271,6 +277,8 @@ class RunEngine:
             self._on_collected(state, event["items"])
         elif kind == "collect_error":
             self._on_collect_error(state, event)
+        elif kind == "session_start":
+            self._rootdir = Path(event.get("rootdir") or self.config.root)
         elif kind == "session_finish":
             state.session_finished = True
             state.session_exit = event.get("exitstatus")
@@ -358,6 +366,16 @@ class RunEngine:
         state.child_failure = state.session_exit
         state.error = f"pytest stopped ({why}); {len(left)} tests were not run:\n{tail}"
         self.listener(EngineNotice(state.error, "error"))
+
+    def _count_unrun(self, state: _RunState) -> None:
+        """Collected tests that never reported (pytest -x, a restart that lost them): say so."""
+        if state.order is None or state.unrun or state.child_failure is not None:
+            return
+        left = [nodeid for nodeid in state.order if nodeid not in state.finished]
+        if left:
+            state.unrun = len(left)
+            self.listener(EngineNotice(
+                f"{len(left)} collected tests did not run, {left[0]} first (pytest stopped early)"))
 
     def _explain_early_exit(self, code: int) -> str:
         tail = self._last_tail
