@@ -17,6 +17,7 @@ import socket
 import threading
 
 import pytest
+
 from testwatch.collectors.protocol import (
     ENV_MAX_OUTPUT,
     ENV_SELECT,
@@ -37,9 +38,11 @@ class EventStream:
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._sock.connect(path)
         self._lock = threading.Lock()
+        self._pending: list[bytes] = []
         threading.Thread(target=self._watch_engine, name="testwatch-watchdog", daemon=True).start()
 
-    def send(self, event: dict) -> None:
+    def send(self, event: dict, defer: bool = False) -> None:
+        """Send ``event`` now, with any deferred ones before it; or hold it (``defer``) for the next."""
         event["v"] = SCHEMA_VERSION
         line = json.dumps(event, ensure_ascii=False, default=repr) + "\n"
         try:
@@ -48,6 +51,12 @@ class EventStream:
             # A lone surrogate (odd test data, undecodable bytes) travels as the text \udcff.
             data = _SURROGATE.sub(lambda m: f"\\\\u{ord(m.group()):04x}", line).encode("utf-8")
         with self._lock:
+            if defer:
+                self._pending.append(data)
+                return
+            if self._pending:
+                data = b"".join([*self._pending, data])
+                self._pending.clear()
             self._sock.sendall(data)
 
     def _watch_engine(self) -> None:
@@ -176,7 +185,9 @@ def pytest_runtest_logreport(report) -> None:
         metadata = getattr(report, "_json_report_extra", {}).get("metadata")
         if metadata:
             event["metadata"] = metadata
-    _stream.send(event)
+    # A test's setup and call reports travel with its teardown: one write per test, not three.
+    # Its start event is never held back, so a crash is still blamed on the right test.
+    _stream.send(event, defer=report.when in ("setup", "call"))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
