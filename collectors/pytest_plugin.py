@@ -129,9 +129,11 @@ def pytest_collection_modifyitems(session, config, items) -> None:
         return
     with open(select_file, encoding="utf-8") as f:
         wanted = {nodeid: rank for rank, nodeid in enumerate(json.load(f))}
-    kept = [item for item in items if item.nodeid in wanted]
-    dropped = [item for item in items if item.nodeid not in wanted]
-    kept.sort(key=lambda item: wanted[item.nodeid])
+    # A selected file (one that failed to collect last time) brings all of its tests.
+    ranks = {item: wanted.get(item.nodeid, wanted.get(item.nodeid.split("::", 1)[0])) for item in items}
+    kept = [item for item in items if ranks[item] is not None]
+    dropped = [item for item in items if ranks[item] is None]
+    kept.sort(key=ranks.__getitem__)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
     items[:] = kept

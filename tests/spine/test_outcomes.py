@@ -1,0 +1,114 @@
+"""Every pytest outcome through the real CLI, a real pytest child and a real history file."""
+
+from __future__ import annotations
+
+import json
+
+PROJECT = {
+    "tests/test_kinds.py": """
+        import pytest
+
+        @pytest.fixture
+        def broken():
+            raise RuntimeError("fixture exploded")
+
+        def test_pass():
+            print("hello from a passing test")
+
+        def test_fail():
+            assert 1 + 1 == 3
+
+        def test_error(broken):
+            pass
+
+        def test_skip():
+            pytest.skip("not today")
+
+        @pytest.mark.xfail(reason="known bug")
+        def test_xfail():
+            assert False
+
+        @pytest.mark.xfail(reason="fixed already")
+        def test_xpass():
+            pass
+    """,
+    "tests/test_broken_import.py": """
+        import no_such_module_anywhere
+
+        def test_never_collected():
+            pass
+    """,
+    "tests/test_other.py": """
+        def test_other_file_still_runs():
+            pass
+    """,
+}
+
+EXPECTED = {
+    "tests/test_kinds.py::test_pass": "passed",
+    "tests/test_kinds.py::test_fail": "failed",
+    "tests/test_kinds.py::test_error": "error",
+    "tests/test_kinds.py::test_skip": "skipped",
+    "tests/test_kinds.py::test_xfail": "xfailed",
+    "tests/test_kinds.py::test_xpass": "xpassed",
+    "tests/test_other.py::test_other_file_still_runs": "passed",
+    "tests/test_broken_import.py": "error",
+}
+
+
+def test_every_outcome_is_printed_recorded_and_exits_1(make_project, cli, tw):
+    root = make_project(PROJECT)
+    done = cli("run", str(root))
+    assert done.returncode == 1, done.stdout + done.stderr
+    for nodeid, outcome in EXPECTED.items():
+        row = tw.newest_results(root)[nodeid]
+        assert row["outcome"] == outcome, nodeid
+        assert row["run_id"] == 1
+    for label, nodeid in [("PASS", "test_pass"), ("FAIL", "test_fail"), ("SKIP", "test_skip"),
+                          ("XFAIL", "test_xfail"), ("XPASS", "test_xpass")]:
+        assert any(line.startswith(label) and line.endswith(nodeid) for line in done.stdout.splitlines())
+    assert "ERROR   collecting tests/test_broken_import.py" in done.stdout
+    assert "assert (1 + 1) == 3" in done.stdout  # the failure's traceback follows the results
+    results = tw.newest_results(root)
+    assert "No module named 'no_such_module_anywhere'" in results["tests/test_broken_import.py"]["longrepr"]
+    assert "fixture exploded" in results["tests/test_kinds.py::test_error"]["longrepr"]
+    assert results["tests/test_kinds.py::test_pass"]["stdout"] == "hello from a passing test\n"
+    passed = results["tests/test_kinds.py::test_pass"]
+    assert passed["setup_outcome"] == passed["call_outcome"] == passed["teardown_outcome"] == "passed"
+    assert passed["duration_s"] >= passed["call_s"] >= 0
+    (run,) = tw.query(tw.history_db(root), "select * from runs")
+    assert (run["passed"], run["failed"], run["error"], run["skipped"]) == (2, 1, 2, 1)
+    assert (run["xfailed"], run["xpassed"], run["exit_status"], run["status"]) == (1, 1, 1, "finished")
+
+
+def test_json_events_are_one_object_per_line(make_project, cli):
+    root = make_project(PROJECT)
+    done = cli("run", str(root), "--json")
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    kinds = [event["event"] for event in events]
+    assert kinds[0] == "RunStarted" and kinds[-1] == "RunFinished"
+    finished = {e["result"]["nodeid"]: e["result"]["outcome"] for e in events if e["event"] == "TestFinished"}
+    assert finished == EXPECTED
+    assert events[-1]["exit_status"] == done.returncode == 1
+    assert events[-1]["counts"]["xpassed"] == 1
+
+
+def test_failed_reruns_only_what_failed_last_time(make_project, cli, tw):
+    root = make_project(PROJECT)
+    cli("run", str(root))
+    (root / "tests" / "test_broken_import.py").write_text("def test_now_fine():\n    pass\n")
+    again = cli("run", str(root), "--failed")
+    rerun = tw.newest_results(root)
+    assert set(rerun) == {"tests/test_kinds.py::test_fail", "tests/test_kinds.py::test_error",
+                          "tests/test_broken_import.py::test_now_fine"}
+    assert rerun["tests/test_broken_import.py::test_now_fine"]["outcome"] == "passed"
+    assert again.returncode == 1
+    (run,) = tw.query(tw.history_db(root), "select trigger, selected from runs where id = 2")
+    assert tuple(run) == ("failed", 3)
+
+
+def test_all_passing_exits_0(make_project, cli):
+    root = make_project({"tests/test_ok.py": "def test_ok():\n    pass\n"})
+    done = cli("run", str(root))
+    assert done.returncode == 0, done.stdout
+    assert "1 passed" in done.stdout
