@@ -149,9 +149,7 @@ class TestwatchApp(App[int]):
             for pane in self.panes:
                 if pane.NAME in touched:
                     pane.refresh_from(self.state)
-            active = self.active_pane
-            if active.stale:
-                active.reload()
+            self._reload_if_stale(self.active_pane)
             self.query_one(StatusLine).show(self.state)
         self.state.changed.clear()
         self.state.structure_changed = False
@@ -169,10 +167,13 @@ class TestwatchApp(App[int]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
-            message = f"{event.worker.description} stopped: {event.worker.error!r}"
-            self.state.notices.append(("error", message))
-            self.notify(clean(message), severity="error", markup=False)
-            self._draw({"log"})
+            self._report(f"{event.worker.description} stopped: {event.worker.error!r}")
+
+    def _report(self, message: str) -> None:
+        """An error of the app's own: a notification and a line in the log pane."""
+        self.state.notices.append(("error", message))
+        self.notify(clean(message), severity="error", markup=False)
+        self.panes[-1].refresh_from(self.state)
 
     # ----- panes
 
@@ -191,9 +192,18 @@ class TestwatchApp(App[int]):
 
     @on(TabbedContent.TabActivated)
     def _pane_shown(self) -> None:
-        if self.active_pane.stale:
-            self.active_pane.reload()
+        self._reload_if_stale(self.active_pane)
         self.refresh_bindings()
+
+    def _reload_if_stale(self, pane: Pane) -> None:
+        """Read the pane's data from the history again; a failure is reported, never fatal."""
+        if not pane.stale:
+            return
+        try:
+            pane.reload()
+        except Exception as exc:  # a bad row or a locked file must not end the session
+            pane.stale = False
+            self._report(f"the {pane.TITLE} pane could not read the history: {exc!r}")
 
     def action_show_pane(self, index: int) -> None:
         pane = self.panes[index]

@@ -1,0 +1,185 @@
+"""Each pane shows what the engine reported and what the history holds (real SQLite, Pilot)."""
+
+from __future__ import annotations
+
+import json
+
+from textual.widgets import DataTable, Log, Sparkline, Static, Tree
+
+from testwatch.events import (
+    ChangesDetected,
+    EngineNotice,
+    MemorySampled,
+    RunStarted,
+    SelectionMade,
+    TestFinished,
+    TestsCollected,
+    ThresholdBreached,
+    WatchStatus,
+)
+
+from .conftest import FakeController, play, result, run_events, until
+
+
+def cells(app, selector: str) -> list[list[str]]:
+    """A DataTable's rows as plain strings."""
+    table = app.query_one(selector, DataTable)
+    return [[str(getattr(c, "plain", c)) for c in table.get_row(row.key)] for row in table.ordered_rows]
+
+
+def record_run(history, results, trigger="all") -> int:
+    run_id = history.start_run(trigger, None, [])
+    history.add_results(run_id, results)
+    bad = sum(r.is_bad for r in results)
+    history.finish_run(run_id, status="finished", exit_status=1 if bad else 0, duration_s=0.5,
+                       passed=len(results) - bad, failed=bad)
+    return run_id
+
+
+async def test_tests_pane_shows_traceback_output_and_reason(build_app):
+    app = build_app()
+    bad = result("tests/test_a.py::test_bad", "failed", "E   assert 1 == 2", stdout="printed\n")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await play(pilot, app, [RunStarted(1, "change", 1, {"tests/test_a.py::test_bad": "uses a.py"}),
+                                TestsCollected({bad.nodeid: ["slow"]}), TestFinished(bad)])
+        tree = app.query_one("#tests-tree", Tree)
+        tree.move_cursor(tree.root.children[0].children[0])
+        await pilot.pause()
+        detail = str(app.query_one("#detail", Static).content)
+        for expected in ("✗ failed", "selected because: uses a.py", "markers: slow", "E   assert 1 == 2",
+                         "captured stdout", "printed"):
+            assert expected in detail
+        assert "1/1" in str(app.query_one("#counts", Static).content)
+
+
+async def test_memory_pane_graphs_samples_and_lists_heavy_tests(build_app, history):
+    heavy = result("tests/test_a.py::test_heavy", extra={
+        "peak_rss_bytes": 200_000_000, "retained_bytes": 5_000_000,
+        "top_allocations": [{"function": "load", "file": "a.py", "line": 3, "size_bytes": 150_000_000}]})
+    record_run(history, [heavy, result("tests/test_a.py::test_light", extra={"peak_rss_bytes": 1000})])
+    app = build_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await play(pilot, app, [RunStarted(2, "all", None)])
+        for t in range(8):  # one frame each: samples waiting in the same frame replace each other
+            sample = MemorySampled(2, t / 4, 50_000_000 + t * 1_000_000, 1.0, 2, 1, heavy.nodeid)
+            await play(pilot, app, [sample])
+        await pilot.press("2")
+        await until(pilot, lambda: len(cells(app, "#memory-table")) == 2)
+        assert app.query_one("#rss-graph", Sparkline).data == [50_000_000 + t * 1_000_000 for t in range(8)]
+        assert "running: tests/test_a.py::test_heavy" in str(app.query_one("#memory-now", Static).content)
+        top = cells(app, "#memory-table")[0]
+        assert top[:3] == ["tests/test_a.py::test_heavy", "200.0 MB", "5.0 MB"]
+        assert top[3] == "load a.py:3 150.0 MB"
+
+
+async def test_latency_pane_flags_a_regression(build_app, history):
+    for _ in range(6):
+        record_run(history, [result("tests/test_a.py::test_steady", duration_s=0.010),
+                             result("tests/test_a.py::test_slower", duration_s=0.010)])
+    record_run(history, [result("tests/test_a.py::test_steady", duration_s=0.010),
+                         result("tests/test_a.py::test_slower", duration_s=0.500)])
+    app = build_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await until(pilot, lambda: len(cells(app, "#latency-table")) == 2)
+        rows = cells(app, "#latency-table")
+        assert rows[0][0] == "tests/test_a.py::test_slower" and rows[0][-1] == "slower"
+        assert rows[1][0] == "tests/test_a.py::test_steady" and rows[1][-1] == ""
+        assert "1 slower than usual" in str(app.query_one("#latency-summary", Static).content)
+
+
+async def test_coverage_pane_marks_files_under_their_threshold(build_app, history):
+    run_id = record_run(history, [result("tests/test_a.py::test_ok")])
+    history.db["coverage"].insert_all([
+        {"run_id": run_id, "file": "src/a.py", "statements": 10, "covered": 5, "percent": 50.0,
+         "missing_lines": json.dumps([3, 4, 5, 9])},
+        {"run_id": run_id, "file": "src/b.py", "statements": 10, "covered": 10, "percent": 100.0,
+         "missing_lines": "[]"},
+    ])
+    app = build_app(thresholds={"coverage": 80})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await play(pilot, app, [ChangesDetected(["src/a.py"])])
+        await pilot.press("4")
+        await until(pilot, lambda: len(cells(app, "#coverage-table")) == 2)
+        assert cells(app, "#coverage-table")[0] == ["src/a.py", "10", "5", "50.0%", "3-5, 9", "under 80%"]
+        summary = str(app.query_one("#coverage-summary", Static).content)
+        assert "total 75.0%" in summary and "not covered in changed src/a.py: lines 3-5, 9" in summary
+
+
+async def test_thresholds_pane_lists_breaches_and_enter_shows_the_test(build_app, history):
+    run_id = record_run(history, [result("tests/test_a.py::test_ok"), result("tests/test_a.py::test_big")])
+    history.db["breaches"].insert({"run_id": run_id, "nodeid": "tests/test_a.py::test_big",
+                                   "kind": "peak_memory", "value": 3e8, "limit_value": 1e8,
+                                   "created_at": "2026-01-02T03:04:05"})
+    app = build_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        breach = ThresholdBreached(run_id, "peak_memory", 3e8, 1e8, "tests/test_a.py::test_big")
+        await play(pilot, app, [breach])
+        await until(pilot, lambda: any("peak_memory" in n.message for n in app._notifications))
+        await pilot.press("5")
+        await until(pilot, lambda: len(cells(app, "#thresholds-table")) == 1)
+        assert cells(app, "#thresholds-table")[0] == [
+            "2026-01-02 03:04:05", "tests/test_a.py::test_big", "peak_memory", "300.0 MB", "100.0 MB"]
+        await pilot.press("enter")
+        await until(pilot, lambda: app.active_pane.NAME == "tests")
+        assert app.tests_pane.selected_row.nodeid == "tests/test_a.py::test_big"
+
+
+async def test_history_pane_shows_runs_results_trend_and_flaky_tests(build_app, history):
+    ok = result("tests/test_a.py::test_ok")
+    record_run(history, [result("tests/test_a.py::test_flip"), ok])
+    record_run(history, [result("tests/test_a.py::test_flip", "failed", "boom"), ok])
+    app = build_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("6")
+        await until(pilot, lambda: len(cells(app, "#runs-table")) == 2)
+        assert [row[0] for row in cells(app, "#runs-table")] == ["2", "1"]
+        assert cells(app, "#run-results-table")[0][:2] == ["tests/test_a.py::test_flip", "✗ failed"]
+        assert cells(app, "#flaky-table") == [["tests/test_a.py::test_flip", "2", "1"]]
+        await pilot.press("down")  # the second run
+        await until(pilot, lambda: cells(app, "#run-results-table")[0][1] == "✓ passed")
+        app.query_one("#run-results-table", DataTable).focus()
+        await pilot.press("down", "up")
+        await until(pilot, lambda: "test_flip" in str(app.query_one("#trend-title", Static).content))
+        assert len(app.query_one("#trend-duration", Sparkline).data) == 2
+
+
+async def test_log_pane_and_notifications_for_engine_errors(build_app):
+    app = build_app()
+    async with app.run_test() as pilot:
+        await play(pilot, app, [EngineNotice("pytest stopped: [bold]x", "error"),
+                                WatchStatus("polling", "warning")])
+        await until(pilot, lambda: any("[bold]x" in n.message for n in app._notifications))
+        await pilot.press("7")
+        assert app.query_one(Log).lines == ["error: pytest stopped: [bold]x", "warning: polling"]
+
+
+async def test_status_line_says_what_changed_what_ran_and_how_fast(build_app):
+    app = build_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await play(pilot, app, [
+            ChangesDetected(["src/shop/cart.py"]),
+            SelectionMade(["tests/test_a.py::test_ok"], {"tests/test_a.py::test_ok": "imports cart.py"},
+                          3, 0.01),
+            *run_events([result("tests/test_a.py::test_ok")], run_id=1, trigger="change"),
+        ])
+        status = str(app.query_one("#status", Static).content)
+        for expected in ("watching", "green", "changed: cart.py", "ran 1 of 3 tests (1 imports cart.py)",
+                         "save→result 0 ms"):
+            assert expected in status
+
+
+async def test_a_controller_that_dies_is_reported_and_the_app_stays(project, history):
+    from testwatch.config import load_config
+    from testwatch.tui.app import make_app
+
+    class Broken(FakeController):
+        async def run(self) -> None:
+            raise RuntimeError("watcher exploded")
+
+    app = make_app(load_config(project), history, Broken)
+    async with app.run_test() as pilot:
+        await until(pilot, lambda: any("watcher exploded" in n.message for n in app._notifications))
+        await pilot.press("7")
+        assert any("watcher exploded" in line for line in app.query_one(Log).lines)
+        assert app.is_running

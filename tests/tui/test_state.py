@@ -1,0 +1,110 @@
+"""The session model and the news bridge, without a terminal."""
+
+from __future__ import annotations
+
+import threading
+
+from testwatch.events import (
+    MemorySampled,
+    RunFinished,
+    RunStarted,
+    TestFinished,
+    TestsCollected,
+    TestStarted,
+)
+from testwatch.tui import messages
+from testwatch.tui.bridge import NewsBridge
+from testwatch.tui.state import SessionState
+
+from .conftest import result, run_events
+
+
+def apply_all(state: SessionState, events) -> set[str]:
+    touched: set[str] = set()
+    for event in events:
+        news = messages.news_for(event)
+        if news is not None:
+            touched |= state.apply(news)
+    return touched
+
+
+def test_rows_group_by_file_with_failures_first():
+    state = SessionState(clock=lambda: 0.0)
+    apply_all(state, run_events([
+        result("tests/a.py::test_1"), result("tests/b.py::test_2"), result("tests/b.py::test_3", "failed"),
+    ], run_id=1))
+    assert [(file, [row.name for row in rows]) for file, rows in state.files()] == [
+        ("tests/b.py", ["test_3", "test_2"]), ("tests/a.py", ["test_1"]),
+    ]
+    assert state.green is False
+
+
+def test_a_cancelled_run_marks_the_tests_it_did_not_reach():
+    state = SessionState(clock=lambda: 0.0)
+    apply_all(state, [
+        RunStarted(1, "all", None, {"*": "no history yet"}),
+        TestsCollected({"t.py::a": [], "t.py::b": []}),
+        TestStarted("t.py::a"), TestFinished(result("t.py::a")),
+        RunFinished(1, {}, 2, 0.1, cancelled=True),
+    ])
+    assert state.tests["t.py::a"].status == "passed"
+    assert state.tests["t.py::b"].status == "cancelled"
+    assert state.tests["t.py::b"].reason == "no history yet"
+    assert "*" not in state.tests
+
+
+def test_green_to_red_and_back_flips_the_verdict():
+    state = SessionState(clock=lambda: 0.0)
+    flips = []
+    for outcome in ("passed", "failed", "failed", "passed"):
+        apply_all(state, run_events([result("t.py::a", outcome)], run_id=1))
+        flips.append(state.verdict_flipped)
+    assert flips == [False, True, False, True]
+
+
+def test_unknown_events_are_ignored():
+    class FromTheFuture:
+        pass
+
+    assert messages.news_for(FromTheFuture()) is None
+
+
+class Recorder:
+    """Stands in for the app: counts the NewsArrived messages the bridge posts."""
+
+    def __init__(self) -> None:
+        self.posted = 0
+
+    def post_message(self, message) -> bool:
+        assert isinstance(message, messages.NewsArrived)
+        self.posted += 1
+        return True
+
+
+def test_bridge_posts_once_per_batch_from_many_threads():
+    target = Recorder()
+    bridge = NewsBridge(target)
+
+    def produce(offset: int) -> None:
+        for n in range(2500):
+            bridge(TestFinished(result(f"t.py::test_{offset + n}")))
+
+    threads = [threading.Thread(target=produce, args=(k * 10_000,)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    batch = bridge.drain()
+    assert len(batch) == 10_000 and target.posted == 1
+    assert len({news.event.result.nodeid for news in batch}) == 10_000
+    bridge(TestStarted("t.py::x"))
+    assert target.posted == 2
+
+
+def test_bridge_keeps_only_the_newest_of_consecutive_samples():
+    bridge = NewsBridge(Recorder())
+    for t in range(5):
+        bridge(MemorySampled(1, t, 100 + t, 0.0, 1, 1, None))
+    bridge(TestStarted("t.py::a"))
+    bridge(MemorySampled(1, 9, 999, 0.0, 1, 1, None))
+    assert [type(news).__name__ for news in bridge.drain()] == ["SampleTaken", "TestBegan", "SampleTaken"]
