@@ -26,6 +26,11 @@ _EXTRA_COLUMNS = (
 )
 
 
+# A fresh file being migrated by another testwatch reads as locked for a moment; wait up to ~10 s.
+_LOCKED_RETRIES = 50
+_LOCKED_WAIT_S = 0.2
+
+
 class HistoryError(Exception):
     """The history file cannot be opened as asked; the message says why and what to do."""
 
@@ -175,12 +180,13 @@ def _pid_alive(pid: int | None) -> bool:
     return True
 
 
-def open_history(path: Path) -> History:
+def open_history(path: Path, retries: int = _LOCKED_RETRIES) -> History:
     """Open (creating, migrating or setting aside) the history at ``path``.
 
     Raises HistoryError only for a file from a newer testwatch, which must not be touched.
     Any other failure falls back to an in-memory history with a warning.
     """
+    db = None
     try:
         _create_private(path)
         db = _connect(path)
@@ -196,6 +202,12 @@ def open_history(path: Path) -> History:
     except sqlite3.DatabaseError as exc:
         if "not a database" in str(exc) or "malformed" in str(exc):
             return _set_aside_and_reopen(path, exc)
+        if "locked" in str(exc) and retries > 0:
+            # Another testwatch is creating or migrating the same file: wait for it, then go on.
+            if db is not None:
+                db.close()
+            time.sleep(_LOCKED_WAIT_S)
+            return open_history(path, retries - 1)
         return _in_memory(f"history {path} cannot be used ({exc}); results are kept in memory only")
     except OSError as exc:
         return _in_memory(

@@ -57,3 +57,28 @@ def test_two_runs_and_exports_at_once(make_project, cli, history_of, query, tmp_
     assert query(db, "pragma integrity_check") == [("ok",)]
     assert query(db, "select status, passed from runs order by id") == [("finished", 150)] * 2
     assert query(db, "select run_id, count(*) from results group by run_id") == [(1, 150), (2, 150)]
+
+
+OPEN_AND_RUN = """
+import sys
+from pathlib import Path
+
+from testwatch.history import open_history
+
+history = open_history(Path(sys.argv[1]))
+run_id = history.start_run("manual", None, [])
+history.finish_run(run_id, status="finished")
+print(history.warnings)
+"""
+
+
+def test_many_processes_creating_one_history_at_once_all_use_it(tmp_path, query):
+    for round_number in range(3):
+        db = tmp_path / f"round {round_number}" / "history.db"
+        starters = [
+            subprocess.Popen([sys.executable, "-c", OPEN_AND_RUN, str(db)], stdout=subprocess.PIPE, text=True)
+            for _ in range(4)
+        ]
+        outputs = [starter.communicate(timeout=120)[0] for starter in starters]
+        assert outputs == ["[]\n"] * 4  # no "database is locked" fallback to memory
+        assert query(db, "select count(*) from runs where status = 'finished'") == [(4,)]
