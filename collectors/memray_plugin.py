@@ -1,7 +1,9 @@
 """Per-test heap figures from memray, inside the pytest child: opt-in, or per test by marker.
 
 A memray ``Tracker`` wraps the call phase of each test that needs one: every test when the engine
-sets ``TESTWATCH_MEMRAY=1`` (config ``memray`` / ``--memray``), otherwise only tests carrying
+sets ``TESTWATCH_MEMRAY=1`` (config ``memray`` / ``--memray``) except those listed in the file
+named by ``TESTWATCH_MEMRAY_SKIP`` (known small, see ``testwatch.memray_mode``), otherwise only
+tests carrying
 pytest-memray's ``limit_memory(limit)`` or ``limit_leaks(location_limit, filter_fn=None)``
 markers, which fail the test with the same meaning as in pytest-memray (sizes are powers of
 1024, as there). Figures travel in ``item.user_properties``: ``testwatch.heap_peak_bytes``,
@@ -13,13 +15,15 @@ process this plugin stays out of the way: two trackers cannot run at once, so it
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
 import warnings
 
 import pytest
-from testwatch.collectors.protocol import ENV_MEMRAY
+
+from testwatch.collectors.protocol import ENV_MEMRAY, ENV_MEMRAY_SKIP
 
 MARKERS = ("limit_memory", "limit_leaks")
 TOP_ALLOCATIONS = 5
@@ -38,18 +42,26 @@ def parse_marker_size(text: object, nodeid: str, marker: str) -> float:
 class _MemrayTracking:
     """Tracks the tests that need it; one result file per test in a private temp folder."""
 
-    def __init__(self, every_test: bool) -> None:
+    def __init__(self, every_test: bool, known_small: frozenset[str] = frozenset()) -> None:
         self.every_test = every_test
+        self.known_small = known_small
         self._folder = tempfile.TemporaryDirectory(prefix="testwatch-memray-")
         self._failures: dict[str, str] = {}
 
     def close(self) -> None:
         self._folder.cleanup()
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, session, config: pytest.Config, items) -> None:
+        # Without memray mode and without marked tests there is nothing to do per test.
+        marked = any(item.get_closest_marker(name) for item in items for name in MARKERS)
+        if not self.every_test and not marked:
+            config.pluginmanager.unregister(self)
+
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self, item: pytest.Item):
         markers = {m.name: m for m in item.iter_markers() if m.name in MARKERS}
-        if not markers and not self.every_test:
+        if not markers and (not self.every_test or item.nodeid in self.known_small):
             yield
             return
         from memray import FileFormat, Tracker  # only now: most runs never need it
@@ -147,6 +159,14 @@ class _Stack:
         self.frames = tuple(_Frame(*frame) for frame in record.hybrid_stack_trace())
 
 
+def _known_small() -> frozenset[str]:
+    path = os.environ.get(ENV_MEMRAY_SKIP)
+    if not path:
+        return frozenset()
+    with open(path, encoding="utf-8") as f:
+        return frozenset(json.load(f))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     every_test = os.environ.get(ENV_MEMRAY) == "1"
     if config.pluginmanager.hasplugin("memray"):  # pytest-memray owns the tracker and the markers
@@ -160,6 +180,6 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line(
             "markers", f"{name}(limit): pytest-memray's marker, honoured by testwatch"
         )
-    tracking = _MemrayTracking(every_test)
+    tracking = _MemrayTracking(every_test, _known_small() if every_test else frozenset())
     config.pluginmanager.register(tracking, "testwatch-memray")
     config.add_cleanup(tracking.close)

@@ -128,16 +128,14 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     _rss_before[item.nodeid] = _meter.start()
 
 
-@pytest.hookimpl(hookwrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call):
-    # Runs after the teardown phase and before its report is built, which copies user_properties.
-    if call.when == "teardown":
-        before = _rss_before.pop(item.nodeid, None)
-        if before is not None:
-            peak, after = _meter.stop()
-            item.user_properties += [
-                (_KEY_PEAK, max(0, peak - before)),
-                (_KEY_RETAINED, after - before),
-                (_KEY_PRECISION, _meter.precision),
-            ]
-    yield
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    # After the fixtures' teardown and before its report is built, which copies user_properties.
+    before = _rss_before.pop(item.nodeid, None)
+    if before is not None:
+        peak, after = _meter.stop()
+        item.user_properties += [
+            (_KEY_PEAK, max(0, peak - before)),
+            (_KEY_RETAINED, after - before),
+            (_KEY_PRECISION, _meter.precision),
+        ]

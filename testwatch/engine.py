@@ -43,6 +43,7 @@ from testwatch.events import (
 )
 from testwatch.history import History, count_outcomes
 from testwatch.measuring import MeasuringListener
+from testwatch.memray_mode import write_skip_file
 from testwatch.results import PHASES, ResultBuilder, TestResult, nodeid_file
 from testwatch.warm_start import WarmStart
 
@@ -249,6 +250,9 @@ class RunEngine:
         env[protocol.ENV_MAX_OUTPUT] = str(self.config.max_output)
         env.pop(protocol.ENV_SELECT, None)
         env[protocol.ENV_MEMRAY] = "1" if self.config.memray else ""
+        env.pop(protocol.ENV_MEMRAY_SKIP, None)
+        if self.config.memray:
+            env[protocol.ENV_MEMRAY_SKIP] = str(write_skip_file(self.history, workdir))
         if select is not None:
             select_file = workdir / "select.json"
             select_file.write_text(json.dumps(select))
