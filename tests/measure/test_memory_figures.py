@@ -117,3 +117,13 @@ def test_limit_leaks_marker_fails_a_leaking_test(make_project, cli, rows):
     assert result["test_leaks_two_megabytes"]["outcome"] == "failed", done.stdout
     assert "limit_leaks" in result["test_leaks_two_megabytes"]["longrepr"]
     assert result["test_frees_everything"]["outcome"] == "passed", result["test_frees_everything"]["longrepr"]
+
+
+def test_memray_reruns_leave_known_small_tests_untracked(make_project, cli, rows):
+    root = make_project(ALLOCATIONS)
+    cli("run", str(root), "--memray")
+    cli("run", str(root), "--memray")
+    second = _by_test(rows, root, 2)
+    assert second["test_nothing"]["heap_peak_bytes"] is None  # small last time: not tracked again
+    assert second["test_200mb_freed"]["heap_peak_bytes"] >= 200 * MIB  # big: tracked every run
+    assert second["test_50mb_kept"]["leaked_bytes"] >= 48 * MIB
