@@ -152,7 +152,7 @@ async def bench_library(library: str, python: str, rounds: int, tests: int) -> d
                 if not (warm.outcomes == pytest_outcomes == cold_engine.outcomes):
                     raise SystemExit(f"{library}: results differ: {warm.outcomes} / {pytest_outcomes}")
             if warm.notices:
-                print(f"  warm start notices: {warm.notices}")
+                print(f"  engine notices (warm engine): {warm.notices}")
             server = warm.engine.warm.server
             imported = server.report["imported"] if server else "nothing"
             print(f"  {library}: the warm process pre-imported {imported}")
