@@ -37,7 +37,8 @@ class ThresholdsPane(Pane):
         super().reload()
         sql = "select * from breaches order by id desc limit ?"
         breaches = list(self.history.rows(sql, [SHOWN_BREACHES]))
-        summary = f"{len(breaches)} breaches" if breaches else "no threshold breached"
+        count = len(breaches)
+        summary = f"{count} {'breach' if count == 1 else 'breaches'}, newest first" if count else "no limit exceeded"
         self.query_one("#thresholds-summary", Static).update(summary)
         rows = [
             (
