@@ -38,7 +38,7 @@ class ThresholdsPane(Pane):
         sql = "select * from breaches order by id desc limit ?"
         breaches = list(self.history.rows(sql, [SHOWN_BREACHES]))
         count = len(breaches)
-        summary = f"{count} {'breach' if count == 1 else 'breaches'}, newest first" if count else "no limit exceeded"
+        summary = f"{count} {'breach' if count == 1 else 'breaches'}, newest first" if count else "none"
         self.query_one("#thresholds-summary", Static).update(summary)
         rows = [
             (
