@@ -13,9 +13,6 @@ from testwatch.reporter import safe
 from testwatch.results import OUTCOMES
 from testwatch.units import format_duration
 
-# Tables whose rows belong to one run and go with it. test_deps/file_state hold the latest
-# state used by test selection, not a run's record, and are kept.
-RUN_TABLES = ("results", "samples", "breaches", "coverage")
 _COUNT_LABELS = {"passed": "pass", "failed": "fail", "error": "err", "skipped": "skip",
                  "xfailed": "xfail", "xpassed": "xpass", "crashed": "crash", "timeout": "t/o"}
 
@@ -72,13 +69,23 @@ def prune(db: sqlite_utils.Database, keep_days: float | None = None, keep_runs: 
         params = [max(keep_runs or 0, 0)]
     with db.conn:
         db.execute(f"create temp table doomed as {doomed}", params)
-        for table in RUN_TABLES:
-            if db[table].exists():
-                db.execute(f"delete from {table} where run_id in (select id from temp.doomed)")
+        for table in run_tables(db):
+            db.execute(f'delete from "{table}" where run_id in (select id from temp.doomed)')
         removed = db.execute("delete from runs where id in (select id from temp.doomed)").rowcount
         db.execute("drop table temp.doomed")
     db.execute("VACUUM")
     return removed
+
+
+def run_tables(db: sqlite_utils.Database) -> list[str]:
+    """Tables whose rows belong to a run (a foreign key to ``runs``): results, samples, breaches…
+
+    test_deps and file_state hold the latest state test selection uses, not a run's record.
+    """
+    return [
+        table.name for table in db.tables
+        if any(key.other_table == "runs" for key in table.foreign_keys)
+    ]
 
 
 def format_runs(runs: list[dict]) -> str:
