@@ -23,6 +23,7 @@ DEFAULT_PLUGINS = (
     "testwatch.collectors.peak_memory",
     "testwatch.collectors.memray_plugin",
 )
+_KEPT_LINE_BYTES = 2000
 # Stack lines of pytest's own machinery, left out of a crash report's tail.
 _FRAMEWORK_FRAMES = (
     "/_pytest/", "/pluggy/", "<frozen runpy>", "/pytest/__main__.py", "/threading.py",
@@ -86,11 +87,19 @@ class PytestChild:
         self._drain = asyncio.create_task(self._read_output(self.process.stdout))
 
     async def _read_output(self, stdout: asyncio.StreamReader) -> None:
-        while True:
-            line = await stdout.readline()
-            if not line:
-                return
-            self.output_tail.append(line.decode("utf-8", "replace").rstrip("\n")[:2000])
+        # Chunks, not readline(): one line longer than the stream limit must not stop the drain
+        # (a child blocked on a full pipe would look like a hung test).
+        partial = b""
+        while chunk := await stdout.read(65536):
+            *lines, partial = (partial + chunk).split(b"\n")
+            partial = partial[:_KEPT_LINE_BYTES]
+            for line in lines:
+                self._keep(line)
+        if partial:
+            self._keep(partial)
+
+    def _keep(self, line: bytes) -> None:
+        self.output_tail.append(line[:_KEPT_LINE_BYTES].decode("utf-8", "replace"))
 
     @property
     def pid(self) -> int | None:
