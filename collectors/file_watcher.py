@@ -46,6 +46,7 @@ class FileWatcher:
         self._known: dict[str, tuple[int, int]] = {}
         self._probe_seen = asyncio.Event()
         self._restart = asyncio.Event()
+        self._new_folders: list[str] = []
 
     # ----- public
 
@@ -101,6 +102,9 @@ class FileWatcher:
                 sources.append(asyncio.create_task(self._watch(recursive=True, paths=folders)))
             if not self.polling:
                 sources.append(asyncio.create_task(self._probe()))
+            if self._new_folders:
+                sources.append(asyncio.create_task(self._sweep(self._new_folders)))
+                self._new_folders = []
             restart = asyncio.create_task(self._restart.wait())
             done, _ = await asyncio.wait([*sources, restart], return_when=asyncio.FIRST_COMPLETED)
             for task in [*sources, restart]:
@@ -132,7 +136,9 @@ class FileWatcher:
             ignore_permission_denied=True,
         ):
             changed = {path for _, path in batch}
-            if not recursive and any(_is_new_folder(change, path) for change, path in batch):
+            new_folders = [path for change, path in batch if _is_new_folder(change, path)]
+            if not recursive and new_folders:
+                self._new_folders += new_folders
                 self._restart.set()  # a new top-level folder: watch it too
             if changed:
                 self._queue.put_nowait(changed)
@@ -157,6 +163,14 @@ class FileWatcher:
             await asyncio.wait_for(self._probe_seen.wait(), timeout=PROBE_TIMEOUT_S)
         except TimeoutError:
             raise _NoEvents() from None
+        await asyncio.Event().wait()
+
+    async def _sweep(self, folders: list[str]) -> None:
+        """Files written into a new folder before its watch started count as changes."""
+        await asyncio.sleep(0.3)
+        found = {str(path) for folder in folders for path in self.rules.walk(Path(folder))}
+        if found:
+            self._queue.put_nowait(found)
         await asyncio.Event().wait()
 
     async def _rescan(self) -> None:

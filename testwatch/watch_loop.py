@@ -23,7 +23,7 @@ from testwatch.collectors.project_files import IgnoreRules
 from testwatch.config import Config
 from testwatch.dep_recording import PLUGIN, DepRecorder, Recording
 from testwatch.engine import RunEngine, RunRequest
-from testwatch.environment import environment_fingerprint
+from testwatch.environment import CONFIG_FILES, environment_fingerprint
 from testwatch.events import ChangesDetected, EngineNotice, RunFinished, SelectionMade, WatchStatus
 from testwatch.file_states import FileStates
 from testwatch.history import History
@@ -53,6 +53,7 @@ class WatchLoop:
         self._paused = False
         self._wake = asyncio.Event()
         self._run_task: asyncio.Task | None = None
+        self._dep_paths: set[str] | None = None  # data files some test opened
 
     # ----- the interface the TUI drives
 
@@ -116,14 +117,29 @@ class WatchLoop:
         mode = "polling" if self.config.poll else "file events"
         self.listener(WatchStatus(f"watching {self.config.root} ({mode})"))
         async for paths in watcher.changes():
-            self.pending_changes.update(paths)
             self.listener(ChangesDetected(paths))
+            relevant = [path for path in paths if self._relevant(path)]
+            if not relevant:
+                continue  # no test reads it (a log a test wrote, a scratch file): nothing to run
+            self.pending_changes.update(relevant)
             running = self._run_task is not None and not self._run_task.done()
             if running and self.config.on_change == "restart" and not self._paused:
                 self.cancel_run()
             elif running:
                 self.listener(WatchStatus("a change arrived during the run: it runs next"))
             self._wake.set()
+
+    def _relevant(self, path: str) -> bool:
+        """Python files, config files and files some test read can change test outcomes."""
+        if path.endswith(".py") or path in CONFIG_FILES:
+            return True
+        if self._dep_paths is None:
+            try:
+                rows = self.history.rows("select distinct path from test_deps where kind = 'file'")
+                self._dep_paths = {row["path"] for row in rows}
+            except sqlite3.Error:
+                return True
+        return path in self._dep_paths
 
     async def _serve(self) -> None:
         while True:
@@ -172,6 +188,7 @@ class WatchLoop:
                 environment = environment_fingerprint(self.config.root, self.config.python)
             run_id = finished.run_id if finished is not None else None
             await self._finish_recording(recording, run_id, environment)
+            self._dep_paths = None
             self.runs_finished += 1
         return finished
 

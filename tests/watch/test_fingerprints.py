@@ -1,0 +1,76 @@
+"""AST block fingerprints: what counts as a change to a function body or to module-level code."""
+
+from __future__ import annotations
+
+import textwrap
+
+from testwatch.fingerprints import MODULE_BLOCK, UNPARSABLE, imported_names, python_blocks
+
+SOURCE = """
+import json
+
+RATE = 2
+
+
+class Cart:
+    tax = 0.2
+
+    def total(self, items, scale=1):
+        def inner(x):
+            return x * scale
+        return sum(inner(i) for i in items)
+
+
+def helper():
+    return RATE
+"""
+
+
+def blocks(source: str):
+    return python_blocks(textwrap.dedent(source).encode())
+
+
+def changed_blocks(before: str, after: str) -> set[str]:
+    old, new = blocks(before).hashes, blocks(after).hashes
+    return {name for name in old.keys() | new.keys() if old.get(name) != new.get(name)}
+
+
+def test_blocks_are_functions_and_the_module():
+    assert set(blocks(SOURCE).hashes) == {MODULE_BLOCK, "Cart.total", "Cart.total.inner", "helper"}
+
+
+def test_shifted_lines_comments_and_blank_lines_change_nothing():
+    commented = SOURCE.replace("return RATE", "return RATE  # why")
+    assert changed_blocks(SOURCE, "# header\n\n" + commented) == set()
+
+
+def test_a_body_edit_changes_only_that_function_and_its_encloser():
+    assert changed_blocks(SOURCE, SOURCE.replace("x * scale", "x * scale + 0")) == {
+        "Cart.total", "Cart.total.inner"}
+    assert changed_blocks(SOURCE, SOURCE.replace("return RATE", "return RATE + 1")) == {"helper"}
+
+
+def test_module_level_edits_change_the_module_block():
+    for old, new in [("RATE = 2", "RATE = 3"), ("scale=1", "scale=2"), ("tax = 0.2", "tax = 0.3"),
+                     ("import json", "import json\nimport os"), ("def helper", "def helper2")]:
+        assert MODULE_BLOCK in changed_blocks(SOURCE, SOURCE.replace(old, new)), old
+
+
+def test_lines_map_to_the_innermost_function_body():
+    parsed = blocks(SOURCE)
+    lines = textwrap.dedent(SOURCE).splitlines()
+    line_of = {text.strip(): n + 1 for n, text in enumerate(lines) if text.strip()}
+    assert parsed.block_at(line_of["return x * scale"]) == "Cart.total.inner"
+    assert parsed.block_at(line_of["return sum(inner(i) for i in items)"]) == "Cart.total"
+    assert parsed.block_at(line_of["tax = 0.2"]) == MODULE_BLOCK
+    assert parsed.defs[line_of["def helper():"]] == "helper"
+
+
+def test_unparsable_source_is_one_block():
+    assert set(blocks("def broken(:\n").hashes) == {UNPARSABLE}
+
+
+def test_imported_names_resolve_relative_imports():
+    source = b"from . import sibling\nfrom ..up import thing\nimport a.b\n"
+    names = imported_names(source, "pkg.sub.mod", is_package=False)
+    assert {"pkg.sub", "pkg.sub.sibling", "pkg.up", "pkg.up.thing", "a.b"} <= names

@@ -1,0 +1,95 @@
+"""Real selections after real edits: record with ``run --affected``, edit, ask ``affected``."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+
+@pytest.fixture
+def recorded(sample, cli):
+    out = cli("run", str(sample), "--affected")
+    assert out.returncode == 0, out.stdout + out.stderr
+    return sample
+
+
+def test_first_run_records_dependencies_and_coverage(recorded):
+    db = sqlite3.connect(recorded / ".testwatch" / "history.db")
+    kinds = {kind for (kind,) in db.execute("select kind from test_deps")}
+    assert {"block:double", "block:test_double", "module", "file"} <= kinds
+    covered = dict(db.execute("select file, percent from coverage"))
+    assert covered["calc/core.py"] == 100.0
+    assert "tests/test_core.py" not in covered
+
+
+def test_nothing_changed_selects_nothing(recorded, cli, affected):
+    assert affected(recorded)["selected"] == []
+
+
+def test_function_body_edit_selects_only_its_callers(recorded, cli, edit, affected):
+    edit(recorded / "calc/core.py", "return -x", "return 0 - x")
+    result = affected(recorded)
+    assert result["selected"] == ["tests/test_core.py::test_negate"]
+    assert result["reasons"]["tests/test_core.py::test_negate"] == "calc/core.py::negate changed"
+
+
+def test_shifted_lines_and_comments_are_not_changes(recorded, cli, affected):
+    path = recorded / "calc/core.py"
+    path.write_text("# a comment\n\n\n" + path.read_text() + "\n# trailing\n")
+    assert affected(recorded)["selected"] == []
+
+
+def test_module_constant_selects_every_importer(recorded, cli, edit, affected):
+    edit(recorded / "calc/core.py", "RATE = 2", "RATE = 3")
+    selected = set(affected(recorded)["selected"])
+    assert selected == {"tests/test_core.py::test_double", "tests/test_core.py::test_negate"}
+
+
+def test_data_file_selects_the_tests_that_read_it(recorded, cli, affected):
+    (recorded / "calc/data.json").write_text('{"offset": 11}')
+    result = affected(recorded, "--explain", "tests/test_core.py::test_double")
+    assert result["selected"] == ["tests/test_io.py::test_offset"]
+    assert result["reasons"]["tests/test_io.py::test_offset"] == "data file calc/data.json changed"
+    assert result["explain"]["tests/test_core.py::test_double"].startswith("not selected")
+
+
+def test_conftest_change_selects_the_tests_under_it(recorded, cli, edit, affected):
+    edit(recorded / "tests/conftest.py", "return 1", "return 2")
+    selected = set(affected(recorded)["selected"])
+    assert selected == {
+        "tests/test_core.py::test_double", "tests/test_core.py::test_negate",
+        "tests/test_io.py::test_offset",
+    }
+
+
+def test_new_test_file_is_selected_whole_and_runs(recorded, cli, affected):
+    (recorded / "tests/test_new.py").write_text("def test_one():\n    assert True\n")
+    assert affected(recorded)["selected"] == ["tests/test_new.py"]
+    out = cli("run", str(recorded), "--affected")
+    assert "tests/test_new.py::test_one" in out.stdout, out.stdout
+    assert affected(recorded)["selected"] == []
+
+
+def test_failures_stay_selected_and_come_first(recorded, cli, edit, affected):
+    edit(recorded / "calc/core.py", "return -x", "return x")
+    out = cli("run", str(recorded), "--affected")
+    assert out.returncode == 1
+    edit(recorded / "calc/core.py", "return x * RATE", "return RATE * x")
+    selected = affected(recorded)["selected"]
+    assert selected == ["tests/test_core.py::test_negate", "tests/test_core.py::test_double"]
+
+
+def test_config_change_selects_everything(recorded, cli, affected):
+    with (recorded / "pyproject.toml").open("a") as f:
+        f.write('addopts = "-q"\n')
+    result = affected(recorded)
+    assert result["everything"] is True
+    assert "config" in result["everything_reason"]
+
+
+def test_recording_works_under_xdist(sample, cli, edit, affected):
+    out = cli("run", str(sample), "--affected", "--", "-n", "2")
+    assert out.returncode == 0, out.stdout + out.stderr
+    edit(sample / "calc/core.py", "return -x", "return 0 - x")
+    assert affected(sample)["selected"] == ["tests/test_core.py::test_negate"]

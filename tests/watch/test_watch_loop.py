@@ -1,0 +1,185 @@
+"""The real WatchLoop: real watcher, real pytest children, real history, driven as the TUI does."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from testwatch.config import load_config
+from testwatch.events import (
+    ChangesDetected,
+    RunFinished,
+    SelectionMade,
+    TestFinished,
+    TestStarted,
+    WatchStatus,
+)
+from testwatch.history import open_history
+from testwatch.watch_loop import WatchLoop
+
+DEADLINE_S = 90
+
+SLOW_TEST = """
+    import time
+    from pathlib import Path
+
+
+    def test_slow():
+        while (Path(__file__).parent.parent / "gate").exists():
+            time.sleep(0.05)
+"""
+
+
+class Recorder:
+    """The listener: keeps every event; ``until`` waits for one that matches."""
+
+    def __init__(self) -> None:
+        self.events: list[object] = []
+
+    def __call__(self, event: object) -> None:
+        self.events.append(event)
+
+    async def until(self, predicate, after: int = 0):
+        """The first event from index ``after`` on that matches (waits for it)."""
+        deadline = time.monotonic() + DEADLINE_S
+        while time.monotonic() < deadline:
+            for event in self.events[after:]:
+                if predicate(event):
+                    return event
+            await asyncio.sleep(0.05)
+        seen = [type(e).__name__ for e in self.events if type(e).__name__ != "MemorySampled"]
+        raise AssertionError(f"no matching event after {after}; got {seen}")
+
+    def finished_tests(self, after: int = 0) -> dict[str, str]:
+        return {e.result.nodeid: e.result.outcome for e in self.events[after:] if isinstance(e, TestFinished)}
+
+
+def _is_run_end(event) -> bool:
+    return isinstance(event, RunFinished)
+
+
+async def _start(root, **overrides):
+    config = load_config(root)
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    history = open_history(config.history_path)
+    events = Recorder()
+    loop = WatchLoop(config, history, events)
+    task = asyncio.create_task(loop.run())
+    await events.until(_is_run_end)  # the first run: everything (no history yet)
+    await events.until(lambda e: isinstance(e, WatchStatus) and e.message == "waiting for changes")
+    return loop, task, events, history
+
+
+async def _stop(task, history) -> None:
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    history.close()
+
+
+async def test_first_run_then_an_edit_reruns_only_the_affected_test(sample, edit):
+    _loop, task, events, history = await _start(sample)
+    try:
+        assert set(events.finished_tests()) == {
+            "tests/test_core.py::test_double", "tests/test_core.py::test_negate",
+            "tests/test_io.py::test_offset",
+        }
+        mark = len(events.events)
+        edit(sample / "calc/core.py", "return -x", "return 0 - x")
+        changed = await events.until(lambda e: isinstance(e, ChangesDetected), mark)
+        assert changed.paths == ["calc/core.py"]
+        selection = await events.until(lambda e: isinstance(e, SelectionMade), mark)
+        assert selection.selected == ["tests/test_core.py::test_negate"]
+        assert "calc/core.py::negate" in selection.reasons["tests/test_core.py::test_negate"]
+        await events.until(_is_run_end, mark)
+        assert events.finished_tests(mark) == {"tests/test_core.py::test_negate": "passed"}
+        rows = history.results(history.recent_runs(1)[0]["id"])
+        assert [row["nodeid"] for row in rows] == ["tests/test_core.py::test_negate"]
+    finally:
+        await _stop(task, history)
+
+
+async def _block_in_slow_test(sample, events, edit) -> int:
+    """Make tests/test_slow.py's rerun hang on the gate file; return the event mark before it."""
+    (sample / "gate").write_text("closed")
+    mark = len(events.events)
+    edit(sample / "tests/test_slow.py", "time.sleep(0.05)", "time.sleep(0.04)")
+    await events.until(lambda e: isinstance(e, TestStarted) and e.nodeid.endswith("test_slow"), mark)
+    return mark
+
+
+async def test_change_during_a_run_restarts_it_and_loses_nothing(sample, edit):
+    (sample / "tests/test_slow.py").write_text(SLOW_TEST.replace("\n    ", "\n").lstrip())
+    _loop, task, events, history = await _start(sample)
+    try:
+        mark = await _block_in_slow_test(sample, events, edit)
+        edit(sample / "calc/core.py", "return -x", "return 0 - x")
+        cancelled = await events.until(lambda e: _is_run_end(e) and e.cancelled, mark)
+        assert history.run(cancelled.run_id)["status"] == "cancelled"
+        restart = events.events.index(cancelled) + 1
+        selection = await events.until(lambda e: isinstance(e, SelectionMade), restart)
+        assert {"tests/test_core.py::test_negate", "tests/test_slow.py::test_slow"} <= set(selection.selected)
+        (sample / "gate").unlink()
+        await events.until(lambda e: _is_run_end(e) and not e.cancelled, restart)
+        outcomes = events.finished_tests(restart)
+        assert outcomes["tests/test_core.py::test_negate"] == "passed"
+        assert outcomes["tests/test_slow.py::test_slow"] == "passed"
+    finally:
+        await _stop(task, history)
+
+
+async def test_on_change_wait_finishes_the_run_then_runs_the_change(sample, edit):
+    (sample / "tests/test_slow.py").write_text(SLOW_TEST.replace("\n    ", "\n").lstrip())
+    _loop, task, events, history = await _start(sample, on_change="wait")
+    try:
+        mark = await _block_in_slow_test(sample, events, edit)
+        edit(sample / "calc/core.py", "return -x", "return 0 - x")
+        await events.until(lambda e: isinstance(e, ChangesDetected) and "calc/core.py" in e.paths, mark)
+        (sample / "gate").unlink()
+        first = await events.until(_is_run_end, mark)
+        assert not first.cancelled
+        later = events.events.index(first) + 1
+        await events.until(_is_run_end, later)
+        assert "tests/test_core.py::test_negate" in events.finished_tests(later)
+    finally:
+        await _stop(task, history)
+
+
+async def test_pause_keeps_changes_and_requests_still_run(sample, edit):
+    loop, task, events, history = await _start(sample)
+    try:
+        loop.pause()
+        assert loop.paused
+        mark = len(events.events)
+        edit(sample / "calc/core.py", "return -x", "return 0 - x")
+        await events.until(lambda e: isinstance(e, ChangesDetected), mark)
+        loop.request("tests", ["tests/test_io.py::test_offset"])
+        await events.until(_is_run_end, mark)
+        assert events.finished_tests(mark) == {"tests/test_io.py::test_offset": "passed"}
+        resumed = len(events.events)  # nothing runs while paused, so nothing is missed here
+        loop.resume()
+        await events.until(_is_run_end, resumed)
+        assert events.finished_tests(resumed) == {"tests/test_core.py::test_negate": "passed"}
+    finally:
+        await _stop(task, history)
+
+
+async def test_cancel_run_keeps_finished_results(sample, edit):
+    (sample / "tests/test_slow.py").write_text(SLOW_TEST.replace("\n    ", "\n").lstrip())
+    loop, task, events, history = await _start(sample)
+    try:
+        (sample / "gate").write_text("closed")
+        mark = len(events.events)
+        loop.request("all")
+        await events.until(lambda e: isinstance(e, TestStarted) and e.nodeid.endswith("test_slow"), mark)
+        loop.cancel_run()
+        finished = await events.until(_is_run_end, mark)
+        assert finished.cancelled
+        kept = {row["nodeid"] for row in history.results(finished.run_id)}
+        assert set(events.finished_tests(mark)) == kept
+    finally:
+        (sample / "gate").unlink(missing_ok=True)
+        await _stop(task, history)
