@@ -13,15 +13,21 @@ import pytest
 DEADLINE_S = 60.0
 
 
-def wait_for(condition: Callable[[], object], timeout_s: float = DEADLINE_S, what: str = "") -> object:
-    """Poll ``condition`` until it returns something truthy; fail after a generous deadline."""
+def wait_for(
+    condition: Callable[[], object], timeout_s: float = DEADLINE_S, what: str | Callable[[], str] = ""
+) -> object:
+    """Poll ``condition`` until it returns something truthy; fail after a generous deadline.
+
+    ``what`` names the awaited state in the failure; a callable is read at the time of failure.
+    """
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
         time.sleep(0.05)
-    pytest.fail(f"timed out after {timeout_s:g} s waiting for {what or condition}")
+    described = what() if callable(what) else what
+    pytest.fail(f"timed out after {timeout_s:g} s waiting for {described or condition}")
 
 
 def query(db_path: Path, sql: str, params: tuple = ()) -> list[tuple]:
