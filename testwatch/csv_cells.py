@@ -16,7 +16,8 @@ NEUTRALISER = "'"
 SQL_FUNCTION = "testwatch_csv_cell"
 
 _PLAIN_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-_SQL_STARTS = ", ".join(["'='", "'+'", "'-'", "'@'", "char(9)", "char(13)"])
+# unicode() of the first character: = + - @ tab CR.
+_SQL_FIRST_CODES = ", ".join(str(ord(start)) for start in FORMULA_STARTS)
 
 
 def neutralise(value: object) -> object:
@@ -31,10 +32,15 @@ def register(conn: sqlite3.Connection) -> None:
     conn.create_function(SQL_FUNCTION, 1, neutralise, deterministic=True)
 
 
-def neutralised_column(column: str) -> str:
-    """A SELECT expression for ``column`` that calls Python only for text starting a formula."""
+def neutralised_column(column: str, declared_type: str = "TEXT") -> str:
+    """A SELECT expression for ``column`` that calls Python only for a cell that may start a formula.
+
+    A TEXT column is checked on its first character; any other column (SQLite's typing is
+    dynamic) only when a value in it is text, which testwatch never writes there.
+    """
     quoted = '"' + column.replace('"', '""') + '"'
-    return (
-        f"CASE WHEN typeof({quoted}) = 'text' AND substr({quoted}, 1, 1) IN ({_SQL_STARTS}) "
-        f"THEN {SQL_FUNCTION}({quoted}) ELSE {quoted} END"
-    )
+    if declared_type.upper() == "TEXT":
+        test = f"unicode({quoted}) IN ({_SQL_FIRST_CODES})"
+    else:
+        test = f"typeof({quoted}) = 'text'"
+    return f"CASE WHEN {test} THEN {SQL_FUNCTION}({quoted}) ELSE {quoted} END"

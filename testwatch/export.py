@@ -69,11 +69,11 @@ def open_readonly(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
-    """The table's column names in order; ExportError for a table the file does not have."""
+def table_columns(conn: sqlite3.Connection, table: str) -> dict[str, str]:
+    """The table's column names (in order) and declared types; ExportError for an unknown table."""
     if table not in TABLES:
         raise ExportError(f"unknown table {table!r} (choose from {', '.join(TABLES)})")
-    columns = [row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')]
+    columns = {row[1]: row[2] for row in conn.execute(f'PRAGMA table_info("{table}")')}
     if not columns:
         raise ExportError(f"the history has no {table} table yet")
     return columns
@@ -119,7 +119,8 @@ def write_csv(conn: sqlite3.Connection, table: str, row_filter: RowFilter, out: 
     """Write ``table`` as CSV to ``out`` (opened with ``newline=""``); returns the rows written."""
     columns = table_columns(conn, table)
     csv_cells.register(conn)
-    cursor = _cursor(conn, table, [csv_cells.neutralised_column(c) for c in columns], row_filter)
+    expressions = [csv_cells.neutralised_column(name, kind) for name, kind in columns.items()]
+    cursor = _cursor(conn, table, expressions, row_filter)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
     count = 0
@@ -131,7 +132,7 @@ def write_csv(conn: sqlite3.Connection, table: str, row_filter: RowFilter, out: 
 
 def write_json(conn: sqlite3.Connection, table: str, row_filter: RowFilter, out: TextIO) -> int:
     """Write ``table`` as one JSON array of objects, a row per line; returns the rows written."""
-    columns = table_columns(conn, table)
+    columns = list(table_columns(conn, table))
     quoted = ['"' + c.replace('"', '""') + '"' for c in columns]
     cursor = _cursor(conn, table, quoted, row_filter)
     nested = [c in JSON_COLUMNS for c in columns]
