@@ -3,12 +3,14 @@
 Loaded with ``-p testwatch.collectors.deps_plugin`` and switched on by ``--testwatch-deps=DIR``
 (watch mode, ``run --affected``, ``--deps``/``--coverage``); without the option it does nothing.
 Executed lines come from coverage.py with one dynamic context per test (its C tracer is the
-cheapest line tracer on Python 3.11); the same data file gives the run's coverage. Project files
+cheapest line tracer on Python 3.11), traced from the first test on, as pytest-testmon does;
+the same data gives the run's coverage. Project files
 opened are caught by an audit hook on ``open``; project modules imported while a test module is
 collected by comparing ``sys.modules`` around its collection. Each process (the pytest child or
-each pytest-xdist worker) writes ``DIR/deps.<pid>.json`` and ``DIR/cov.<pid>`` at the end of its
-session; the engine side (``testwatch.dep_recording``) reads them after the run. Per-test data
-stays out of the event stream so the per-test cost is one context switch and a few set inserts.
+each pytest-xdist worker) writes ``DIR/deps.<pid>.json`` and ``DIR/cov.<pid>`` (coverage.py data,
+serialised) at the end of its session; the engine side (``testwatch.dep_recording``) reads them
+after the run. Per-test data stays out of the event stream: the per-test cost is one coverage
+context switch (kept in memory) and a few set inserts.
 """
 
 from __future__ import annotations
@@ -42,11 +44,11 @@ class Recorder:
         try:
             import coverage
 
+            # In memory: with a data file, every per-test context switch reopens SQLite.
             self.coverage = coverage.Coverage(
-                data_file=os.path.join(out_dir, f"cov.{os.getpid()}"), source=[root],
+                data_file=None, source=[root],
                 omit=[f"*{part}*" for part in _SKIPPED_PARTS], branch=branch, config_file=False,
             )
-            self.coverage.start()
         except Exception as exc:  # coverage.py missing or unusable in this interpreter
             self.error = f"coverage.py cannot trace in {sys.executable}: {exc}"
         sys.addaudithook(self._on_audit)
@@ -78,7 +80,10 @@ class Recorder:
     def save(self) -> None:
         if self.coverage is not None:
             self.coverage.stop()
-            self.coverage.save()
+            target = os.path.join(self.out_dir, f"cov.{os.getpid()}")
+            with open(target + ".tmp", "wb") as f:
+                f.write(self.coverage.get_data().dumps())
+            os.replace(target + ".tmp", target)
         record = {
             "pid": os.getpid(),
             "error": self.error,
@@ -106,7 +111,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config, parser, args) -> None:
-    # Start before conftest.py files are imported, so their module-level lines are measured.
+    # Set up before conftest.py files are imported, so the modules they import are seen.
     global _recorder
     out_dir = getattr(early_config.known_args_namespace, "testwatch_deps", None)
     if out_dir and _recorder is None:
@@ -169,6 +174,12 @@ def _expand_file_entries(items) -> None:
     os.environ[ENV_SELECT] = target
 
 
+def pytest_collection_finish(session) -> None:
+    # Trace from the first test on: tracing pytest's collection would double a fast suite's time.
+    if _recorder is not None and _recorder.coverage is not None:
+        _recorder.coverage.start()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     if _recorder is None:
@@ -180,9 +191,10 @@ def pytest_runtest_protocol(item, nextitem):
     try:
         yield
     finally:
-        _recorder.switch("")
+        # No switch back to "": the next test's switch ends this context, at half the cost.
         _recorder.current = None
-        _recorder.opened_by_test[item.nodeid] = opened
+        if opened:
+            _recorder.opened_by_test[item.nodeid] = opened
         _recorder.locations[item.nodeid] = [str(item.path), item.location[1]]
 
 

@@ -56,8 +56,10 @@ def read_child_records(out_dir: Path, root: Path) -> tuple[list[ChildRecord], Ru
                                    raw.get("error", "")))
     merged = None
     for path in sorted(out_dir.glob("cov.*")):
-        data = CoverageData(basename=str(path))
-        data.read()
+        if path.suffix == ".tmp":
+            continue
+        data = CoverageData(no_disk=True)
+        data.loads(path.read_bytes())
         if merged is None:
             merged = CoverageData(no_disk=True)
         merged.update(data)
