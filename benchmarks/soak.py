@@ -3,14 +3,16 @@ report testwatch's own RSS, open file descriptors and thread count at the start 
 
     python benchmarks/soak.py --minutes 30 --edit-every 3
 
-The start figures are taken after a few warm-up edits (imports and caches of the first runs are a
-one-time cost); the target is no growth beyond 10% by the end. Only the testwatch process itself
+The start figures are taken after warm-up edits (imports and caches filled by the first runs are a
+one-time cost; the figures after the first run are printed too); the target is no growth beyond
+10% from start to end. Only the testwatch process itself
 is measured, not its pytest children.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import signal
@@ -54,6 +56,15 @@ def wait_for_runs(log: Path, count: int, process: subprocess.Popen, timeout_s: f
         time.sleep(0.1)
 
 
+def wait_idle(log: Path, process: subprocess.Popen, timeout_s: float = 120) -> None:
+    """Wait until the loop has run everything and waits for changes (no run, no recording open)."""
+    deadline = time.monotonic() + timeout_s
+    while not log.read_text(errors="replace").rstrip().endswith("waiting for changes"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            sys.exit(f"testwatch did not go idle; see {log}")
+        time.sleep(0.1)
+
+
 def edit(root: Path, number: int) -> None:
     """Swap the function body for its equivalent twin (an editor's plain save)."""
     path = root / EDIT_FILE
@@ -67,7 +78,7 @@ def main() -> None:
     )
     parser.add_argument("--minutes", type=float, default=30.0, help="how long to edit (default 30)")
     parser.add_argument("--edit-every", type=float, default=3.0, help="seconds between edits (default 3)")
-    parser.add_argument("--warmup-edits", type=int, default=3, help="edits before the start figures")
+    parser.add_argument("--warmup-edits", type=int, default=20, help="edits before the start figures")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="testwatch-soak-"))
@@ -81,20 +92,24 @@ def main() -> None:
     process = psutil.Process(watcher.pid)
     try:
         wait_for_runs(log, 1, watcher)
+        wait_idle(log, watcher)
+        first = figures(process)
         edits = 0
         for _ in range(args.warmup_edits):
             edit(root, edits)
             edits += 1
             wait_for_runs(log, 1 + edits, watcher)
+        wait_idle(log, watcher)
         start = figures(process)
         started = time.monotonic()
         while time.monotonic() - started < args.minutes * 60:
             edit(root, edits)
             edits += 1
             time.sleep(args.edit_every)
-        wait_for_runs(log, 1 + args.warmup_edits + 1, watcher)  # the loop is still answering
-        time.sleep(max(args.edit_every, 2.0))  # let the last run end
+        wait_idle(log, watcher)
         end = figures(process)
+        descriptors = sorted(os.listdir(f"/proc/{watcher.pid}/fd"), key=int)
+        targets = [os.readlink(f"/proc/{watcher.pid}/fd/{fd}") for fd in descriptors]
         total_runs = runs_finished(log)
     finally:
         watcher.send_signal(signal.SIGTERM)
@@ -107,9 +122,11 @@ def main() -> None:
         after = end[name]
         growth = (after - before) / before if before else 0.0
         worst = max(worst, growth)
-        print(f"  {name:<10} start {before:>12,.0f}  end {after:>12,.0f}  growth {growth:+.1%}")
+        print(f"  {name:<10} first run {first[name]:>12,.0f}  start {before:>12,.0f}  "
+              f"end {after:>12,.0f}  growth {growth:+.1%}")
     verdict = "within" if worst <= TARGET_GROWTH else "OVER"
     print(f"  worst growth {worst:+.1%}: {verdict} the {TARGET_GROWTH:.0%} target")
+    print(f"  open at the end: {', '.join(targets)}")
     shutil.rmtree(root)  # the log stays for a look at what ran
 
 

@@ -82,15 +82,19 @@ def test_history_from_a_newer_schema_is_left_untouched(make_project, history_of)
     assert _kept_aside(db) == []
 
 
+def _mount_tmpfs(mount_point: Path) -> bool:
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)], capture_output=True
+    )
+    return mounted.returncode == 0
+
+
 @pytest.fixture
 def small_disk(tmp_path):
     """A 1 MiB tmpfs, the real full disk; only where this user may mount (root in a container/CI)."""
     mount_point = tmp_path / "small disk"
     mount_point.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)], capture_output=True
-    )
-    if mounted.returncode != 0:
+    if not _mount_tmpfs(mount_point):
         pytest.skip("cannot mount a tmpfs here; the RLIMIT_FSIZE variant covers a full disk")
     yield mount_point
     subprocess.run(["umount", "-l", str(mount_point)], check=False)
@@ -141,7 +145,12 @@ def test_full_disk_mid_run_is_reported_and_the_history_stays_intact(make_project
     assert query(db, "select status from runs order by id desc limit 1") == [("finished",)]
 
 
-def test_file_size_limit_acts_like_a_full_disk(make_project, history_of, query):
+def test_file_size_limit_acts_like_a_full_disk(make_project, history_of, query, tmp_path):
+    probe = tmp_path / "mount probe"
+    probe.mkdir()
+    if _mount_tmpfs(probe):
+        subprocess.run(["umount", "-l", str(probe)], check=False)
+        pytest.skip("a real small tmpfs is available: the full-disk test above covers this")
     root = make_project({**SUITE, **LOUD_SUITE})
     db = history_of(root)
     assert _run(str(root), "--", "tests/test_one.py").returncode == 0

@@ -4,6 +4,11 @@ carry control characters or invalid text, or are huge, are stored and printed li
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli, write_files
 
 HOSTILE_TESTS = r'''
 import sys
@@ -43,16 +48,23 @@ def test_after():
 '''
 
 
-def _hostile_project(make_project):
-    return make_project({
+def _hostile_project(root: Path) -> Path:
+    write_files(root, {
         "pyproject.toml": '[tool.testwatch]\nmax_output = "4 KiB"\n',
         "tests/test_hostile.py": HOSTILE_TESTS,
     })
+    return root
 
 
-def test_hostile_text_is_stored_and_printed_literally(make_project, cli, history_of, outcomes):
-    root = _hostile_project(make_project)
-    done = cli("run", str(root), timeout=120)
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory):
+    """One ``testwatch run`` of the hostile project, shared by the checks below."""
+    root = _hostile_project(tmp_path_factory.mktemp("hostile"))
+    return root, run_cli("run", str(root), timeout=120)
+
+
+def test_hostile_text_is_stored_and_printed_literally(hostile_run, history_of, outcomes):
+    root, done = hostile_run
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
 
@@ -75,9 +87,8 @@ def test_hostile_text_is_stored_and_printed_literally(make_project, cli, history
     assert "[red]red[/] [/] [/tmp/x] [bold [nested] unclosed [link=x" in done.stdout
 
 
-def test_hostile_output_is_kept_byte_for_byte_and_capped(make_project, cli, history_of, query):
-    root = _hostile_project(make_project)
-    cli("run", str(root), timeout=120)
+def test_hostile_output_is_kept_byte_for_byte_and_capped(hostile_run, history_of, query):
+    root, _ = hostile_run
     db = history_of(root)
     rows = dict(query(db, "select nodeid, stdout from results"))
     prefix = "tests/test_hostile.py::"
@@ -96,8 +107,8 @@ def test_hostile_output_is_kept_byte_for_byte_and_capped(make_project, cli, hist
     assert query(db, "pragma integrity_check") == [("ok",)]
 
 
-def test_json_output_stays_valid_json(make_project, cli):
-    root = _hostile_project(make_project)
+def test_json_output_stays_valid_json(tmp_path, cli):
+    root = _hostile_project(tmp_path)
     done = cli("run", str(root), "--json", timeout=120)
     events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     finished = [e["result"]["nodeid"] for e in events if e["event"] == "TestFinished"]

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from textual.widgets import Tree
+from textual.widgets import Log, Tree
 
 from testwatch.config import load_config
 from testwatch.history import open_history
@@ -71,17 +71,17 @@ async def test_real_run_in_a_60x20_app_resized_mid_run_with_no_color(make_projec
     try:
         async with app.run_test(size=(60, 20)) as pilot:
             tree = app.query_one("#tests-tree", Tree)
-            deadline = time.monotonic() + 60
-            resized = False
-            while time.monotonic() < deadline:
+            deadline = time.monotonic() + 120
+            resized = done = False
+            while not done and time.monotonic() < deadline:
                 labels = _leaf_labels(tree)
                 if not resized and any("test_x" in label for label in labels):
                     await pilot.resize_terminal(100, 30)  # mid-run
                     resized = True
-                if sum(label.startswith(("✓", "✗")) for label in labels) >= len(HOSTILE_IDS):
-                    break
+                done = sum(label.startswith(("✓", "✗")) for label in labels) >= len(HOSTILE_IDS)
                 await pilot.pause(0.05)
-            assert resized
+            log = "\n".join(app.query_one(Log).lines)
+            assert resized and done, f"tests pane: {_leaf_labels(tree)}\nlog pane:\n{log}"
             labels = _leaf_labels(tree)
             for case in HOSTILE_IDS:
                 assert any(f"test_x[{clean(case)}]" in label for label in labels), (case, labels)
