@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         if args.last:
             run_id = _last_run(project.history)
         else:
-            finished = _run_suite(project)
+            finished = _run_suite(project, args.pytest_args)
             if isinstance(finished, int):  # interrupted: run_cancellable's exit status
                 return finished
             run_id = finished.run_id
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         project.history.close()
 
 
-def _run_suite(project) -> RunFinished | int:
+def _run_suite(project, pytest_args: list[str]) -> RunFinished | int:
     def listener(event: EngineEvent) -> None:
         if isinstance(event, EngineNotice):
             print(f"{event.severity}: {safe(event.message)}")
@@ -62,7 +62,7 @@ def _run_suite(project) -> RunFinished | int:
 
     async def go():
         try:
-            return await engine.run(RunRequest(trigger="check"))
+            return await engine.run(RunRequest(trigger="check", pytest_args=pytest_args))
         finally:
             engine.close()
 
