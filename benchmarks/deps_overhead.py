@@ -84,7 +84,8 @@ def main() -> None:
     print(f"{args.tests} tests, {args.rounds} interleaved rounds, medians:")
     for name, value in median.items():
         print(f"  {name:<26} {value:6.2f} s")
-    print(f"recorder plugin in the child:   {median['pytest + recorder plugin'] / median['pytest']:.2f}x pytest")
+    child = median["pytest + recorder plugin"] / median["pytest"]
+    print(f"recorder plugin in the child:   {child:.2f}x pytest")
     print(f"testwatch run --deps:           {median['testwatch run --deps'] / median['pytest']:.2f}x pytest, "
           f"{median['testwatch run --deps'] / median['testwatch run']:.2f}x testwatch run")
     if testmon:

@@ -45,8 +45,8 @@ class FileWatcher:
         self._queue: asyncio.Queue[set[str]] = asyncio.Queue()
         self._known: dict[str, tuple[int, int]] = {}
         self._probe_seen = asyncio.Event()
-        self._restart = asyncio.Event()
-        self._new_folders: list[str] = []
+        self._sources: list[asyncio.Task] = []
+        self._sources_added = asyncio.Event()
 
     # ----- public
 
@@ -95,28 +95,41 @@ class FileWatcher:
     async def _supervise(self) -> None:
         """Run the OS watchers; fall back to polling when the OS cannot deliver events."""
         while True:
-            self._restart.clear()
-            sources = [asyncio.create_task(self._watch(recursive=False, paths=[self.rules.root]))]
+            self._sources = [asyncio.create_task(self._watch(recursive=False, paths=[self.rules.root]))]
             folders = self._project_folders()
             if folders:
-                sources.append(asyncio.create_task(self._watch(recursive=True, paths=folders)))
+                self._sources.append(asyncio.create_task(self._watch(recursive=True, paths=folders)))
             if not self.polling:
-                sources.append(asyncio.create_task(self._probe()))
-            if self._new_folders:
-                sources.append(asyncio.create_task(self._sweep(self._new_folders)))
-                self._new_folders = []
-            restart = asyncio.create_task(self._restart.wait())
-            done, _ = await asyncio.wait([*sources, restart], return_when=asyncio.FIRST_COMPLETED)
-            for task in [*sources, restart]:
+                self._sources.append(asyncio.create_task(self._probe()))
+            failure = await self._until_failure()
+            for task in self._sources:
                 task.cancel()
-            await asyncio.gather(*sources, restart, return_exceptions=True)
-            failure = next((t.exception() for t in done if not t.cancelled() and t.exception()), None)
-            if failure is not None and not self.polling:
+            await asyncio.gather(*self._sources, return_exceptions=True)
+            if not self.polling:
                 self.polling = True
                 self.on_status(_explain(failure, self.rules.root), "warning")
-            elif failure is not None:
+            else:
                 self.on_status(f"cannot watch {self.rules.root}: {failure}; rescanning only", "error")
                 return
+
+    async def _until_failure(self) -> BaseException:
+        """Wait until a source fails (sources may be added meanwhile; finished ones are dropped)."""
+        while True:
+            added = asyncio.create_task(self._sources_added.wait())
+            done, _ = await asyncio.wait([*self._sources, added], return_when=asyncio.FIRST_COMPLETED)
+            added.cancel()
+            self._sources_added.clear()
+            for task in done - {added}:
+                self._sources.remove(task)
+                if not task.cancelled() and task.exception() is not None:
+                    return task.exception()
+
+    def _watch_new_folders(self, folders: list[str]) -> None:
+        """A new top-level folder gets its own watcher; running watchers are left alone."""
+        paths = [Path(folder) for folder in folders]
+        self._sources.append(asyncio.create_task(self._watch(recursive=True, paths=paths)))
+        self._sources.append(asyncio.create_task(self._sweep(folders)))
+        self._sources_added.set()
 
     def _project_folders(self) -> list[Path]:
         try:
@@ -138,8 +151,7 @@ class FileWatcher:
             changed = {path for _, path in batch}
             new_folders = [path for change, path in batch if _is_new_folder(change, path)]
             if not recursive and new_folders:
-                self._new_folders += new_folders
-                self._restart.set()  # a new top-level folder: watch it too
+                self._watch_new_folders(new_folders)
             if changed:
                 self._queue.put_nowait(changed)
 
@@ -171,7 +183,6 @@ class FileWatcher:
         found = {str(path) for folder in folders for path in self.rules.walk(Path(folder))}
         if found:
             self._queue.put_nowait(found)
-        await asyncio.Event().wait()
 
     async def _rescan(self) -> None:
         while True:

@@ -1,7 +1,7 @@
 """Which files belong to the project: the ignore rules shared by the watcher and the selection.
 
 Never the project's: virtualenvs, ``node_modules``, VCS folders, build output, caches, the history
-folder, ``.gitignore``d paths (the root ``.gitignore``; a ``!`` pattern un-ignores, so when in
+file, ``.gitignore``d paths (the root ``.gitignore``; a ``!`` pattern un-ignores, so when in
 doubt a path is watched) and the config's extra ``ignore`` globs.
 """
 
@@ -46,10 +46,11 @@ def _matches(relative: str, pattern: str) -> bool:
 class IgnoreRules:
     """Decides whether a path under ``root`` is part of the project."""
 
-    def __init__(self, root: Path, extra_globs: list[str] = (), history_dir: Path | None = None):
+    def __init__(self, root: Path, extra_globs: list[str] = (), history_path: Path | None = None):
         self.root = root.resolve()
         self.extra_globs = list(extra_globs)
-        self.history_dir = history_dir.resolve() if history_dir else None
+        # The history file and its -wal/-shm/-journal companions (wherever --db put them).
+        self.history_path = history_path.resolve() if history_path else None
         self.gitignore, self.unignored = _read_gitignore(self.root)
 
     def relative(self, path: str | Path) -> str | None:
@@ -65,7 +66,8 @@ class IgnoreRules:
         if relative is None or relative == ".":
             return relative is None
         absolute = self.root / relative
-        if self.history_dir and (absolute == self.history_dir or self.history_dir in absolute.parents):
+        history = self.history_path
+        if history and absolute.parent == history.parent and absolute.name.startswith(history.name):
             return True
         parts = relative.split("/")
         if any(part in IGNORED_DIRS or part.endswith(".egg-info") for part in parts):

@@ -42,7 +42,7 @@ class WatchLoop:
         self.history = history
         self.listener = listener
         self.pytest_args: list[str] = []
-        self.rules = IgnoreRules(config.root, config.ignore, config.history_path.parent)
+        self.rules = IgnoreRules(config.root, config.ignore, config.history_path)
         self.states = FileStates(config.root, history)
         self.selector = Selector(config, history, self.rules, self.states)
         self.recorder = DepRecorder(config, history, self.rules, self.states)

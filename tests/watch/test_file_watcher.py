@@ -43,7 +43,7 @@ def project(tmp_path) -> Path:
 
 
 def _watcher(root: Path, **options) -> FileWatcher:
-    rules = IgnoreRules(root, ["*.skipme"], history_dir=root / ".testwatch")
+    rules = IgnoreRules(root, ["*.skipme"], history_path=root / "data/history.db")
     return FileWatcher(rules, debounce_s=0.1, rescan_s=0, **options)
 
 
@@ -69,7 +69,8 @@ async def test_a_burst_of_files_is_coalesced(project):
 async def test_ignored_folders_never_show_up(project):
     def writes():
         for relative in (".venv/lib/site.py", "node_modules/x/i.js", ".git/index", "build/out.py",
-                         ".testwatch/history.db", "logs/today.txt", "pkg/a.generated",
+                         ".testwatch/history.db", "data/history.db", "data/history.db-wal",
+                         "logs/today.txt", "pkg/a.generated",
                          "pkg/b.skipme", "pkg/__pycache__/m.pyc"):
             path = project / relative
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -103,7 +104,7 @@ async def test_forced_polling_sees_changes(project):
 
 
 async def test_rescan_catches_what_events_missed(project):
-    rules = IgnoreRules(project, history_dir=project / ".testwatch")
+    rules = IgnoreRules(project)
     watcher = FileWatcher(rules, debounce_s=0.1, rescan_s=0.3)
     changes = watcher.changes()
     first = asyncio.ensure_future(changes.__anext__())

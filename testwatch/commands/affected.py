@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     project = open_project(args)
     config, history = project.config, project.history
     try:
-        rules = IgnoreRules(config.root, config.ignore, config.history_path.parent)
+        rules = IgnoreRules(config.root, config.ignore, config.history_path)
         selection = Selector(config, history, rules, FileStates(config.root, history)).select()
     finally:
         history.close()
