@@ -80,7 +80,9 @@ class DepRecorder:
         try:
             records, data = read_child_records(recording.out_dir, self.config.root)
             summary = RecordSummary(warnings=[r.error for r in records if r.error])
-            if not records:
+            if not records or summary.warnings:
+                # Without executed lines a test's deps would look complete and hide changes:
+                # store none, so its tests keep being selected.
                 return summary
             rows, states = self._rows(recording, records, data, run_id)
             self._store(db, rows, states, records, run_id)

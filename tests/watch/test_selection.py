@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 
 import pytest
+
+from testwatch.history import open_history
+from testwatch.run_coverage import uncovered_changed_lines
 
 
 @pytest.fixture
@@ -93,3 +97,21 @@ def test_recording_works_under_xdist(sample, cli, edit, affected):
     assert out.returncode == 0, out.stdout + out.stderr
     edit(sample / "calc/core.py", "return -x", "return 0 - x")
     assert affected(sample)["selected"] == ["tests/test_core.py::test_negate"]
+
+
+def test_changed_lines_no_test_covers(sample, cli, edit):
+    git = ["git", "-c", "user.email=t@t", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q"], cwd=sample, check=True)
+    subprocess.run([*git, "add", "."], cwd=sample, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "base"], cwd=sample, check=True)
+    edit(sample / "calc/core.py", "def negate(x):", "def unused(x):\n    return x + 1\n\n\ndef negate(x):")
+    edit(sample / "calc/core.py", "return -x", "return 0 - x")
+    out = cli("run", str(sample), "--affected")
+    assert out.returncode == 0, out.stdout
+    history = open_history(sample / ".testwatch" / "history.db")
+    try:
+        uncovered = uncovered_changed_lines(history, sample)
+    finally:
+        history.close()
+    lines = (sample / "calc/core.py").read_text().splitlines()
+    assert uncovered == {"calc/core.py": [lines.index("    return x + 1") + 1]}
