@@ -207,6 +207,9 @@ class TestwatchApp(App[int]):
 
     def action_show_pane(self, index: int) -> None:
         pane = self.panes[index]
+        if pane is self.active_pane:
+            pane.focus_main()
+            return
         self.set_focus(None)  # else the hidden pane's focus falls back into it and switches it back
         self.query_one(TabbedContent).active = f"tab-{pane.NAME}"
         self.call_after_refresh(pane.focus_main)

@@ -5,8 +5,9 @@ Update them after an intended change with ``pytest tests/tui/test_snapshots.py -
 
 from __future__ import annotations
 
+import time
+
 import pytest
-from textual.widgets import Tree
 
 from .conftest import play, until
 from .scenario import live_run, seed_history
@@ -17,20 +18,36 @@ VIEWS = {"tests": [], "memory": ["2"], "latency": ["3"], "coverage": ["4"], "thr
          "history": ["6"], "log": ["7"], "help": ["question_mark"]}
 
 
+async def settle(pilot, timeout_s: float = 15.0) -> None:
+    """Wait until two screenshots in a row are the same (tables size their columns when idle)."""
+    previous = None
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        await pilot.pause(0.05)
+        current = pilot.app.export_screenshot()
+        if current == previous:
+            return
+        previous = current
+    raise AssertionError(f"the screen kept changing for {timeout_s} s")
+
+
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 @pytest.mark.parametrize("view", list(VIEWS))
 def test_pane_snapshot(view, size, build_app, history, snap_compare):
     seed_history(history)
     app = build_app(thresholds={"coverage": 80})
+    app.animation_level = "none"  # the tab underline would otherwise slide
 
     async def before(pilot) -> None:
         await play(pilot, app, live_run())
-        tree = app.query_one("#tests-tree", Tree)
-        tree.move_cursor(tree.root.children[0].children[0])  # the failure, shown first
+        # the cursor goes to the earliest failure by itself
+        await until(pilot, lambda: getattr(app.tests_pane.selected_row, "status", None) == "failed")
         for key in VIEWS[view]:
             await pilot.press(key)
         await until(pilot, lambda: not app.active_pane.stale)
+        await until(pilot, lambda: app.focused is not None and app.active_pane in app.focused.ancestors)
         app.clear_notifications()
-        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=before)

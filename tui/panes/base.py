@@ -56,6 +56,12 @@ def table_contents(table: DataTable) -> tuple[list[str], list[list[object]]]:
     return headers, rows
 
 
+def add_fixed_columns(table: DataTable, *columns: tuple[str, int]) -> None:
+    """Columns of fixed widths (cells), so streaming rows never make the table jump sideways."""
+    for label, width in columns:
+        table.add_column(label, width=width)
+
+
 def reset_table(table: DataTable, rows: list[tuple], keys: list[str] | None = None) -> None:
     """Replace a DataTable's rows, keeping the cursor on the same row index where possible."""
     cursor_row = table.cursor_row

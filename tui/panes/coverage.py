@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Static
 
 from testwatch.breaches import coverage_percent
 from testwatch.thresholds import parse_thresholds
-from testwatch.tui.panes.base import Pane, reset_table
+from testwatch.tui.panes.base import Pane, add_fixed_columns, reset_table
 from testwatch.tui.text import literal
 
 
@@ -31,7 +31,10 @@ class CoveragePane(Pane):
     def compose(self) -> ComposeResult:
         yield Static(id="coverage-summary", markup=False)
         table = DataTable(id="coverage-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("file", "statements", "covered", "percent", "missing lines", "")
+        add_fixed_columns(
+            table, ("file", 36), ("statements", 10), ("covered", 8), ("percent", 8), ("missing lines", 24),
+            ("", 10),
+        )
         yield table
 
     def reload(self) -> None:

@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Sparkline, Static
 
 from testwatch.tui.outcomes import status_text
-from testwatch.tui.panes.base import Pane, reset_table
+from testwatch.tui.panes.base import Pane, add_fixed_columns, reset_table
 from testwatch.tui.text import literal
 from testwatch.units import format_duration, format_size
 
@@ -32,18 +32,21 @@ class HistoryPane(Pane):
 
     def compose(self) -> ComposeResult:
         runs = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
-        runs.add_columns("run", "when", "trigger", "passed", "failed", "other", "duration", "status")
+        add_fixed_columns(
+            runs, ("run", 5), ("when", 19), ("trigger", 8), ("passed", 6), ("failed", 6), ("other", 5),
+            ("duration", 8), ("status", 11),
+        )
         yield runs
         with Horizontal(id="history-lower"):
             results = DataTable(id="run-results-table", cursor_type="row", zebra_stripes=True)
-            results.add_columns("test", "outcome", "duration", "peak RSS")
+            add_fixed_columns(results, ("test", 40), ("outcome", 10), ("duration", 8), ("peak RSS", 9))
             yield results
             with Vertical(id="history-side"):
                 yield Static(id="trend-title", markup=False)
                 yield Sparkline([], id="trend-duration")
                 yield Sparkline([], id="trend-memory")
                 flaky = DataTable(id="flaky-table", cursor_type="row")
-                flaky.add_columns("flaky test", "runs", "failures")
+                add_fixed_columns(flaky, ("flaky test", 36), ("runs", 4), ("failures", 8))
                 yield flaky
 
     def reload(self) -> None:
@@ -75,6 +78,8 @@ class HistoryPane(Pane):
             ))
             keys.append(result["nodeid"])
         reset_table(self.query_one("#run-results-table", DataTable), rows, keys)
+        if keys:
+            self.show_trend(keys[self.query_one("#run-results-table", DataTable).cursor_row])
 
     def show_trend(self, nodeid: str) -> None:
         """Duration and peak memory of one test over its recent runs."""

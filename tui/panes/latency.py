@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
 from testwatch.latency import RECENT_RUNS, recent_latencies
-from testwatch.tui.panes.base import Pane, reset_table
+from testwatch.tui.panes.base import Pane, add_fixed_columns, reset_table
 from testwatch.tui.text import literal
 from testwatch.units import format_duration
 
@@ -24,7 +24,7 @@ class LatencyPane(Pane):
     def compose(self) -> ComposeResult:
         yield Static(id="latency-summary", markup=False)
         table = DataTable(id="latency-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("test", "last", "p50", "p95", "runs", "")
+        add_fixed_columns(table, ("test", 44), ("last", 8), ("p50", 8), ("p95", 8), ("runs", 5), ("", 7))
         yield table
 
     def reload(self) -> None:

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Label, Sparkline, Static
 
-from testwatch.tui.panes.base import Pane, reset_table
+from testwatch.tui.panes.base import Pane, add_fixed_columns, reset_table
 from testwatch.tui.state import SessionState
 from testwatch.tui.text import literal
 from testwatch.units import format_size
@@ -30,7 +30,7 @@ class MemoryPane(Pane):
         yield Label("previous run", classes="graph-label faint")
         yield Sparkline([], id="rss-previous", classes="faint")
         table = DataTable(id="memory-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("test", "peak RSS", "retained", "top allocator")
+        add_fixed_columns(table, ("test", 40), ("peak RSS", 9), ("retained", 9), ("top allocator", 40))
         yield table
 
     def on_mount(self) -> None:

@@ -89,8 +89,11 @@ class TestsPane(Pane):
             file_node = tree.root.add(_file_label(file, len(rows), bad), data=file, expand=True)
             for row in rows:
                 self._leaves[row.nodeid] = file_node.add_leaf(_test_label(row), data=row.nodeid)
-        if chosen in self._leaves:
-            tree.move_cursor(self._leaves[chosen])
+        # Nothing chosen yet: show the first test, the earliest failure if any. New nodes get their
+        # line when the tree next lays out, so the cursor moves after the refresh.
+        target = self._leaves.get(chosen) or next(iter(self._leaves.values()), None)
+        if target is not None:
+            self.call_after_refresh(tree.move_cursor, target)
 
     def _draw_progress(self, state: SessionState) -> None:
         run = state.run
@@ -130,7 +133,7 @@ class TestsPane(Pane):
             self.rebuild()
         tree = self.query_one(Tree)
         if nodeid in self._leaves:
-            tree.move_cursor(self._leaves[nodeid])
+            self.call_after_refresh(tree.move_cursor, self._leaves[nodeid])
         tree.focus()
 
     def open_filter(self) -> None:
@@ -199,6 +202,10 @@ def _detail_text(row: TestRow) -> Text:
     result = row.result
     if result is not None:
         text.append(f"  {format_duration(result.duration_s)}", style="dim")
+        error = _error_line(result.longrepr)
+        if error:
+            text.append("\n")
+            text.append_text(literal(error, style="bold red"))
     if row.reason:
         text.append("\nselected because: ", style="dim")
         text.append_text(literal(row.reason))
@@ -215,3 +222,9 @@ def _detail_text(row: TestRow) -> Text:
             text.append(f"\n\n── {title} ──\n", style="bold dim")
             text.append_text(literal(body.rstrip("\n")))
     return text
+
+
+def _error_line(longrepr: str) -> str:
+    """The traceback's last ``E`` line (the error itself), so it shows without scrolling."""
+    errors = [line[1:].strip() for line in longrepr.splitlines() if line.startswith("E ")]
+    return errors[-1] if errors else ""

@@ -8,7 +8,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from testwatch.breaches import format_figure
-from testwatch.tui.panes.base import Pane, reset_table
+from testwatch.tui.panes.base import Pane, add_fixed_columns, reset_table
 from testwatch.tui.text import literal
 
 SHOWN_BREACHES = 200
@@ -30,7 +30,9 @@ class ThresholdsPane(Pane):
     def compose(self) -> ComposeResult:
         yield Static(id="thresholds-summary", markup=False)
         table = DataTable(id="thresholds-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("when", "test or file", "limit", "value", "allowed")
+        add_fixed_columns(
+            table, ("when", 19), ("test or file", 40), ("limit", 14), ("value", 9), ("allowed", 9)
+        )
         yield table
 
     def reload(self) -> None:
