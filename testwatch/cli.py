@@ -3,31 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
 from testwatch import __version__
-from testwatch.commands import affected as affected_command
-from testwatch.commands import check as check_command
-from testwatch.commands import demo as demo_command
-from testwatch.commands import export as export_command
-from testwatch.commands import history as history_command
-from testwatch.commands import leaks as leaks_command
-from testwatch.commands import run as run_command
-from testwatch.commands import serve as serve_command
-from testwatch.commands import tui as tui_command
-from testwatch.commands import watch as watch_command
 from testwatch.config import ConfigError
 from testwatch.history import HistoryError
 
-COMMANDS = [
-    run_command, demo_command, export_command, history_command, check_command, leaks_command, tui_command,
-    watch_command, affected_command, serve_command,
-]
+# Imported only when chosen, so `testwatch run` does not pay for the TUI's or coverage's imports.
+COMMAND_MODULES = {
+    name: f"testwatch.commands.{name}"
+    for name in (
+        "run", "watch", "affected", "check", "leaks", "export", "history", "demo", "tui", "serve",
+    )
+}
+DEFAULT_COMMAND = "tui"
 
 USAGE_ERROR = 4
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every subcommand, or with just ``only`` (the one being run)."""
     parser = argparse.ArgumentParser(
         prog="testwatch",
         description="Rerun the affected pytest tests on every save; keep a history of results.",
@@ -35,9 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"testwatch {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for command in COMMANDS:
-        command.add_parser(subparsers)
-    parser.command_names = set(subparsers.choices)
+    for name in [only] if only else COMMAND_MODULES:
+        importlib.import_module(COMMAND_MODULES[name]).add_parser(subparsers)
     return parser
 
 
@@ -51,9 +46,12 @@ def split_pytest_args(argv: list[str]) -> tuple[list[str], list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     own, pytest_args = split_pytest_args(list(sys.argv[1:] if argv is None else argv))
-    parser = build_parser()
-    if not own or (own[0] not in parser.command_names and own[0] not in ("-h", "--help", "--version")):
-        own = [tui_command.NAME, *own]  # no command: open the app on PATH (default .)
+    if own and own[0] in ("-h", "--help", "--version"):
+        parser = build_parser()
+    else:
+        if not own or own[0] not in COMMAND_MODULES:
+            own = [DEFAULT_COMMAND, *own]  # no command: open the app on PATH (default .)
+        parser = build_parser(own[0])
     args = parser.parse_args(own)
     args.pytest_args = pytest_args
     if not hasattr(args, "handler"):
