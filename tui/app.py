@@ -13,6 +13,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.widgets import Footer, HelpPanel, TabbedContent, TabPane, Tree
 from textual.worker import Worker, WorkerState
 
@@ -52,7 +53,7 @@ class TestwatchApp(App[int]):
     """Watches a project through a controller (the watch loop) and shows what it reports."""
 
     __test__ = False
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so subclasses elsewhere find it
     TITLE = "testwatch"
     COMMANDS = App.COMMANDS | {TestwatchCommands}
     BINDINGS = [
@@ -145,7 +146,8 @@ class TestwatchApp(App[int]):
                 announce_verdict(self.config.notify, bool(self.state.green), self.bell)
 
     def _draw(self, touched: set[str]) -> None:
-        with self.batch_update():
+        # NoMatches: news that arrives while the app is closing finds the panes' widgets gone.
+        with contextlib.suppress(NoMatches), self.batch_update():
             for pane in self.panes:
                 if pane.NAME in touched:
                     pane.refresh_from(self.state)
@@ -173,7 +175,7 @@ class TestwatchApp(App[int]):
         """An error of the app's own: a notification and a line in the log pane."""
         self.state.notices.append(("error", message))
         self.notify(clean(message), severity="error", markup=False)
-        self.panes[-1].refresh_from(self.state)
+        self._draw({"log"})
 
     # ----- panes
 
@@ -191,8 +193,12 @@ class TestwatchApp(App[int]):
         self.refresh_bindings()  # "o" applies to failures only
 
     @on(TabbedContent.TabActivated)
-    def _pane_shown(self) -> None:
-        self._reload_if_stale(self.active_pane)
+    def _pane_shown(self, event: TabbedContent.TabActivated) -> None:
+        if not self.screen_stack:
+            return  # the app is closing
+        shown = next((pane for pane in self.panes if f"tab-{pane.NAME}" == event.pane.id), None)
+        if shown is not None:
+            self._reload_if_stale(shown)
         self.refresh_bindings()
 
     def _reload_if_stale(self, pane: Pane) -> None:

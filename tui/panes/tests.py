@@ -11,11 +11,14 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, ProgressBar, Static, Tree
 
+from testwatch.results import nodeid_file
 from testwatch.tui.outcomes import status_symbol, status_text
 from testwatch.tui.panes.base import Pane
 from testwatch.tui.state import SessionState, TestRow
 from testwatch.tui.text import literal
 from testwatch.units import format_duration
+
+OPEN_TESTS = 300
 
 
 class TestsPane(Pane):
@@ -39,6 +42,7 @@ class TestsPane(Pane):
         self.name_filter = ""
         self.marker_filter = None  # a callable(markers) -> bool, or None
         self._leaves: dict[str, object] = {}
+        self._files: dict[str, tuple[object, list[TestRow]]] = {}
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="run-progress"):
@@ -66,17 +70,26 @@ class TestsPane(Pane):
                 leaf = self._leaves.get(nodeid)
                 if leaf is not None:
                     leaf.set_label(_test_label(state.tests[nodeid]))
+            for file in {nodeid_file(nodeid) for nodeid in state.changed}:
+                if file in self._files:
+                    node, rows = self._files[file]
+                    node.set_label(_file_label(file, rows))
         self._draw_progress(state)
         tree = self.query_one(Tree)
         if tree.cursor_node is not None and tree.cursor_node.data in state.changed:
             self.show_detail(tree.cursor_node.data)
 
     def rebuild(self) -> None:
-        """Rebuild the tree from the state, applying the filters; keeps the cursor on its test."""
+        """Rebuild the tree from the state, applying the filters; keeps the cursor on its test.
+
+        Files open from the top (failures first) up to ``OPEN_TESTS`` tests; the others get their tests
+        when opened, so the tree never holds (and re-measures) ten thousand lines nobody looks at.
+        """
         tree = self.query_one(Tree)
         chosen = tree.cursor_node.data if tree.cursor_node is not None else None
         tree.clear()
         self._leaves = {}
+        self._files = {}
         needle = self.name_filter.lower()
 
         def keep(row: TestRow) -> bool:
@@ -84,16 +97,32 @@ class TestsPane(Pane):
                 return False
             return self.marker_filter is None or self.marker_filter(row.markers)
 
+        budget = OPEN_TESTS  # the files opened up front hold at most this many tests (failures first)
         for file, rows in self.state.files(keep):
-            bad = sum(row.rank == 0 for row in rows)
-            file_node = tree.root.add(_file_label(file, len(rows), bad), data=file, expand=True)
-            for row in rows:
-                self._leaves[row.nodeid] = file_node.add_leaf(_test_label(row), data=row.nodeid)
+            node = tree.root.add(_file_label(file, rows), data=file, allow_expand=True)
+            self._files[file] = (node, rows)
+            if len(rows) <= budget or file == nodeid_file(chosen or ""):
+                budget -= len(rows)
+                self._open_file(file)
+            else:
+                budget = 0  # keep the files in order: no small file opens below a closed one
         # Nothing chosen yet: show the first test, the earliest failure if any. New nodes get their
         # line when the tree next lays out, so the cursor moves after the refresh.
         target = self._leaves.get(chosen) or next(iter(self._leaves.values()), None)
         if target is not None:
             self.call_after_refresh(tree.move_cursor, target)
+
+    def _open_file(self, file: str) -> None:
+        node, rows = self._files[file]
+        if not node.children:
+            for row in rows:
+                self._leaves[row.nodeid] = node.add_leaf(_test_label(row), data=row.nodeid)
+        node.expand()
+
+    @on(Tree.NodeExpanded)
+    def _file_opened(self, event: Tree.NodeExpanded) -> None:
+        if event.node.data in self._files:
+            self._open_file(event.node.data)
 
     def _draw_progress(self, state: SessionState) -> None:
         run = state.run
@@ -127,10 +156,12 @@ class TestsPane(Pane):
 
     def show_test(self, nodeid: str) -> None:
         """Put the cursor on a test, clearing the filters if they hide it."""
-        if nodeid not in self._leaves:
+        if nodeid_file(nodeid) not in self._files:
             self.name_filter, self.marker_filter = "", None
             self.query_one("#filter", Input).value = ""
             self.rebuild()
+        if nodeid_file(nodeid) in self._files:
+            self._open_file(nodeid_file(nodeid))
         tree = self.query_one(Tree)
         if nodeid in self._leaves:
             self.call_after_refresh(tree.move_cursor, self._leaves[nodeid])
@@ -178,9 +209,10 @@ class TestsPane(Pane):
         return ["file", "test", "status", "duration_s", "reason"], rows
 
 
-def _file_label(file: str, count: int, bad: int) -> Text:
+def _file_label(file: str, rows: list[TestRow]) -> Text:
+    bad = sum(row.rank == 0 for row in rows)
     label = literal(file, style="bold")
-    label.append(f"  {count}", style="dim")
+    label.append(f"  {len(rows)}", style="dim")
     if bad:
         label.append(f"  {bad} failing", style="red")
     return label
