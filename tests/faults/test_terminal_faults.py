@@ -103,6 +103,8 @@ class PtyApp:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "testwatch", str(root)], stdin=slave, stdout=slave, stderr=slave,
             env={**full_env, **env}, start_new_session=True,
+            # As from a login shell: SIGHUP at its default even if this suite runs under nohup.
+            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_DFL),
         )
         os.close(slave)
         self.screen = b""
