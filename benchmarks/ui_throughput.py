@@ -4,8 +4,9 @@ A producer reports RunStarted, TestsCollected and then TestStarted/TestFinished 
 fast as the event loop lets it (yielding every 100 events, as the engine does between reads of the
 child's socket). Meanwhile a key is pressed every 50 ms, alternating 2 (memory pane) and 1 (tests
 pane, the 10,000-test tree); its latency is the time from posting the key to the first frame
-composed (and rendered to segments, as a terminal would get it) that shows the new pane. The anchor is the same key on the idle app, measured in
-the same rounds. Rounds alternate idle and streaming; medians are printed.
+composed (and rendered to segments, as a terminal would get it) that shows the new pane. The
+anchor is the same key on the idle app, measured in the same rounds. Rounds alternate idle and
+streaming; medians are printed, with the load average (the machine may be shared).
 
     python benchmarks/ui_throughput.py [--tests 10000] [--rounds 3]
 """
@@ -102,7 +103,7 @@ async def key_latency_s(app: TimedApp, key: str, pane: str) -> float:
     while True:
         app.frame_seen = asyncio.Event()
         await app.frame_seen.wait()
-        if app.active_pane.NAME == pane:
+        if pane == app.active_pane.NAME:
             return time.perf_counter() - started
 
 
