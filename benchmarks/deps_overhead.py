@@ -4,7 +4,8 @@ Interleaved rounds on the generated suite (benchmarks/generate_suite.py, 2,000 f
 plain pytest; pytest with testwatch's recorder plugin (the in-child cost); ``testwatch run`` and
 ``testwatch run --deps`` (which also stores test_deps/file_state/coverage); and, from testmon's
 venv, plain pytest and ``pytest --testmon`` on a fresh .testmondata (a full recording run).
-Prints medians and each tool's ratio against its own plain-pytest anchor measured in the same run.
+Prints wall and CPU medians (CPU time is steadier on a loaded machine) and each tool's ratio
+against its own plain-pytest anchor measured in the same run.
 
     python benchmarks/deps_overhead.py [--tests 2000] [--rounds 5] [--testmon-python PATH]
 """
@@ -12,6 +13,7 @@ Prints medians and each tool's ratio against its own plain-pytest anchor measure
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import statistics
 import subprocess
@@ -26,10 +28,16 @@ from generate_suite import generate_suite
 WORK = Path(__file__).parent / ".work" / "deps_overhead"
 
 
-def _timed(argv: list[str], cwd: Path) -> float:
-    started = time.perf_counter()
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed(argv: list[str], cwd: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the process and everything it waited for)."""
+    started, cpu = time.perf_counter(), _cpu_s()
     subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, _cpu_s() - cpu
 
 
 def _fresh(path: Path) -> Path:
@@ -75,22 +83,26 @@ def main() -> None:
     if testmon:
         variants["pytest (testmon venv)"] = lambda: [testmon, "-m", "pytest", "-q"]
         variants["pytest --testmon"] = testmon_run
-    times: dict[str, list[float]] = {name: [] for name in variants}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
     for round_number in range(args.rounds):
         order = list(variants) if round_number % 2 == 0 else list(reversed(variants))
         for name in order:
             times[name].append(_timed(variants[name](), suite))
-    median = {name: statistics.median(values) for name, values in times.items()}
-    print(f"{args.tests} tests, {args.rounds} interleaved rounds, medians:")
-    for name, value in median.items():
-        print(f"  {name:<26} {value:6.2f} s")
-    child = median["pytest + recorder plugin"] / median["pytest"]
-    print(f"recorder plugin in the child:   {child:.2f}x pytest")
-    print(f"testwatch run --deps:           {median['testwatch run --deps'] / median['pytest']:.2f}x pytest, "
-          f"{median['testwatch run --deps'] / median['testwatch run']:.2f}x testwatch run")
-    if testmon:
-        print(f"pytest --testmon (full record): "
-              f"{median['pytest --testmon'] / median['pytest (testmon venv)']:.2f}x pytest")
+    print(f"{args.tests} tests, {args.rounds} interleaved rounds, medians (wall, CPU):")
+    for measure, index in (("wall", 0), ("CPU", 1)):
+        median = {name: statistics.median(v[index] for v in values) for name, values in times.items()}
+        if index == 0:
+            for name in median:
+                cpu = statistics.median(v[1] for v in times[name])
+                print(f"  {name:<26} {median[name]:6.2f} s wall  {cpu:6.2f} s CPU")
+        child = median["pytest + recorder plugin"] / median["pytest"]
+        deps = median["testwatch run --deps"]
+        line = (f"{measure:>4}: recorder plugin {child:.2f}x pytest; testwatch run --deps "
+                f"{deps / median['pytest']:.2f}x pytest, {deps / median['testwatch run']:.2f}x testwatch run")
+        if testmon:
+            ratio = median["pytest --testmon"] / median["pytest (testmon venv)"]
+            line += f"; pytest --testmon {ratio:.2f}x pytest"
+        print(line)
     shutil.rmtree(scratch, ignore_errors=True)
 
 
