@@ -128,9 +128,9 @@ class TestsPane(Pane):
         run = state.run
         counts = self.query_one("#counts", Static)
         bar = self.query_one(ProgressBar)
+        bar.display = run is not None  # an empty bar would pulse (animate) forever
         if run is None:
             counts.update(Text(f"{len(state.tests)} tests known; no run yet", style="dim"))
-            bar.update(total=None, progress=0)
             return
         parts = [f"{run.done}/{run.total if run.total is not None else '?'}"]
         parts += [f"{n} {outcome}" for outcome, n in sorted(run.counts.items()) if n]
