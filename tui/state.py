@@ -225,7 +225,7 @@ class SessionState:
 
     def _sample_taken(self, event) -> set[str]:
         rss_bytes = getattr(event, "rss_bytes", None)
-        if rss_bytes is None:
+        if not rss_bytes:  # no reading (the process tree was already gone)
             return set()
         t_s = getattr(event, "t_s", None)
         start = self.run.started_s if self.run else 0.0
