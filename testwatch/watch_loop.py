@@ -54,6 +54,7 @@ class WatchLoop:
         self._wake = asyncio.Event()
         self._run_task: asyncio.Task | None = None
         self._dep_paths: set[str] | None = None  # data files some test opened
+        self._in_engine = False
 
     # ----- the interface the TUI drives
 
@@ -122,7 +123,7 @@ class WatchLoop:
             if not relevant:
                 continue  # no test reads it (a log a test wrote, a scratch file): nothing to run
             self.pending_changes.update(relevant)
-            running = self._run_task is not None and not self._run_task.done()
+            running = self._in_engine  # not while selecting or storing: those finish quickly
             if running and self.config.on_change == "restart" and not self._paused:
                 self.cancel_run()
             elif running:
@@ -156,11 +157,11 @@ class WatchLoop:
                     raise  # the loop itself is being stopped
             except Exception as exc:  # a bug must not end watching: say it and go on
                 self.listener(EngineNotice(f"the run failed: {exc!r}", "error"))
-            if self._next_job_waiting() is None:
+            if not self._has_work():
                 self.listener(WatchStatus("waiting for changes"))
 
-    def _next_job_waiting(self):
-        return self._requests or (self.pending_changes and not self._paused) or None
+    def _has_work(self) -> bool:
+        return bool(self._requests or (self.pending_changes and not self._paused))
 
     def _next_job(self) -> tuple[str, list[str] | None, str] | None:
         if self._requests:
@@ -178,16 +179,19 @@ class WatchLoop:
             return None
         recording = await asyncio.to_thread(self.recorder.begin)
         request.pytest_args = [*request.pytest_args, *recording.pytest_args]
+        # Fingerprinted before the run: a config edited during it must still select everything.
+        environment = None
+        if request.select is None:
+            environment = environment_fingerprint(self.config.root, self.config.python)
         finished: RunFinished | None = None
         try:
+            self._in_engine = True
             finished = await self.engine.run(request)
         finally:
-            everything = request.select is None and finished is not None and not finished.cancelled
-            environment = None
-            if everything and finished.exit_status in (0, 1):
-                environment = environment_fingerprint(self.config.root, self.config.python)
+            self._in_engine = False
+            complete = finished is not None and not finished.cancelled and finished.exit_status in (0, 1)
             run_id = finished.run_id if finished is not None else None
-            await self._finish_recording(recording, run_id, environment)
+            await self._finish_recording(recording, run_id, environment if complete else None)
             self._dep_paths = None
             self.runs_finished += 1
         return finished
