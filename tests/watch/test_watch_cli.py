@@ -1,0 +1,40 @@
+"""``testwatch watch --headless`` as a user runs it: a line per change, selection and result."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+
+def test_headless_watch_prints_changes_and_results(sample, edit, wait_for, tmp_path):
+    log = tmp_path / "watch.log"
+    env = {k: v for k, v in os.environ.items() if k != "TESTWATCH_DB"}
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "testwatch", "watch", str(sample), "--headless"],
+            stdout=out, stderr=subprocess.STDOUT, env=env,
+        )
+    try:
+        wait_for(lambda: "waiting for changes" in log.read_text())
+        edit(sample / "calc/core.py", "return -x", "return x")
+        wait_for(lambda: "waiting for changes" in log.read_text().partition("FAIL")[2])
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+    text = log.read_text()
+    assert process.returncode == 2, text  # interrupted, as pytest says it
+    assert "changed: calc/core.py" in text
+    assert "selected 1 of 3" in text
+    assert "tests/test_core.py::test_negate" in text.split("changed: calc/core.py")[-1]
+
+
+def test_watch_modules_never_import_textual():
+    code = (
+        "import sys, testwatch.watch_loop, testwatch.commands.watch, testwatch.commands.affected, "
+        "testwatch.collectors.deps_plugin, testwatch.collectors.file_watcher; "
+        "print('textual' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
