@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import subprocess
 import time
 from collections.abc import Awaitable, Callable
@@ -104,6 +105,9 @@ class TestwatchApp(App[int]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for hangup in (signal.SIGHUP, signal.SIGTERM):  # SSH dropped, or asked to stop: quit cleanly
+            loop.add_signal_handler(hangup, lambda: self.call_later(self.run_action, "quit"))
         self.state.load_outcomes(self.history.last_outcomes())
         self.state.notices += [("warning", warning) for warning in self.history.warnings]
         self.controller = self.controller_factory(self.config, self.history, self.bridge)
@@ -111,7 +115,7 @@ class TestwatchApp(App[int]):
             self.controller.run(), name="controller", group="controller", exclusive=True,
             exit_on_error=False, description="the watch loop",
         )
-        if self.autoplay is not None:
+        if callable(self.autoplay):
             self.run_worker(
                 self.autoplay(lambda text: self.notify(text, markup=False)), name="autoplay",
                 group="autoplay", exit_on_error=False, description="the demo autoplay",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from testwatch.project import add_project_arguments, open_project
 
@@ -20,6 +21,12 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if os.environ.get("TERM") == "dumb":
+        from testwatch.commands import watch
+
+        print("testwatch: TERM=dumb cannot show the app; printing lines as `testwatch watch --headless`")
+        args.headless, args.poll, args.debounce, args.on_change = True, None, None, None
+        return watch.run(args)
     project = open_project(args)
     project.config.pytest_args = [*project.config.pytest_args, *args.pytest_args]
     # Lazy: only this command loads Textual.
