@@ -56,8 +56,8 @@ class Recorder:
     def _on_audit(self, event: str, args: tuple) -> None:
         if event != "open" or self.current is None:
             return
-        path = args[0]
-        if not isinstance(path, str):
+        path, mode, flags = args
+        if not isinstance(path, str) or not _opened_for_reading(mode, flags):
             return
         if not os.path.isabs(path):
             path = os.path.abspath(path)
@@ -145,33 +145,13 @@ def pytest_make_collect_report(collector):
         _recorder.collected[str(collector.path)] = {"modules": modules, "opened": opened}
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(session, config, items) -> None:
-    if _recorder is not None:
-        _expand_file_entries(items)
-
-
-def _expand_file_entries(items) -> None:
-    """Let the engine's selection list name whole files: expand them into these node ids."""
-    from testwatch.collectors.protocol import ENV_SELECT
-
-    select_file = os.environ.get(ENV_SELECT)
-    if not select_file:
-        return
-    with open(select_file, encoding="utf-8") as f:
-        wanted = json.load(f)
-    if all("::" in entry for entry in wanted):
-        return
-    by_file: dict[str, list[str]] = {}
-    for item in items:
-        by_file.setdefault(item.nodeid.split("::", 1)[0], []).append(item.nodeid)
-    expanded: list[str] = []
-    for entry in wanted:
-        expanded.extend(by_file.get(entry, []) if "::" not in entry else [entry])
-    target = f"{select_file}.{os.getpid()}"
-    with open(target, "w", encoding="utf-8") as f:
-        json.dump(list(dict.fromkeys(expanded)), f)
-    os.environ[ENV_SELECT] = target
+def _opened_for_reading(mode, flags) -> bool:
+    """An input of the test, not its output: a file it creates, truncates or appends to is not
+    a dependency (counting it would make every test that writes a file select itself forever)."""
+    if isinstance(flags, int):
+        writes = os.O_CREAT | os.O_TRUNC | os.O_APPEND
+        return (flags & os.O_ACCMODE) != os.O_WRONLY and not flags & writes
+    return not isinstance(mode, str) or "r" in mode
 
 
 def pytest_collection_finish(session) -> None:

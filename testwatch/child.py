@@ -39,7 +39,7 @@ def pytest_command(
     for plugin in plugins:
         argv += ["-p", plugin]
     argv.append("--continue-on-collection-errors")
-    if history_dir is not None and history_dir.is_relative_to(root):
+    if history_dir is not None and history_dir != root and history_dir.is_relative_to(root):
         argv.append(f"--ignore={history_dir}")
     return argv + args
 

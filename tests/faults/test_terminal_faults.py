@@ -18,7 +18,6 @@ import termios
 import time
 from pathlib import Path
 
-import pytest
 from textual.widgets import Log, Tree
 
 from testwatch.config import load_config
@@ -160,10 +159,6 @@ def test_sighup_mid_run_leaves_no_orphans_and_an_intact_history(
     assert status in ("cancelled", "interrupted")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "tui: SIGHUP kills the app at once (no handler), so the run stays 'running' until the next "
-    "start marks it interrupted; the app should cancel the run and close the history on SIGHUP"
-))
 def test_sighup_closes_the_run_cleanly(make_project, query, wait_for, processes_mentioning):
     root = make_project({"tests/test_slow.py": SLOW_TESTS})
     app = _hang_up_mid_run(root, wait_for, processes_mentioning, {"TERM": "xterm-256color"})
@@ -171,10 +166,6 @@ def test_sighup_closes_the_run_cleanly(make_project, query, wait_for, processes_
     assert query(root / ".testwatch" / "history.db", "select status from runs") == [("cancelled",)]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "tui: TERM=dumb still opens the full-screen app; it should fall back to the headless line "
-    "mode of `testwatch watch --headless` with a note"
-))
 def test_term_dumb_falls_back_to_headless_lines(make_project, wait_for):
     root = make_project({"tests/test_one.py": "def test_one():\n    pass\n"})
     app = PtyApp(root, {"TERM": "dumb"})

@@ -176,10 +176,6 @@ def test_a_test_writing_into_the_history_folder_causes_no_rerun(make_project, wa
     ]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "watch: a file a test writes is recorded as a file it read (the open audit hook ignores the "
-    "mode), so its own write selects it again and cancels the run, forever"
-))
 def test_a_test_writing_into_the_watched_tree_causes_no_endless_loop(make_project, watch):
     root = make_project({**SOURCE, "tests/test_writer.py": """
         from pathlib import Path

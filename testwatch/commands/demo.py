@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from pathlib import Path
 
-from testwatch.demo import copy_demo
+from testwatch.demo import autoplay, copy_demo
 from testwatch.engine import RunEngine, RunRequest
+from testwatch.events import RunFinished
 from testwatch.project import open_project
 from testwatch.reporter import LineReporter
 from testwatch.signals import run_cancellable
+
+SETTLE_S = 60.0  # after the last scripted edit, how long headless autoplay waits for its run
 
 
 def add_parser(subparsers) -> None:
@@ -20,7 +24,7 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("--dir", type=Path, help="copy the demo here instead (must not exist)")
     parser.add_argument(
-        "--headless", action="store_true", help="run the tests once without the TUI, print results"
+        "--headless", action="store_true", help="print results as lines instead of opening the TUI"
     )
     parser.add_argument(
         "--autoplay", action="store_true",
@@ -35,17 +39,49 @@ def run(args: argparse.Namespace) -> int:
     args.path = str(root)
     project = open_project(args)
     if args.headless:
-        engine = RunEngine(project.config, project.history, LineReporter())
-
-        async def go() -> int:
-            return (await engine.run(RunRequest(trigger="demo"))).exit_status
-
+        go = _watch_with_autoplay(project, root) if args.autoplay else _run_once(project)
         try:
-            return run_cancellable(go())
+            return run_cancellable(go)
         finally:
             project.history.close()
     # The CLI is the one place the core starts the UI; the import stays lazy so that headless
     # commands never load Textual.
     from testwatch.tui.app import run_tui
 
-    return run_tui(project.config, project.history, autoplay=args.autoplay)
+    script = (lambda say: autoplay(root, say)) if args.autoplay else None
+    return run_tui(project.config, project.history, autoplay=script)
+
+
+async def _run_once(project) -> int:
+    engine = RunEngine(project.config, project.history, LineReporter())
+    try:
+        return (await engine.run(RunRequest(trigger="demo"))).exit_status
+    finally:
+        engine.close()
+
+
+async def _watch_with_autoplay(project, root: Path) -> int:
+    """Watch headless while the scripted edits play; stop once the last edit's run finished."""
+    from testwatch.watch_loop import WatchLoop
+
+    reporter = LineReporter()
+    finished: list[RunFinished] = []
+    run_ended = asyncio.Event()
+
+    def listen(event) -> None:
+        reporter(event)
+        if isinstance(event, RunFinished):
+            finished.append(event)
+            run_ended.set()
+
+    loop = WatchLoop(project.config, project.history, listen)
+    watching = asyncio.create_task(loop.run())
+    try:
+        await asyncio.wait_for(run_ended.wait(), SETTLE_S)  # the first run, before any edit
+        await autoplay(root, lambda text: print(text, flush=True))
+        run_ended.clear()
+        await asyncio.wait_for(run_ended.wait(), SETTLE_S)
+    finally:
+        watching.cancel()
+        await asyncio.gather(watching, return_exceptions=True)
+    return finished[-1].exit_status
