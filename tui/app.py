@@ -15,7 +15,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
-from textual.widgets import Footer, HelpPanel, TabbedContent, TabPane, Tree
+from textual.widgets import HelpPanel, TabbedContent, TabPane, Tree
 from textual.worker import Worker, WorkerState
 
 from testwatch.breaches import describe_breach
@@ -25,6 +25,7 @@ from testwatch.tui import messages
 from testwatch.tui.bridge import NewsBridge
 from testwatch.tui.commands import TestwatchCommands
 from testwatch.tui.editor import editor_argv, failure_location
+from testwatch.tui.footer import KeysFooter
 from testwatch.tui.markers import marker_matcher
 from testwatch.tui.panes.base import Pane
 from testwatch.tui.panes.coverage import CoveragePane
@@ -80,6 +81,9 @@ class TestwatchApp(App[int]):
         autoplay: Autoplay | None = None, clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
+        if "TEXTUAL_ANIMATIONS" not in os.environ:
+            # A sliding tab underline costs some 18 frames per pane switch: keys answer sooner without.
+            self.animation_level = "none"
         self.config = config
         self.history = history
         self.controller_factory = controller_factory
@@ -102,7 +106,7 @@ class TestwatchApp(App[int]):
                 with TabPane(f"{number} {pane.TITLE}", id=f"tab-{pane.NAME}"):
                     yield pane
         yield StatusLine(id="status")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         loop = asyncio.get_running_loop()

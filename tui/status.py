@@ -40,4 +40,4 @@ class StatusLine(Static):
     """A one-line Static redrawn from the session state."""
 
     def show(self, state: SessionState) -> None:
-        self.update(status_line(state))
+        self.update(status_line(state), layout=False)  # one line, fixed in app.tcss: no relayout

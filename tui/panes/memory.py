@@ -51,7 +51,7 @@ class MemoryPane(Pane):
         if state.running_now:
             now.append("\nrunning: ", style="dim")
             now.append_text(literal(state.running_now))
-        self.query_one("#memory-now", Static).update(now)
+        self.query_one("#memory-now", Static).update(now, layout=False)  # fixed height in app.tcss
 
     def reload(self) -> None:
         super().reload()

@@ -117,7 +117,8 @@ class TestsPane(Pane):
         if not node.children:
             for row in rows:
                 self._leaves[row.nodeid] = node.add_leaf(_test_label(row), data=row.nodeid)
-        node.expand()
+        if not node.is_expanded:  # expand() always posts NodeExpanded, which comes back here
+            node.expand()
 
     @on(Tree.NodeExpanded)
     def _file_opened(self, event: Tree.NodeExpanded) -> None:
@@ -130,7 +131,7 @@ class TestsPane(Pane):
         bar = self.query_one(ProgressBar)
         bar.display = run is not None  # an empty bar would pulse (animate) forever
         if run is None:
-            counts.update(Text(f"{len(state.tests)} tests known; no run yet", style="dim"))
+            counts.update(Text(f"{len(state.tests)} tests known; no run yet", style="dim"), layout=False)
             return
         parts = [f"{run.done}/{run.total if run.total is not None else '?'}"]
         parts += [f"{n} {outcome}" for outcome, n in sorted(run.counts.items()) if n]
@@ -138,7 +139,7 @@ class TestsPane(Pane):
             parts.append(f"in {format_duration(run.finished.duration_s)}")
             if run.finished.cancelled:
                 parts.append("cancelled")
-        counts.update(Text("  ".join(parts)))
+        counts.update(Text("  ".join(parts)), layout=False)  # fixed size in app.tcss: no relayout per frame
         bar.update(total=run.total or max(run.done, 1), progress=run.done)
 
     def show_detail(self, nodeid: str | None) -> None:
