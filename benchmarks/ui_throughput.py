@@ -2,11 +2,12 @@
 
 A producer reports RunStarted, TestsCollected and then TestStarted/TestFinished for every test as
 fast as the event loop lets it (yielding every 100 events, as the engine does between reads of the
-child's socket). Meanwhile a key is pressed every 50 ms, alternating 2 (memory pane) and 1 (tests
-pane, the 10,000-test tree); its latency is the time from posting the key to the first frame
-composed (and rendered to segments, as a terminal would get it) that shows the new pane. The
-anchor is the same key on the idle app, measured in the same rounds. Rounds alternate idle and
-streaming; medians are printed, with the load average (the machine may be shared).
+child's socket). Meanwhile a key is pressed every 50 ms, cycling 2 (memory pane), 1 (tests pane, the
+10,000-test tree) and Down (the tree's cursor); its latency is the time from posting the key to the
+first frame composed (and rendered to segments, as a terminal would get it) that shows its effect
+(the new pane, the moved cursor). The anchor is the same keys on the idle app, measured in the same
+rounds. Rounds alternate idle and streaming; medians per kind of key (pane switch, cursor) are
+printed, with the load average (the machine may be shared).
 
     python benchmarks/ui_throughput.py [--tests 10000] [--rounds 3]
 """
@@ -19,9 +20,11 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from textual import events
+from textual.widgets import Tree
 
 from testwatch.config import load_config
 from testwatch.events import RunFinished, RunStarted, TestFinished, TestsCollected, TestStarted
@@ -31,6 +34,7 @@ from testwatch.results import PhaseReport, TestResult
 from testwatch.tui.app import TestwatchApp
 
 KEY_INTERVAL_S = 0.05
+KINDS = ("pane switch", "cursor")
 
 
 class IdleController:
@@ -96,30 +100,46 @@ async def produce(app: TimedApp, count: int) -> float:
     return time.perf_counter() - started
 
 
-async def key_latency_s(app: TimedApp, key: str, pane: str) -> float:
-    """Post a pane key; wait for the first frame composed after that pane became the visible one."""
+async def key_latency_s(app: TimedApp, key: str, done: Callable[[], bool]) -> float:
+    """Post a key; wait for the first frame composed once ``done()`` says the key took effect."""
     started = time.perf_counter()
-    app.post_message(events.Key(key, key))
+    app.post_message(events.Key(key, key if len(key) == 1 else None))
     while True:
         app.frame_seen = asyncio.Event()
         await app.frame_seen.wait()
-        if pane == app.active_pane.NAME:
+        if done():
             return time.perf_counter() - started
 
 
-async def press_keys(app: TimedApp, stop: asyncio.Event, latencies: list[float]) -> None:
-    """Switch between the memory and the tests pane (which redraws the whole tree) every 50 ms."""
-    keys = [("2", "memory"), ("1", "tests")]
+def pane_shown(app: TimedApp, pane: str) -> Callable[[], bool]:
+    return lambda: pane == app.active_pane.NAME
+
+
+def cursor_moved(app: TimedApp) -> Callable[[], bool]:
+    tree = app.query_one("#tests-tree", Tree)
+    before = tree.cursor_line
+    return lambda: tree.cursor_line != before
+
+
+async def press_keys(app: TimedApp, stop: asyncio.Event, latencies: dict[str, list[float]]) -> None:
+    """Every 50 ms: show the memory pane, show the tests pane (the whole tree redraws), move down."""
+    presses = 0
     while not stop.is_set():
-        key, pane = keys[len(latencies) % 2]
-        latencies.append(await asyncio.wait_for(key_latency_s(app, key, pane), 30))
+        step = presses % 3
+        if step == 2:
+            kind, latency = "cursor", key_latency_s(app, "down", cursor_moved(app))
+        else:
+            key, pane = ("2", "memory") if step == 0 else ("1", "tests")
+            kind, latency = "pane switch", key_latency_s(app, key, pane_shown(app, pane))
+        latencies[kind].append(await asyncio.wait_for(latency, 30))
+        presses += 1
         await asyncio.sleep(KEY_INTERVAL_S)
 
 
-async def one_round(root: Path, count: int, streaming: bool) -> tuple[list[float], float, int]:
+async def one_round(root: Path, count: int, streaming: bool) -> tuple[dict[str, list[float]], float, int]:
     history = open_history(Path(tempfile.mkdtemp()) / "history.db")
     app = TimedApp(load_config(root), history, IdleController)
-    latencies: list[float] = []
+    latencies: dict[str, list[float]] = {kind: [] for kind in KINDS}
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         app.controller.listener(TestsCollected({synthetic_result(i).nodeid: [] for i in range(200)}))
@@ -140,6 +160,10 @@ async def one_round(root: Path, count: int, streaming: bool) -> tuple[list[float
     return latencies, stream_s, frames
 
 
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -148,24 +172,26 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="tw-ui-"))
-    idle: list[float] = []
-    streaming: list[float] = []
+    idle: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    streaming: dict[str, list[float]] = {kind: [] for kind in KINDS}
     for number in range(1, args.rounds + 1):
         lat_idle, _, _ = asyncio.run(one_round(root, args.tests, streaming=False))
         lat_stream, stream_s, frames = asyncio.run(one_round(root, args.tests, streaming=True))
-        idle += lat_idle
-        streaming += lat_stream
+        figures = []
+        for kind in KINDS:
+            idle[kind] += lat_idle[kind]
+            streaming[kind] += lat_stream[kind]
+            figures.append(f"{kind} median idle {ms(statistics.median(lat_idle[kind]))}, during stream "
+                           f"{ms(statistics.median(lat_stream[kind]))} ({len(lat_stream[kind])} keys)")
         print(f"round {number}: {args.tests} results streamed in {stream_s:.2f} s, {frames} frames; "
-              f"key->render median idle {statistics.median(lat_idle) * 1000:.1f} ms, "
-              f"during stream {statistics.median(lat_stream) * 1000:.1f} ms "
-              f"(max {max(lat_stream) * 1000:.1f} ms, {len(lat_stream)} keys)")
-    median_idle = statistics.median(idle)
-    median_stream = statistics.median(streaming)
-    p95_stream = percentile(streaming, 95)
-    print(f"key->render latency during a {args.tests}-result stream: median {median_stream * 1000:.1f} ms, "
-          f"p95 {p95_stream * 1000:.1f} ms, max {max(streaming) * 1000:.1f} ms over {len(streaming)} keys")
-    print(f"anchor (idle app, same rounds): median {median_idle * 1000:.1f} ms; "
-          f"ratio streaming/idle {median_stream / median_idle:.2f}; load average {os.getloadavg()[0]:.1f}")
+              + "; ".join(figures))
+    for kind in KINDS:
+        during, anchor = streaming[kind], statistics.median(idle[kind])
+        print(f"{kind} key->render latency during a {args.tests}-result stream: median "
+              f"{ms(statistics.median(during))}, p95 {ms(percentile(during, 95))}, max {ms(max(during))} "
+              f"over {len(during)} keys; idle app (anchor, same rounds) median {ms(anchor)}; "
+              f"ratio streaming/idle {statistics.median(during) / anchor:.2f}")
+    print(f"load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -45,7 +45,10 @@ from testwatch.watch_loop import WatchLoop
 
 ControllerFactory = Callable[[Config, History, Callable[[object], None]], object]
 Autoplay = Callable[[Callable[[str], None]], Awaitable[None]]
-FRAME_S = 1 / 30
+FRAME_S = 1 / 20  # news is drawn at most this often
+KEY_FIRST_S = 0.1  # after a key or a click, news waits this long so the key's frame is drawn first,
+MAX_NEWS_DELAY_S = 0.5  # but never longer than this after the last batch drawn
+_INPUT = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 QUIT_WAIT_S = 10.0
 # Actions that need the main screen (not a prompt, the palette or the help).
 _MAIN_SCREEN_ACTIONS = {"next_pane", "previous_pane", "show_pane", "filter", "export", "open_editor"}
@@ -92,6 +95,7 @@ class TestwatchApp(App[int]):
         self.bridge = NewsBridge(self)
         self.controller = None
         self._last_apply_s = 0.0
+        self._last_input_s = 0.0
         self._apply_scheduled = False
         self.panes: list[Pane] = [
             TestsPane(history, self.state), MemoryPane(history, self.state),
@@ -129,13 +133,27 @@ class TestwatchApp(App[int]):
 
     # ----- news from the controller, one batch per frame
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, _INPUT):
+            self._last_input_s = time.monotonic()
+        await super().on_event(event)
+
     def on_news_arrived(self, _: messages.NewsArrived) -> None:
-        wait_s = self._last_apply_s + FRAME_S - time.monotonic()
-        if wait_s <= 0:
+        if not self._apply_scheduled:
+            self._apply_when_due()
+
+    def _apply_when_due(self) -> None:
+        """Apply the news now, or set a timer for when it is due (checked again then: keys go first)."""
+        due_s = max(
+            self._last_apply_s + FRAME_S,
+            min(self._last_input_s + KEY_FIRST_S, self._last_apply_s + MAX_NEWS_DELAY_S),
+        )
+        wait_s = due_s - time.monotonic()
+        self._apply_scheduled = wait_s > 0
+        if wait_s > 0:
+            self.set_timer(wait_s, self._apply_when_due)
+        else:
             self.apply_news()
-        elif not self._apply_scheduled:
-            self._apply_scheduled = True
-            self.set_timer(wait_s, self.apply_news)
 
     def apply_news(self) -> None:
         """Apply everything the bridge holds and redraw the panes it touched."""
@@ -206,6 +224,7 @@ class TestwatchApp(App[int]):
             return  # the app is closing
         shown = next((pane for pane in self.panes if f"tab-{pane.NAME}" == event.pane.id), None)
         if shown is not None:
+            shown.catch_up()
             self._reload_if_stale(shown)
         self.refresh_bindings()
 
@@ -225,6 +244,7 @@ class TestwatchApp(App[int]):
             pane.focus_main()
             return
         self.set_focus(None)  # else the hidden pane's focus falls back into it and switches it back
+        pane.catch_up()  # before the switch, so the new pane is laid out and drawn once
         self.query_one(TabbedContent).active = f"tab-{pane.NAME}"
         self.call_after_refresh(pane.focus_main)
 

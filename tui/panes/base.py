@@ -29,6 +29,14 @@ class Pane(Vertical):
         """
         self.stale = True
 
+    @property
+    def shown(self) -> bool:
+        """Whether this pane's tab is the one on screen."""
+        return self.parent is not None and bool(self.parent.display)
+
+    def catch_up(self) -> None:
+        """Draw what ``refresh_from`` held back while the pane was hidden (panes that defer override)."""
+
     def reload(self) -> None:
         """Read what the pane shows from the history again (panes that show history override)."""
         self.stale = False

@@ -43,6 +43,8 @@ class TestsPane(Pane):
         self.marker_filter = None  # a callable(markers) -> bool, or None
         self._leaves: dict[str, object] = {}
         self._files: dict[str, tuple[object, list[TestRow]]] = {}
+        self._changed: set[str] = set()  # tests changed since last drawn (while hidden, say)
+        self._restructure = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="run-progress"):
@@ -63,20 +65,30 @@ class TestsPane(Pane):
     # ----- drawing
 
     def refresh_from(self, state: SessionState) -> None:
-        if state.structure_changed:
+        """Note what changed; draw it now if the pane shows, else when it is next shown."""
+        self._changed |= state.changed
+        self._restructure = self._restructure or state.structure_changed
+        if self.shown:
+            self.catch_up()
+
+    def catch_up(self) -> None:
+        changed, self._changed = self._changed, set()
+        if self._restructure:
+            self._restructure = False
             self.rebuild()
         else:
-            for nodeid in state.changed:
+            files = set()
+            for nodeid in changed:
                 leaf = self._leaves.get(nodeid)
                 if leaf is not None:
-                    leaf.set_label(_test_label(state.tests[nodeid]))
-            for file in {nodeid_file(nodeid) for nodeid in state.changed}:
-                if file in self._files:
-                    node, rows = self._files[file]
-                    node.set_label(_file_label(file, rows))
-        self._draw_progress(state)
+                    leaf.set_label(_test_label(self.state.tests[nodeid]))
+                files.add(nodeid_file(nodeid))
+            for file in files & self._files.keys():
+                node, rows = self._files[file]
+                node.set_label(_file_label(file, rows))
+        self._draw_progress(self.state)
         tree = self.query_one(Tree)
-        if tree.cursor_node is not None and tree.cursor_node.data in state.changed:
+        if tree.cursor_node is not None and tree.cursor_node.data in changed:
             self.show_detail(tree.cursor_node.data)
 
     def rebuild(self) -> None:
