@@ -98,8 +98,8 @@ class BreachChecker:
             if b.run_id is not None
         ]
         if rows:
-            with contextlib.suppress(sqlite3.Error), self.history.db.conn:
-                self.history.db["breaches"].insert_all(rows)
+            with contextlib.suppress(sqlite3.Error):
+                self.history.insert_rows("breaches", rows)
 
 
 def coverage_percent(rows: list[dict]) -> float:

@@ -7,6 +7,7 @@ their old data: it is kept aside or left alone, and testwatch carries on in memo
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import sqlite3
@@ -14,11 +15,13 @@ import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from testwatch.history_schema import SCHEMA_VERSION, migrate
 from testwatch.results import OUTCOMES, TestResult
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 # Per-test figures that have their own column; anything else in TestResult.extra stays JSON.
 _EXTRA_COLUMNS = (
@@ -40,14 +43,14 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def _connect(path: Path | str) -> sqlite_utils.Database:
+def _connect(path: Path | str) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
-    db = sqlite_utils.Database(conn)
-    db.execute("PRAGMA busy_timeout = 30000")
+    conn.execute("PRAGMA busy_timeout = 30000")
     if str(path) != ":memory:":
-        db.enable_wal()
-        db.execute("PRAGMA synchronous = NORMAL")
-    return db
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = wal")
+        conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
 
 
 def _create_private(path: Path) -> None:
@@ -59,10 +62,40 @@ def _create_private(path: Path) -> None:
 class History:
     """One project's history file. ``warnings`` holds what the user should be told at start."""
 
-    def __init__(self, db: sqlite_utils.Database, path: Path | None) -> None:
-        self.db = db
+    def __init__(self, conn: sqlite3.Connection, path: Path | None) -> None:
+        self.conn = conn
         self.path = path
         self.warnings: list[str] = []
+        self._db: sqlite_utils.Database | None = None
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """sqlite-utils' view of the file, for migrations, commands and panes.
+
+        Imported on first use: a headless run's own writes are plain SQL, so ``testwatch run``
+        does not pay for importing sqlite-utils before its pytest child can start.
+        """
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
+
+    def query(self, sql: str, params: Iterable = ()) -> Iterator[dict]:
+        """Rows of a query as dicts, streamed."""
+        cursor = self.conn.execute(sql, list(params))
+        names = [column[0] for column in cursor.description]
+        for row in cursor:
+            yield dict(zip(names, row, strict=True))
+
+    def insert_rows(self, table: str, rows: list[dict]) -> None:
+        """Insert dicts (one shape) into ``table`` in one transaction."""
+        if not rows:
+            return
+        columns = list(rows[0])
+        sql = f"insert into {table} ({', '.join(columns)}) values ({', '.join('?' * len(columns))})"
+        with self.conn:
+            self.conn.executemany(sql, [[row.get(c) for c in columns] for row in rows])
 
     @property
     def in_memory(self) -> bool:
@@ -75,45 +108,44 @@ class History:
             "started_at": now_iso(), "trigger": trigger, "status": "running", "selected": selected,
             "args": json.dumps(args), "pid": os.getpid(), **fields,
         }
-        with self.db.conn:
-            return self.db["runs"].insert(row).last_pk
+        sql = f"insert into runs ({', '.join(row)}) values ({', '.join('?' * len(row))})"
+        with self.conn:
+            return self.conn.execute(sql, list(row.values())).lastrowid
 
     def finish_run(self, run_id: int, **fields) -> None:
-        with self.db.conn:
-            self.db["runs"].update(run_id, {"finished_at": now_iso(), **fields})
+        fields = {"finished_at": now_iso(), **fields}
+        assignments = ", ".join(f"{column} = ?" for column in fields)
+        with self.conn:
+            self.conn.execute(f"update runs set {assignments} where id = ?", [*fields.values(), run_id])
 
     def mark_interrupted_runs(self) -> int:
         """Runs left ``running`` by a testwatch that is gone are marked ``interrupted``."""
         stale = [
             row["id"]
-            for row in self.db.query("select id, pid from runs where status = 'running'")
+            for row in self.query("select id, pid from runs where status = 'running'")
             if not _pid_alive(row["pid"])
         ]
-        with self.db.conn:
-            for run_id in stale:
-                self.db["runs"].update(run_id, {"status": "interrupted"})
+        with self.conn:
+            self.conn.executemany(
+                "update runs set status = 'interrupted' where id = ?", [[run_id] for run_id in stale]
+            )
         return len(stale)
 
     def recent_runs(self, limit: int = 20) -> list[dict]:
-        return list(self.db.query("select * from runs order by id desc limit ?", [limit]))
+        return list(self.query("select * from runs order by id desc limit ?", [limit]))
 
     def run(self, run_id: int) -> dict | None:
-        rows = list(self.db.query("select * from runs where id = ?", [run_id]))
+        rows = list(self.query("select * from runs where id = ?", [run_id]))
         return rows[0] if rows else None
 
     # ----- results
 
     def add_results(self, run_id: int, results: Iterable[TestResult]) -> None:
-        rows = [result_row(run_id, result) for result in results]
-        if rows:
-            # Plain executemany: sqlite-utils' insert_all costs ~100 us a row in the engine's process.
-            columns = list(rows[0])
-            sql = f"insert into results ({', '.join(columns)}) values ({', '.join('?' * len(columns))})"
-            with self.db.conn:
-                self.db.conn.executemany(sql, [[row[c] for c in columns] for row in rows])
+        # Plain executemany: sqlite-utils' insert_all costs ~100 us a row in the engine's process.
+        self.insert_rows("results", [result_row(run_id, result) for result in results])
 
     def results(self, run_id: int) -> list[dict]:
-        return list(self.db.query("select * from results where run_id = ? order by id", [run_id]))
+        return list(self.query("select * from results where run_id = ? order by id", [run_id]))
 
     def last_outcomes(self) -> dict[str, str]:
         """Each test's outcome in the newest run that ran it.
@@ -128,14 +160,14 @@ class History:
             "select nodeid, (select outcome from results where results.nodeid = tests.nodeid "
             "order by run_id desc, id desc limit 1) as outcome from tests where nodeid is not null"
         )
-        return {row["nodeid"]: row["outcome"] for row in self.db.query(sql)}
+        return {row["nodeid"]: row["outcome"] for row in self.query(sql)}
 
     def rows(self, sql: str, params: Iterable = ()) -> Iterator[dict]:
         """Stream rows of a query without loading them all (exports use this)."""
-        return self.db.query(sql, list(params))
+        return self.query(sql, params)
 
     def close(self) -> None:
-        self.db.close()
+        self.conn.close()
 
 
 def result_row(run_id: int, result: TestResult) -> dict:
@@ -197,8 +229,9 @@ def open_history(path: Path, retries: int = _LOCKED_RETRIES) -> History:
                 f"{path} was written by a newer testwatch (schema {version}, this one knows "
                 f"{SCHEMA_VERSION}); upgrade testwatch or point --db at another file"
             )
-        migrate(db)
         history = History(db, path)
+        if version < SCHEMA_VERSION:
+            _migrate_alone(history, path)
     except sqlite3.DatabaseError as exc:
         if "not a database" in str(exc) or "malformed" in str(exc):
             return _set_aside_and_reopen(path, exc)
@@ -217,6 +250,17 @@ def open_history(path: Path, retries: int = _LOCKED_RETRIES) -> History:
     return history
 
 
+def _migrate_alone(history: History, path: Path) -> None:
+    """Migrate while holding a lock file, so that testwatches starting together on a new or old
+    file migrate it once; the others then find it current (``migrate`` rereads the version)."""
+    fd = os.open(f"{path}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        migrate(history.db)
+    finally:
+        os.close(fd)
+
+
 def _set_aside_and_reopen(path: Path, exc: Exception) -> History:
     aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
     for suffix in ("", "-wal", "-shm"):
@@ -231,8 +275,7 @@ def _set_aside_and_reopen(path: Path, exc: Exception) -> History:
 
 
 def _in_memory(warning: str) -> History:
-    db = _connect(":memory:")
-    migrate(db)
-    history = History(db, None)
+    history = History(_connect(":memory:"), None)
+    migrate(history.db)
     history.warnings.append(warning)
     return history

@@ -84,7 +84,7 @@ def recent_latencies(
     )
     durations: dict[str, list[float]] = {}
     for nodeid in dict.fromkeys(nodeids):
-        newest_first = [row[0] for row in history.db.execute(sql, [nodeid, runs])]
+        newest_first = [row[0] for row in history.conn.execute(sql, [nodeid, runs])]
         if newest_first:
             durations[nodeid] = newest_first[::-1]
     return {nodeid: Latency(nodeid, tuple(values)) for nodeid, values in durations.items()}

@@ -110,8 +110,8 @@ class SampleRecorder:
             return
         # Samples are a nice-to-have: when the history cannot be written (the engine already
         # says so), they are dropped rather than kept growing in memory.
-        with contextlib.suppress(sqlite3.Error), self.history.db.conn:
-            self.history.db["samples"].insert_all(self._unsaved)
+        with contextlib.suppress(sqlite3.Error):
+            self.history.insert_rows("samples", self._unsaved)
         self._unsaved.clear()
 
 
