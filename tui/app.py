@@ -45,7 +45,7 @@ from testwatch.watch_loop import WatchLoop
 
 ControllerFactory = Callable[[Config, History, Callable[[object], None]], object]
 Autoplay = Callable[[Callable[[str], None]], Awaitable[None]]
-FRAME_S = 1 / 20  # news is drawn at most this often
+FRAME_S = 1 / 10  # news is drawn at most this often
 KEY_FIRST_S = 0.1  # after a key or a click, news waits this long so the key's frame is drawn first,
 MAX_NEWS_DELAY_S = 0.5  # but never longer than this after the last batch drawn
 _INPUT = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
@@ -246,7 +246,7 @@ class TestwatchApp(App[int]):
         self.set_focus(None)  # else the hidden pane's focus falls back into it and switches it back
         pane.catch_up()  # before the switch, so the new pane is laid out and drawn once
         self.query_one(TabbedContent).active = f"tab-{pane.NAME}"
-        self.call_after_refresh(pane.focus_main)
+        pane.focus_main()  # now, not after the refresh: a key pressed right after the switch must land
 
     def action_next_pane(self) -> None:
         self.action_show_pane((self.panes.index(self.active_pane) + 1) % len(self.panes))
