@@ -216,7 +216,8 @@ class TestwatchApp(App[int]):
 
     @on(Tree.NodeHighlighted)
     def _test_highlighted(self) -> None:
-        self.refresh_bindings()  # "o" applies to failures only
+        if self.screen_stack:  # else the app is closing
+            self.refresh_bindings()  # "o" applies to failures only
 
     @on(TabbedContent.TabActivated)
     def _pane_shown(self, event: TabbedContent.TabActivated) -> None:
