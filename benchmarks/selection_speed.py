@@ -16,6 +16,7 @@ round and the caches are brought up to date untimed, as a run's recording would.
 and the number of tests selected. Target (issue 7): < 100 ms.
 
     /work/venv/bin/python benchmarks/selection_speed.py [--tests 10000 --files 500 --rounds 7]
+        [--work DIR]   # keep the suite and its recorded history in DIR and reuse them next time
 """
 
 from __future__ import annotations
@@ -103,15 +104,20 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=7, help="rounds per kind of edit")
     parser.add_argument("--profile", action="store_true", help="print a cProfile of one watch-loop selection")
+    parser.add_argument("--work", type=Path, help="keep the suite and history here and reuse them")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="tw-select-") as folder:
-        root = generate_suite(Path(folder) / "suite", args.tests, args.files, SHARED_MODULES)
-        db = Path(folder) / "history.db"
-        record_s = record_deps(root, db)
+    with tempfile.TemporaryDirectory(prefix="tw-select-") as scratch:
+        folder = args.work or Path(scratch)
+        root, db = folder / "suite", folder / "history.db"
+        if db.exists():
+            recorded = "reused the recorded history"
+        else:
+            generate_suite(root, args.tests, args.files, SHARED_MODULES)
+            recorded = f"testwatch run --deps took {record_deps(root, db):.1f} s"
         contenders = Contenders(root, db)
         deps_rows = next(contenders.history.rows("select count(*) as n from test_deps"))["n"]
         print(f"{args.tests:,} tests in {args.files} files, {SHARED_MODULES} shared modules; "
-              f"testwatch run --deps took {record_s:.1f} s and stored {deps_rows:,} test_deps rows")
+              f"{recorded}; {deps_rows:,} test_deps rows")
         contenders.watch_loop()  # the loop's first selection at start-up, before any edit
         figures: dict[tuple[str, str], list[float]] = {}
         counts: dict[str, set[int]] = {}

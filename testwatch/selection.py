@@ -10,6 +10,7 @@ that touch the change most directly, then the fastest.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -24,6 +25,8 @@ from testwatch.run_coverage import is_test_file
 
 # Directness ranks: lower runs earlier.
 _RULE, _DIRECT, _IMPORTED = 0, 1, 2
+# A folder modified this recently may change again within its mtime's resolution: not cached.
+_RACY_MTIME_NS = 2 * 10**9
 
 
 @dataclass
@@ -36,7 +39,8 @@ class Selection:
     elapsed_s: float = 0.0
     everything: bool = False
     everything_reason: str = ""
-    unchanged: dict[str, str] = field(default_factory=dict)  # nodeid -> why it was not selected
+    known: set[str] = field(default_factory=set)  # every test the history knows
+    dep_counts: dict[str, int] = field(default_factory=dict)  # owner -> recorded dependencies
 
     def why_not(self, nodeid: str) -> str:
         """Why a test is not in the selection (or the reason it is)."""
@@ -44,7 +48,11 @@ class Selection:
             return f"selected: {self.everything_reason}"
         if nodeid in self.reasons:
             return f"selected: {self.reasons[nodeid]}"
-        return self.unchanged.get(nodeid, "testwatch has never seen this test (not in the history)")
+        if nodeid not in self.known:
+            return "testwatch has never seen this test (not in the history)"
+        count = self.dep_counts.get(nodeid, 0) + self.dep_counts.get(nodeid_file(nodeid), 0)
+        return (f"not selected: none of its {count} recorded dependencies "
+                "changed since it last ran")
 
 
 def _describe(path: str, kind: str, state: FileState | None) -> str:
@@ -60,10 +68,6 @@ def _describe(path: str, kind: str, state: FileState | None) -> str:
     return f"{path}::{block} changed"
 
 
-def _count(deps: dict[str, list], nodeid: str) -> int:
-    return len(deps.get(nodeid, [])) + len(deps.get(nodeid_file(nodeid), []))
-
-
 def _dep_changed(kind: str, fingerprint: str, state: FileState | None) -> bool:
     if state is None or fingerprint == CHANGED_DURING_RUN:
         return True
@@ -71,6 +75,52 @@ def _dep_changed(kind: str, fingerprint: str, state: FileState | None) -> bool:
         return state.sha != fingerprint
     block = MODULE_BLOCK if kind == "module" else kind.removeprefix("block:")
     return state.hashes.get(block) != fingerprint
+
+
+class FolderListings:
+    """The project's files, each folder listed again only when its mtime changed.
+
+    Adding, removing or renaming an entry changes its folder's mtime; the ignore rules are fixed
+    for the life of ``rules``. A folder modified in the last two seconds is not cached.
+    """
+
+    def __init__(self, rules: IgnoreRules) -> None:
+        self.rules = rules
+        self._cache: dict[str, tuple[int, list[str], list[str]]] = {}  # folder -> mtime, files, folders
+
+    def files(self) -> list[str]:
+        """Absolute paths of every project file."""
+        found: list[str] = []
+        stack = [str(self.rules.root)]
+        while stack:
+            folder = stack.pop()
+            try:
+                mtime_ns = os.stat(folder).st_mtime_ns
+            except OSError:
+                continue
+            cached = self._cache.get(folder)
+            if cached is None or cached[0] != mtime_ns:
+                cached = (mtime_ns, *self._list(folder))
+                if time.time_ns() - mtime_ns > _RACY_MTIME_NS:
+                    self._cache[folder] = cached
+            found += cached[1]
+            stack += cached[2]
+        return found
+
+    def _list(self, folder: str) -> tuple[list[str], list[str]]:
+        files, folders = [], []
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            return files, folders
+        for entry in entries:
+            if self.rules.ignored(entry.path):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                folders.append(entry.path)
+            elif entry.is_file():
+                files.append(entry.path)
+        return files, folders
 
 
 class Selector:
@@ -81,6 +131,8 @@ class Selector:
         self.history = history
         self.rules = rules
         self.states = states
+        self.listings = FolderListings(rules)
+        self._loaded: tuple[tuple[int, int, int], tuple] | None = None  # (history version, _load())
 
     def select(self) -> Selection:
         started = time.monotonic()
@@ -88,51 +140,59 @@ class Selector:
         selection.elapsed_s = time.monotonic() - started
         return selection
 
+    def _history_version(self) -> tuple[int, int, int]:
+        """Changes when this connection or any other commits to the history file (or it reopens)."""
+        conn = self.history.conn
+        return id(conn), conn.total_changes, conn.execute("pragma data_version").fetchone()[0]
+
+    def _load(self):
+        """Last outcomes, durations, dependency counts and dependencies by path; kept until the
+        history changes."""
+        version = self._history_version()
+        if self._loaded is None or self._loaded[0] != version:
+            conn = self.history.conn
+            outcomes, durations = self._last_results()
+            # Counted and grouped by SQLite: one row per owner and per distinct dependency.
+            counts = dict(conn.execute("select nodeid, count(*) from test_deps group by nodeid"))
+            by_path: dict[str, list[tuple[str, str, list[str]]]] = {}
+            grouped = (
+                "select path, kind, fingerprint, group_concat(nodeid, char(0)) from test_deps "
+                "group by path, kind, fingerprint"
+            )
+            for path, kind, fingerprint, owners in conn.execute(grouped):
+                by_path.setdefault(path, []).append((kind, fingerprint, owners.split("\0")))
+            self._loaded = (version, (outcomes, durations, counts, by_path))
+        return self._loaded[1]
+
     def _select(self) -> Selection:
-        outcomes, durations = self._last_results()
-        deps: dict[str, list[tuple[str, str, str]]] = {}
-        for row in self.history.rows("select nodeid, path, kind, fingerprint from test_deps"):
-            deps.setdefault(row["nodeid"], []).append((row["path"], row["kind"], row["fingerprint"]))
-        known = set(outcomes) | {owner for owner in deps if "::" in owner}
+        outcomes, durations, counts, by_path = self._load()
+        known = set(outcomes) | {owner for owner in counts if "::" in owner}
         stored_env = self.states.stored().get(ENVIRONMENT_PATH)
         env = environment_fingerprint(self.config.root, self.config.python)
-        if not deps or stored_env is None:
+        if not counts or stored_env is None:
             return Selection([], {}, len(known), everything=True,
                              everything_reason="no recorded dependencies yet: running every test")
         if stored_env.sha != env:
             return Selection([], {}, len(known), everything=True, everything_reason=(
                 "the Python version, installed packages or pytest/testwatch config changed"))
-        states: dict[str, FileState | None] = {}
-
-        def changed(owner: str) -> tuple[int, str] | None:
-            for path, kind, fingerprint in deps.get(owner, ()):
-                if path not in states:
-                    states[path] = self.states.get(path)
-                if _dep_changed(kind, fingerprint, states[path]):
-                    rank = _IMPORTED if kind == "module" else _DIRECT
-                    return rank, _describe(path, kind, states[path])
-            return None
-
+        hits = self._changed_owners(by_path)
         picked: dict[str, tuple[int, str]] = {}
-        file_owner_changes = {}
+        file_exists: dict[str, bool] = {}
         for nodeid in sorted(known):
             test_file = nodeid_file(nodeid)
-            if not (self.config.root / test_file).is_file():
+            if test_file not in file_exists:
+                file_exists[test_file] = (self.config.root / test_file).is_file()
+            if not file_exists[test_file]:
                 continue
             if outcomes.get(nodeid) in BAD_OUTCOMES:
                 picked[nodeid] = (_RULE, f"{outcomes[nodeid]} last time")
-            elif nodeid not in deps or test_file not in deps:
+            elif nodeid not in counts or test_file not in counts:
                 picked[nodeid] = (_RULE, "no recorded dependencies yet")
-            elif hit := changed(nodeid):
+            elif hit := hits.get(nodeid) or hits.get(test_file):
                 picked[nodeid] = hit
-            else:
-                if test_file not in file_owner_changes:
-                    file_owner_changes[test_file] = changed(test_file)
-                if file_owner_changes[test_file]:
-                    picked[nodeid] = file_owner_changes[test_file]
         test_files, conftests = self._scan()
         self._pick_under_changed_conftests(conftests, known, picked)
-        files_seen = {nodeid_file(n) for n in known} | {o for o in deps if "::" not in o}
+        files_seen = {nodeid_file(n) for n in known} | {o for o in counts if "::" not in o}
         whole_files = {rel: "new test file" for rel in test_files if rel not in files_seen}
         reasons = {nodeid: why for nodeid, (_, why) in picked.items()}
         order = sorted(
@@ -142,12 +202,21 @@ class Selector:
         for path, why in sorted(whole_files.items()):
             reasons[path] = why
         selected = [p for p in sorted(whole_files) if p not in picked] + order
-        unchanged = {
-            nodeid: f"not selected: none of its {_count(deps, nodeid)} recorded dependencies "
-            "changed since it last ran"
-            for nodeid in known if nodeid not in picked
-        }
-        return Selection(selected, reasons, len(known), unchanged=unchanged)
+        return Selection(selected, reasons, len(known), known=known, dep_counts=counts)
+
+    def _changed_owners(self, by_path) -> dict[str, tuple[int, str]]:
+        """Each test or test file with a changed dependency -> (rank, reason), the most direct first."""
+        hits: dict[str, tuple[int, str]] = {}
+        for path, groups in by_path.items():
+            state = self.states.get(path)
+            for kind, fingerprint, owners in groups:
+                if not _dep_changed(kind, fingerprint, state):
+                    continue
+                hit = (_IMPORTED if kind == "module" else _DIRECT, _describe(path, kind, state))
+                for owner in owners:
+                    if owner not in hits or hit < hits[owner]:
+                        hits[owner] = hit
+        return hits
 
     def _last_results(self) -> tuple[dict[str, str], dict[str, float]]:
         sql = (
@@ -155,20 +224,21 @@ class Selector:
             "(select max(id) from results group by nodeid)"
         )
         outcomes, durations = {}, {}
-        for row in self.history.rows(sql):
-            if "::" in row["nodeid"]:
-                outcomes[row["nodeid"]] = row["outcome"]
-                durations[row["nodeid"]] = row["duration_s"] or 0.0
-            elif row["outcome"] in BAD_OUTCOMES and (self.config.root / row["nodeid"]).is_file():
-                outcomes[row["nodeid"]] = row["outcome"]  # a file that failed to collect
+        for nodeid, outcome, duration_s in self.history.conn.execute(sql):
+            if "::" in nodeid:
+                outcomes[nodeid] = outcome
+                durations[nodeid] = duration_s or 0.0
+            elif outcome in BAD_OUTCOMES and (self.config.root / nodeid).is_file():
+                outcomes[nodeid] = outcome  # a file that failed to collect
         return outcomes, durations
 
     def _scan(self) -> tuple[list[str], list[str]]:
         """The project's test files and conftest.py files, as they are on disk now."""
         test_files, conftests = [], []
-        for path in self.rules.walk():
-            rel = path.relative_to(self.rules.root).as_posix()
-            if path.name == "conftest.py":
+        prefix = len(str(self.rules.root)) + 1
+        for path in self.listings.files():
+            rel = path[prefix:].replace(os.sep, "/")
+            if rel.rpartition("/")[2] == "conftest.py":
                 conftests.append(rel)
             elif is_test_file(rel):
                 test_files.append(rel)
