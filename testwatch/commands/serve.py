@@ -7,7 +7,6 @@ not shared with the network by default. Each browser tab starts its own ``testwa
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
 
@@ -44,13 +43,8 @@ def app_command(args: argparse.Namespace) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     if not Path(args.path).is_dir():
         raise ConfigError(f"{args.path}: no such folder")
-    try:
-        from textual_serve.server import Server
-    except ImportError:
-        raise ConfigError("testwatch serve needs textual-serve: pip install 'testwatch[serve]'") from None
-    # textual-serve takes one command string; shlex.join quotes every argument.
-    server = Server(shlex.join(app_command(args)), host=args.host, port=args.port, title="testwatch")
-    where = "this machine only" if args.host in ("127.0.0.1", "localhost", "::1") else "the network"
-    print(f"testwatch serve: http://{args.host}:{args.port} (listening on {args.host}: {where})", flush=True)
-    server.serve()
+    # As for the TUI itself, the UI layer is imported only when this command runs.
+    from testwatch.tui.serve import serve_app
+
+    serve_app(app_command(args), args.host, args.port)
     return 0
