@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,31 @@ def write_files(root: Path, files: dict[str, str]) -> None:
         path = root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+
+
+DEADLINE_S = 60.0
+
+
+def wait_for(
+    condition: Callable[[], object], timeout_s: float = DEADLINE_S, what: str | Callable[[], str] = ""
+) -> object:
+    """Poll ``condition`` until it returns something truthy; fail after a generous deadline.
+
+    ``what`` names the awaited state in the failure; a callable is read at the time of failure.
+    """
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    described = what() if callable(what) else what
+    pytest.fail(f"timed out after {timeout_s:g} s waiting for {described or condition}")
+
+
+@pytest.fixture(name="wait_for")
+def wait_for_fixture():
+    return wait_for
 
 
 @pytest.fixture

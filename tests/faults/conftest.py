@@ -4,30 +4,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-DEADLINE_S = 60.0
-
-
-def wait_for(
-    condition: Callable[[], object], timeout_s: float = DEADLINE_S, what: str | Callable[[], str] = ""
-) -> object:
-    """Poll ``condition`` until it returns something truthy; fail after a generous deadline.
-
-    ``what`` names the awaited state in the failure; a callable is read at the time of failure.
-    """
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    described = what() if callable(what) else what
-    pytest.fail(f"timed out after {timeout_s:g} s waiting for {described or condition}")
 
 
 def query(db_path: Path, sql: str, params: tuple = ()) -> list[tuple]:
@@ -82,11 +61,6 @@ def query_fixture():
 @pytest.fixture(name="outcomes")
 def outcomes_fixture():
     return outcomes
-
-
-@pytest.fixture(name="wait_for")
-def wait_for_fixture():
-    return wait_for
 
 
 @pytest.fixture(name="processes_mentioning")

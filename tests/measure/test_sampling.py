@@ -8,10 +8,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
+from tests.conftest import wait_for
 from testwatch.collectors.process_sampler import ProcessTreeSampler
 from testwatch.sampling import Downsampler
 
@@ -21,16 +21,6 @@ SPAWN_TWO = (
     "print('ready', flush=True)\n"
     "time.sleep(60)\n"
 )
-
-
-def _wait_for(condition, timeout_s=30.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture
@@ -46,7 +36,7 @@ def tree():
 
 def test_a_tree_is_summed_and_cpu_is_measured_between_samples(tree):
     sampler = ProcessTreeSampler(tree.pid)
-    first = _wait_for(lambda: (s := sampler.sample()) and s.processes == 3 and s)
+    first = wait_for(lambda: (s := sampler.sample()) and s.processes == 3 and s)
     assert first.rss_bytes > 3 * 1024 * 1024
     assert first.threads >= 3
     second = sampler.sample()

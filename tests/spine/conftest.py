@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from tests.conftest import wait_for
+
 DEADLINE_S = 90.0
 
 
 def wait_until(condition: Callable[[], object], what: str, timeout_s: float = DEADLINE_S) -> object:
     """Poll ``condition`` until it is truthy; fail naming ``what`` after a generous deadline."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    pytest.fail(f"timed out after {timeout_s:g} s waiting for {what}")
+    return wait_for(condition, timeout_s, what)
 
 
 def query(db_path: Path, sql: str, params: tuple = ()) -> list[sqlite3.Row]:

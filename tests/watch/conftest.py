@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -77,17 +76,6 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
-def _wait_for(condition, timeout_s: float = 60.0, interval_s: float = 0.05):
-    """Poll ``condition`` until it returns something truthy; fail after a generous deadline."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval_s)
-    raise AssertionError(f"condition not met within {timeout_s} s")
-
-
 def _affected(cli, root: Path, *extra: str) -> dict:
     """``testwatch affected --json`` on ``root``."""
     out = cli("affected", str(root), "--json", *extra)
@@ -98,11 +86,6 @@ def _affected(cli, root: Path, *extra: str) -> dict:
 @pytest.fixture
 def edit():
     return _edit
-
-
-@pytest.fixture
-def wait_for():
-    return _wait_for
 
 
 @pytest.fixture
