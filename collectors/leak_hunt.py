@@ -52,17 +52,10 @@ def _start_memray(folder: str):
 def _leaked_locations(path: str) -> list[dict]:
     from memray import FileReader
 
+    from testwatch.collectors.memray_plugin import biggest_locations
+
     records = FileReader(path).get_leaked_allocation_records(merge_threads=True)
-    biggest = sorted(records, key=lambda record: record.size, reverse=True)[:TOP_LOCATIONS]
-    locations = []
-    for record in biggest:
-        frames = record.stack_trace(max_stacks=1)
-        function, file, line = frames[0] if frames else ("???", "???", 0)
-        locations.append({
-            "bytes": record.size, "allocations": record.n_allocations,
-            "location": f"{function} {file}:{line}",
-        })
-    return locations
+    return biggest_locations(records, TOP_LOCATIONS)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -88,7 +88,7 @@ class _MemrayTracking:
         item.user_properties += [
             ("testwatch.heap_peak_bytes", heap_peak_bytes),
             ("testwatch.leaked_bytes", sum(record.size for record in leaked)),
-            ("testwatch.top_allocations", _top(at_peak)),
+            ("testwatch.top_allocations", biggest_locations(at_peak)),
         ]
         failure = _check_markers(item, markers, heap_peak_bytes, leaked)
         if failure:
@@ -104,18 +104,18 @@ class _MemrayTracking:
             report.longrepr = failure
 
 
-def _top(records: list) -> list[dict]:
-    """The biggest allocating locations at the peak: bytes, count and the innermost frame."""
-    biggest = sorted(records, key=lambda record: record.size, reverse=True)[:TOP_ALLOCATIONS]
-    top = []
+def biggest_locations(records, limit: int = TOP_ALLOCATIONS) -> list[dict]:
+    """The biggest allocating locations among memray records: bytes, count, innermost frame."""
+    biggest = sorted(records, key=lambda record: record.size, reverse=True)[:limit]
+    locations = []
     for record in biggest:
         frames = record.stack_trace(max_stacks=1)
         function, file, line = frames[0] if frames else ("???", "???", 0)
-        top.append({
+        locations.append({
             "bytes": record.size, "allocations": record.n_allocations,
             "location": f"{function} {file}:{line}",
         })
-    return top
+    return locations
 
 
 def _check_markers(item: pytest.Item, markers: dict, heap_peak_bytes: int, leaked: list) -> str:

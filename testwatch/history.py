@@ -81,8 +81,8 @@ class History:
             self._db = sqlite_utils.Database(self.conn)
         return self._db
 
-    def query(self, sql: str, params: Iterable = ()) -> Iterator[dict]:
-        """Rows of a query as dicts, streamed."""
+    def rows(self, sql: str, params: Iterable = ()) -> Iterator[dict]:
+        """Rows of a query as dicts, streamed without loading them all."""
         cursor = self.conn.execute(sql, list(params))
         names = [column[0] for column in cursor.description]
         for row in cursor:
@@ -122,7 +122,7 @@ class History:
         """Runs left ``running`` by a testwatch that is gone are marked ``interrupted``."""
         stale = [
             row["id"]
-            for row in self.query("select id, pid from runs where status = 'running'")
+            for row in self.rows("select id, pid from runs where status = 'running'")
             if not _pid_alive(row["pid"])
         ]
         with self.conn:
@@ -132,10 +132,10 @@ class History:
         return len(stale)
 
     def recent_runs(self, limit: int = 20) -> list[dict]:
-        return list(self.query("select * from runs order by id desc limit ?", [limit]))
+        return list(self.rows("select * from runs order by id desc limit ?", [limit]))
 
     def run(self, run_id: int) -> dict | None:
-        rows = list(self.query("select * from runs where id = ?", [run_id]))
+        rows = list(self.rows("select * from runs where id = ?", [run_id]))
         return rows[0] if rows else None
 
     # ----- results
@@ -145,7 +145,7 @@ class History:
         self.insert_rows("results", [result_row(run_id, result) for result in results])
 
     def results(self, run_id: int) -> list[dict]:
-        return list(self.query("select * from results where run_id = ? order by id", [run_id]))
+        return list(self.rows("select * from results where run_id = ? order by id", [run_id]))
 
     def last_outcomes(self) -> dict[str, str]:
         """Each test's outcome in the newest run that ran it.
@@ -160,11 +160,7 @@ class History:
             "select nodeid, (select outcome from results where results.nodeid = tests.nodeid "
             "order by run_id desc, id desc limit 1) as outcome from tests where nodeid is not null"
         )
-        return {row["nodeid"]: row["outcome"] for row in self.query(sql)}
-
-    def rows(self, sql: str, params: Iterable = ()) -> Iterator[dict]:
-        """Stream rows of a query without loading them all (exports use this)."""
-        return self.query(sql, params)
+        return {row["nodeid"]: row["outcome"] for row in self.rows(sql)}
 
     def close(self) -> None:
         self.conn.close()
