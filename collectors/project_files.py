@@ -98,10 +98,10 @@ class IgnoreRules:
                     yield Path(entry.path)
 
 
-def stat_key(path: Path) -> tuple[int, int] | None:
+def stat_key(path: Path | str) -> tuple[int, int] | None:
     """(size, mtime in ns) of a file, or None when it is gone: a cheap "did it change" key."""
     try:
-        st = path.stat()
+        st = os.stat(path)
     except OSError:
         return None
     return st.st_size, st.st_mtime_ns

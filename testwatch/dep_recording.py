@@ -6,6 +6,8 @@ writes ``test_deps`` (what each test depends on, with the fingerprint it had whe
 ``file_state`` and the run's ``coverage`` rows. A file that changed while the run went on gets
 the fingerprint ``changed-during-run``, so its tests are selected again: no change is lost.
 
+``dep_index.refresh`` keeps the index beside ``test_deps`` in step, in the same transaction.
+
 ``test_deps`` rows: ``nodeid`` is a test id, or a test file's path for what the whole file depends
 on; ``kind`` is ``block:<name>`` (a function body or ``<module>``), ``module`` (a project module
 imported by the file, fingerprinted by its ``<module>`` block) or ``file`` (a data file opened).
@@ -21,8 +23,10 @@ from pathlib import Path
 
 import sqlite_utils
 
+from testwatch import dep_index
 from testwatch.collectors.project_files import IgnoreRules, snapshot
 from testwatch.config import Config
+from testwatch.dep_index import CHANGED_DURING_RUN
 from testwatch.dep_reading import ChildRecord, read_child_records
 from testwatch.file_states import ENVIRONMENT_PATH, FileState, FileStates
 from testwatch.fingerprints import MODULE_BLOCK
@@ -31,7 +35,6 @@ from testwatch.import_graph import ImportGraph
 from testwatch.run_coverage import coverage_rows
 
 PLUGIN = "testwatch.collectors.deps_plugin"
-CHANGED_DURING_RUN = "changed-during-run"
 
 
 @dataclass
@@ -196,6 +199,7 @@ class DepRecorder:
                 )
             db["test_deps"].insert_all(rows, batch_size=1000)
             db["file_state"].upsert_all(state_rows, pk="path", batch_size=500)
+            dep_index.refresh(db.conn, owners, {row["path"] for row in rows} | set(states))
         for relative, state in states.items():
             self.states.remember(relative, state)
 

@@ -8,6 +8,7 @@ the files that were touched.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ class FileStates:
 
     def __init__(self, root: Path, history: History) -> None:
         self.root = root
+        self._root_text = str(root)  # os.path.join on text: cheaper than Path for thousands of stats
         self.history = history
         self._cache: dict[str, FileState] = {}
         self._stored: dict[str, FileState] | None = None
@@ -52,9 +54,13 @@ class FileStates:
                 pass
         return self._stored
 
+    def reload_stored(self) -> None:
+        """Read ``file_state`` again on next use (another process may have recorded)."""
+        self._stored = None
+
     def get(self, relative: str, need_spans: bool = False) -> FileState | None:
         """The file's fingerprint now; with ``need_spans`` a Python file is parsed for line spans."""
-        path = self.root / relative
+        path = os.path.join(self._root_text, relative)
         key = stat_key(path)
         if key is None:
             return None
@@ -65,7 +71,7 @@ class FileStates:
         if stored is not None and stored.key == key and not need_spans:
             return stored
         try:
-            sha, blocks = file_blocks(path)
+            sha, blocks = file_blocks(Path(path))
         except OSError:
             return None
         state = FileState(sha, blocks.hashes if blocks else {}, key, blocks)

@@ -99,7 +99,16 @@ def _v3(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS = [_v1, _v2, _v3]
+def _v4(db: sqlite_utils.Database) -> None:
+    """dep_owners and stale_dep_paths (testwatch/dep_index.py), so a selection reads only the
+    test_deps rows of the files that changed; filled from the existing rows."""
+    from testwatch import dep_index
+
+    with db.conn:
+        dep_index.rebuild(db.conn)
+
+
+MIGRATIONS = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -14,8 +14,8 @@ import os
 import time
 from dataclasses import dataclass, field
 
+from testwatch import dep_index
 from testwatch.collectors.project_files import IgnoreRules
-from testwatch.dep_recording import CHANGED_DURING_RUN
 from testwatch.environment import environment_fingerprint
 from testwatch.file_states import ENVIRONMENT_PATH, FileState, FileStates
 from testwatch.fingerprints import MODULE_BLOCK
@@ -68,20 +68,13 @@ def _describe(path: str, kind: str, state: FileState | None) -> str:
     return f"{path}::{block} changed"
 
 
-def _dep_changed(kind: str, fingerprint: str, state: FileState | None) -> bool:
-    if state is None or fingerprint == CHANGED_DURING_RUN:
-        return True
-    if kind == "file":
-        return state.sha != fingerprint
-    block = MODULE_BLOCK if kind == "module" else kind.removeprefix("block:")
-    return state.hashes.get(block) != fingerprint
-
-
 class FolderListings:
-    """The project's files, each folder listed again only when its mtime changed.
+    """The project's test and conftest files, each folder listed again only when its mtime changed.
 
-    Adding, removing or renaming an entry changes its folder's mtime; the ignore rules are fixed
-    for the life of ``rules``. A folder modified in the last two seconds is not cached.
+    Folders the ignore rules exclude are not entered; files are matched by name only (the caller
+    applies the ignore rules to the few it needs). Adding, removing or renaming an entry changes
+    its folder's mtime; the ignore rules are fixed for the life of ``rules``. A folder modified in
+    the last two seconds is not cached.
     """
 
     def __init__(self, rules: IgnoreRules) -> None:
@@ -89,7 +82,7 @@ class FolderListings:
         self._cache: dict[str, tuple[int, list[str], list[str]]] = {}  # folder -> mtime, files, folders
 
     def files(self) -> list[str]:
-        """Absolute paths of every project file."""
+        """Absolute paths of every file named like a test file or conftest.py."""
         found: list[str] = []
         stack = [str(self.rules.root)]
         while stack:
@@ -114,11 +107,10 @@ class FolderListings:
         except OSError:
             return files, folders
         for entry in entries:
-            if self.rules.ignored(entry.path):
-                continue
             if entry.is_dir(follow_symlinks=False):
-                folders.append(entry.path)
-            elif entry.is_file():
+                if not self.rules.ignored(entry.path):
+                    folders.append(entry.path)
+            elif is_test_file(entry.name) and entry.is_file():
                 files.append(entry.path)
         return files, folders
 
@@ -133,6 +125,7 @@ class Selector:
         self.states = states
         self.listings = FolderListings(rules)
         self._loaded: tuple[tuple[int, int, int], tuple] | None = None  # (history version, _load())
+        self._groups: dict[str, list[tuple[str, str, list[str]]]] = {}  # path -> its rows, grouped
 
     def select(self) -> Selection:
         started = time.monotonic()
@@ -146,26 +139,20 @@ class Selector:
         return id(conn), conn.total_changes, conn.execute("pragma data_version").fetchone()[0]
 
     def _load(self):
-        """Last outcomes, durations, dependency counts and dependencies by path; kept until the
-        history changes."""
+        """Last outcomes, durations, dependency counts and stale paths; kept until the history
+        changes (each changed path's rows are read once per history version, in ``_groups``)."""
         version = self._history_version()
         if self._loaded is None or self._loaded[0] != version:
             conn = self.history.conn
             outcomes, durations = self._last_results()
-            # Counted and grouped by SQLite: one row per owner and per distinct dependency.
-            counts = dict(conn.execute("select nodeid, count(*) from test_deps group by nodeid"))
-            by_path: dict[str, list[tuple[str, str, list[str]]]] = {}
-            grouped = (
-                "select path, kind, fingerprint, group_concat(nodeid, char(0)) from test_deps "
-                "group by path, kind, fingerprint"
-            )
-            for path, kind, fingerprint, owners in conn.execute(grouped):
-                by_path.setdefault(path, []).append((kind, fingerprint, owners.split("\0")))
-            self._loaded = (version, (outcomes, durations, counts, by_path))
+            self.states.reload_stored()  # another process may have recorded since
+            self._groups = {}
+            loaded = (outcomes, durations, dep_index.owner_counts(conn), dep_index.stale_paths(conn))
+            self._loaded = (version, loaded)
         return self._loaded[1]
 
     def _select(self) -> Selection:
-        outcomes, durations, counts, by_path = self._load()
+        outcomes, durations, counts, stale = self._load()
         known = set(outcomes) | {owner for owner in counts if "::" in owner}
         stored_env = self.states.stored().get(ENVIRONMENT_PATH)
         env = environment_fingerprint(self.config.root, self.config.python)
@@ -175,25 +162,14 @@ class Selector:
         if stored_env.sha != env:
             return Selection([], {}, len(known), everything=True, everything_reason=(
                 "the Python version, installed packages or pytest/testwatch config changed"))
-        hits = self._changed_owners(by_path)
-        picked: dict[str, tuple[int, str]] = {}
-        file_exists: dict[str, bool] = {}
-        for nodeid in sorted(known):
-            test_file = nodeid_file(nodeid)
-            if test_file not in file_exists:
-                file_exists[test_file] = (self.config.root / test_file).is_file()
-            if not file_exists[test_file]:
-                continue
-            if outcomes.get(nodeid) in BAD_OUTCOMES:
-                picked[nodeid] = (_RULE, f"{outcomes[nodeid]} last time")
-            elif nodeid not in counts or test_file not in counts:
-                picked[nodeid] = (_RULE, "no recorded dependencies yet")
-            elif hit := hits.get(nodeid) or hits.get(test_file):
-                picked[nodeid] = hit
-        test_files, conftests = self._scan()
+        tests_by_file: dict[str, list[str]] = {}
+        for nodeid in known:
+            tests_by_file.setdefault(nodeid_file(nodeid), []).append(nodeid)
+        picked = self._pick(known, tests_by_file, outcomes, counts, self._changed_owners(stale))
+        files_seen = set(tests_by_file) | {o for o in counts if "::" not in o}
+        new_test_files, conftests = self._scan(files_seen)
         self._pick_under_changed_conftests(conftests, known, picked)
-        files_seen = {nodeid_file(n) for n in known} | {o for o in counts if "::" not in o}
-        whole_files = {rel: "new test file" for rel in test_files if rel not in files_seen}
+        whole_files = dict.fromkeys(new_test_files, "new test file")
         reasons = {nodeid: why for nodeid, (_, why) in picked.items()}
         order = sorted(
             picked,
@@ -204,13 +180,45 @@ class Selector:
         selected = [p for p in sorted(whole_files) if p not in picked] + order
         return Selection(selected, reasons, len(known), known=known, dep_counts=counts)
 
-    def _changed_owners(self, by_path) -> dict[str, tuple[int, str]]:
-        """Each test or test file with a changed dependency -> (rank, reason), the most direct first."""
+    def _pick(self, known, tests_by_file, outcomes, counts, hits) -> dict[str, tuple[int, str]]:
+        """Known tests (in files that still exist) that failed last time, have no recorded
+        dependencies, or have a changed one -> (rank, reason). Visits only those candidates."""
+        candidates = {n for n, outcome in outcomes.items() if outcome in BAD_OUTCOMES}
+        candidates |= known - counts.keys()
+        candidates |= hits.keys() & known
+        for test_file, nodeids in tests_by_file.items():
+            if test_file in hits or test_file not in counts:
+                candidates.update(nodeids)
+        picked: dict[str, tuple[int, str]] = {}
+        file_exists: dict[str, bool] = {}
+        root_text = str(self.config.root)
+        for nodeid in candidates:
+            test_file = nodeid_file(nodeid)
+            if test_file not in file_exists:
+                file_exists[test_file] = os.path.isfile(os.path.join(root_text, test_file))
+            if not file_exists[test_file]:
+                continue
+            if outcomes.get(nodeid) in BAD_OUTCOMES:
+                picked[nodeid] = (_RULE, f"{outcomes[nodeid]} last time")
+            elif nodeid not in counts or test_file not in counts:
+                picked[nodeid] = (_RULE, "no recorded dependencies yet")
+            elif hit := hits.get(nodeid) or hits.get(test_file):
+                picked[nodeid] = hit
+        return picked
+
+    def _changed_owners(self, stale: set[str]) -> dict[str, tuple[int, str]]:
+        """Each test or test file with a changed dependency -> (rank, reason), the most direct first.
+
+        Only the rows of stale paths and of files that differ from their ``file_state`` are read.
+        """
         hits: dict[str, tuple[int, str]] = {}
-        for path, groups in by_path.items():
+        for path in sorted(self._changed_paths(stale)):
+            if path not in self._groups:
+                self._groups[path] = dep_index.groups_of(self.history.conn, path)
             state = self.states.get(path)
-            for kind, fingerprint, owners in groups:
-                if not _dep_changed(kind, fingerprint, state):
+            sha, hashes = (state.sha, state.hashes) if state is not None else (None, {})
+            for kind, fingerprint, owners in self._groups[path]:
+                if not dep_index.dep_changed(kind, fingerprint, sha, hashes):
                     continue
                 hit = (_IMPORTED if kind == "module" else _DIRECT, _describe(path, kind, state))
                 for owner in owners:
@@ -218,31 +226,42 @@ class Selector:
                         hits[owner] = hit
         return hits
 
+    def _changed_paths(self, stale: set[str]) -> set[str]:
+        """Stale paths and every recorded file whose content is not what ``file_state`` holds."""
+        changed = set(stale)
+        for path, before in self.states.stored().items():
+            if path == ENVIRONMENT_PATH:
+                continue
+            state = self.states.get(path)
+            if state is None or state.sha != before.sha:
+                changed.add(path)
+        return changed
+
     def _last_results(self) -> tuple[dict[str, str], dict[str, float]]:
+        """Each test's outcome and duration in its newest result; a test file only when it failed
+        to collect (and still exists)."""
         sql = (
             "select nodeid, outcome, duration_s from results where id in "
             "(select max(id) from results group by nodeid)"
         )
-        outcomes, durations = {}, {}
-        for nodeid, outcome, duration_s in self.history.conn.execute(sql):
-            if "::" in nodeid:
-                outcomes[nodeid] = outcome
-                durations[nodeid] = duration_s or 0.0
-            elif outcome in BAD_OUTCOMES and (self.config.root / nodeid).is_file():
-                outcomes[nodeid] = outcome  # a file that failed to collect
+        rows = self.history.conn.execute(sql).fetchall()
+        outcomes = {nodeid: outcome for nodeid, outcome, _ in rows}
+        durations = {nodeid: duration_s or 0.0 for nodeid, _, duration_s in rows if "::" in nodeid}
+        for nodeid in [n for n in outcomes if "::" not in n]:
+            if outcomes[nodeid] not in BAD_OUTCOMES or not (self.config.root / nodeid).is_file():
+                del outcomes[nodeid]
         return outcomes, durations
 
-    def _scan(self) -> tuple[list[str], list[str]]:
-        """The project's test files and conftest.py files, as they are on disk now."""
-        test_files, conftests = [], []
+    def _scan(self, files_seen: set[str]) -> tuple[list[str], list[str]]:
+        """The project's test files not in ``files_seen`` and its conftest.py files, on disk now."""
+        new_test_files, conftests = [], []
         prefix = len(str(self.rules.root)) + 1
         for path in self.listings.files():
             rel = path[prefix:].replace(os.sep, "/")
-            if rel.rpartition("/")[2] == "conftest.py":
-                conftests.append(rel)
-            elif is_test_file(rel):
-                test_files.append(rel)
-        return test_files, conftests
+            is_conftest = rel.rpartition("/")[2] == "conftest.py"
+            if (is_conftest or rel not in files_seen) and not self.rules.ignored(path):
+                (conftests if is_conftest else new_test_files).append(rel)
+        return new_test_files, conftests
 
     def _pick_under_changed_conftests(self, conftests, known, picked) -> None:
         stored = self.states.stored()
