@@ -1,7 +1,9 @@
-"""Textual messages: one type per kind of news from the run engine, the watch loop and the collectors.
+"""News kinds: one type per kind of news from the run engine, the watch loop and the collectors.
 
-Engine events are plain dataclasses (``testwatch.events``); ``news_for`` wraps each in its message.
-Events this version does not know are ignored, so the app works whichever producers exist.
+Engine events are plain dataclasses (``testwatch.events``); ``news_for`` wraps each in its news type.
+Events this version does not know are ignored, so the app works whichever producers exist. News is
+never posted one by one: the bridge buffers it and posts one ``NewsArrived`` (a Textual message) per
+batch, so a news item is a slim object (one per test event, ten thousand per big run), not a message.
 """
 
 from __future__ import annotations
@@ -9,11 +11,12 @@ from __future__ import annotations
 from textual.message import Message
 
 
-class News(Message):
+class News:
     """Something a producer reported; ``event`` is its plain dataclass."""
 
+    __slots__ = ("event",)
+
     def __init__(self, event: object) -> None:
-        super().__init__()
         self.event = event
 
 
@@ -70,10 +73,8 @@ class ChildSpawned(News):
 
 
 class SampleTaken(News):
-    """A memory sample of the test process tree (MemorySampled); only the newest matters."""
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, SampleTaken)
+    """A memory sample of the test process tree (MemorySampled); only the newest matters (the bridge
+    replaces one not yet drawn)."""
 
 
 class BreachFound(News):

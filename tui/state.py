@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from testwatch.results import BAD_OUTCOMES, TestResult, nodeid_file
 from testwatch.tui import messages as m
@@ -64,6 +65,7 @@ class SessionState:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self.tests: dict[str, TestRow] = {}
+        self._file_rows: dict[str, list[TestRow]] = {}  # file -> its rows, both as first seen
         self.run: LiveRun | None = None
         self.structure_changed = False
         self.changed: set[str] = set()
@@ -94,7 +96,8 @@ class SessionState:
     def load_outcomes(self, outcomes: dict[str, str]) -> None:
         """Show the tests the history knows, with their last outcome, before anything runs."""
         for nodeid, outcome in outcomes.items():
-            self.tests.setdefault(nodeid, TestRow(nodeid, status=outcome))
+            if nodeid not in self.tests:
+                self._add_row(TestRow(nodeid, status=outcome))
         self.structure_changed = True
 
     def apply(self, news: m.News) -> set[str]:
@@ -105,20 +108,24 @@ class SessionState:
     def row(self, nodeid: str) -> TestRow:
         row = self.tests.get(nodeid)
         if row is None:
-            row = self.tests[nodeid] = TestRow(nodeid)
+            row = self._add_row(TestRow(nodeid))
             self.structure_changed = True
         self.changed.add(nodeid)
         return row
 
-    def files(self, keep: Callable[[TestRow], bool] = lambda row: True) -> list[tuple[str, list[TestRow]]]:
+    def _add_row(self, row: TestRow) -> TestRow:
+        self.tests[row.nodeid] = row
+        self._file_rows.setdefault(row.file, []).append(row)
+        return row
+
+    def files(self, keep: Callable[[TestRow], bool] | None = None) -> list[tuple[str, list[TestRow]]]:
         """Rows grouped by file, failures first (files with failures first), else as collected."""
-        groups: dict[str, list[TestRow]] = {}
-        for row in self.tests.values():
-            if keep(row):
-                groups.setdefault(row.file, []).append(row)
-        for rows in groups.values():
-            rows.sort(key=lambda row: row.rank)
-        return sorted(groups.items(), key=lambda item: min(row.rank for row in item[1]))
+        groups = []
+        for file, rows in self._file_rows.items():
+            kept = sorted(rows if keep is None else filter(keep, rows), key=attrgetter("rank"))
+            if kept:
+                groups.append((file, kept))
+        return sorted(groups, key=lambda item: item[1][0].rank)  # a file's first row has its lowest rank
 
     @property
     def running(self) -> bool:

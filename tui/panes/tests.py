@@ -12,13 +12,12 @@ from textual.message import Message
 from textual.widgets import Input, ProgressBar, Static, Tree
 
 from testwatch.results import nodeid_file
-from testwatch.tui.outcomes import status_symbol, status_text
+from testwatch.tui.outcomes import status_text
 from testwatch.tui.panes.base import Pane
+from testwatch.tui.panes.tests_tree import TestsTree
 from testwatch.tui.state import SessionState, TestRow
 from testwatch.tui.text import literal
 from testwatch.units import format_duration
-
-OPEN_TESTS = 300
 
 
 class TestsPane(Pane):
@@ -41,10 +40,10 @@ class TestsPane(Pane):
         super().__init__(history, state)
         self.name_filter = ""
         self.marker_filter = None  # a callable(markers) -> bool, or None
-        self._leaves: dict[str, object] = {}
-        self._files: dict[str, tuple[object, list[TestRow]]] = {}
         self._changed: set[str] = set()  # tests changed since last drawn (while hidden, say)
         self._restructure = False
+        self._filters_changed = False
+        self._run_ended: object | None = None  # the last RunFinished drawn
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="run-progress"):
@@ -52,10 +51,7 @@ class TestsPane(Pane):
             yield ProgressBar(id="progress", show_eta=False)
         yield Input(placeholder="filter by test name or file", id="filter", classes="hidden")
         with Horizontal(id="tests-split"):
-            tree: Tree[str] = Tree("tests", id="tests-tree")
-            tree.show_root = False
-            tree.guide_depth = 2
-            yield tree
+            yield TestsTree(id="tests-tree")
             with VerticalScroll(id="detail-scroll"):
                 yield Static(id="detail", markup=False)
 
@@ -73,69 +69,53 @@ class TestsPane(Pane):
 
     def catch_up(self) -> None:
         changed, self._changed = self._changed, set()
-        if self._restructure:
+        tree = self.query_one(TestsTree)
+        if self._restructure or self._filters_changed:
             self._restructure = False
-            self.rebuild()
-        else:
-            files = set()
-            for nodeid in changed:
-                leaf = self._leaves.get(nodeid)
-                if leaf is not None:
-                    leaf.set_label(_test_label(self.state.tests[nodeid]))
-                files.add(nodeid_file(nodeid))
-            for file in files & self._files.keys():
-                node, rows = self._files[file]
-                node.set_label(_file_label(file, rows))
+            self._restructure_tree(tree)
+        tree.relabel_tests([self.state.tests[nodeid] for nodeid in changed if nodeid in self.state.tests])
         self._draw_progress(self.state)
-        tree = self.query_one(Tree)
         if tree.cursor_node is not None and tree.cursor_node.data in changed:
             self.show_detail(tree.cursor_node.data)
 
     def rebuild(self) -> None:
-        """Rebuild the tree from the state, applying the filters; keeps the cursor on its test.
+        """Build the tree again from the state, applying the filters; keeps the cursor on its test."""
+        self._filters_changed = True
+        self.catch_up()
 
-        Files open from the top (failures first) up to ``OPEN_TESTS`` tests; the others get their tests
-        when opened, so the tree never holds (and re-measures) ten thousand lines nobody looks at.
+    def _restructure_tree(self, tree: TestsTree) -> None:
+        """New tests, a new order or new filters: change the tree (node by node where it can).
+
+        When a run has just ended with failures, the cursor goes to the first failure; else it stays on
+        its test (nothing chosen yet: the first test).
         """
-        tree = self.query_one(Tree)
         chosen = tree.cursor_node.data if tree.cursor_node is not None else None
-        tree.clear()
-        self._leaves = {}
-        self._files = {}
-        needle = self.name_filter.lower()
-
-        def keep(row: TestRow) -> bool:
-            if needle and needle not in row.nodeid.lower():
-                return False
-            return self.marker_filter is None or self.marker_filter(row.markers)
-
-        budget = OPEN_TESTS  # the files opened up front hold at most this many tests (failures first)
-        for file, rows in self.state.files(keep):
-            node = tree.root.add(_file_label(file, rows), data=file, allow_expand=True)
-            self._files[file] = (node, rows)
-            if len(rows) <= budget or file == nodeid_file(chosen or ""):
-                budget -= len(rows)
-                self._open_file(file)
-            else:
-                budget = 0  # keep the files in order: no small file opens below a closed one
-        # Nothing chosen yet: show the first test, the earliest failure if any. New nodes get their
-        # line when the tree next lays out, so the cursor moves after the refresh.
-        target = self._leaves.get(chosen) or next(iter(self._leaves.values()), None)
-        if target is not None:
+        groups = self.state.files(self._keep if self.name_filter or self.marker_filter else None)
+        if self._filters_changed or not tree.update_groups(groups):
+            self._filters_changed = False
+            tree.show_groups(groups, keep_open=nodeid_file(chosen or ""))
+        run = self.state.run
+        ended = run.finished if run is not None else None
+        target = None
+        if ended is not None and ended is not self._run_ended:
+            self._run_ended = ended
+            target = tree.first_failure()
+        target = target or tree.leaves.get(chosen) or next(iter(tree.leaves.values()), None)
+        if target is not None and target is not tree.cursor_node:
+            # New nodes get their line when the tree next lays out, so the cursor moves after the refresh.
             self.call_after_refresh(tree.move_cursor, target)
 
-    def _open_file(self, file: str) -> None:
-        node, rows = self._files[file]
-        if not node.children:
-            for row in rows:
-                self._leaves[row.nodeid] = node.add_leaf(_test_label(row), data=row.nodeid)
-        if not node.is_expanded:  # expand() always posts NodeExpanded, which comes back here
-            node.expand()
+    def _keep(self, row: TestRow) -> bool:
+        needle = self.name_filter.lower()
+        if needle and needle not in row.nodeid.lower():
+            return False
+        return self.marker_filter is None or self.marker_filter(row.markers)
 
     @on(Tree.NodeExpanded)
     def _file_opened(self, event: Tree.NodeExpanded) -> None:
-        if event.node.data in self._files:
-            self._open_file(event.node.data)
+        tree = self.query_one(TestsTree)
+        if event.node.data in tree.file_nodes:
+            tree.open_file(event.node.data)
 
     def _draw_progress(self, state: SessionState) -> None:
         run = state.run
@@ -164,20 +144,20 @@ class TestsPane(Pane):
 
     @property
     def selected_row(self) -> TestRow | None:
-        node = self.query_one(Tree).cursor_node
+        node = self.query_one(TestsTree).cursor_node
         return self.state.tests.get(node.data) if node is not None and node.data else None
 
     def show_test(self, nodeid: str) -> None:
         """Put the cursor on a test, clearing the filters if they hide it."""
-        if nodeid_file(nodeid) not in self._files:
+        tree = self.query_one(TestsTree)
+        if nodeid_file(nodeid) not in tree.file_nodes:
             self.name_filter, self.marker_filter = "", None
             self.query_one("#filter", Input).value = ""
             self.rebuild()
-        if nodeid_file(nodeid) in self._files:
-            self._open_file(nodeid_file(nodeid))
-        tree = self.query_one(Tree)
-        if nodeid in self._leaves:
-            self.call_after_refresh(tree.move_cursor, self._leaves[nodeid])
+        if nodeid_file(nodeid) in tree.file_nodes:
+            tree.open_file(nodeid_file(nodeid))
+        if nodeid in tree.leaves:
+            self.call_after_refresh(tree.move_cursor, tree.leaves[nodeid])
         tree.focus()
 
     def open_filter(self) -> None:
@@ -220,24 +200,6 @@ class TestsPane(Pane):
             for _, file_rows in self.state.files() for row in file_rows
         ]
         return ["file", "test", "status", "duration_s", "reason"], rows
-
-
-def _file_label(file: str, rows: list[TestRow]) -> Text:
-    bad = sum(row.rank == 0 for row in rows)
-    label = literal(file, style="bold")
-    label.append(f"  {len(rows)}", style="dim")
-    if bad:
-        label.append(f"  {bad} failing", style="red")
-    return label
-
-
-def _test_label(row: TestRow) -> Text:
-    label = status_symbol(row.status)
-    label.append(" ")
-    label.append_text(literal(row.name))
-    if row.result is not None:
-        label.append(f"  {format_duration(row.result.duration_s)}", style="dim")
-    return label
 
 
 def _detail_text(row: TestRow) -> Text:

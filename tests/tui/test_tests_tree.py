@@ -1,0 +1,100 @@
+"""The tests tree under Pilot: failures first, the first failure chosen when a run ends, files opened
+lazily, and reruns that change the tree node by node instead of building it again."""
+
+from __future__ import annotations
+
+from testwatch.tui.panes.tests_tree import OPEN_TESTS, TestsTree
+
+from .conftest import play, result, run_events, until
+
+PASSING = [result(f"tests/test_{f}.py::test_{n}") for f in "ab" for n in range(3)]
+
+
+def failing_late(nodeid: str = "tests/test_b.py::test_2") -> list:
+    """The passing run, but ``nodeid`` (in the last file, at its end) fails."""
+    return [result(r.nodeid, "failed", "E   assert 1 == 2") if r.nodeid == nodeid else r for r in PASSING]
+
+
+def tree_of(app) -> TestsTree:
+    return app.query_one("#tests-tree", TestsTree)
+
+
+def shown(app) -> list[tuple[str, list[str]]]:
+    """Files top to bottom, each with the node ids of its opened tests."""
+    return [(file.data, [leaf.data for leaf in file.children]) for file in tree_of(app).root.children]
+
+
+async def test_a_run_ending_with_failures_selects_the_first_failure(build_app):
+    app = build_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await play(pilot, app, run_events(PASSING, run_id=1))
+        tree = tree_of(app)
+        tree.move_cursor(tree.leaves["tests/test_a.py::test_1"])  # the user looks at a passing test
+        await pilot.pause()
+        await play(pilot, app, run_events(failing_late(), run_id=2))
+        await until(pilot, lambda: app.tests_pane.selected_row.nodeid == "tests/test_b.py::test_2")
+        assert shown(app)[0] == ("tests/test_b.py", ["tests/test_b.py::test_2", "tests/test_b.py::test_0",
+                                                     "tests/test_b.py::test_1"])
+        assert tree.cursor_line == 1  # right under its file, the top of the tree
+        assert "✗ failed" in str(app.query_one("#detail").content)
+        assert "o" in app.screen.active_bindings  # the failure is selected, so the editor key applies
+
+
+async def test_a_run_that_ended_while_the_pane_was_hidden_selects_its_failure_when_shown(build_app):
+    app = build_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await play(pilot, app, run_events(PASSING, run_id=1))
+        await pilot.press("2")
+        await play(pilot, app, run_events(failing_late("tests/test_a.py::test_2"), run_id=2))
+        await pilot.press("1")
+        await until(pilot, lambda: app.tests_pane.selected_row.nodeid == "tests/test_a.py::test_2")
+
+
+async def test_a_run_with_no_failure_leaves_the_cursor_on_its_test(build_app):
+    app = build_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await play(pilot, app, run_events(PASSING, run_id=1))
+        tree = tree_of(app)
+        tree.move_cursor(tree.leaves["tests/test_b.py::test_1"])
+        await pilot.pause()
+        await play(pilot, app, run_events(PASSING, run_id=2))
+        assert app.tests_pane.selected_row.nodeid == "tests/test_b.py::test_1"
+
+
+async def test_reruns_keep_the_nodes_and_move_only_what_changed_order(build_app):
+    app = build_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await play(pilot, app, run_events(PASSING, run_id=1))
+        tree = tree_of(app)
+        file_a, file_b = tree.root.children
+        leaves_a = list(file_a.children)
+        await play(pilot, app, run_events(failing_late("tests/test_a.py::test_2"), run_id=2))
+        assert list(tree.root.children) == [file_a, file_b]  # the same nodes: nothing was built again
+        assert shown(app)[0] == ("tests/test_a.py", ["tests/test_a.py::test_2", "tests/test_a.py::test_0",
+                                                     "tests/test_a.py::test_1"])
+        assert "1 failing" in file_a.label.plain
+        assert list(file_b.children) == [tree.leaves[r.nodeid] for r in PASSING[3:]]
+        assert all(leaf.label.plain.startswith("✓") for leaf in file_b.children)
+        await play(pilot, app, run_events(failing_late("tests/test_b.py::test_0"), run_id=3))
+        assert shown(app) == [  # b failing now comes first; a's tests are back in collection order
+            ("tests/test_b.py", [r.nodeid for r in PASSING[3:]]),
+            ("tests/test_a.py", [r.nodeid for r in PASSING[:3]]),
+        ]
+        assert leaves_a[0] not in tree.leaves.values()  # that order change did build the tree anew
+
+
+async def test_big_runs_open_only_the_first_files_and_the_rest_on_demand(build_app):
+    many = [result(f"tests/test_{n // 100:02d}.py::test_{n}") for n in range(2_000)]
+    app = build_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await play(pilot, app, run_events(many, run_id=1))
+        tree = tree_of(app)
+        opened = [file for file, tests in shown(app) if tests]
+        assert len(tree.root.children) == 20 and len(opened) == OPEN_TESTS // 100
+        assert len(tree.leaves) == OPEN_TESTS  # closed files hold no nodes for their tests
+        last = tree.root.children[-1]
+        last.expand()
+        await until(pilot, lambda: len(last.children) == 100)
+        assert last.children[0].label.plain.startswith("✓ test_1900")
+        await play(pilot, app, run_events(many, run_id=2))
+        assert len(tree.leaves) == OPEN_TESTS + 100  # a rerun keeps what the user opened

@@ -1,0 +1,137 @@
+"""The tests pane's tree: files and their tests, kept in step with the session state node by node.
+
+A file's tests become nodes only when the file is open (the files at the top open up to ``OPEN_TESTS``
+tests), so ten thousand tests cost some hundred file nodes. News changes the labels of the nodes it
+touched; a new run's tests add file nodes at the end; a finished run re-sorts (failures first) only the
+open files whose order changed. Only a change in the order of the files themselves (or a filter) builds
+the tree again.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from testwatch.tui.outcomes import status_symbol
+from testwatch.tui.state import TestRow
+from testwatch.tui.text import literal
+from testwatch.units import format_duration
+
+OPEN_TESTS = 300
+Groups = list[tuple[str, list[TestRow]]]
+
+
+class TestsTree(Tree[str]):
+    """Tree of files (data: the file) and tests (data: the node id)."""
+
+    __test__ = False
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__("tests", *args, **kwargs)
+        self.show_root = False
+        self.guide_depth = 2
+        self.leaves: dict[str, TreeNode[str]] = {}  # node id -> leaf, for the open files
+        self.file_nodes: dict[str, tuple[TreeNode[str], list[TestRow]]] = {}  # in the tree's order
+        self._open_budget = OPEN_TESTS  # tests files appended at the end may still open with
+
+    def get_label_width(self, node: TreeNode[str]) -> int:
+        """The label's width without rendering it (Tree measures every line at each rebuild)."""
+        icon = len(self.ICON_NODE) if node.allow_expand else 0
+        return icon + node.label.cell_len
+
+    # ----- structure
+
+    def show_groups(self, groups: Groups, keep_open: str | None) -> None:
+        """Build the tree from ``groups`` (files in order, each with its tests in order)."""
+        self.clear()
+        self.leaves = {}
+        self.file_nodes = {}
+        self._open_budget = OPEN_TESTS
+        for file, rows in groups:
+            self._add_file(file, rows, force_open=file == keep_open)
+
+    def update_groups(self, groups: Groups) -> bool:
+        """Bring the tree to ``groups`` node by node; False if the files' order changed (build it anew)."""
+        shown = list(self.file_nodes)
+        if [file for file, _ in groups[: len(shown)]] != shown:
+            return False
+        for file, rows in groups[: len(shown)]:
+            node, _ = self.file_nodes[file]
+            self.file_nodes[file] = (node, rows)
+            self._relabel(node, _file_label(file, rows))
+            if node.children and [leaf.data for leaf in node.children] != [row.nodeid for row in rows]:
+                self._fill(file)
+        for file, rows in groups[len(shown):]:
+            self._add_file(file, rows, force_open=False)
+        return True
+
+    def _add_file(self, file: str, rows: list[TestRow], force_open: bool) -> None:
+        node = self.root.add(_file_label(file, rows), data=file, allow_expand=True)
+        self.file_nodes[file] = (node, rows)
+        if len(rows) <= self._open_budget or force_open:
+            self._open_budget = max(0, self._open_budget - len(rows))
+            self.open_file(file)
+        else:
+            self._open_budget = 0  # keep the files in order: no small file opens below a closed one
+
+    def open_file(self, file: str) -> None:
+        """Give the file's node its tests (once) and expand it."""
+        node, _ = self.file_nodes[file]
+        if not node.children:
+            self._fill(file)
+        if not node.is_expanded:  # expand() always posts NodeExpanded, which comes back here
+            node.expand()
+
+    def _fill(self, file: str) -> None:
+        node, rows = self.file_nodes[file]
+        for leaf in node.children:
+            self.leaves.pop(leaf.data, None)
+        node.remove_children()
+        for row in rows:
+            self.leaves[row.nodeid] = node.add_leaf(_test_label(row), data=row.nodeid)
+
+    # ----- labels
+
+    def relabel_tests(self, rows: list[TestRow]) -> None:
+        """Redraw the labels of these tests and of their files."""
+        files = set()
+        for row in rows:
+            leaf = self.leaves.get(row.nodeid)
+            if leaf is not None:
+                self._relabel(leaf, _test_label(row))
+            files.add(row.file)
+        for file in files & self.file_nodes.keys():
+            node, file_rows = self.file_nodes[file]
+            self._relabel(node, _file_label(file, file_rows))
+
+    @staticmethod
+    def _relabel(node: TreeNode[str], label: Text) -> None:
+        if node.label != label:  # an unchanged label costs no repaint
+            node.set_label(label)
+
+    def first_failure(self) -> TreeNode[str] | None:
+        """The leaf of the first failing test (failures sort first), opening its file if needed."""
+        file, (_, rows) = next(iter(self.file_nodes.items()), (None, (None, [])))
+        if not rows or rows[0].rank != 0:
+            return None
+        self.open_file(file)
+        return self.leaves[rows[0].nodeid]
+
+
+def _file_label(file: str, rows: list[TestRow]) -> Text:
+    bad = sum(row.rank == 0 for row in rows)
+    label = literal(file, style="bold")
+    label.append(f"  {len(rows)}", style="dim")
+    if bad:
+        label.append(f"  {bad} failing", style="red")
+    return label
+
+
+def _test_label(row: TestRow) -> Text:
+    label = status_symbol(row.status)
+    label.append(" ")
+    label.append_text(literal(row.name))
+    if row.result is not None:
+        label.append(f"  {format_duration(row.result.duration_s)}", style="dim")
+    return label
