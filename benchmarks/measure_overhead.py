@@ -133,8 +133,9 @@ def speed(tmp: Path, tests: int, files: int, rounds: int, monitor_rounds: int) -
             f"{n} {times[n][-1][0]:.2f}/{times[n][-1][1]:.2f}" for n in names if len(times[n]) > round_index
         ), flush=True)
     print(f"\n{tests} tests in {files} files, {rounds} rounds ({MONITOR}: {min(rounds, monitor_rounds)})")
+    timed = {name: ts for name, ts in times.items() if ts}  # --monitor-rounds 0 leaves one empty
     for column, label in ((0, "wall time"), (1, "CPU time")):
-        _verdicts(label, {name: statistics.median(t[column] for t in ts) for name, ts in times.items()})
+        _verdicts(label, {name: statistics.median(t[column] for t in ts) for name, ts in timed.items()})
 
 
 def _verdicts(label: str, medians_s: dict[str, float]) -> None:

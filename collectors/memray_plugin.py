@@ -1,13 +1,18 @@
 """Per-test heap figures from memray, inside the pytest child: opt-in, or per test by marker.
 
-A memray ``Tracker`` wraps the call phase of each test that needs one: every test when the engine
-sets ``TESTWATCH_MEMRAY=1`` (config ``memray`` / ``--memray``) except those listed in the file
-named by ``TESTWATCH_MEMRAY_SKIP`` (known small, see ``testwatch.memray_mode``), otherwise only
-tests carrying
-pytest-memray's ``limit_memory(limit)`` or ``limit_leaks(location_limit, filter_fn=None)``
-markers, which fail the test with the same meaning as in pytest-memray (sizes are powers of
-1024, as there). Figures travel in ``item.user_properties``: ``testwatch.heap_peak_bytes``,
-``testwatch.leaked_bytes`` and ``testwatch.top_allocations``.
+memray tracks the call phase of each test that needs it: every test when the engine sets
+``TESTWATCH_MEMRAY=1`` (config ``memray`` / ``--memray``) except those listed in the file named
+by ``TESTWATCH_MEMRAY_SKIP`` (known small, see ``testwatch.memray_mode``), otherwise only tests
+carrying pytest-memray's ``limit_memory(limit)`` or ``limit_leaks(location_limit,
+filter_fn=None)`` markers, which fail the test with the same meaning as in pytest-memray (sizes
+are powers of 1024, as there).
+
+A marked test gets a tracker of its own, so its verdict fails it in its own report; its figures
+travel in ``item.user_properties`` (``testwatch.heap_peak_bytes``, ``testwatch.leaked_bytes``,
+``testwatch.top_allocations``). In memray mode the other tests share one tracker
+(``memray_windows.SharedCapture``) and their figures follow their reports about a second later
+as ``figures`` events, which the engine merges into the stored results; where there is no event
+stream to send them on (a pytest-xdist worker) each test gets its own tracker as a marked one.
 
 memray itself is imported only when a test is tracked. When pytest-memray is loaded in the same
 process this plugin stays out of the way: two trackers cannot run at once, so it defers to it.
@@ -23,10 +28,16 @@ import warnings
 
 import pytest
 
+from testwatch.collectors import pytest_plugin
+from testwatch.collectors.memray_windows import (
+    TOP_ALLOCATIONS,
+    SharedCapture,
+    WindowFigures,
+    biggest_locations,
+)
 from testwatch.collectors.protocol import ENV_MEMRAY, ENV_MEMRAY_SKIP
 
 MARKERS = ("limit_memory", "limit_leaks")
-TOP_ALLOCATIONS = 5
 _UNIT_BYTES = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 _SIZE = re.compile(r"^\s*\+?(\d*\.\d+|\d+)\s*([KMGT]?B)\s*$", re.IGNORECASE)
 
@@ -40,13 +51,14 @@ def parse_marker_size(text: object, nodeid: str, marker: str) -> float:
 
 
 class _MemrayTracking:
-    """Tracks the tests that need it; one result file per test in a private temp folder."""
+    """Tracks the tests that need it; capture files live in a private temp folder."""
 
     def __init__(self, every_test: bool, known_small: frozenset[str] = frozenset()) -> None:
         self.every_test = every_test
         self.known_small = known_small
         self._folder = tempfile.TemporaryDirectory(prefix="testwatch-memray-")
         self._failures: dict[str, str] = {}
+        self._shared: SharedCapture | None = None
 
     def close(self) -> None:
         self._folder.cleanup()
@@ -64,6 +76,12 @@ class _MemrayTracking:
         if not markers and (not self.every_test or item.nodeid in self.known_small):
             yield
             return
+        if not markers and self._shared_capture() is not None:
+            with self._shared.window(item.nodeid):
+                yield
+            return
+        if self._shared is not None:
+            self._shared.flush()  # one tracker at a time: this test gets its own
         from memray import FileFormat, Tracker  # only now: most runs never need it
 
         path = os.path.join(self._folder.name, "test.bin")
@@ -77,6 +95,20 @@ class _MemrayTracking:
         with tracker:
             yield
         self._read(item, path, markers)
+
+    def _shared_capture(self) -> SharedCapture | None:
+        if self._shared is None and pytest_plugin.streaming():
+            self._shared = SharedCapture(self._folder.name, _send_figures)
+        return self._shared
+
+    def pytest_runtest_logfinish(self, nodeid: str, location) -> None:
+        if self._shared is not None:
+            self._shared.flush_if_due()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus) -> None:
+        if self._shared is not None:  # before the stream's session_finish event
+            self._shared.flush()
 
     def _read(self, item: pytest.Item, path: str, markers: dict) -> None:
         from memray import FileReader
@@ -104,18 +136,12 @@ class _MemrayTracking:
             report.longrepr = failure
 
 
-def biggest_locations(records, limit: int = TOP_ALLOCATIONS) -> list[dict]:
-    """The biggest allocating locations among memray records: bytes, count, innermost frame."""
-    biggest = sorted(records, key=lambda record: record.size, reverse=True)[:limit]
-    locations = []
-    for record in biggest:
-        frames = record.stack_trace(max_stacks=1)
-        function, file, line = frames[0] if frames else ("???", "???", 0)
-        locations.append({
-            "bytes": record.size, "allocations": record.n_allocations,
-            "location": f"{function} {file}:{line}",
-        })
-    return locations
+def _send_figures(nodeid: str, figures: WindowFigures) -> None:
+    pytest_plugin.send_figures(nodeid, {
+        "heap_peak_bytes": figures.heap_peak_bytes,
+        "leaked_bytes": figures.leaked_bytes,
+        "top_allocations": figures.top_allocations,
+    })
 
 
 def _check_markers(item: pytest.Item, markers: dict, heap_peak_bytes: int, leaked: list) -> str:

@@ -197,5 +197,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
         _stream.send({"event": "session_finish", "exitstatus": int(exitstatus)})
 
 
+def streaming() -> bool:
+    """Whether this process sends events to testwatch (its pytest-xdist workers do not)."""
+    return _stream is not None
+
+
+def send_figures(nodeid: str, extra: dict) -> None:
+    """Send figures of a test measured after its report went; the engine adds them to its result."""
+    if _stream is not None:
+        _stream.send({"event": "figures", "nodeid": nodeid, "extra": extra})
+
+
 def _capped(text: str) -> str:
     return cap_text(text, int(os.environ.get(ENV_MAX_OUTPUT, "65536")))

@@ -38,6 +38,7 @@ from testwatch.events import (
     RunFinished,
     RunStarted,
     TestFinished,
+    TestMeasured,
     TestsCollected,
     TestStarted,
 )
@@ -76,6 +77,7 @@ class _RunState:
     builders: dict[str, ResultBuilder] = field(default_factory=dict)
     finished: dict[str, TestResult] = field(default_factory=dict)
     unsaved: list[TestResult] = field(default_factory=list)
+    remeasured: dict[str, TestResult] = field(default_factory=dict)  # saved, then got figures
     timed_out: set[str] = field(default_factory=set)
     session_finished: bool = False
     session_exit: int | None = None
@@ -281,6 +283,8 @@ class RunEngine:
             self._on_collected(state, event["items"])
         elif kind == "collect_error":
             self._on_collect_error(state, event)
+        elif kind == "figures":
+            self._on_figures(state, event)
         elif kind == "session_start":
             self._rootdir = Path(event.get("rootdir") or self.config.root)
         elif kind == "session_finish":
@@ -321,6 +325,16 @@ class RunEngine:
         result = builder.add(event)
         if result is not None:
             self._record(state, result)
+
+    def _on_figures(self, state: _RunState, event: dict) -> None:
+        """Figures of a finished test measured after its report (memray's shared capture)."""
+        result = state.finished.get(event["nodeid"])
+        if result is None:
+            return
+        result.extra.update(event["extra"])
+        if not any(unsaved is result for unsaved in state.unsaved):
+            state.remeasured[result.nodeid] = result
+        self.listener(TestMeasured(result, list(event["extra"])))
 
     def _record(self, state: _RunState, result: TestResult) -> None:
         state.running.pop(result.nodeid, None)
@@ -406,15 +420,19 @@ class RunEngine:
 
     def _flush(self, state: _RunState, force: bool = False) -> None:
         now = time.monotonic()
-        if not state.unsaved or (not force and now - state.last_flush < FLUSH_INTERVAL_S):
+        pending = state.unsaved or state.remeasured
+        if not pending or (not force and now - state.last_flush < FLUSH_INTERVAL_S):
             return
         state.last_flush = now
         if state.run_id is None:
             state.unsaved.clear()
+            state.remeasured.clear()
             return
         try:
             self.history.add_results(state.run_id, state.unsaved)
             state.unsaved.clear()
+            self.history.update_figures(state.run_id, state.remeasured.values())
+            state.remeasured.clear()
         except sqlite3.Error as exc:
             self._warn_history(exc)  # kept in memory and retried at the next flush
 

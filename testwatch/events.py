@@ -42,6 +42,17 @@ class TestFinished:
 
 
 @dataclass
+class TestMeasured:
+    """Figures of a finished test that arrived after its result (memray's shared capture):
+    ``figures`` names them; ``result.extra`` now holds them."""
+
+    result: TestResult
+    figures: list[str]
+
+    __test__ = False
+
+
+@dataclass
 class CollectionError:
     path: str
     message: str
@@ -136,6 +147,7 @@ EngineEvent = (
     | TestsCollected
     | TestStarted
     | TestFinished
+    | TestMeasured
     | CollectionError
     | ChildRestarted
     | EngineNotice

@@ -144,6 +144,15 @@ class History:
         # Plain executemany: sqlite-utils' insert_all costs ~100 us a row in the engine's process.
         self.insert_rows("results", [result_row(run_id, result) for result in results])
 
+    def update_figures(self, run_id: int, results: Iterable[TestResult]) -> None:
+        """Rewrite the per-test figures of stored results (figures measured after the report)."""
+        columns = [*_EXTRA_COLUMNS, "top_allocations", "extra"]
+        rows = [result_row(run_id, result) for result in results]
+        sql = (f"update results set {', '.join(f'{c} = ?' for c in columns)} "
+               "where run_id = ? and nodeid = ?")
+        with self.conn:
+            self.conn.executemany(sql, [[row[c] for c in columns] + [run_id, row["nodeid"]] for row in rows])
+
     def results(self, run_id: int) -> list[dict]:
         return list(self.rows("select * from results where run_id = ? order by id", [run_id]))
 

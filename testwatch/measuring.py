@@ -16,6 +16,7 @@ from testwatch.events import (
     RunFinished,
     RunStarted,
     TestFinished,
+    TestMeasured,
     TestsCollected,
     TestStarted,
 )
@@ -25,6 +26,8 @@ from testwatch.sampling import SampleRecorder
 from testwatch.thresholds import parse_thresholds
 
 _SHOWN_REGRESSIONS = 5
+# A figure that can arrive after its test's result -> the threshold that limits it.
+_LATE_FIGURE_KINDS = {"leaked_bytes": "leaked_memory"}
 
 
 class MeasuringListener:
@@ -56,12 +59,21 @@ class MeasuringListener:
             self.recorder.running[event.nodeid] = None
         elif isinstance(event, TestFinished):
             self._test_finished(event)
+        elif isinstance(event, TestMeasured):
+            self._test_measured(event)
 
     def _test_finished(self, event: TestFinished) -> None:
         nodeid = event.result.nodeid
         self.recorder.running.pop(nodeid, None)
         self._ran.append(nodeid)
         self._emit(self.checker.check_test(self._run_id, event.result, self._markers.get(nodeid, [])))
+
+    def _test_measured(self, event: TestMeasured) -> None:
+        kinds = {_LATE_FIGURE_KINDS[name] for name in event.figures if name in _LATE_FIGURE_KINDS}
+        if kinds:
+            markers = self._markers.get(event.result.nodeid, [])
+            breaches = self.checker.check_test(self._run_id, event.result, markers)
+            self._emit([breach for breach in breaches if breach.kind in kinds])
 
     def _finish_run(self) -> None:
         self.recorder.stop()
