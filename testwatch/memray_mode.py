@@ -1,9 +1,10 @@
-"""Which tests memray mode tracks. A memray tracker costs a few milliseconds per test (memray
-patches every loaded library on start and stop), as much as the test itself for most suites.
-So a test is tracked when it carries a pytest-memray marker, when it has no memray figures yet,
-or when its figures matter: a test whose last tracked run stayed under ``SMALL_HEAP_BYTES`` at
-its peak and leaked under ``SMALL_LEAK_BYTES``, and whose always-on kernel peak in its newest
-run is still under ``SMALL_HEAP_BYTES``, is not tracked again (its memray columns stay empty).
+"""Which tests memray mode tracks. While memray tracks, every allocation and Python call in the
+process is slower, and the shared tracker (``collectors/memray_windows.py``) only starts at a
+tracked test and stops about a second later. So a test is tracked when it carries a
+pytest-memray marker, when it has no memray figures yet, or when its figures matter: a test
+whose last tracked run stayed under ``SMALL_HEAP_BYTES`` at its peak and leaked under
+``SMALL_LEAK_BYTES``, and whose always-on kernel peak in its newest run is still under
+``SMALL_HEAP_BYTES``, is not tracked again (its memray columns stay empty).
 """
 
 from __future__ import annotations
