@@ -25,9 +25,16 @@ class FileState:
     """One file's fingerprint: its content hash and, for Python, its block hashes."""
 
     sha: str
-    hashes: dict[str, str]
+    _hashes: dict[str, str] | str | None  # or file_state's JSON text of them, parsed on first use
     key: tuple[int, int] | None = None
     blocks: PythonBlocks | None = None  # line spans, only when parsed in this process
+
+    @property
+    def hashes(self) -> dict[str, str]:
+        """Block name -> hash (empty for a non-Python file)."""
+        if not isinstance(self._hashes, dict):
+            self._hashes = json.loads(self._hashes) if self._hashes else {}
+        return self._hashes
 
 
 class FileStates:
@@ -44,12 +51,11 @@ class FileStates:
         """What the history recorded for each file (loaded once)."""
         if self._stored is None:
             self._stored = {}
+            sql = "select path, sha, blocks, size_bytes, mtime_ns from file_state"
             try:
-                rows = self.history.rows("select * from file_state")
-                for row in rows:
-                    key = (row["size_bytes"], row["mtime_ns"]) if row.get("mtime_ns") else None
-                    hashes = json.loads(row["blocks"]) if row["blocks"] else {}
-                    self._stored[row["path"]] = FileState(row["sha"], hashes, key)
+                for path, sha, blocks, size_bytes, mtime_ns in self.history.conn.execute(sql):
+                    key = (size_bytes, mtime_ns) if mtime_ns else None
+                    self._stored[path] = FileState(sha, blocks, key)
             except sqlite3.Error:
                 pass
         return self._stored

@@ -108,7 +108,40 @@ def _v4(db: sqlite_utils.Database) -> None:
         dep_index.rebuild(db.conn)
 
 
-MIGRATIONS = [_v1, _v2, _v3, _v4]
+_LATEST_RESULT_SQL = (
+    "create table if not exists latest_results "
+    "(nodeid text primary key, result_id integer, outcome text, duration_s real)",
+    # A result newer than the one held (a higher id) replaces it.
+    "create trigger if not exists latest_results_insert after insert on results "
+    "when new.id >= coalesce((select result_id from latest_results where nodeid = new.nodeid), 0) begin "
+    "insert or replace into latest_results values (new.nodeid, new.id, new.outcome, new.duration_s); end",
+    "create trigger if not exists latest_results_update after update of outcome, duration_s on results "
+    "when new.id = (select result_id from latest_results where nodeid = new.nodeid) begin "
+    "update latest_results set outcome = new.outcome, duration_s = new.duration_s "
+    "where nodeid = new.nodeid; end",
+    # Pruning the held result falls back to the test's newest remaining one (or none).
+    "create trigger if not exists latest_results_delete after delete on results "
+    "when old.id = (select result_id from latest_results where nodeid = old.nodeid) begin "
+    "delete from latest_results where nodeid = old.nodeid; "
+    "insert into latest_results select nodeid, id, outcome, duration_s from results "
+    "where nodeid = old.nodeid order by id desc limit 1; end",
+)
+
+
+def _v5(db: sqlite_utils.Database) -> None:
+    """latest_results: each test's newest result (outcome, duration), kept by triggers on results, so
+    a selection reads one row per test instead of grouping every stored result."""
+    with db.conn:
+        for sql in _LATEST_RESULT_SQL:
+            db.conn.execute(sql)
+        db.conn.execute("delete from latest_results")
+        db.conn.execute(
+            "insert into latest_results select nodeid, id, outcome, duration_s from results "
+            "where id in (select max(id) from results group by nodeid)"
+        )
+
+
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

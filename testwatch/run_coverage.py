@@ -10,8 +10,6 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import coverage
-
 from testwatch.collectors.project_files import IgnoreRules
 from testwatch.fingerprints import MODULE_BLOCK, python_blocks
 from testwatch.history import History
@@ -35,6 +33,8 @@ def coverage_rows(run_coverage: RunCoverage, rules: IgnoreRules, imported: set[s
     the modules imported during collection are counted as run: an approximation that can only
     overstate a module-level ``if`` branch that did not run.
     """
+    import coverage  # here, not at the top: the selection imports this module on every affected call
+
     cov = coverage.Coverage(data_file=None, config_file=False)
     cov.get_data().update(run_coverage.data)
     rows = []

@@ -240,11 +240,7 @@ class Selector:
     def _last_results(self) -> tuple[dict[str, str], dict[str, float]]:
         """Each test's outcome and duration in its newest result; a test file only when it failed
         to collect (and still exists)."""
-        sql = (
-            "select nodeid, outcome, duration_s from results where id in "
-            "(select max(id) from results group by nodeid)"
-        )
-        rows = self.history.conn.execute(sql).fetchall()
+        rows = self.history.conn.execute("select nodeid, outcome, duration_s from latest_results").fetchall()
         outcomes = {nodeid: outcome for nodeid, outcome, _ in rows}
         durations = {nodeid: duration_s or 0.0 for nodeid, _, duration_s in rows if "::" in nodeid}
         for nodeid in [n for n in outcomes if "::" not in n]:
