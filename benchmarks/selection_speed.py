@@ -127,6 +127,49 @@ def timed(call) -> tuple[float, object]:
     return (time.perf_counter() - started) * 1000, result
 
 
+CONTENDERS = ("watch loop", "affected", "affected CLI")
+
+
+def time_edits(contenders: Contenders, files: int, rounds: int, profile: bool = False) -> list[str]:
+    """Edit, time each contender's selection, revert, ``rounds`` times per kind of edit; the lines
+    of medians to print."""
+    root = contenders.root
+    contenders.watch_loop()  # the loop's first selection at start-up, before any edit
+    figures: dict[tuple[str, str], list[float]] = {}
+    counts: dict[str, set[int]] = {}
+    for round_number in range(rounds):
+        for kind, path, line in (
+            ("per-file module", root / "pkg" / f"mod_{(round_number * 37) % files}.py", "return a + b"),
+            ("shared module", root / "pkg" / f"shared_{round_number % SHARED_MODULES}.py",
+             "return max(low, min(value, high))"),
+        ):
+            original = edit_body(path, line, round_number)
+            try:
+                for name in CONTENDERS:
+                    elapsed_ms, selection = timed(getattr(contenders, name.lower().replace(" ", "_")))
+                    if selection.everything:
+                        raise SystemExit(f"selected everything: {selection.everything_reason}")
+                    figures.setdefault((kind, name), []).append(elapsed_ms)
+                    counts.setdefault(kind, set()).add(len(selection.selected))
+                if profile and round_number == rounds - 1:
+                    profiler = cProfile.Profile()
+                    profiler.runcall(contenders.watch_selector.select)
+                    print(f"profile of a watch-loop selection after editing {path.name}:")
+                    pstats.Stats(profiler).sort_stats("cumulative").print_stats(18)
+            finally:
+                path.write_text(original, encoding="utf-8")
+            contenders.watch_loop()  # untimed: caches catch up, as after the run's recording
+    lines = [f"{rounds} rounds per edit, medians:"]
+    for (kind, name), values in figures.items():
+        median_ms = statistics.median(values)
+        verdict = "met" if median_ms < TARGET_MS else "MISSED"
+        selected = "/".join(str(n) for n in sorted(counts[kind]))
+        target = "whole process, no target" if name == "affected CLI" else (
+            f"target < {TARGET_MS:.0f} ms: {verdict}")
+        lines.append(f"  {kind:<16} {name:<12} {median_ms:7.1f} ms  ({selected} tests selected; {target})")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", type=int, default=10_000)
@@ -147,41 +190,7 @@ def main() -> None:
         deps_rows = next(contenders.history.rows("select count(*) as n from test_deps"))["n"]
         print(f"{args.tests:,} tests in {args.files} files, {SHARED_MODULES} shared modules; "
               f"{recorded}; {deps_rows:,} test_deps rows")
-        contenders.watch_loop()  # the loop's first selection at start-up, before any edit
-        figures: dict[tuple[str, str], list[float]] = {}
-        counts: dict[str, set[int]] = {}
-        for round_number in range(args.rounds):
-            for kind, path, line in (
-                ("per-file module", root / "pkg" / f"mod_{(round_number * 37) % args.files}.py",
-                 "return a + b"),
-                ("shared module", root / "pkg" / f"shared_{round_number % SHARED_MODULES}.py",
-                 "return max(low, min(value, high))"),
-            ):
-                original = edit_body(path, line, round_number)
-                try:
-                    for name in ("watch loop", "affected", "affected CLI"):
-                        method = name.lower().replace(" ", "_")
-                        elapsed_ms, selection = timed(getattr(contenders, method))
-                        if selection.everything:
-                            raise SystemExit(f"selected everything: {selection.everything_reason}")
-                        figures.setdefault((kind, name), []).append(elapsed_ms)
-                        counts.setdefault(kind, set()).add(len(selection.selected))
-                    if args.profile and round_number == args.rounds - 1:
-                        profile = cProfile.Profile()
-                        profile.runcall(contenders.watch_selector.select)
-                        print(f"profile of a watch-loop selection after editing {path.name}:")
-                        pstats.Stats(profile).sort_stats("cumulative").print_stats(18)
-                finally:
-                    path.write_text(original, encoding="utf-8")
-                contenders.watch_loop()  # untimed: caches catch up, as after the run's recording
-        print(f"{args.rounds} rounds per edit, medians:")
-        for (kind, name), values in figures.items():
-            median_ms = statistics.median(values)
-            verdict = "met" if median_ms < TARGET_MS else "MISSED"
-            selected = "/".join(str(n) for n in sorted(counts[kind]))
-            target = "whole process, no target" if name == "affected CLI" else (
-                f"target < {TARGET_MS:.0f} ms: {verdict}")
-            print(f"  {kind:<16} {name:<12} {median_ms:7.1f} ms  ({selected} tests selected; {target})")
+        print("\n".join(time_edits(contenders, args.files, args.rounds, args.profile)))
         contenders.history.close()
 
 
