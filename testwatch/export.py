@@ -2,21 +2,20 @@
 
 Reads the SQLite file through a plain read-only ``sqlite3`` cursor (the history is never
 changed or created by an export). CSV is RFC 4180 with a header row; cells a spreadsheet would
-run as formulas are neutralised (see ``testwatch.csv_cells``).
+run as formulas are neutralised (see ``testwatch.csv_cells`` and ``testwatch.csv_batches``).
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
-from testwatch import csv_cells
+from testwatch.csv_batches import CsvBatchEncoder
 
 TABLES = ("runs", "results", "samples", "breaches", "coverage")
 # Columns that hold JSON text; the JSON export writes them as nested values.
@@ -115,17 +114,17 @@ def _cursor(conn: sqlite3.Connection, table: str, expressions: list[str], row_fi
     return cursor
 
 
-def write_csv(conn: sqlite3.Connection, table: str, row_filter: RowFilter, out: TextIO) -> int:
-    """Write ``table`` as CSV to ``out`` (opened with ``newline=""``); returns the rows written."""
+def write_csv(conn: sqlite3.Connection, table: str, row_filter: RowFilter, out: BinaryIO) -> int:
+    """Write ``table`` as UTF-8 CSV to the binary stream ``out``; returns the rows written."""
     columns = table_columns(conn, table)
-    csv_cells.register(conn)
-    expressions = [csv_cells.neutralised_column(name, kind) for name, kind in columns.items()]
+    # NULL arrives as "", which is what csv.writer writes for None (see CsvBatchEncoder).
+    expressions = [f"ifnull({_quoted(name)}, '')" for name in columns]
     cursor = _cursor(conn, table, expressions, row_filter)
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
+    encoder = CsvBatchEncoder(len(columns))
+    out.write(encoder.header(columns))
     count = 0
     while rows := cursor.fetchmany():
-        writer.writerows(rows)
+        out.write(encoder.encode(rows))
         count += len(rows)
     return count
 
@@ -133,8 +132,7 @@ def write_csv(conn: sqlite3.Connection, table: str, row_filter: RowFilter, out: 
 def write_json(conn: sqlite3.Connection, table: str, row_filter: RowFilter, out: TextIO) -> int:
     """Write ``table`` as one JSON array of objects, a row per line; returns the rows written."""
     columns = list(table_columns(conn, table))
-    quoted = ['"' + c.replace('"', '""') + '"' for c in columns]
-    cursor = _cursor(conn, table, quoted, row_filter)
+    cursor = _cursor(conn, table, [_quoted(name) for name in columns], row_filter)
     nested = [c in JSON_COLUMNS for c in columns]
     out.write("[")
     count = 0
@@ -146,6 +144,10 @@ def write_json(conn: sqlite3.Connection, table: str, row_filter: RowFilter, out:
             count += 1
     out.write("\n]\n" if count else "]\n")
     return count
+
+
+def _quoted(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
 
 
 def _json_value(value: object) -> object:

@@ -85,9 +85,11 @@ def _export(conn, args: argparse.Namespace) -> int:
         with _output(args.output) as out:
             write_json_report(conn, run_id, root, out)
         return 0
-    writer = write_csv if args.format == "csv" else write_json
     with _output(args.output) as out:
-        writer(conn, args.table, row_filter, out)
+        if args.format == "csv":
+            write_csv(conn, args.table, row_filter, out.buffer)  # UTF-8 bytes, as the text layer writes
+        else:
+            write_json(conn, args.table, row_filter, out)
     return 0
 
 
