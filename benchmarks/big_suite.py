@@ -14,6 +14,7 @@ the selection after a one-line edit as ``benchmarks/selection_speed.py`` does (t
 
     /work/venv/bin/python benchmarks/big_suite.py [--tests 10000 --files 500 --rounds 3]
     /work/venv/bin/python benchmarks/big_suite.py --parametrized [--rounds 1 --edit-rounds 5]
+        [--work DIR]   # keep the suite and the recorded history in DIR; reuse them next time
 """
 
 from __future__ import annotations
@@ -119,6 +120,8 @@ def compare(root: Path, folder: Path, rounds: int, cases: int) -> None:
         runs, plain = [], []
         for round_number in range(rounds):
             db = folder / f"history-{label}-{round_number}.db"
+            for stale in folder.glob(f"{db.name}*"):
+                stale.unlink()  # each round's rows are its own
             runs.append(measure_testwatch(root, db, pytest_args))
             plain.append(time_pytest(root, pytest_args))
         cpu = statistics.median(r["cpu_percent"] for r in runs)
@@ -133,11 +136,15 @@ def compare(root: Path, folder: Path, rounds: int, cases: int) -> None:
 def record_and_select(root: Path, folder: Path, files: int, edit_rounds: int) -> None:
     """One ``testwatch run --deps`` (measured), then selection times after one-line edits."""
     db = folder / "history-deps.db"
-    recorded = measure_testwatch(root, db, [], ("--deps",))
+    recorded = None if db.exists() else measure_testwatch(root, db, [], ("--deps",))
     with sqlite3.connect(db) as conn:
         deps_rows = conn.execute("select count(*) from test_deps").fetchone()[0]
-    print(f"  run --deps    : {verdicts(recorded['cpu_percent'], recorded['peak_rss'])}; "
-          f"wall {recorded['wall_s']:.1f} s; results rows {recorded['rows']:,}, test_deps rows {deps_rows:,}")
+    if recorded is None:
+        print(f"  run --deps    : reused {db}; test_deps rows {deps_rows:,}")
+    else:
+        print(f"  run --deps    : {verdicts(recorded['cpu_percent'], recorded['peak_rss'])}; "
+              f"wall {recorded['wall_s']:.1f} s; results rows {recorded['rows']:,}, "
+              f"test_deps rows {deps_rows:,}")
     contenders = Contenders(root, db)
     try:
         print("  selection after a one-line edit, " + "\n  ".join(time_edits(contenders, files, edit_rounds)))
@@ -156,18 +163,24 @@ def main() -> None:
     parser.add_argument("--params", type=int, default=10, help="parameters per function (--parametrized)")
     parser.add_argument("--edit-rounds", type=int, default=5,
                         help="selection rounds per edit (--parametrized)")
+    parser.add_argument("--work", type=Path, help="keep the suite and histories here and reuse them")
     args = parser.parse_args()
     rounds = args.rounds or (1 if args.parametrized else 3)
     with tempfile.TemporaryDirectory(prefix="tw-big-") as scratch:
-        folder = Path(scratch)
+        folder = args.work or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
         if args.parametrized:
             cases = args.files * args.functions * args.params
-            root = generate_parametrized(folder / "suite", args.files, args.functions, args.params)
+            root = folder / "suite"
+            if not root.exists():
+                generate_parametrized(root, args.files, args.functions, args.params)
             shape = (f"{cases:,} parametrized cases ({args.files} files x {args.functions} functions x "
                      f"{args.params} params)")
         else:
             cases = args.tests
-            root = generate_suite(folder / "suite", args.tests, args.files)
+            root = folder / "suite"
+            if not root.exists():
+                generate_suite(root, args.tests, args.files)
             shape = f"{args.tests:,} tests in {args.files} files"
         print(f"big suite: {shape}, {rounds} interleaved rounds, {os.cpu_count()} cores")
         compare(root, folder, rounds, cases)
