@@ -99,7 +99,8 @@ def read_windows(path: str) -> list[WindowFigures]:
 def _marker(record, marker_stacks: dict[int, str]) -> str:
     if record.stack_id not in marker_stacks:
         frames = record.stack_trace(max_stacks=1)
-        marker_stacks[record.stack_id] = frames[0][0] if frames else ""
+        ours = frames and frames[0][1] == __file__  # not a test's own function of that name
+        marker_stacks[record.stack_id] = frames[0][0] if ours else ""
     return marker_stacks[record.stack_id]
 
 
