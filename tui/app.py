@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import os
 import signal
 import subprocess
@@ -27,6 +26,7 @@ from testwatch.tui.bridge import NewsBridge
 from testwatch.tui.commands import TestwatchCommands
 from testwatch.tui.editor import editor_argv, failure_location
 from testwatch.tui.footer import KeysFooter
+from testwatch.tui.heap import release_heap, settle_startup_heap
 from testwatch.tui.markers import marker_matcher
 from testwatch.tui.panes.base import Pane
 from testwatch.tui.panes.coverage import CoveragePane
@@ -51,6 +51,7 @@ KEY_FIRST_S = 0.1  # after a key or a click has been drawn, news waits this long
 MAX_NEWS_DELAY_S = 0.5  # but never longer than this after the last batch drawn
 _INPUT = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 QUIT_WAIT_S = 10.0
+_NOTIFIED = {messages.NoticeReceived, messages.CollectionFailed, messages.BreachFound}  # see _notify_about
 # Actions that need the main screen (not a prompt, the palette or the help).
 _MAIN_SCREEN_ACTIONS = {"next_pane", "previous_pane", "show_pane", "filter", "export", "open_editor"}
 
@@ -98,6 +99,7 @@ class TestwatchApp(App[int]):
         self._last_apply_s = 0.0
         self._last_input_s = 0.0
         self._apply_scheduled = False
+        self._gc_thresholds: tuple[int, int, int] | None = None  # set once the started app is frozen
         self.panes: list[Pane] = [
             TestsPane(history, self.state), MemoryPane(history, self.state),
             LatencyPane(history, self.state), CoveragePane(history, self.state, config.thresholds),
@@ -131,7 +133,14 @@ class TestwatchApp(App[int]):
             )
         self._draw({pane.NAME for pane in self.panes})
         self.query_one("#tests-tree").focus()
-        self.call_after_refresh(_freeze_startup_objects)
+        self.call_after_refresh(self._settle_heap)
+
+    def _settle_heap(self) -> None:
+        self._gc_thresholds = settle_startup_heap()
+
+    def on_unmount(self) -> None:
+        if self._gc_thresholds is not None:
+            release_heap(self._gc_thresholds)
 
     # ----- news from the controller, one batch per frame
 
@@ -168,12 +177,14 @@ class TestwatchApp(App[int]):
         self._apply_scheduled = False
         self._last_apply_s = time.monotonic()
         touched: set[str] = set()
-        batch = self.bridge.drain()
-        for news in batch:
+        kinds: set[type] = set()
+        for news in self.bridge.drain():
             touched |= self.state.apply(news)
-            self._notify_about(news)
+            kinds.add(type(news))
+            if type(news) in _NOTIFIED:
+                self._notify_about(news)
         self._draw(touched)
-        if any(isinstance(news, (messages.RunBegan, messages.RunEnded)) for news in batch):
+        if kinds & {messages.RunBegan, messages.RunEnded}:
             self.refresh_bindings()
             if self.state.verdict_flipped:
                 self.state.verdict_flipped = False
@@ -389,14 +400,6 @@ class TestwatchApp(App[int]):
                 asyncio.gather(*(worker.wait() for worker in stopping), return_exceptions=True), QUIT_WAIT_S
             )
         self.exit(0)
-
-
-def _freeze_startup_objects() -> None:
-    """Move the objects of the started app (Textual's, the widgets', the modules') out of the collector's
-    reach: they live as long as the app, and each full collection during a 10,000-result stream would
-    otherwise walk them all again (a pause of 100-200 ms, keys unanswered meanwhile)."""
-    gc.collect()
-    gc.freeze()
 
 
 def make_app(

@@ -3,6 +3,8 @@
 Producers may call it from the app's own event loop or from any thread; it only appends to a
 locked buffer and posts one ``NewsArrived`` (``post_message`` is thread-safe), so ten thousand
 results cost the app a few batches, not ten thousand messages queued ahead of the user's keys.
+The buffer holds the producers' own events; they are wrapped as news when drained, so a stream adds
+no objects that outlive a frame (which would make the garbage collector walk the whole heap sooner).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import threading
 
 from textual.message_pump import MessagePump
 
-from testwatch.tui.messages import News, NewsArrived, SampleTaken, news_for
+from testwatch.tui.messages import NEWS_TYPES, News, NewsArrived, SampleTaken, news_for
 
 
 class NewsBridge:
@@ -19,21 +21,19 @@ class NewsBridge:
 
     def __init__(self, target: MessagePump) -> None:
         self.target = target
-        self._pending: list[News] = []
+        self._pending: list[object] = []  # events whose news type is known
         self._lock = threading.Lock()
         self._posted = False
 
     def __call__(self, event: object) -> None:
-        news = news_for(event)
-        if news is None:
+        news_type = NEWS_TYPES.get(type(event).__name__)
+        if news_type is None:
             return
         with self._lock:
-            if isinstance(news, SampleTaken) and self._pending and isinstance(
-                self._pending[-1], SampleTaken
-            ):
-                self._pending[-1] = news  # a newer sample replaces one not yet drawn
+            if news_type is SampleTaken and self._pending and _is_sample(self._pending[-1]):
+                self._pending[-1] = event  # a newer sample replaces one not yet drawn
             else:
-                self._pending.append(news)
+                self._pending.append(event)
             if self._posted:
                 return
             self._posted = True
@@ -48,6 +48,10 @@ class NewsBridge:
     def drain(self) -> list[News]:
         """Everything reported since the last drain, oldest first."""
         with self._lock:
-            batch, self._pending = self._pending, []
+            events, self._pending = self._pending, []
             self._posted = False
-        return batch
+        return [news_for(event) for event in events]
+
+
+def _is_sample(event: object) -> bool:
+    return NEWS_TYPES.get(type(event).__name__) is SampleTaken

@@ -1,8 +1,9 @@
-"""The footer: Textual's, recomposed only when the keys it shows change.
+"""The footer: Textual's, recomposed only when keys it has never shown appear.
 
 Textual's ``Footer`` removes and mounts all its keys whenever bindings are refreshed, which happens
 on every focus move and pane switch; that recompose (and the relayout it causes) cost more than the
-pane switch itself, though the keys shown rarely change.
+pane switch itself, though the keys shown rarely change. A key that comes and goes (``o`` on a
+failure, ``c`` while running) is hidden and shown again in place once it has been composed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ class KeysFooter(Footer):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._shown: tuple | None = None
+        self._composed: tuple = ()  # the keys the footer's widgets were composed for
 
     def bindings_changed(self, screen: Screen) -> None:
         self._bindings_ready = True
@@ -27,9 +29,22 @@ class KeysFooter(Footer):
         if not self.is_attached:
             return  # the app is closing
         shown = _shown_keys(self.screen)
-        if shown != self._shown:
-            self._shown = shown
+        if shown == self._shown:
+            return
+        self._shown = shown
+        if not self._show_only(shown):
+            self._composed = shown
             await self.recompose()
+
+    def _show_only(self, shown: tuple) -> bool:
+        """Hide the composed keys not in ``shown``, if ``shown`` is among them in the same order."""
+        composed = iter(self._composed)
+        if not all(key in composed for key in shown):  # consumes ``composed``: an in-order check
+            return False
+        visible = {(key, action) for key, _, action, _, _ in shown}
+        for footer_key in self.query("FooterKey"):  # Textual exports the type only privately
+            footer_key.display = (footer_key.key, footer_key.action) in visible
+        return True
 
 
 def _shown_keys(screen: Screen) -> tuple:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 
 from textual.widgets import HelpPanel, Input, Tree
 
@@ -190,3 +191,12 @@ async def test_palette_lists_every_action(build_app):
     async with app.run_test() as pilot:
         await pilot.press("ctrl+p", *"run all", "enter")
         await until(pilot, lambda: app.controller.requests == [("all", None)])
+
+
+async def test_the_app_leaves_the_garbage_collector_as_it_found_it(build_app):
+    thresholds = gc.get_threshold()
+    app = build_app()
+    async with app.run_test() as pilot:
+        await until(pilot, lambda: gc.get_freeze_count() > 0)  # the started app is frozen
+        assert gc.get_threshold() != thresholds
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
