@@ -1,5 +1,5 @@
 """``python -m testwatch``."""
 
-from testwatch.cli import main
+from testwatch.cli import entry
 
-raise SystemExit(main())
+entry()

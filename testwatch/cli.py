@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 
 from testwatch import __version__
@@ -62,3 +64,17 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, HistoryError) as exc:
         print(f"testwatch: {exc}", file=sys.stderr)
         return USAGE_ERROR
+
+
+def entry() -> None:
+    """The console script and ``python -m testwatch``: ``main``, then a quick exit.
+
+    By the time ``main`` returns, results are committed, the child is gone and the terminal is
+    restored; tearing down every imported module would only add a tenth of a second or more to
+    each command, which scripts and CI pay on every call.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (| head) has nothing to flush
+            stream.flush()
+    os._exit(code)

@@ -29,6 +29,7 @@ from testwatch.child import (
 )
 from testwatch.collectors import protocol
 from testwatch.config import Config
+from testwatch.event_lines import EventLines
 from testwatch.events import (
     ChildRestarted,
     ChildStarted,
@@ -51,7 +52,6 @@ from testwatch.warm_start import WarmStart
 FLUSH_INTERVAL_S = 0.1
 # pytest exit statuses that end a session before its tests are done.
 _SESSION_STOPPED = {2: "interrupted", 3: "internal error"}
-_STREAM_LIMIT_BYTES = 64 * 1024 * 1024
 
 
 class _CannotStartPython(Exception):
@@ -172,20 +172,14 @@ class RunEngine:
         state.session_finished = False
         state.timed_out.clear()
 
-        async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
-            state.open_connections += 1
-            try:
-                while line := await reader.readline():
-                    queue.put_nowait(line)
-            except (ValueError, ConnectionError) as exc:
-                self.listener(EngineNotice(f"event stream from pytest broke: {exc}"))
-            finally:
-                state.open_connections -= 1
-                writer.close()
-                queue.put_nowait(None)
+        def connections(change: int) -> None:
+            state.open_connections += change
 
-        server = await asyncio.start_unix_server(
-            on_connection, path=str(workdir / "events.sock"), limit=_STREAM_LIMIT_BYTES
+        def broke(why: str) -> None:
+            self.listener(EngineNotice(f"event stream from pytest broke: {why}"))
+
+        server = await asyncio.get_running_loop().create_unix_server(
+            lambda: EventLines(queue, connections, broke), path=str(workdir / "events.sock")
         )
         argv, env = self._argv(args, select), self._env(workdir, select)
         child = (

@@ -30,6 +30,8 @@ _LABELS = {
 
 def safe(text: str) -> str:
     """Test-supplied text made safe for a terminal: control characters shown, not obeyed."""
+    if text.isprintable():
+        return text
     return "".join(
         ch if ch == "\n" or ch == "\t" or (ch.isprintable()) else f"\\x{ord(ch):02x}"
         for ch in text
