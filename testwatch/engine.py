@@ -314,7 +314,8 @@ class RunEngine:
             nodeid, ResultBuilder(nodeid)
         )
         if event["when"] not in PHASES:  # pytest-xdist's report for a worker that died
-            self._record(state, builder.end_abnormally("crashed", event.get("longrepr", "")))
+            elapsed_s = _elapsed_s(state, nodeid)
+            self._record(state, builder.end_abnormally("crashed", event.get("longrepr", ""), elapsed_s))
             return
         result = builder.add(event)
         if result is not None:
@@ -353,19 +354,19 @@ class RunEngine:
         """After the child died: blame the tests it was running, requeue the bystanders."""
         tail = self._last_tail
         for nodeid in list(state.running):
-            builder = state.builders[nodeid]
+            builder, elapsed_s = state.builders[nodeid], _elapsed_s(state, nodeid)
             if state.timed_out:
                 if nodeid not in state.timed_out:
                     state.running.pop(nodeid)
                     state.builders.pop(nodeid)
                     continue
                 message = f"timed out after {self.config.timeout:g} s; its process group was killed"
-                self._record(state, builder.end_abnormally("timeout", message))
+                self._record(state, builder.end_abnormally("timeout", message, elapsed_s))
             else:
                 message = f"the pytest process died ({describe_exit(code)}) while this test ran"
                 if tail:
                     message += f"\n--- last output of pytest ---\n{tail}"
-                self._record(state, builder.end_abnormally("crashed", message))
+                self._record(state, builder.end_abnormally("crashed", message, elapsed_s))
 
     def _session_stopped(self, state: _RunState) -> None:
         """pytest ended its session early (INTERNALERROR, pytest.exit): say so, blame, count the rest."""
@@ -373,7 +374,8 @@ class RunEngine:
         tail = self._last_tail
         for nodeid in list(state.running):
             message = f"pytest stopped ({why}) while this test ran\n--- last output of pytest ---\n{tail}"
-            self._record(state, state.builders[nodeid].end_abnormally("crashed", message))
+            ended = state.builders[nodeid].end_abnormally("crashed", message, _elapsed_s(state, nodeid))
+            self._record(state, ended)
         left = [nodeid for nodeid in state.order or [] if nodeid not in state.finished]
         state.child_failure = state.session_exit
         state.error = f"pytest stopped ({why}); {len(left)} tests were not run:\n{tail}"
@@ -464,6 +466,12 @@ class RunEngine:
 
 def _count(select: list[str] | None) -> int | None:
     return None if select is None else len(select)
+
+
+def _elapsed_s(state: _RunState, nodeid: str) -> float:
+    """Time since ``nodeid`` started (0 when its start was never seen)."""
+    started = state.running.get(nodeid)
+    return 0.0 if started is None else time.monotonic() - started
 
 
 def _exit_status(state: _RunState, counts: dict[str, int], cancelled: bool) -> int:

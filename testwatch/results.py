@@ -117,8 +117,16 @@ class ResultBuilder:
             previous = getattr(self.result, stream)
             setattr(self.result, stream, f"{previous}{text}")
 
-    def end_abnormally(self, outcome: str, message: str) -> TestResult:
-        """Finish a test whose process died (``crashed``) or was killed (``timeout``)."""
+    def end_abnormally(self, outcome: str, message: str, elapsed_s: float) -> TestResult:
+        """Finish a test whose process died (``crashed``) or was killed (``timeout``).
+
+        The phase it died in never reported, so it is given the time since the test started,
+        less the phases that did report: a hung test shows as slow, not as 0 ms. The plugin
+        sends setup's report with teardown's, so an unfinished test is counted in its call.
+        """
+        reported_s = self.result.duration_s
+        when = "call" if "call" not in self.result.phases else "teardown"
+        self.result.phases[when] = PhaseReport(outcome, max(0.0, elapsed_s - reported_s), message)
         self.result.outcome = outcome
         self.result.longrepr = f"{self.result.longrepr}\n{message}".strip()
         return self.result

@@ -50,6 +50,9 @@ def test_hangs_time_out_and_leave_no_orphans(
     }
     messages = query(history_of(root), "select longrepr from results where outcome = 'timeout'")
     assert all("timed out after 1 s" in message for (message,) in messages)
+    # A killed test is as slow as it was when killed, not 0 ms.
+    durations = query(history_of(root), "select call_s from results where outcome = 'timeout'")
+    assert len(durations) == 3 and all(call_s >= 1.0 for (call_s,) in durations), durations
     # The command returned after killing the groups: nothing from the project is still running.
     assert processes_mentioning(str(root)) == []
 
