@@ -31,13 +31,19 @@ def add_project_arguments(parser: argparse.ArgumentParser) -> None:
 
 def open_project(args: argparse.Namespace, **overrides) -> Project:
     """Load config and open the history; raises ConfigError or HistoryError for the CLI."""
+    config = project_config(args, **overrides)
+    return Project(config, open_history(config.history_path))
+
+
+def project_config(args: argparse.Namespace, **overrides) -> Config:
+    """The project's config with the command line's overrides; raises ConfigError."""
     root = Path(args.path).resolve()
     if not root.is_dir():
         from testwatch.config import ConfigError
 
         raise ConfigError(f"{args.path}: no such folder")
     db = getattr(args, "db", None) or os.environ.get("TESTWATCH_DB")
-    config = load_config(
+    return load_config(
         root,
         {
             "history": str(Path(db).resolve()) if db else None,
@@ -46,4 +52,3 @@ def open_project(args: argparse.Namespace, **overrides) -> Project:
             **overrides,
         },
     )
-    return Project(config, open_history(config.history_path))

@@ -8,6 +8,7 @@ import sqlite3
 def test_lists_runs_newest_first_with_counts(make_project, cli):
     root = make_project({"tests/test_a.py": "def test_ok():\n    pass\n\ndef test_bad():\n    assert 0\n"})
     assert "no runs yet" in cli("history", str(root)).stdout
+    assert not (root / ".testwatch").exists()  # looking does not create a history
     cli("run", str(root))
     cli("run", str(root), "--failed")
     lines = cli("history", str(root)).stdout.splitlines()

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
-from testwatch.project import add_project_arguments, open_project
+from testwatch.history import open_history
+from testwatch.project import Project, add_project_arguments, project_config
 from testwatch.reporter import safe
 from testwatch.results import OUTCOMES
 from testwatch.units import format_duration
@@ -41,7 +42,11 @@ def run(args: argparse.Namespace) -> int:
     if not args.prune and (args.keep_days is not None or args.keep_runs is not None):
         print("testwatch: --keep-days/--keep-runs only apply with --prune", file=sys.stderr)
         return 4
-    project = open_project(args)
+    config = project_config(args)
+    if not config.history_path.exists():
+        print(f"no runs yet: {config.history_path} does not exist (testwatch run creates it)")
+        return 0
+    project = Project(config, open_history(config.history_path))
     try:
         for warning in project.history.warnings:
             print(f"warning: {warning}")
