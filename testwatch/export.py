@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
+from testwatch import export_workers
 from testwatch.csv_batches import CsvBatchEncoder
 
 TABLES = ("runs", "results", "samples", "breaches", "coverage")
@@ -115,18 +117,44 @@ def _cursor(conn: sqlite3.Connection, table: str, expressions: list[str], row_fi
 
 
 def write_csv(conn: sqlite3.Connection, table: str, row_filter: RowFilter, out: BinaryIO) -> int:
-    """Write ``table`` as UTF-8 CSV to the binary stream ``out``; returns the rows written."""
+    """Write ``table`` as UTF-8 CSV to the binary stream ``out``; returns the rows written.
+
+    A big table is encoded by worker processes, a range of rowids each (``testwatch.export_workers``).
+    """
     columns = table_columns(conn, table)
     # NULL arrives as "", which is what csv.writer writes for None (see CsvBatchEncoder).
     expressions = [f"ifnull({_quoted(name)}, '')" for name in columns]
-    cursor = _cursor(conn, table, expressions, row_filter)
     encoder = CsvBatchEncoder(len(columns))
     out.write(encoder.header(columns))
+    where, params = where_clause(table, row_filter)
+    span_sql = f'select min(rowid), max(rowid) from "{table}"{where}'
+    first_rowid, last_rowid = conn.execute(span_sql, params).fetchone()
+    workers = export_workers.worker_count(first_rowid, last_rowid)
+    if workers:
+        in_range = f" where rowid between ? and ?{where.replace(' where ', ' and ', 1)}"
+        range_sql = f'select {", ".join(expressions)} from "{table}"{in_range} order by rowid'
+        return export_workers.write_ranges(
+            database_path(conn), range_sql, params, len(columns), (first_rowid, last_rowid), workers, out
+        )
+    return write_rows(_cursor(conn, table, expressions, row_filter), encoder, out.write)
+
+
+def write_rows(cursor: sqlite3.Cursor, encoder: CsvBatchEncoder, write: Callable[[bytes], object]) -> int:
+    """Encode every row of ``cursor`` a batch at a time and pass the bytes to ``write``; returns the rows."""
+    cursor.arraysize = _FETCH_ROWS
     count = 0
     while rows := cursor.fetchmany():
-        out.write(encoder.encode(rows))
+        write(encoder.encode(rows))
         count += len(rows)
     return count
+
+
+def database_path(conn: sqlite3.Connection) -> Path:
+    """The file behind ``conn``'s main database."""
+    for _, name, file in conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return Path(file)
+    raise ExportError("the history has no main database file")
 
 
 def write_json(conn: sqlite3.Connection, table: str, row_filter: RowFilter, out: TextIO) -> int:

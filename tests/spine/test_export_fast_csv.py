@@ -9,6 +9,9 @@ import io
 import random
 import sqlite3
 
+import pytest
+
+from testwatch import export_workers
 from testwatch.csv_batches import CsvBatchEncoder
 from testwatch.csv_cells import neutralise
 from testwatch.export import RowFilter, open_readonly, write_csv
@@ -52,26 +55,35 @@ def _make_history(path, rows: int) -> None:
             conn.execute(f"insert into results ({', '.join(row)}) values ({marks})", list(row.values()))
 
 
-def _exported(path) -> bytes:
+def _exported(path, row_filter: RowFilter) -> bytes:
     out = io.BytesIO()
     conn = open_readonly(path)
     try:
-        write_csv(conn, "results", RowFilter(), out)
+        write_csv(conn, "results", row_filter, out)
     finally:
         conn.close()
     return out.getvalue()
 
 
-def _stored(path) -> tuple[list[str], list[tuple]]:
+def _stored(path, where: str = "") -> tuple[list[str], list[tuple]]:
     with contextlib.closing(sqlite3.connect(path)) as conn:
-        cursor = conn.execute("select * from results order by rowid")
+        cursor = conn.execute(f"select * from results {where} order by rowid")
         return [d[0] for d in cursor.description], cursor.fetchall()
 
 
-def test_nasty_cells_round_trip_and_match_csv_writer(tmp_path):
+@pytest.fixture(params=["one process", "worker processes"])
+def export_mode(request, monkeypatch):
+    """Export in one process, or spread over two workers in ranges of 700 rowids."""
+    if request.param == "worker processes":
+        monkeypatch.setattr(export_workers, "worker_count", lambda first, last: 2)
+        monkeypatch.setattr(export_workers, "RANGE_ROWS", 700)
+    return request.param
+
+
+def test_nasty_cells_round_trip_and_match_csv_writer(tmp_path, export_mode):
     path = tmp_path / "history.db"
     _make_history(path, 5000)  # more than two fetch batches of 2,000
-    exported = _exported(path)
+    exported = _exported(path, RowFilter())
     columns, stored = _stored(path)
 
     reference = io.StringIO(newline="")
@@ -90,6 +102,19 @@ def test_nasty_cells_round_trip_and_match_csv_writer(tmp_path):
     neutralised = {"'=1+2", "'\t=HYPERLINK(1)", "'\r=1", "'@cmd"}
     assert {*neutralised, "-12.5", "nul\x00inside", "line one\nline two", *STAND_INS} <= texts
     assert {"-4096", "0.30000000000000004", "1e-05", "1e+16", "inf"} <= texts  # numbers stay numbers
+
+
+def test_a_filtered_export_keeps_only_its_rows_in_order(tmp_path, export_mode):
+    path = tmp_path / "history.db"
+    _make_history(path, 3000)
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("insert into runs (id, started_at) values (2, '2026-01-02T00:00:00+00:00')")
+        conn.execute("update results set run_id = 2 where id % 3 = 0")
+    exported = _exported(path, RowFilter(run_id=2))
+    _, stored = _stored(path, "where run_id = 2")
+    read_back = list(csv.reader(io.StringIO(exported.decode("utf-8"), newline="")))[1:]
+    assert [int(line[0]) for line in read_back] == [row[0] for row in stored]
+    assert len(stored) == 1000
 
 
 def test_batches_that_hold_the_stand_in_separators_are_written_exactly():
