@@ -70,6 +70,9 @@ async def test_reruns_keep_the_nodes_and_move_only_what_changed_order(build_app)
         leaves_a = list(file_a.children)
         await play(pilot, app, run_events(failing_late("tests/test_a.py::test_2"), run_id=2))
         assert list(tree.root.children) == [file_a, file_b]  # the same nodes: nothing was built again
+        assert list(file_a.children) == leaves_a  # its leaves relabelled in the new order
+        assert tree.cursor_node is leaves_a[0] and app.tests_pane.selected_row.nodeid.endswith("a.py::test_2")
+        await until(pilot, lambda: "tests/test_a.py::test_2" in str(app.query_one("#detail").content))
         assert shown(app)[0] == ("tests/test_a.py", ["tests/test_a.py::test_2", "tests/test_a.py::test_0",
                                                      "tests/test_a.py::test_1"])
         assert "1 failing" in file_a.label.plain
@@ -98,3 +101,14 @@ async def test_big_runs_open_only_the_first_files_and_the_rest_on_demand(build_a
         assert last.children[0].label.plain.startswith("✓ test_1900")
         await play(pilot, app, run_events(many, run_id=2))
         assert len(tree.leaves) == OPEN_TESTS + 100  # a rerun keeps what the user opened
+
+
+async def test_a_rerun_that_moves_an_older_failure_under_the_cursor_shows_that_failure(build_app):
+    first, second = (result(f"tests/test_a.py::test_{n}", "failed", f"E   assert {n}") for n in range(2))
+    app = build_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await play(pilot, app, run_events([first, second], run_id=1))
+        await until(pilot, lambda: app.tests_pane.selected_row.nodeid == first.nodeid)
+        await play(pilot, app, run_events([result(first.nodeid)], run_id=2))  # only the first reruns: fixed
+        await until(pilot, lambda: app.tests_pane.selected_row.nodeid == second.nodeid)
+        await until(pilot, lambda: "E   assert 1" in str(app.query_one("#detail").content))

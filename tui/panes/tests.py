@@ -101,9 +101,13 @@ class TestsPane(Pane):
             self._run_ended = ended
             target = tree.first_failure()
         target = target or tree.leaves.get(chosen) or next(iter(tree.leaves.values()), None)
-        if target is not None and target is not tree.cursor_node:
+        if target is None:
+            return
+        if target is not tree.cursor_node:
             # New nodes get their line when the tree next lays out, so the cursor moves after the refresh.
             self.call_after_refresh(tree.move_cursor, target)
+        elif target.data != chosen:  # the cursor's leaf was given another test (a new order)
+            tree.post_message(Tree.NodeHighlighted(target))
 
     def _keep(self, row: TestRow) -> bool:
         needle = self.name_filter.lower()

@@ -2,9 +2,9 @@
 
 A file's tests become nodes only when the file is open (the files at the top open up to ``OPEN_TESTS``
 tests), so ten thousand tests cost some hundred file nodes. News changes the labels of the nodes it
-touched; a new run's tests add file nodes at the end; a finished run re-sorts (failures first) only the
-open files whose order changed. Only a change in the order of the files themselves (or a filter) builds
-the tree again.
+touched; a new run's tests add file nodes at the end; a finished run re-sorts (failures first) the open
+files whose order changed by relabelling their leaves. Only a change in the order of the files
+themselves (or a filter) builds the tree again.
 """
 
 from __future__ import annotations
@@ -84,12 +84,20 @@ class TestsTree(Tree[str]):
             node.expand()
 
     def _fill(self, file: str) -> None:
+        """Give the file's tests their leaves in order, reusing the leaves it has (a new order only
+        relabels them: no node is added or removed, so the tree keeps its layout)."""
         node, rows = self.file_nodes[file]
-        for leaf in node.children:
+        leaves = list(node.children)
+        for leaf in leaves:
             self.leaves.pop(leaf.data, None)
-        node.remove_children()
-        for row in rows:
+        for leaf, row in zip(leaves, rows, strict=False):  # the lengths differ when tests were added
+            leaf.data = row.nodeid
+            self._relabel(leaf, _test_label(row))
+            self.leaves[row.nodeid] = leaf
+        for row in rows[len(leaves):]:
             self.leaves[row.nodeid] = node.add_leaf(_test_label(row), data=row.nodeid)
+        for leaf in leaves[len(rows):]:
+            leaf.remove()
 
     # ----- labels
 
