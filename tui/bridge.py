@@ -5,6 +5,9 @@ locked buffer and posts one ``NewsArrived`` (``post_message`` is thread-safe), s
 results cost the app a few batches, not ten thousand messages queued ahead of the user's keys.
 The buffer holds the producers' own events; they are wrapped as news when drained, so a stream adds
 no objects that outlive a frame (which would make the garbage collector walk the whole heap sooner).
+News that a newer event makes invisible is dropped: a memory sample not yet drawn gives way to the
+next one, and a test's start not yet drawn gives way to its result (a test that starts and finishes
+between two frames is never seen running), which halves what a fast stream costs the app.
 """
 
 from __future__ import annotations
@@ -13,7 +16,15 @@ import threading
 
 from textual.message_pump import MessagePump
 
-from testwatch.tui.messages import NEWS_TYPES, News, NewsArrived, SampleTaken, news_for
+from testwatch.tui.messages import (
+    NEWS_TYPES,
+    News,
+    NewsArrived,
+    ResultReceived,
+    SampleTaken,
+    TestBegan,
+    news_for,
+)
 
 
 class NewsBridge:
@@ -32,6 +43,8 @@ class NewsBridge:
         with self._lock:
             if news_type is SampleTaken and self._pending and _is_sample(self._pending[-1]):
                 self._pending[-1] = event  # a newer sample replaces one not yet drawn
+            elif news_type is ResultReceived and self._pending and _is_start_of(self._pending[-1], event):
+                self._pending[-1] = event  # the result replaces its test's start, not yet drawn
             else:
                 self._pending.append(event)
             if self._posted:
@@ -55,3 +68,8 @@ class NewsBridge:
 
 def _is_sample(event: object) -> bool:
     return NEWS_TYPES.get(type(event).__name__) is SampleTaken
+
+
+def _is_start_of(event: object, finished: object) -> bool:
+    """Whether ``event`` is the start (TestStarted) of the test whose result is ``finished``."""
+    return NEWS_TYPES.get(type(event).__name__) is TestBegan and event.nodeid == finished.result.nodeid

@@ -108,3 +108,17 @@ def test_bridge_keeps_only_the_newest_of_consecutive_samples():
     bridge(TestStarted("t.py::a"))
     bridge(MemorySampled(1, 9, 999, 0.0, 1, 1, None))
     assert [type(news).__name__ for news in bridge.drain()] == ["SampleTaken", "TestBegan", "SampleTaken"]
+
+
+def test_bridge_drops_a_start_not_yet_drawn_when_its_result_arrives():
+    bridge = NewsBridge(Recorder())
+    finished = TestFinished(result("t.py::a"))
+    bridge(TestStarted("t.py::a"))
+    bridge(finished)
+    bridge(TestStarted("t.py::b"))  # still running when the frame comes: shown running
+    assert [type(news).__name__ for news in bridge.drain()] == ["ResultReceived", "TestBegan"]
+    bridge(TestFinished(result("t.py::b")))  # its start was drawn already: nothing to replace
+    bridge(TestStarted("t.py::c"))
+    bridge(TestFinished(result("t.py::d")))  # another test's result never replaces c's start
+    assert [news.event.__class__.__name__ for news in bridge.drain()] == [
+        "TestFinished", "TestStarted", "TestFinished"]
