@@ -82,7 +82,7 @@ def export_mode(request, monkeypatch):
 
 def test_nasty_cells_round_trip_and_match_csv_writer(tmp_path, export_mode):
     path = tmp_path / "history.db"
-    _make_history(path, 5000)  # more than two fetch batches of 2,000
+    _make_history(path, 5000)  # many fetch batches
     exported = _exported(path, RowFilter())
     columns, stored = _stored(path)
 
