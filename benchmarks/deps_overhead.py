@@ -5,9 +5,11 @@ plain pytest; pytest with testwatch's recorder plugin (the in-child cost); ``tes
 ``testwatch run --deps`` (which also stores test_deps/file_state/coverage); and, from testmon's
 venv, plain pytest and ``pytest --testmon`` on a fresh .testmondata (a full recording run).
 Prints wall and CPU medians (CPU time is steadier on a loaded machine) and each tool's ratio
-against its own plain-pytest anchor measured in the same run.
+against its own plain-pytest anchor measured in the same run. ``--python`` runs pytest and
+testwatch on another interpreter (one with testwatch installed); on Python 3.12+, where the
+recorder uses ``sys.monitoring``, the recorder forced onto coverage.py's tracer is measured too.
 
-    python benchmarks/deps_overhead.py [--tests 2000] [--rounds 5] [--testmon-python PATH]
+    python benchmarks/deps_overhead.py [--tests 2000] [--rounds 5] [--python PATH] [--testmon-python PATH]
 """
 
 from __future__ import annotations
@@ -51,10 +53,13 @@ def main() -> None:
     parser.add_argument("--tests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--testmon-python", default="/work/benchvenv-watch/bin/python")
+    parser.add_argument("--python", default=sys.executable, help="interpreter for pytest and testwatch")
     args = parser.parse_args()
     suite = generate_suite(_fresh(WORK / "suite"), args.tests, max(1, args.tests // 50))
     testmon = args.testmon_python if Path(args.testmon_python).exists() else None
-    py = sys.executable
+    py = args.python
+    monitored = subprocess.run([py, "-c", "import sys; print(hasattr(sys, 'monitoring'))"],
+                               capture_output=True, text=True, check=True).stdout.strip() == "True"
     scratch = Path(tempfile.mkdtemp(prefix="tw-overhead-"))
 
     def testmon_run() -> list[str]:
@@ -62,9 +67,12 @@ def main() -> None:
             stale.unlink()
         return [testmon, "-m", "pytest", "-q", "--testmon"]
 
-    def deps_child() -> list[str]:
-        return [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
-                "testwatch.collectors.deps_plugin", f"--testwatch-deps={_fresh(scratch / 'deps')}"]
+    def deps_child(*extra: str):
+        def argv() -> list[str]:
+            return [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
+                    "testwatch.collectors.deps_plugin", f"--testwatch-deps={_fresh(scratch / 'deps')}",
+                    *extra]
+        return argv
 
     def testwatch(*extra: str):
         def argv() -> list[str]:
@@ -76,10 +84,12 @@ def main() -> None:
 
     variants = {
         "pytest": lambda: [py, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        "pytest + recorder plugin": deps_child,
+        "pytest + recorder plugin": deps_child(),
         "testwatch run": testwatch(),
         "testwatch run --deps": testwatch("--deps"),
     }
+    if monitored:
+        variants["recorder on coverage.py"] = deps_child("--testwatch-tracer=coverage")
     if testmon:
         variants["pytest (testmon venv)"] = lambda: [testmon, "-m", "pytest", "-q"]
         variants["pytest --testmon"] = testmon_run
@@ -88,7 +98,7 @@ def main() -> None:
         order = list(variants) if round_number % 2 == 0 else list(reversed(variants))
         for name in order:
             times[name].append(_timed(variants[name](), suite))
-    print(f"{args.tests} tests, {args.rounds} interleaved rounds, medians (wall, CPU):")
+    print(f"{args.tests} tests, {args.rounds} interleaved rounds on {py}, medians (wall, CPU):")
     for measure, index in (("wall", 0), ("CPU", 1)):
         median = {name: statistics.median(v[index] for v in values) for name, values in times.items()}
         if index == 0:
@@ -99,6 +109,9 @@ def main() -> None:
         deps = median["testwatch run --deps"]
         line = (f"{measure:>4}: recorder plugin {child:.2f}x pytest; testwatch run --deps "
                 f"{deps / median['pytest']:.2f}x pytest, {deps / median['testwatch run']:.2f}x testwatch run")
+        if monitored:
+            forced = median["recorder on coverage.py"] / median["pytest"]
+            line += f"; recorder on coverage.py {forced:.2f}x pytest"
         if testmon:
             ratio = median["pytest --testmon"] / median["pytest (testmon venv)"]
             line += f"; pytest --testmon {ratio:.2f}x pytest"

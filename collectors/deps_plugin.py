@@ -2,15 +2,18 @@
 
 Loaded with ``-p testwatch.collectors.deps_plugin`` and switched on by ``--testwatch-deps=DIR``
 (watch mode, ``run --affected``, ``--deps``/``--coverage``); without the option it does nothing.
-Executed lines come from coverage.py with one dynamic context per test (its C tracer is the
-cheapest line tracer on Python 3.11), traced from the first test on, as pytest-testmon does;
+Executed lines come, on Python 3.12+, from ``line_monitor`` (``sys.monitoring``, project code
+only, one callback per line per test); on 3.11, with branch coverage configured, or when no
+monitoring tool id is free, from coverage.py with one dynamic context per test (its C tracer is
+the cheapest line tracer there). Either is on from the first test on, as pytest-testmon does;
 the same data gives the run's coverage. Project files
 opened are caught by an audit hook on ``open``; project modules imported while a test module is
 collected by comparing ``sys.modules`` around its collection. Each process (the pytest child or
-each pytest-xdist worker) writes ``DIR/deps.<pid>.json`` and ``DIR/cov.<pid>`` (coverage.py data,
-serialised) at the end of its session; the engine side (``testwatch.dep_recording``) reads them
-after the run. Per-test data stays out of the event stream: the per-test cost is one coverage
-context switch (kept in memory) and a few set inserts.
+each pytest-xdist worker) writes ``DIR/deps.<pid>.json`` (with the monitor's lines in it) or,
+with coverage.py, also ``DIR/cov.<pid>`` (coverage.py data, serialised) at the end of its
+session; the engine side (``testwatch.dep_reading``) reads them after the run. Per-test data
+stays out of the event stream: the per-test cost is one context switch (kept in memory) and a
+few set inserts. The monitor needs no coverage.py in the child's interpreter.
 """
 
 from __future__ import annotations
@@ -18,8 +21,11 @@ from __future__ import annotations
 import json
 import os
 import sys
+from types import CodeType
 
 import pytest
+
+from testwatch.collectors.line_monitor import LineMonitor, free_tool_id
 
 _recorder: Recorder | None = None
 _SKIPPED_PARTS = (
@@ -32,15 +38,29 @@ _SKIPPED_PARTS = (
 class Recorder:
     """Per-process recording state: the tracer, the current test, what was seen so far."""
 
-    def __init__(self, out_dir: str, root: str, branch: bool) -> None:
+    def __init__(self, out_dir: str, root: str, branch: bool, tracer: str = "auto") -> None:
         self.out_dir = out_dir
         self.root = root.rstrip(os.sep) + os.sep
+        self.real_root = os.path.realpath(root).rstrip(os.sep) + os.sep
         self.current: set[str] | None = None  # files opened by the test or collection under way
         self.opened_by_test: dict[str, set[str]] = {}
         self.collected: dict[str, dict[str, set[str]]] = {}
         self.locations: dict[str, list] = {}
         self.error = ""
         self.coverage = None
+        self.monitor: LineMonitor | None = None
+        tool_id = None if branch or tracer == "coverage" else free_tool_id()
+        if tool_id is not None:
+            self.monitor = LineMonitor(tool_id, self._is_project_file)
+            self.monitor.watch_loaded(
+                module for module in list(sys.modules.values())
+                if self._is_project_file(os.path.realpath(getattr(module, "__file__", None) or "/"))
+            )
+        else:
+            self._start_coverage(root, branch)
+        sys.addaudithook(self._on_audit)
+
+    def _start_coverage(self, root: str, branch: bool) -> None:
         try:
             import coverage
 
@@ -51,9 +71,15 @@ class Recorder:
             )
         except Exception as exc:  # coverage.py missing or unusable in this interpreter
             self.error = f"coverage.py cannot trace in {sys.executable}: {exc}"
-        sys.addaudithook(self._on_audit)
+
+    def _is_project_file(self, real_path: str) -> bool:
+        return real_path.startswith(self.real_root) and not any(p in real_path for p in _SKIPPED_PARTS)
 
     def _on_audit(self, event: str, args: tuple) -> None:
+        if event == "exec":
+            if self.monitor is not None and isinstance(args[0], CodeType):
+                self.monitor.watch(args[0])
+            return
         if event != "open" or self.current is None:
             return
         path, mode, flags = args
@@ -67,17 +93,32 @@ class Recorder:
             self.current.add(path)
 
     def switch(self, context: str) -> None:
-        if self.coverage is not None:
+        if self.monitor is not None:
+            self.monitor.switch(context)
+        elif self.coverage is not None:
             self.coverage.switch_context(context)
+
+    def start_tracing(self) -> None:
+        if self.monitor is not None:
+            self.monitor.start()
+        elif self.coverage is not None:
+            self.coverage.start()
 
     def stop_tracing(self) -> None:
         """The xdist controller runs no tests: it needs no tracer."""
+        if self.monitor is not None:
+            self.monitor.stop()
+            self.monitor = None
         if self.coverage is not None:
             self.coverage.stop()
             self.coverage.erase()
             self.coverage = None
 
     def save(self) -> None:
+        lines = None
+        if self.monitor is not None:
+            self.monitor.stop()
+            lines = self.monitor.serialisable(self.real_root.rstrip(os.sep))
         if self.coverage is not None:
             self.coverage.stop()
             target = os.path.join(self.out_dir, f"cov.{os.getpid()}")
@@ -87,7 +128,8 @@ class Recorder:
         record = {
             "pid": os.getpid(),
             "error": self.error,
-            "traced": self.coverage is not None,
+            "traced": self.coverage is not None or lines is not None,
+            "lines": lines,
             "locations": self.locations,
             "opened": {nodeid: sorted(paths) for nodeid, paths in self.opened_by_test.items()},
             "collected": {
@@ -107,6 +149,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="testwatch: record each test's dependencies into DIR")
     group.addoption("--testwatch-branch", action="store_true", default=False,
                     help="testwatch: measure branch coverage while recording dependencies")
+    group.addoption("--testwatch-tracer", choices=("auto", "coverage"), default="auto",
+                    help="testwatch: 'coverage' uses coverage.py's tracer even where sys.monitoring "
+                    "could record (for comparisons)")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -115,8 +160,9 @@ def pytest_load_initial_conftests(early_config, parser, args) -> None:
     global _recorder
     out_dir = getattr(early_config.known_args_namespace, "testwatch_deps", None)
     if out_dir and _recorder is None:
-        branch = getattr(early_config.known_args_namespace, "testwatch_branch", False)
-        _recorder = Recorder(out_dir, str(early_config.rootpath), branch)
+        options = early_config.known_args_namespace
+        _recorder = Recorder(out_dir, str(early_config.rootpath), options.testwatch_branch,
+                             options.testwatch_tracer)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -156,8 +202,8 @@ def _opened_for_reading(mode, flags) -> bool:
 
 def pytest_collection_finish(session) -> None:
     # Trace from the first test on: tracing pytest's collection would double a fast suite's time.
-    if _recorder is not None and _recorder.coverage is not None:
-        _recorder.coverage.start()
+    if _recorder is not None:
+        _recorder.start_tracing()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -16,7 +16,7 @@ from testwatch.collectors import protocol
 # The modules the child imports from testwatch: the plugin and what it needs, standard library only.
 CHILD_MODULES = (
     "__init__", "protocol", "pytest_plugin", "warm_server", "peak_memory", "memray_plugin", "leak_hunt",
-    "deps_plugin", "memray_windows",
+    "deps_plugin", "memray_windows", "line_monitor",
 )
 DEFAULT_PLUGINS = (
     "testwatch.collectors.pytest_plugin",

@@ -1,5 +1,6 @@
-"""Reads what ``collectors/deps_plugin.py`` left in a run's side folder: one JSON record and one
-coverage.py data file per pytest process (the child, or each pytest-xdist worker)."""
+"""Reads what ``collectors/deps_plugin.py`` left in a run's side folder: one JSON record per pytest
+process (the child, or each pytest-xdist worker), holding the executed lines when
+``collectors/line_monitor.py`` recorded them, else beside one coverage.py data file."""
 
 from __future__ import annotations
 
@@ -23,10 +24,27 @@ class ChildRecord:
 
 
 class RunCoverage:
-    """The coverage.py data of every process of a run, merged."""
+    """The executed lines of every process of a run, merged: ``data`` (coverage.py's, for the
+    coverage figures) and, from the line monitor, ``test_lines`` (test id -> file -> lines);
+    coverage.py's tracer keeps a test's lines in ``data`` under the test's context instead."""
 
-    def __init__(self, data: CoverageData) -> None:
+    def __init__(self, data: CoverageData, test_lines: dict[str, dict[str, set[int]]] | None = None):
         self.data = data
+        self.test_lines = test_lines or {}
+
+    def add_monitored(self, recorded: dict) -> None:
+        """Merge one process's line-monitor record (``files`` and ``lines`` by context)."""
+        files = recorded["files"]
+        union: dict[str, set[int]] = {}
+        for context, by_index in recorded["lines"].items():
+            for index, numbers in by_index.items():
+                path = files[int(index)]
+                union.setdefault(path, set()).update(numbers)
+                if context:
+                    self.test_lines.setdefault(context, {}).setdefault(path, set()).update(numbers)
+        self.data.add_lines(union)
+        if union:  # coverage.py touches files only once it holds lines
+            self.data.touch_files(files)
 
     def project_files(self, rules: IgnoreRules) -> list[str]:
         return [f for f in self.data.measured_files() if not rules.ignored(f)]
@@ -34,6 +52,11 @@ class RunCoverage:
     def lines_by_test(self, rules: IgnoreRules) -> dict[str, dict[str, set[int]]]:
         """nodeid -> project file -> lines it executed (lines run outside any test are left out)."""
         result: dict[str, dict[str, set[int]]] = {}
+        for nodeid, by_file in self.test_lines.items():
+            for measured, numbers in by_file.items():
+                relative = rules.relative(measured)
+                if relative is not None and not rules.ignored(measured):
+                    result.setdefault(nodeid, {}).setdefault(relative, set()).update(numbers)
         for measured in self.project_files(rules):
             relative = rules.relative(measured)
             for lineno, contexts in self.data.contexts_by_lineno(measured).items():
@@ -46,6 +69,7 @@ class RunCoverage:
 def read_child_records(out_dir: Path, root: Path) -> tuple[list[ChildRecord], RunCoverage | None]:
     """Every process's record (a process killed before its session ended leaves none)."""
     records = []
+    merged = None
     for path in sorted(out_dir.glob("deps.*.json")):
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
@@ -54,13 +78,14 @@ def read_child_records(out_dir: Path, root: Path) -> tuple[list[ChildRecord], Ru
         locations = {nodeid: (loc[0], loc[1]) for nodeid, loc in raw.get("locations", {}).items()}
         records.append(ChildRecord(locations, raw.get("opened", {}), raw.get("collected", {}),
                                    raw.get("error", "")))
-    merged = None
+        if raw.get("lines") is not None:
+            merged = merged or RunCoverage(CoverageData(no_disk=True))
+            merged.add_monitored(raw["lines"])
     for path in sorted(out_dir.glob("cov.*")):
         if path.suffix == ".tmp":
             continue
         data = CoverageData(no_disk=True)
         data.loads(path.read_bytes())
-        if merged is None:
-            merged = CoverageData(no_disk=True)
-        merged.update(data)
-    return records, RunCoverage(merged) if merged is not None else None
+        merged = merged or RunCoverage(CoverageData(no_disk=True))
+        merged.data.update(data)
+    return records, merged

@@ -1,0 +1,164 @@
+"""The sys.monitoring recorder (Python 3.12+) records what coverage.py records on 3.11.
+
+The same sample project is recorded twice with ``testwatch run --deps``: once by this
+interpreter's child (3.11: coverage.py's tracer) and once by a 3.12+ child (``--python``) from a
+venv holding pytest but not coverage.py, so the line monitor is the only recorder it can use.
+Each test's dependencies (with fingerprints) and the coverage rows must be the same.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from tests.watch.conftest import SAMPLE
+
+EXTRA_FILES = {
+    # A project plugin that pytest imports before any recorder exists.
+    "pyproject.toml": SAMPLE["pyproject.toml"].replace(
+        "[tool.pytest.ini_options]", '[tool.pytest.ini_options]\n        addopts = ["-p", "calc.early"]'
+    ),
+    "calc/early.py": """
+        class Early:
+            @property
+            def value(self):
+                return 3
+
+
+        def early_value():
+            return Early().value
+    """,
+    "tests/test_early.py": """
+        from calc.early import early_value
+
+
+        def test_early():
+            assert early_value() == 3
+    """,
+    # Never imported: coverage.py lists it at 0%; the monitor's record must too.
+    "calc/unused.py": """
+        def never():
+            return 1
+    """,
+    "calc/shapes.py": """
+        class Square:
+            sides = 4
+
+            def __init__(self, size):
+                self.size = size
+
+            @property
+            def area(self):
+                return self.size * self.size
+
+
+        def total_area(squares):
+            return sum(s.area for s in squares)
+    """,
+    "tests/test_shapes.py": """
+        import pytest
+
+        from calc.shapes import Square, total_area
+
+
+        @pytest.mark.parametrize("size", [1, 2])
+        def test_area(size):
+            assert Square(size).area == size * size
+
+
+        def test_total_area():
+            from calc.core import negate  # imported while the test runs
+
+            assert negate(total_area([Square(1), Square(2)])) == -5
+    """,
+}
+
+
+def _runs_312(python: str) -> bool:
+    check = [python, "-c", "import sys; raise SystemExit(sys.version_info < (3, 12))"]
+    try:
+        return subprocess.run(check, capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def _find_python_312() -> str | None:
+    """A Python 3.12+ on the PATH, or one that pyenv installed (its shims may not expose it)."""
+    for name in ("python3.12", "python3.13", "python3.14"):
+        path = shutil.which(name)
+        if path and _runs_312(path):
+            return path
+    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    for path in sorted(glob.glob(os.path.join(root, "versions", "3.1[2-9]*", "bin", "python3.1[2-9]"))):
+        if _runs_312(path):
+            return path
+    return None
+
+
+@pytest.fixture(scope="session")
+def python_312(tmp_path_factory) -> str:
+    """A Python 3.12+ venv with pytest and pytest-xdist but no coverage.py (made once per session)."""
+    base = _find_python_312()
+    if base is None:
+        pytest.skip("no Python 3.12 or newer on the PATH (or installed by pyenv)")
+    venv = tmp_path_factory.mktemp("py312") / "venv"
+    subprocess.run([base, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300)
+    python = str(venv / "bin" / "python")
+    install = subprocess.run(
+        [python, "-m", "pip", "install", "-q", "pytest", "pytest-xdist"],
+        capture_output=True, text=True, timeout=600,
+    )
+    if install.returncode != 0:
+        pytest.skip(f"cannot install pytest into a {base} venv: {install.stderr.strip()[-300:]}")
+    has_coverage = subprocess.run([python, "-c", "import coverage"], capture_output=True).returncode == 0
+    assert not has_coverage, "the 3.12 venv must not hold coverage.py: the monitor must do the recording"
+    return python
+
+
+def _recorded(make_project, cli, name: str, *run_args: str) -> tuple[set, list]:
+    """Record the sample project with ``run --deps``; its test_deps rows and coverage rows."""
+    root = make_project({**SAMPLE, **EXTRA_FILES}, name=name)
+    out = cli("run", str(root), "--deps", *run_args)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "warning" not in (out.stdout + out.stderr).lower(), out.stdout + out.stderr
+    db = sqlite3.connect(root / ".testwatch" / "history.db")
+    deps = set(db.execute("select nodeid, path, kind, fingerprint from test_deps"))
+    coverage = list(db.execute(
+        "select file, statements, covered, percent, missing_lines from coverage order by file"
+    ))
+    db.close()
+    return deps, coverage
+
+
+@pytest.fixture
+def recorded_by_coverage_py(make_project, cli):
+    """The 3.11 reference: coverage.py's tracer in this interpreter's child."""
+    assert sys.version_info < (3, 12), "the reference recording must come from coverage.py's tracer"
+    return _recorded(make_project, cli, "reference")
+
+
+def test_monitor_records_what_coverage_py_records(python_312, recorded_by_coverage_py, make_project, cli):
+    deps, coverage = _recorded(make_project, cli, "monitored", "--python", python_312)
+    reference_deps, reference_coverage = recorded_by_coverage_py
+    kinds = {(nodeid, path, kind) for nodeid, path, kind, _ in deps}
+    assert ("tests/test_core.py::test_double", "calc/core.py", "block:double") in kinds
+    assert ("tests/test_shapes.py::test_area[2]", "calc/shapes.py", "block:Square.area") in kinds
+    assert ("tests/test_shapes.py::test_total_area", "calc/core.py", "block:negate") in kinds
+    assert ("tests/test_io.py::test_offset", "calc/data.json", "file") in kinds
+    assert ("tests/test_early.py::test_early", "calc/early.py", "block:Early.value") in kinds
+    assert deps == reference_deps
+    assert ("calc/unused.py", 2, 0, 0.0, "[1, 2]") in coverage
+    assert coverage == reference_coverage
+
+
+def test_monitor_in_xdist_workers(python_312, recorded_by_coverage_py, make_project, cli):
+    deps, coverage = _recorded(make_project, cli, "workers", "--python", python_312, "--", "-n", "2")
+    reference_deps, reference_coverage = recorded_by_coverage_py
+    assert deps == reference_deps
+    assert coverage == reference_coverage
