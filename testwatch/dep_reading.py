@@ -52,10 +52,12 @@ class RunCoverage:
     def lines_by_test(self, rules: IgnoreRules) -> dict[str, dict[str, set[int]]]:
         """nodeid -> project file -> lines it executed (lines run outside any test are left out)."""
         result: dict[str, dict[str, set[int]]] = {}
+        relative_of: dict[str, str | None] = {}  # one path computation per file, not per test
         for nodeid, by_file in self.test_lines.items():
             for measured, numbers in by_file.items():
-                relative = rules.relative(measured)
-                if relative is not None and not rules.ignored(measured):
+                if measured not in relative_of:
+                    relative_of[measured] = None if rules.ignored(measured) else rules.relative(measured)
+                if relative := relative_of[measured]:
                     result.setdefault(nodeid, {}).setdefault(relative, set()).update(numbers)
         for measured in self.project_files(rules):
             relative = rules.relative(measured)

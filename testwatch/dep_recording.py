@@ -15,6 +15,7 @@ imported by the file, fingerprinted by its ``<module>`` block) or ``file`` (a da
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import tempfile
@@ -125,19 +126,20 @@ class DepRecorder:
             deps.add((owner, relative, kind, fingerprint))
 
         lines = data.lines_by_test(self.rules) if data is not None else {}
+        relative_of = functools.cache(self.rules.relative)  # a test file's path recurs per test
         for record in records:
             for nodeid, (path, line0) in record.locations.items():
                 for relative, numbers in lines.get(nodeid, {}).items():
                     for block in self._blocks_of(recording, relative, numbers, used):
                         add(nodeid, relative, f"block:{block}", block)
-                relative = self.rules.relative(path)
+                relative = relative_of(path)
                 if relative is not None and line0 is not None and self._state(recording, relative, used):
                     blocks = used[relative].blocks
                     own = blocks.defs.get(line0 + 1) if blocks else None
                     if own:
                         add(nodeid, relative, f"block:{own}", own)
                 for opened in record.opened.get(nodeid, []):
-                    relative = self.rules.relative(opened)
+                    relative = relative_of(opened)
                     if relative is not None and not self.rules.ignored(opened):
                         add(nodeid, relative, "file")
         graph = ImportGraph(
