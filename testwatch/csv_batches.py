@@ -104,11 +104,20 @@ def _rows_needing_care(data: bytes, marked: bytes) -> list[tuple[int, bool]]:
 
 def _quoted_line(row: bytes, marked_row: bytes) -> bytes:
     """A templated row with no formula-like cell as csv.writer writes it: quotes where needed."""
-    cells = [
-        b'"' + cell.replace(b'"', b'""') + b'"' if _QUOTE_NEEDLE in marks and _needs_quotes(cell) else cell
-        for cell, marks in zip(row.split(_CELL_SEP_BYTE), marked_row.split(_CELL_SEP_BYTE), strict=True)
-    ]
-    return b",".join(cells) + LINE_END_BYTES
+    pieces = []
+    copied_to = 0
+    found = marked_row.find(_QUOTE_NEEDLE)
+    while found != -1:
+        cell_start = row.rfind(_CELL_SEP_BYTE, 0, found) + 1
+        cell_end = row.find(_CELL_SEP_BYTE, found)
+        cell_end = len(row) if cell_end == -1 else cell_end
+        cell = row[cell_start:cell_end]
+        if _needs_quotes(cell):  # not only a \x02 of the data's own
+            pieces += (row[copied_to:cell_start], b'"', cell.replace(b'"', b'""'), b'"')
+            copied_to = cell_end
+        found = marked_row.find(_QUOTE_NEEDLE, cell_end)
+    pieces.append(row[copied_to:])
+    return b"".join(pieces).replace(_CELL_SEP_BYTE, b",") + LINE_END_BYTES
 
 
 def _needs_quotes(cell: bytes) -> bool:
