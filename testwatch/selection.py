@@ -126,6 +126,7 @@ class _Known:
     stale: set[str]  # paths whose rows must be compared (dep_index)
     tests_by_file: dict[str, list[str]]
     files_seen: set[str]  # test files of known tests, and test files with recorded dependencies
+    all_durations: dict[str, float | None] | None = None  # read once, when many tests are picked
 
     @classmethod
     def read(cls, conn, root: Path) -> _Known:
@@ -149,11 +150,12 @@ class _Known:
         files_seen = set(tests_by_file) | {owner for owner in counts if "::" not in owner}
         return cls(tests, failed, counts, dep_index.stale_paths(conn), tests_by_file, files_seen)
 
-    @staticmethod
-    def durations(conn, nodeids) -> dict[str, float | None]:
-        """Each test's duration in its newest result (all tests' when many are asked)."""
+    def durations(self, conn, nodeids) -> dict[str, float | None]:
+        """Each test's duration in its newest result (all tests', kept, when many are asked)."""
         if len(nodeids) > 2000:
-            return dict(conn.execute("select nodeid, duration_s from latest_results"))
+            if self.all_durations is None:
+                self.all_durations = dict(conn.execute("select nodeid, duration_s from latest_results"))
+            return self.all_durations
         ordered = list(nodeids)
         found: dict[str, float | None] = {}
         for i in range(0, len(ordered), 500):
