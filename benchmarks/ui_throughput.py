@@ -152,7 +152,7 @@ async def one_round(
         if streaming:
             results = [synthetic_result(i) for i in range(count)]
             started = time.perf_counter()
-            while runs == 0 or sum(map(len, latencies.values())) < min_keys:
+            while runs == 0 or (sum(map(len, latencies.values())) < min_keys and not presser.done()):
                 runs += 1
                 await produce(app, results, runs)
             stream_s = time.perf_counter() - started
