@@ -8,7 +8,8 @@ without loading the table (the exporter's peak RSS is printed). The export is ti
 CLI command writing a real file, wall clock from start to exit; its CPU time and the load average
 are printed beside it, since other processes on the machine stretch the wall time.
 
-    /work/venv/bin/python benchmarks/long_history.py [--keep /tmp/long.db] [--export-only] [--export-rounds 3]
+    /work/venv/bin/python benchmarks/long_history.py [--keep /tmp/long.db] [--export-only]
+        [--export-rounds 3] [--export-workers auto 1]
 """
 
 from __future__ import annotations
@@ -131,16 +132,17 @@ def time_queries(path: Path, rounds: int) -> list[tuple[str, float]]:
     return figures
 
 
-def time_export(path: Path, out: Path) -> tuple[float, float, int, int]:
-    """Run the real CLI, ``testwatch export --table results -o FILE``, in a child process.
+def time_export(path: Path, out: Path, workers: str) -> tuple[float, float, int, int]:
+    """Run the real CLI, ``testwatch export --table results -o FILE --workers N``, in a child process.
 
-    Returns (wall seconds, CPU seconds of the child, data rows read back from the file, peak RSS bytes).
+    Returns (wall seconds, CPU seconds of the child and its workers, data rows read back from the
+    file, peak RSS bytes of a child so far).
     """
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "testwatch", "export", "--db", str(path), "--table", "results",
-         "-o", str(out)],
+         "-o", str(out), *(["--workers", workers] if workers != "auto" else [])],
         capture_output=True, text=True,
     )
     seconds = time.perf_counter() - started
@@ -153,24 +155,29 @@ def time_export(path: Path, out: Path) -> tuple[float, float, int, int]:
     return seconds, cpu_s, rows, max(after.ru_maxrss, before.ru_maxrss) * 1024
 
 
-def report_export(path: Path, folder: str, rounds: int) -> None:
-    """Print each export round, then the median and best rate against the target."""
+def report_export(path: Path, folder: str, rounds: int, variants: list[str]) -> None:
+    """Export once per variant of ``--workers`` each round (alternating), then print each one's
+    median and best rate against the target, and the ratio of the medians to the first variant."""
     total = RUNS * RESULTS_PER_RUN
-    rates = []
+    rates: dict[str, list[float]] = {variant: [] for variant in variants}
     for round_number in range(1, rounds + 1):
-        load = os.getloadavg()[0]
-        seconds, cpu_s, rows, peak_bytes = time_export(path, Path(folder) / "results.csv")
-        if rows != total:
-            raise SystemExit(f"export wrote {rows:,} rows, expected {total:,}")
-        rates.append(total / seconds)
-        print(f"  export round {round_number}: {total:,} rows in {seconds:.2f} s = {rates[-1]:,.0f} rows/s; "
-              f"CPU {cpu_s:.2f} s = {cpu_s / total * 1e6:.2f} us/row; {rows:,} CSV rows read back; "
-              f"peak RSS {peak_bytes / 2**20:.0f} MiB; load average {load:.1f}")
-    best = max(rates)
-    verdict = "met" if best >= TARGET_ROWS_PER_S else "MISSED"
-    median = statistics.median(rates)
-    print(f"  export --table results to CSV (real CLI, {rounds} rounds): median {median:,.0f} rows/s, best "
-          f"{best:,.0f} rows/s (target >= {TARGET_ROWS_PER_S:,}: {verdict})")
+        for variant in variants:
+            load = os.getloadavg()[0]
+            seconds, cpu_s, rows, peak_bytes = time_export(path, Path(folder) / "results.csv", variant)
+            if rows != total:
+                raise SystemExit(f"export wrote {rows:,} rows, expected {total:,}")
+            rates[variant].append(total / seconds)
+            print(f"  export round {round_number}, --workers {variant}: {total:,} rows in {seconds:.2f} s = "
+                  f"{rates[variant][-1]:,.0f} rows/s; CPU {cpu_s:.2f} s = {cpu_s / total * 1e6:.2f} us/row; "
+                  f"{rows:,} CSV rows read back; peak RSS {peak_bytes / 2**20:.0f} MiB; load {load:.1f}")
+    first = statistics.median(rates[variants[0]])
+    for variant, variant_rates in rates.items():
+        best = max(variant_rates)
+        median = statistics.median(variant_rates)
+        verdict = "met" if best >= TARGET_ROWS_PER_S else "MISSED"
+        print(f"  export --table results to CSV (real CLI, --workers {variant}, {rounds} rounds): median "
+              f"{median:,.0f} rows/s ({median / first:.2f}x), best {best:,.0f} rows/s "
+              f"(target >= {TARGET_ROWS_PER_S:,}: {verdict})")
 
 
 def main() -> None:
@@ -179,6 +186,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--export-rounds", type=int, default=3, help="exports of the whole table (default 3)")
     parser.add_argument("--export-only", action="store_true", help="skip the query timings")
+    parser.add_argument("--export-workers", nargs="+", default=["auto"], metavar="N",
+                        help="export with each --workers N in turn ('auto': the default); e.g. auto 1")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tw-long-") as folder:
         path = args.keep or Path(folder) / "history.db"
@@ -193,7 +202,7 @@ def main() -> None:
             for label, ms in time_queries(path, args.rounds):
                 verdict = "met" if ms < TARGET_MS else "MISSED"
                 print(f"  {label:<40} {ms:8.1f} ms  (target < {TARGET_MS:.0f} ms: {verdict})")
-        report_export(path, folder, args.export_rounds)
+        report_export(path, folder, args.export_rounds, args.export_workers)
 
 if __name__ == "__main__":
     main()

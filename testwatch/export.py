@@ -116,10 +116,13 @@ def _cursor(conn: sqlite3.Connection, table: str, expressions: list[str], row_fi
     return cursor
 
 
-def write_csv(conn: sqlite3.Connection, table: str, row_filter: RowFilter, out: BinaryIO) -> int:
+def write_csv(
+    conn: sqlite3.Connection, table: str, row_filter: RowFilter, out: BinaryIO, workers: int | None = None
+) -> int:
     """Write ``table`` as UTF-8 CSV to the binary stream ``out``; returns the rows written.
 
-    A big table is encoded by worker processes, a range of rowids each (``testwatch.export_workers``).
+    A big table is encoded by worker processes, a range of rowids each (``testwatch.export_workers``);
+    ``workers`` sets how many (1: this process alone; None: one per core).
     """
     columns = table_columns(conn, table)
     # NULL arrives as "", which is what csv.writer writes for None (see CsvBatchEncoder).
@@ -129,7 +132,7 @@ def write_csv(conn: sqlite3.Connection, table: str, row_filter: RowFilter, out: 
     where, params = where_clause(table, row_filter)
     span_sql = f'select min(rowid), max(rowid) from "{table}"{where}'
     first_rowid, last_rowid = conn.execute(span_sql, params).fetchone()
-    workers = export_workers.worker_count(first_rowid, last_rowid)
+    workers = export_workers.worker_count(first_rowid, last_rowid, workers)
     if workers:
         in_range = f" where rowid between ? and ?{where.replace(' where ', ' and ', 1)}"
         range_sql = f'select {", ".join(expressions)} from "{table}"{in_range} order by rowid'

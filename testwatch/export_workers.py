@@ -21,13 +21,17 @@ RANGE_ROWS = 20_000  # rowids per task: about 5 MB of CSV for a results row
 MAX_WORKERS = 4
 
 
-def worker_count(first_rowid: int | None, last_rowid: int | None) -> int:
-    """How many worker processes to use for rowids ``first_rowid..last_rowid`` (0: none)."""
+def worker_count(first_rowid: int | None, last_rowid: int | None, requested: int | None = None) -> int:
+    """How many worker processes encode rowids ``first_rowid..last_rowid`` (0: this process alone).
+
+    ``requested`` (``--workers``) overrides the default of one per core, at most ``MAX_WORKERS``.
+    """
     if first_rowid is None or last_rowid is None or last_rowid - first_rowid + 1 < MIN_PARALLEL_ROWS:
         return 0
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    workers = min(MAX_WORKERS, cores)
-    return workers if workers > 1 else 0
+    if requested is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        requested = min(MAX_WORKERS, cores)
+    return requested if requested > 1 else 0
 
 
 def write_ranges(

@@ -75,7 +75,7 @@ def _stored(path, where: str = "") -> tuple[list[str], list[tuple]]:
 def export_mode(request, monkeypatch):
     """Export in one process, or spread over two workers in ranges of 700 rowids."""
     if request.param == "worker processes":
-        monkeypatch.setattr(export_workers, "worker_count", lambda first, last: 2)
+        monkeypatch.setattr(export_workers, "worker_count", lambda first, last, requested: 2)
         monkeypatch.setattr(export_workers, "RANGE_ROWS", 700)
     return request.param
 
@@ -115,6 +115,14 @@ def test_a_filtered_export_keeps_only_its_rows_in_order(tmp_path, export_mode):
     read_back = list(csv.reader(io.StringIO(exported.decode("utf-8"), newline="")))[1:]
     assert [int(line[0]) for line in read_back] == [row[0] for row in stored]
     assert len(stored) == 1000
+
+
+def test_workers_only_for_big_tables_and_as_asked():
+    big = export_workers.MIN_PARALLEL_ROWS
+    assert export_workers.worker_count(1, big - 1) == 0
+    assert export_workers.worker_count(None, None) == 0  # an empty table
+    assert export_workers.worker_count(1, big, requested=1) == 0
+    assert export_workers.worker_count(1, big, requested=3) == 3
 
 
 def test_batches_that_hold_the_stand_in_separators_are_written_exactly():
