@@ -131,8 +131,13 @@ class _Known:
     @classmethod
     def read(cls, conn, root: Path) -> _Known:
         """Everything but durations, from latest_results, dep_owners and stale_dep_paths."""
-        # dict(cursor) builds in C: several times faster than a comprehension over 50,000 rows.
-        tests = set(dict(conn.execute("select nodeid, 0 from latest_results where instr(nodeid, '::') > 0")))
+        # Grouped by file in SQLite: twice as fast as splitting 50,000 node ids in Python.
+        by_file = (
+            "select substr(nodeid, 1, instr(nodeid, '::') - 1), group_concat(nodeid, char(0)) "
+            "from latest_results where instr(nodeid, '::') > 0 group by 1"
+        )
+        tests_by_file = {test_file: ids.split("\0") for test_file, ids in conn.execute(by_file)}
+        tests: set[str] = set().union(*tests_by_file.values())
         marks = ",".join("?" * len(BAD_OUTCOMES))
         failed = dict(conn.execute(
             f"select nodeid, outcome from latest_results where outcome in ({marks})", sorted(BAD_OUTCOMES)
@@ -140,14 +145,16 @@ class _Known:
         for nodeid in [n for n in failed if "::" not in n]:
             if (root / nodeid).is_file():
                 tests.add(nodeid)  # a file that failed to collect
+                tests_by_file.setdefault(nodeid, []).append(nodeid)
             else:
                 del failed[nodeid]
         counts = dep_index.owner_counts(conn)
-        tests.update(owner for owner in counts if "::" in owner)
-        tests_by_file: dict[str, list[str]] = {}
-        for nodeid in tests:
-            tests_by_file.setdefault(nodeid_file(nodeid), []).append(nodeid)
-        files_seen = set(tests_by_file) | {owner for owner in counts if "::" not in owner}
+        rest = counts.keys() - tests  # test files, and tests with dependencies but no result
+        for owner in rest:
+            if "::" in owner:
+                tests.add(owner)
+                tests_by_file.setdefault(nodeid_file(owner), []).append(owner)
+        files_seen = set(tests_by_file) | {owner for owner in rest if "::" not in owner}
         return cls(tests, failed, counts, dep_index.stale_paths(conn), tests_by_file, files_seen)
 
     def durations(self, conn, nodeids) -> dict[str, float | None]:
