@@ -18,7 +18,6 @@ import argparse
 import csv
 import os
 import random
-import resource
 import sqlite3
 import statistics
 import subprocess
@@ -136,23 +135,23 @@ def time_export(path: Path, out: Path, workers: str) -> tuple[float, float, int,
     """Run the real CLI, ``testwatch export --table results -o FILE --workers N``, in a child process.
 
     Returns (wall seconds, CPU seconds of the child and its workers, data rows read back from the
-    file, peak RSS bytes of a child so far).
+    file, peak RSS bytes of the child or its largest worker).
     """
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(
+    child = subprocess.Popen(
         [sys.executable, "-m", "testwatch", "export", "--db", str(path), "--table", "results",
          "-o", str(out), *(["--workers", workers] if workers != "auto" else [])],
-        capture_output=True, text=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
+    _, status, usage = os.wait4(child.pid, 0)  # this child's own usage, its workers included
     seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"export failed: {done.stderr.strip()}")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise SystemExit(f"export failed: {child.stderr.read().strip()}")
+    child.stderr.close()
     with out.open(newline="", encoding="utf-8") as f:
         rows = sum(1 for _ in csv.reader(f)) - 1  # the header
-    return seconds, cpu_s, rows, max(after.ru_maxrss, before.ru_maxrss) * 1024
+    return seconds, usage.ru_utime + usage.ru_stime, rows, usage.ru_maxrss * 1024
 
 
 def report_export(path: Path, folder: str, rounds: int, variants: list[str]) -> None:
