@@ -69,6 +69,14 @@ def sample(make_project):
     return make_project(SAMPLE)
 
 
+@pytest.fixture
+def recorded(sample, cli):
+    """The sample project after one ``run --affected``: dependencies recorded."""
+    out = cli("run", str(sample), "--affected")
+    assert out.returncode == 0, out.stdout + out.stderr
+    return sample
+
+
 def _edit(path: Path, old: str, new: str) -> None:
     """Replace text in a file, failing loudly if the text is not there."""
     text = path.read_text()

@@ -5,15 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 
-import pytest
-
-
-@pytest.fixture
-def recorded(sample, cli):
-    out = cli("run", str(sample), "--affected")
-    assert out.returncode == 0, out.stdout + out.stderr
-    return sample
-
 
 def _db(root):
     return sqlite3.connect(root / ".testwatch" / "history.db")

@@ -5,17 +5,8 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 
-import pytest
-
 from testwatch.history import open_history
 from testwatch.run_coverage import uncovered_changed_lines
-
-
-@pytest.fixture
-def recorded(sample, cli):
-    out = cli("run", str(sample), "--affected")
-    assert out.returncode == 0, out.stdout + out.stderr
-    return sample
 
 
 def test_first_run_records_dependencies_and_coverage(recorded):
