@@ -1,9 +1,10 @@
-"""Rows to RFC 4180 CSV text a batch at a time, written exactly as ``csv.writer`` writes them.
+"""Rows to RFC 4180 CSV bytes a batch at a time, exactly as ``csv.writer`` writes them.
 
 A batch goes through one %-template with stand-in separators (a C loop, no per-cell Python
 code), then a few whole-batch searches find the rows that need care: a cell holding a comma, a
-quote, a CR or LF (it must be quoted), or starting like a formula (``testwatch.csv_cells``). Only
-those rows go through ``csv.writer``; the rest get their real separators by two ``replace`` calls.
+quote, a CR or LF (it must be quoted), or starting like a formula (``testwatch.csv_cells``).
+A formula-like row goes through ``neutralise`` and ``csv.writer``; a row that only needs quotes
+gets them around those cells; the rest get their real separators by two ``replace`` calls.
 """
 
 from __future__ import annotations
@@ -13,16 +14,16 @@ from collections.abc import Sequence
 
 from testwatch.csv_cells import FORMULA_STARTS, neutralise
 
-LINE_END = "\r\n"
-ENCODING = "utf-8"
-ENCODING_ERRORS = "surrogateescape"
+_LINE_END = "\r\n"
+_ENCODING = "utf-8"
+_ENCODING_ERRORS = "surrogateescape"
 # Stand-ins for the comma and the line end while a batch is checked (ASCII unit and record
 # separators). A batch whose data holds either one is written row by row, the careful way.
 _CELL_SEP = "\x1f"
 _ROW_END = "\x1e"
 _ROW_END_BYTE = _ROW_END.encode()
 _CELL_SEP_BYTE = _CELL_SEP.encode()
-LINE_END_BYTES = LINE_END.encode()
+_LINE_END_BYTES = _LINE_END.encode()
 _FORMULA_BYTES = tuple(start.encode() for start in FORMULA_STARTS)
 # One byte-for-byte translation marks what needs care: \x02 for a byte that makes a cell need
 # quotes, \x01 for a byte that starts a formula, \x1f for either separator. Data that already
@@ -52,19 +53,19 @@ class CsvBatchEncoder:
         self._template = _CELL_SEP.join(["%s"] * column_count) + _ROW_END
         self._separators_per_row = column_count - 1
         self._careful_lines = _Lines()
-        self._careful = csv.writer(self._careful_lines, lineterminator=LINE_END)
+        self._careful = csv.writer(self._careful_lines, lineterminator=_LINE_END)
 
     def header(self, names: Sequence[str]) -> bytes:
         """The header line: ``names`` quoted where needed, never neutralised."""
         self._careful.writerow(names)
-        return self._careful_lines.pop().encode(ENCODING, ENCODING_ERRORS)
+        return self._careful_lines.pop().encode(_ENCODING, _ENCODING_ERRORS)
 
     def encode(self, rows: Sequence[Sequence[object]]) -> bytes:
         """The CSV bytes of ``rows``: one line per row, each ending in CRLF."""
-        data = "".join(map(self._template.__mod__, rows)).encode(ENCODING, ENCODING_ERRORS)
+        data = "".join(map(self._template.__mod__, rows)).encode(_ENCODING, _ENCODING_ERRORS)
         separators = len(rows) * self._separators_per_row
         if data.count(_ROW_END_BYTE) != len(rows) or data.count(_CELL_SEP_BYTE) != separators:
-            return "".join(map(self._careful_line, rows)).encode(ENCODING, ENCODING_ERRORS)
+            return "".join(map(self._careful_line, rows)).encode(_ENCODING, _ENCODING_ERRORS)
         marked = data.translate(_MARKS)
         pieces = []
         clean_from = 0
@@ -74,7 +75,7 @@ class CsvBatchEncoder:
             pieces.append(_with_real_separators(data[clean_from:row_start]))
             row_end = data.index(_ROW_END_BYTE, row_start)
             if formula_like:
-                pieces.append(self._careful_line(rows[row_index]).encode(ENCODING, ENCODING_ERRORS))
+                pieces.append(self._careful_line(rows[row_index]).encode(_ENCODING, _ENCODING_ERRORS))
             else:
                 pieces.append(_quoted_line(data[row_start:row_end], marked[row_start:row_end]))
             row_index += 1
@@ -117,7 +118,7 @@ def _quoted_line(row: bytes, marked_row: bytes) -> bytes:
             copied_to = cell_end
         found = marked_row.find(_QUOTE_NEEDLE, cell_end)
     pieces.append(row[copied_to:])
-    return b"".join(pieces).replace(_CELL_SEP_BYTE, b",") + LINE_END_BYTES
+    return b"".join(pieces).replace(_CELL_SEP_BYTE, b",") + _LINE_END_BYTES
 
 
 def _needs_quotes(cell: bytes) -> bool:
@@ -125,4 +126,4 @@ def _needs_quotes(cell: bytes) -> bool:
 
 
 def _with_real_separators(data: bytes) -> bytes:
-    return data.replace(_CELL_SEP_BYTE, b",").replace(_ROW_END_BYTE, LINE_END_BYTES)
+    return data.replace(_CELL_SEP_BYTE, b",").replace(_ROW_END_BYTE, _LINE_END_BYTES)

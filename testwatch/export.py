@@ -132,12 +132,12 @@ def write_csv(
     where, params = where_clause(table, row_filter)
     span_sql = f'select min(rowid), max(rowid) from "{table}"{where}'
     first_rowid, last_rowid = conn.execute(span_sql, params).fetchone()
-    workers = export_workers.worker_count(first_rowid, last_rowid, workers)
-    if workers:
+    processes = export_workers.worker_count(first_rowid, last_rowid, workers)
+    if processes:
         in_range = f" where rowid between ? and ?{where.replace(' where ', ' and ', 1)}"
         range_sql = f'select {", ".join(expressions)} from "{table}"{in_range} order by rowid'
         return export_workers.write_ranges(
-            database_path(conn), range_sql, params, len(columns), (first_rowid, last_rowid), workers, out
+            database_path(conn), range_sql, params, len(columns), (first_rowid, last_rowid), processes, out
         )
     return write_rows(_cursor(conn, table, expressions, row_filter), encoder, out.write)
 
