@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from testwatch import dep_index
 from testwatch.collectors.project_files import IgnoreRules
@@ -21,7 +20,8 @@ from testwatch.environment import environment_fingerprint
 from testwatch.file_states import ENVIRONMENT_PATH, FileState, FileStates
 from testwatch.fingerprints import MODULE_BLOCK
 from testwatch.history import History
-from testwatch.results import BAD_OUTCOMES, nodeid_file
+from testwatch.known_tests import KnownTests
+from testwatch.results import nodeid_file
 from testwatch.run_coverage import is_test_file
 
 # Directness ranks: lower runs earlier.
@@ -116,63 +116,6 @@ class FolderListings:
         return files, folders
 
 
-@dataclass
-class _Known:
-    """The tests the history knows (a newest result, or recorded dependencies) and how."""
-
-    tests: set[str]
-    failed: dict[str, str]  # test (or test file that failed to collect) -> its bad outcome last time
-    counts: dict[str, int]  # owner (test or test file) -> recorded dependencies
-    stale: set[str]  # paths whose rows must be compared (dep_index)
-    tests_by_file: dict[str, list[str]]
-    files_seen: set[str]  # test files of known tests, and test files with recorded dependencies
-    all_durations: dict[str, float | None] | None = None  # read once, when many tests are picked
-
-    @classmethod
-    def read(cls, conn, root: Path) -> _Known:
-        """Everything but durations, from latest_results, dep_owners and stale_dep_paths."""
-        # Grouped by file in SQLite: twice as fast as splitting 50,000 node ids in Python.
-        by_file = (
-            "select substr(nodeid, 1, instr(nodeid, '::') - 1), group_concat(nodeid, char(0)) "
-            "from latest_results where instr(nodeid, '::') > 0 group by 1"
-        )
-        tests_by_file = {test_file: ids.split("\0") for test_file, ids in conn.execute(by_file)}
-        tests: set[str] = set().union(*tests_by_file.values())
-        marks = ",".join("?" * len(BAD_OUTCOMES))
-        failed = dict(conn.execute(
-            f"select nodeid, outcome from latest_results where outcome in ({marks})", sorted(BAD_OUTCOMES)
-        ))
-        for nodeid in [n for n in failed if "::" not in n]:
-            if (root / nodeid).is_file():
-                tests.add(nodeid)  # a file that failed to collect
-                tests_by_file.setdefault(nodeid, []).append(nodeid)
-            else:
-                del failed[nodeid]
-        counts = dep_index.owner_counts(conn)
-        rest = counts.keys() - tests  # test files, and tests with dependencies but no result
-        for owner in rest:
-            if "::" in owner:
-                tests.add(owner)
-                tests_by_file.setdefault(nodeid_file(owner), []).append(owner)
-        files_seen = set(tests_by_file) | {owner for owner in rest if "::" not in owner}
-        return cls(tests, failed, counts, dep_index.stale_paths(conn), tests_by_file, files_seen)
-
-    def durations(self, conn, nodeids) -> dict[str, float | None]:
-        """Each test's duration in its newest result (all tests', kept, when many are asked)."""
-        if len(nodeids) > 2000:
-            if self.all_durations is None:
-                self.all_durations = dict(conn.execute("select nodeid, duration_s from latest_results"))
-            return self.all_durations
-        ordered = list(nodeids)
-        found: dict[str, float | None] = {}
-        for i in range(0, len(ordered), 500):
-            chunk = ordered[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            sql = f"select nodeid, duration_s from latest_results where nodeid in ({marks})"
-            found.update(conn.execute(sql, chunk))
-        return found
-
-
 class Selector:
     """Computes selections for one project; cheap to call on every change."""
 
@@ -182,7 +125,7 @@ class Selector:
         self.rules = rules
         self.states = states
         self.listings = FolderListings(rules)
-        self._loaded: tuple[tuple[int, int, int], _Known] | None = None  # (history version, _load())
+        self._loaded: tuple[tuple[int, int, int], KnownTests] | None = None  # (history version, _load())
         self._groups: dict[str, list[tuple[str, str, list[str]]]] = {}  # path -> its rows, grouped
 
     def select(self) -> Selection:
@@ -196,14 +139,14 @@ class Selector:
         conn = self.history.conn
         return id(conn), conn.total_changes, conn.execute("pragma data_version").fetchone()[0]
 
-    def _load(self) -> _Known:
+    def _load(self) -> KnownTests:
         """What the history knows about tests; kept until the history changes (each changed
         path's rows are read once per history version, in ``_groups``)."""
         version = self._history_version()
         if self._loaded is None or self._loaded[0] != version:
             self.states.reload_stored()  # another process may have recorded since
             self._groups = {}
-            self._loaded = (version, _Known.read(self.history.conn, self.config.root))
+            self._loaded = (version, KnownTests.read(self.history.conn, self.config.root))
         return self._loaded[1]
 
     def _select(self) -> Selection:
@@ -231,7 +174,7 @@ class Selector:
         selected = [p for p in sorted(whole_files) if p not in picked] + order
         return Selection(selected, reasons, len(known.tests), known=known.tests, dep_counts=known.counts)
 
-    def _pick(self, known: _Known, hits) -> dict[str, tuple[int, str]]:
+    def _pick(self, known: KnownTests, hits) -> dict[str, tuple[int, str]]:
         """Known tests (in files that still exist) that failed last time, have no recorded
         dependencies, or have a changed one -> (rank, reason). Visits only those candidates."""
         counts, by_file = known.counts, known.tests_by_file
