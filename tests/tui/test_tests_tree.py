@@ -61,6 +61,18 @@ async def test_a_run_with_no_failure_leaves_the_cursor_on_its_test(build_app):
         assert app.tests_pane.selected_row.nodeid == "tests/test_b.py::test_1"
 
 
+async def test_a_run_with_no_failure_leaves_the_cursor_on_its_file(build_app):
+    app = build_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await play(pilot, app, run_events(PASSING, run_id=1))
+        tree = tree_of(app)
+        file_b = tree.file_nodes["tests/test_b.py"][0]
+        tree.move_cursor(file_b)
+        await pilot.pause()
+        await play(pilot, app, run_events(PASSING, run_id=2))
+        assert tree.cursor_node is file_b
+
+
 async def test_reruns_keep_the_nodes_and_move_only_what_changed_order(build_app):
     app = build_app()
     async with app.run_test(size=(120, 40)) as pilot:

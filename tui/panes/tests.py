@@ -100,7 +100,8 @@ class TestsPane(Pane):
         if ended is not None and ended is not self._run_ended:
             self._run_ended = ended
             target = tree.first_failure()
-        target = target or tree.leaves.get(chosen) or next(iter(tree.leaves.values()), None)
+        on_file = tree.file_nodes[chosen][0] if chosen in tree.file_nodes else None  # on a file's line
+        target = target or tree.leaves.get(chosen) or on_file or next(iter(tree.leaves.values()), None)
         if target is None:
             return
         if target is not tree.cursor_node:
