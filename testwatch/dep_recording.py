@@ -30,7 +30,7 @@ from testwatch.config import Config
 from testwatch.dep_index import CHANGED_DURING_RUN
 from testwatch.dep_reading import ChildRecord, read_child_records
 from testwatch.file_states import ENVIRONMENT_PATH, FileState, FileStates
-from testwatch.fingerprints import MODULE_BLOCK
+from testwatch.fingerprints import MODULE_BLOCK, ImportStatement, python_blocks
 from testwatch.history import History
 from testwatch.import_graph import ImportGraph
 from testwatch.run_coverage import coverage_rows
@@ -143,7 +143,8 @@ class DepRecorder:
                     if relative is not None and not self.rules.ignored(opened):
                         add(nodeid, relative, "file")
         graph = ImportGraph(
-            [rel for rel in recording.start_keys if rel.endswith(".py")], self._read
+            [rel for rel in recording.start_keys if rel.endswith(".py")],
+            functools.partial(self._imports, recording, used),
         )
         for record in records:
             for test_file, seen in record.collected.items():
@@ -172,9 +173,12 @@ class DepRecorder:
             return {MODULE_BLOCK}
         return {blocks.block_at(n) for n in numbers}
 
-    def _read(self, relative: str) -> bytes | None:
-        try:
-            return (self.config.root / relative).read_bytes()
+    def _imports(self, recording, used, relative: str) -> list[ImportStatement] | None:
+        """The file's import statements, from the parse its fingerprint came from when there is one."""
+        if self._state(recording, relative, used) is not None and used[relative].blocks is not None:
+            return used[relative].blocks.imports
+        try:  # changed during the run, or not a .py file: parse what is there now
+            return python_blocks((self.config.root / relative).read_bytes()).imports
         except OSError:
             return None
 

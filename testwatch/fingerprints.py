@@ -13,6 +13,7 @@ import bisect
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 MODULE_BLOCK = "<module>"
 UNPARSABLE = "<unparsable>"
@@ -28,6 +29,14 @@ def _hash_nodes(nodes: list[ast.AST]) -> str:
     return content_hash(text.encode("utf-8"))
 
 
+class ImportStatement(NamedTuple):
+    """An import as written: ``import a.b`` has no ``from_module``; ``from ..a import b`` has "a", 2."""
+
+    names: tuple[str, ...]
+    from_module: str | None = None
+    level: int = 0
+
+
 @dataclass
 class PythonBlocks:
     """A Python file's block hashes and which block each line belongs to."""
@@ -37,24 +46,38 @@ class PythonBlocks:
     spans: list[tuple[int, int, str]] = field(default_factory=list)
     # def line (of the function, decorators excluded) -> block name, for never-run tests.
     defs: dict[int, str] = field(default_factory=dict)
+    # Every import statement, wherever it is (see ``imported_names``).
+    imports: list[ImportStatement] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._starts = [span[0] for span in self.spans]
 
     def block_at(self, lineno: int) -> str:
         """The innermost function body holding ``lineno``, else ``<module>``."""
         if UNPARSABLE in self.hashes:
             return UNPARSABLE
         best = MODULE_BLOCK
-        starts = [span[0] for span in self.spans]
-        for start, end, name in self.spans[: bisect.bisect_right(starts, lineno)]:
+        for start, end, name in self.spans[: bisect.bisect_right(self._starts, lineno)]:
             if start <= lineno <= end:
                 best = name  # later starts are nested deeper
         return best
 
 
-class _BlockCollector(ast.NodeTransformer):
+# Functions, classes and imports are statements, so only these nodes can hold one.
+_STATEMENT_NODES = (ast.stmt, ast.excepthandler, ast.match_case)
+
+
+class _BlockCollector:
+    """Walks the statements of a tree (never its expressions): block hashes, spans, defs, imports.
+
+    Function bodies are replaced by ``pass`` on the way out, which leaves the module's skeleton.
+    """
+
     def __init__(self) -> None:
         self.hashes: dict[str, str] = {}
         self.spans: list[tuple[int, int, str]] = []
         self.defs: dict[int, str] = {}
+        self.imports: list[ImportStatement] = []
         self._scope: list[str] = []
 
     def _name(self, name: str) -> str:
@@ -65,63 +88,74 @@ class _BlockCollector(ast.NodeTransformer):
             unique = f"{qualname}#{n}"
         return unique
 
-    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
-        self._scope.append(node.name)
-        self.generic_visit(node)
-        self._scope.pop()
-        return node
+    def visit(self, node: ast.AST) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self._visit_function(node)
+        elif isinstance(node, ast.ClassDef):
+            self._scope.append(node.name)
+            self._visit_statements(node)
+            self._scope.pop()
+        elif isinstance(node, ast.Import):
+            self.imports.append(ImportStatement(tuple(alias.name for alias in node.names)))
+        elif isinstance(node, ast.ImportFrom):
+            names = tuple(alias.name for alias in node.names)
+            self.imports.append(ImportStatement(names, node.module or "", node.level or 0))
+        else:
+            self._visit_statements(node)
 
-    def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.AST:
+    def _visit_statements(self, node: ast.AST) -> None:
+        """Visit the statements directly inside ``node``, in field order (as ``generic_visit``)."""
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, _STATEMENT_NODES):
+                        self.visit(item)
+
+    def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         name = self._name(node.name)
         self.hashes[name] = _hash_nodes(node.body)
         self.spans.append((node.body[0].lineno, node.end_lineno or node.lineno, name))
         self.defs[node.lineno] = name
         self._scope.append(node.name)
-        self.generic_visit(node)
+        self._visit_statements(node)
         self._scope.pop()
         node.body = [ast.Pass()]  # the skeleton keeps the signature, not the body
-        return node
-
-    visit_FunctionDef = _visit_function
-    visit_AsyncFunctionDef = _visit_function
 
 
 def python_blocks(source: bytes) -> PythonBlocks:
-    """Block hashes of a Python source; an unparsable file is one block that always differs."""
+    """Block hashes, spans and imports of a Python source, from one parse; an unparsable file is
+    one block that always differs (and imports nothing)."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return PythonBlocks({UNPARSABLE: content_hash(source)})
     collector = _BlockCollector()
-    skeleton = collector.visit(tree)
-    collector.hashes[MODULE_BLOCK] = _hash_nodes([skeleton])
-    return PythonBlocks(collector.hashes, sorted(collector.spans), collector.defs)
+    collector.visit(tree)
+    collector.hashes[MODULE_BLOCK] = _hash_nodes([tree])
+    return PythonBlocks(collector.hashes, sorted(collector.spans), collector.defs, collector.imports)
 
 
-def imported_names(source: bytes, module: str, is_package: bool) -> set[str]:
-    """Absolute names of every module this source may import, wherever the import statement is.
+def imported_names(imports: list[ImportStatement], module: str, is_package: bool) -> set[str]:
+    """Absolute names of every module these import statements (of ``module``) may import.
 
     ``from a import b`` yields ``a`` and ``a.b`` (b may be a submodule); relative imports are
     resolved against ``module``. Imports inside functions count: when in doubt, depend.
     """
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return set()
     package = module if is_package else module.rpartition(".")[0]
     names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parts = package.split(".") if package else []
-                parts = parts[: len(parts) - (node.level - 1)] if node.level > 1 else parts
-                base = ".".join(filter(None, [*parts, base]))
-            if base:
-                names.add(base)
-            names.update(f"{base}.{alias.name}" if base else alias.name for alias in node.names)
+    for statement in imports:
+        if statement.from_module is None:
+            names.update(statement.names)
+            continue
+        base = statement.from_module
+        if statement.level:
+            parts = package.split(".") if package else []
+            parts = parts[: len(parts) - (statement.level - 1)] if statement.level > 1 else parts
+            base = ".".join(filter(None, [*parts, base]))
+        if base:
+            names.add(base)
+        names.update(f"{base}.{alias}" if base else alias for alias in statement.names)
     return names
 
 

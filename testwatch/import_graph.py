@@ -9,9 +9,10 @@ code (a constant, a default argument, a class attribute, an import) reruns its i
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from pathlib import PurePosixPath
 
-from testwatch.fingerprints import imported_names
+from testwatch.fingerprints import ImportStatement, imported_names
 
 
 def module_names(relative: str) -> list[str]:
@@ -24,10 +25,13 @@ def module_names(relative: str) -> list[str]:
 
 
 class ImportGraph:
-    """Built from the project's Python files; ``read`` gives a file's bytes (or None)."""
+    """Built from the project's Python files; ``imports`` gives a file's import statements (or None
+    for an unreadable file), so a caller that parsed the file already shares that parse."""
 
-    def __init__(self, python_files: list[str], read) -> None:
-        self._read = read
+    def __init__(
+        self, python_files: list[str], imports: Callable[[str], list[ImportStatement] | None]
+    ) -> None:
+        self._imports = imports
         self._by_name: dict[str, set[str]] = {}
         for relative in python_files:
             for name in module_names(relative):
@@ -38,12 +42,12 @@ class ImportGraph:
         """Project files that ``relative`` imports directly, package ``__init__`` files included."""
         if relative in self._edges:
             return self._edges[relative]
-        source = self._read(relative)
+        statements = self._imports(relative)
         targets: set[str] = set()
-        if source is not None:
+        if statements is not None:
             names = module_names(relative)
             own = names[0] if names else ""
-            for name in imported_names(source, own, relative.endswith("__init__.py")):
+            for name in imported_names(statements, own, relative.endswith("__init__.py")):
                 parts = name.split(".")
                 for i in range(1, len(parts) + 1):  # importing a.b.c runs a and a.b too
                     targets |= self._by_name.get(".".join(parts[:i]), set())

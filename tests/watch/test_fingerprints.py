@@ -72,5 +72,5 @@ def test_unparsable_source_is_one_block():
 
 def test_imported_names_resolve_relative_imports():
     source = b"from . import sibling\nfrom ..up import thing\nimport a.b\n"
-    names = imported_names(source, "pkg.sub.mod", is_package=False)
+    names = imported_names(python_blocks(source).imports, "pkg.sub.mod", is_package=False)
     assert {"pkg.sub", "pkg.sub.sibling", "pkg.up", "pkg.up.thing", "a.b"} <= names
