@@ -76,8 +76,9 @@ class FileStates:
         stored = self.stored().get(relative)
         if stored is not None and stored.key == key and not need_spans:
             return stored
+        earlier = cached or stored  # its block hashes are reused if the content is the same
         try:
-            sha, blocks = file_blocks(Path(path))
+            sha, blocks = file_blocks(Path(path), (earlier.sha, earlier.hashes) if earlier else None)
         except OSError:
             return None
         state = FileState(sha, blocks.hashes if blocks else {}, key, blocks)

@@ -73,7 +73,8 @@ class _BlockCollector:
     Function bodies are replaced by ``pass`` on the way out, which leaves the module's skeleton.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, known_hashes: dict[str, str] | None = None) -> None:
+        self._known_hashes = known_hashes
         self.hashes: dict[str, str] = {}
         self.spans: list[tuple[int, int, str]] = []
         self.defs: dict[int, str] = {}
@@ -114,7 +115,8 @@ class _BlockCollector:
 
     def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         name = self._name(node.name)
-        self.hashes[name] = _hash_nodes(node.body)
+        known = self._known_hashes
+        self.hashes[name] = known[name] if known is not None else _hash_nodes(node.body)
         self.spans.append((node.body[0].lineno, node.end_lineno or node.lineno, name))
         self.defs[node.lineno] = name
         self._scope.append(node.name)
@@ -123,13 +125,27 @@ class _BlockCollector:
         node.body = [ast.Pass()]  # the skeleton keeps the signature, not the body
 
 
-def python_blocks(source: bytes) -> PythonBlocks:
+def python_blocks(source: bytes, known_hashes: dict[str, str] | None = None) -> PythonBlocks:
     """Block hashes, spans and imports of a Python source, from one parse; an unparsable file is
-    one block that always differs (and imports nothing)."""
+    one block that always differs (and imports nothing).
+
+    ``known_hashes``: this very source's block hashes, computed before (the costly part): taken
+    as they are when they name the same blocks, else computed again.
+    """
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return PythonBlocks({UNPARSABLE: content_hash(source)})
+    if known_hashes is not None:
+        collector = _BlockCollector(known_hashes)
+        try:
+            collector.visit(tree)
+        except KeyError:  # hashes of other blocks: made by another version of the hashing
+            return python_blocks(source)
+        if collector.hashes.keys() | {MODULE_BLOCK} != known_hashes.keys():
+            return python_blocks(source)
+        collector.hashes[MODULE_BLOCK] = known_hashes[MODULE_BLOCK]
+        return PythonBlocks(collector.hashes, sorted(collector.spans), collector.defs, collector.imports)
     collector = _BlockCollector()
     collector.visit(tree)
     collector.hashes[MODULE_BLOCK] = _hash_nodes([tree])
@@ -159,8 +175,17 @@ def imported_names(imports: list[ImportStatement], module: str, is_package: bool
     return names
 
 
-def file_blocks(path: Path) -> tuple[str, PythonBlocks | None]:
-    """(content hash, blocks or None for a non-Python file); raises OSError if unreadable."""
+def file_blocks(
+    path: Path, known: tuple[str, dict[str, str]] | None = None
+) -> tuple[str, PythonBlocks | None]:
+    """(content hash, blocks or None for a non-Python file); raises OSError if unreadable.
+
+    ``known``: a (content hash, block hashes) recorded earlier; when the content hash is the same,
+    its block hashes are reused rather than computed again.
+    """
     data = path.read_bytes()
-    blocks = python_blocks(data) if path.suffix == ".py" else None
-    return content_hash(data), blocks
+    sha = content_hash(data)
+    if path.suffix != ".py":
+        return sha, None
+    known_hashes = known[1] if known is not None and known[0] == sha and known[1] else None
+    return sha, python_blocks(data, known_hashes)

@@ -74,3 +74,17 @@ def test_imported_names_resolve_relative_imports():
     source = b"from . import sibling\nfrom ..up import thing\nimport a.b\n"
     names = imported_names(python_blocks(source).imports, "pkg.sub.mod", is_package=False)
     assert {"pkg.sub", "pkg.sub.sibling", "pkg.up", "pkg.up.thing", "a.b"} <= names
+
+
+def test_known_hashes_of_the_same_source_give_the_same_blocks():
+    source = textwrap.dedent(SOURCE).encode()
+    computed = python_blocks(source)
+    reused = python_blocks(source, dict(computed.hashes))
+    assert (reused.hashes, reused.spans, reused.defs, reused.imports) == (
+        computed.hashes, computed.spans, computed.defs, computed.imports)
+
+
+def test_known_hashes_naming_other_blocks_are_computed_again():
+    source = textwrap.dedent(SOURCE).encode()
+    other = blocks("def unrelated():\n    return 1\n").hashes
+    assert python_blocks(source, other).hashes == python_blocks(source).hashes
