@@ -36,6 +36,7 @@ from testwatch.import_graph import ImportGraph
 from testwatch.run_coverage import coverage_rows
 
 PLUGIN = "testwatch.collectors.deps_plugin"
+_INSERT_DEPS = "insert into test_deps (nodeid, path, kind, fingerprint, run_id) values (?, ?, ?, ?, ?)"
 
 
 @dataclass
@@ -113,7 +114,8 @@ class DepRecorder:
         used[relative] = state
         return relative
 
-    def _rows(self, recording, records: list[ChildRecord], data, run_id) -> tuple[list[dict], dict]:
+    def _rows(self, recording, records: list[ChildRecord], data, run_id) -> tuple[list[tuple], dict]:
+        """``test_deps`` rows as (nodeid, path, kind, fingerprint, run_id), and the file states used."""
         used: dict[str, FileState] = {}
         deps: set[tuple[str, str, str, str]] = set()
 
@@ -159,11 +161,7 @@ class DepRecorder:
                     relative = self.rules.relative(opened)
                     if relative is not None and not self.rules.ignored(opened):
                         add(owner, relative, "file")
-        rows = [
-            {"nodeid": o, "path": p, "kind": k, "fingerprint": f, "run_id": run_id}
-            for o, p, k, f in deps
-        ]
-        return rows, used
+        return [(*dep, run_id) for dep in deps], used
 
     def _blocks_of(self, recording, relative: str, numbers: set[int], used) -> set[str]:
         if self._state(recording, relative, used) is None:
@@ -184,8 +182,8 @@ class DepRecorder:
 
     # ----- storing
 
-    def _store(self, db, rows: list[dict], states: dict[str, FileState], records, run_id) -> None:
-        owners = {row["nodeid"] for row in rows}
+    def _store(self, db, rows: list[tuple], states: dict[str, FileState], records, run_id) -> None:
+        owners = {row[0] for row in rows}
         owners |= {nodeid for r in records for nodeid in r.locations}
         owners |= {rel for r in records for f in r.collected if (rel := self.rules.relative(f))}
         state_rows = [
@@ -203,9 +201,9 @@ class DepRecorder:
                 db.execute(
                     f"delete from test_deps where nodeid in ({','.join('?' * len(chunk))})", chunk
                 )
-            db["test_deps"].insert_all(rows, batch_size=1000)
+            db.conn.executemany(_INSERT_DEPS, rows)  # plain values: sqlite-utils' per-value checks cost more
             db["file_state"].upsert_all(state_rows, pk="path", batch_size=500)
-            dep_index.refresh(db.conn, owners, {row["path"] for row in rows} | set(states))
+            dep_index.refresh(db.conn, owners, {row[1] for row in rows} | set(states))
         for relative, state in states.items():
             self.states.remember(relative, state)
 
