@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import bisect
 import hashlib
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -125,6 +126,13 @@ class _BlockCollector:
         node.body = [ast.Pass()]  # the skeleton keeps the signature, not the body
 
 
+# CPython 3.11 keeps ast.parse's recursion bookkeeping per interpreter, not per thread: two
+# threads parsing at once can fail with "SystemError: AST constructor recursion depth mismatch"
+# (python/cpython#106905). The watch loop parses while its recording thread parses too, so every
+# parse testwatch makes, its own and coverage.py's analysis, holds this lock.
+PARSE_LOCK = threading.RLock()
+
+
 def python_blocks(source: bytes, known_hashes: dict[str, str] | None = None) -> PythonBlocks:
     """Block hashes, spans and imports of a Python source, from one parse; an unparsable file is
     one block that always differs (and imports nothing).
@@ -133,7 +141,8 @@ def python_blocks(source: bytes, known_hashes: dict[str, str] | None = None) -> 
     as they are when they name the same blocks, else computed again.
     """
     try:
-        tree = ast.parse(source)
+        with PARSE_LOCK:
+            tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return PythonBlocks({UNPARSABLE: content_hash(source)})
     if known_hashes is not None:

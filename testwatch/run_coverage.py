@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from testwatch.collectors.project_files import IgnoreRules
-from testwatch.fingerprints import MODULE_BLOCK, python_blocks
+from testwatch.fingerprints import MODULE_BLOCK, PARSE_LOCK, python_blocks
 from testwatch.history import History
 
 if TYPE_CHECKING:
@@ -43,7 +43,8 @@ def coverage_rows(run_coverage: RunCoverage, rules: IgnoreRules, imported: set[s
         if relative is None or is_test_file(relative) or not measured.endswith(".py"):
             continue
         try:
-            _, statements, _, missing, _ = cov.analysis2(measured)
+            with PARSE_LOCK:
+                _, statements, _, missing, _ = cov.analysis2(measured)
             blocks = python_blocks(Path(measured).read_bytes())
         except Exception:  # the file vanished or no longer parses: nothing to report for it
             continue
