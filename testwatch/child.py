@@ -1,65 +1,21 @@
-"""The pytest child: its command line, its own process group, and the tail of its output."""
+"""The pytest child process: its own process group, its output drained, the tail kept."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
-import shutil
 import signal
-import sys
+import subprocess
 from collections import deque
 from pathlib import Path
 
-from testwatch.collectors import protocol
-
-# The modules the child imports from testwatch: the plugin and what it needs, standard library only.
-CHILD_MODULES = (
-    "__init__", "protocol", "pytest_plugin", "warm_server", "peak_memory", "memray_plugin", "leak_hunt",
-    "deps_plugin", "memray_windows", "line_monitor",
-)
-DEFAULT_PLUGINS = (
-    "testwatch.collectors.pytest_plugin",
-    "testwatch.collectors.peak_memory",
-    "testwatch.collectors.memray_plugin",
-)
 _KEPT_LINE_BYTES = 2000
 # Stack lines of pytest's own machinery, left out of a crash report's tail.
 _FRAMEWORK_FRAMES = (
     "/_pytest/", "/pluggy/", "<frozen runpy>", "/pytest/__main__.py", "/threading.py",
     "pytest_plugin.py",
 )
-
-
-def pytest_command(
-    python: str, plugins: list[str], args: list[str], history_dir: Path | None, root: Path
-) -> list[str]:
-    """The child's argv: an argument list, never a shell string."""
-    argv = [python, "-m", "pytest"]
-    for plugin in plugins:
-        argv += ["-p", plugin]
-    argv.append("--continue-on-collection-errors")
-    if history_dir is not None and history_dir != root and history_dir.is_relative_to(root):
-        argv.append(f"--ignore={history_dir}")
-    return argv + args
-
-
-def plugin_path_for(python: str, workdir: Path) -> str | None:
-    """A PYTHONPATH entry holding testwatch's child-side modules, for a foreign interpreter.
-
-    The interpreter testwatch runs in imports them from the installed package; another one
-    (``--python``) gets a copy of just these standard-library-only files.
-    """
-    # Not realpath: a venv's python is a symlink to the same binary as every other venv's.
-    if os.path.abspath(python) == os.path.abspath(sys.executable):
-        return None
-    target = workdir / "shim" / "testwatch" / "collectors"
-    target.mkdir(parents=True)
-    (target.parent / "__init__.py").write_text("")
-    source = Path(protocol.__file__).parent
-    for name in CHILD_MODULES:
-        shutil.copy(source / f"{name}.py", target / f"{name}.py")
-    return str(workdir / "shim")
 
 
 class PytestChild:
@@ -135,6 +91,28 @@ class PytestChild:
                 if not any(part in line for part in _FRAMEWORK_FRAMES)
             ]
         return "\n".join(output[-lines:])
+
+
+class StartedChild(PytestChild):
+    """A pytest process started before the event loop ran (``testwatch.launch``), watched from here on."""
+
+    def __init__(self, popen: subprocess.Popen, cwd: Path, env: dict[str, str]) -> None:
+        super().__init__(list(popen.args), cwd, env)
+        self.popen = popen
+
+    async def start(self) -> None:
+        reader = asyncio.StreamReader()
+        await asyncio.get_running_loop().connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), self.popen.stdout
+        )
+        self._drain = asyncio.create_task(self._read_output(reader))
+
+    @property
+    def pid(self) -> int | None:
+        return self.popen.pid
+
+    async def _exit_code(self) -> int:
+        return await asyncio.to_thread(self.popen.wait)
 
 
 def describe_exit(code: int) -> str:

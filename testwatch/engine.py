@@ -20,14 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from testwatch.child import (
-    DEFAULT_PLUGINS,
-    PytestChild,
-    describe_exit,
-    plugin_path_for,
-    pytest_command,
-)
-from testwatch.collectors import protocol
+from testwatch.child import PytestChild, StartedChild, describe_exit
+from testwatch.child_command import DEFAULT_PLUGINS, child_env, pytest_command
 from testwatch.config import Config
 from testwatch.event_lines import EventLines
 from testwatch.events import (
@@ -44,6 +38,7 @@ from testwatch.events import (
     TestStarted,
 )
 from testwatch.history import History, count_outcomes
+from testwatch.launch import EarlyChild
 from testwatch.measuring import MeasuringListener
 from testwatch.memray_mode import write_skip_file
 from testwatch.results import PHASES, ResultBuilder, TestResult, nodeid_file
@@ -118,8 +113,12 @@ class RunEngine:
         if self.warm is not None:
             self.warm.close()
 
-    async def run(self, request: RunRequest) -> RunFinished:
-        """Run the request to the end (or until cancelled) and return its summary."""
+    async def run(self, request: RunRequest, early: EarlyChild | None = None) -> RunFinished:
+        """Run the request to the end (or until cancelled) and return its summary.
+
+        ``early`` is a child already started for this request (``testwatch.launch``); its first
+        attempt adopts it instead of starting one.
+        """
         started = time.monotonic()
         args = [*self.config.pytest_args, *request.pytest_args]
         run_id = self._start_run(request, args)
@@ -127,12 +126,14 @@ class RunEngine:
         self.listener(RunStarted(run_id, request.trigger, _count(request.select), request.reasons))
         remaining = request.select
         restarts = 0
+        adopt = early
         try:
             if remaining is not None and not remaining:
                 return self._finish(state, started, message="no tests selected")
             while True:
                 try:
-                    code = await self._attempt(state, remaining, args)
+                    code = await self._attempt(state, remaining, args, adopt)
+                    adopt = None  # a restart starts a child of its own
                 except _CannotStartPython as exc:
                     state.child_failure = 4  # pytest's usage error: nothing can run as configured
                     state.error = str(exc)
@@ -163,11 +164,16 @@ class RunEngine:
         except asyncio.CancelledError:
             self._finish(state, started, cancelled=True)
             raise
+        finally:
+            if early is not None:  # a no-op once adopted; else no tests were selected, or cancelled
+                early.discard()
 
     # ----- one pytest process
 
-    async def _attempt(self, state: _RunState, select: list[str] | None, args: list[str]) -> int:
-        workdir = Path(tempfile.mkdtemp(prefix="tw-"))
+    async def _attempt(
+        self, state: _RunState, select: list[str] | None, args: list[str], early: EarlyChild | None
+    ) -> int:
+        workdir = early.workdir if early else Path(tempfile.mkdtemp(prefix="tw-"))
         queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         state.session_finished = False
         state.timed_out.clear()
@@ -178,14 +184,19 @@ class RunEngine:
         def broke(why: str) -> None:
             self.listener(EngineNotice(f"event stream from pytest broke: {why}"))
 
+        where = {"sock": early.server} if early else {"path": str(workdir / "events.sock")}
         server = await asyncio.get_running_loop().create_unix_server(
-            lambda: EventLines(queue, connections, broke), path=str(workdir / "events.sock")
+            lambda: EventLines(queue, connections, broke), **where
         )
-        argv, env = self._argv(args, select), self._env(workdir, select)
-        child = (
-            self.warm.child(argv, self.config.root, env) if self.warm
-            else PytestChild(argv, self.config.root, env)
-        )
+        if early:
+            early.adopted = True
+            child = StartedChild(early.process, self.config.root, early.env)
+        else:
+            argv, env = self._argv(args, select), self._env(workdir, select)
+            child = (
+                self.warm.child(argv, self.config.root, env) if self.warm
+                else PytestChild(argv, self.config.root, env)
+            )
         getter: asyncio.Future | None = None
         try:
             try:
@@ -241,22 +252,8 @@ class RunEngine:
         return os.path.relpath(self._rootdir / nodeid_file(nodeid), self.config.root)
 
     def _env(self, workdir: Path, select: list[str] | None) -> dict[str, str]:
-        env = dict(os.environ)
-        env[protocol.ENV_SOCKET] = str(workdir / "events.sock")
-        env[protocol.ENV_MAX_OUTPUT] = str(self.config.max_output)
-        env.pop(protocol.ENV_SELECT, None)
-        env[protocol.ENV_MEMRAY] = "1" if self.config.memray else ""
-        env.pop(protocol.ENV_MEMRAY_SKIP, None)
-        if self.config.memray:
-            env[protocol.ENV_MEMRAY_SKIP] = str(write_skip_file(self.history, workdir))
-        if select is not None:
-            select_file = workdir / "select.json"
-            select_file.write_text(json.dumps(select))
-            env[protocol.ENV_SELECT] = str(select_file)
-        shim = plugin_path_for(self.python, workdir)
-        if shim:
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [shim, env.get("PYTHONPATH")]))
-        return env
+        skip_file = write_skip_file(self.history, workdir) if self.config.memray else None
+        return child_env(self.config, self.python, workdir, select, skip_file)
 
     # ----- events
 

@@ -22,7 +22,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from testwatch.child import PytestChild, plugin_path_for
+from testwatch.child import PytestChild
+from testwatch.child_command import plugin_path_for
 from testwatch.warm_checks import changed_file, dependency_state, import_candidates
 
 _READY_TIMEOUT_S = 120.0

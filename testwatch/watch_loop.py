@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from testwatch.child import DEFAULT_PLUGINS
+from testwatch.child_command import DEFAULT_PLUGINS
 from testwatch.collectors.file_watcher import FileWatcher
 from testwatch.collectors.project_files import IgnoreRules
 from testwatch.config import Config

@@ -82,6 +82,32 @@ def test_history_from_a_newer_schema_is_left_untouched(make_project, history_of)
     assert _kept_aside(db) == []
 
 
+def test_a_refused_history_stops_the_pytest_started_before_it(
+    make_project, history_of, processes_mentioning
+):
+    # A plain `testwatch run` starts pytest before it opens the history (testwatch.launch).
+    root = make_project({"tests/test_mark.py": MARKING_TEST})
+    db = history_of(root)
+    assert _run(str(root)).returncode == 0
+    (root / "ran").unlink()
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        conn.execute("PRAGMA user_version = 99")
+
+    done = _run(str(root))
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert processes_mentioning(str(root)) == []
+    assert not (root / "ran").exists()  # killed before it reached the test
+
+
+MARKING_TEST = """
+import pathlib
+
+
+def test_mark():
+    pathlib.Path("ran").write_text("x")
+"""
+
+
 def _mount_tmpfs(mount_point: Path) -> bool:
     mounted = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)], capture_output=True

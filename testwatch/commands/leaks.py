@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from testwatch.child import plugin_path_for
+from testwatch.child_command import plugin_path_for
 from testwatch.collectors import leak_hunt
 from testwatch.project import add_project_arguments, open_project
 from testwatch.reporter import safe

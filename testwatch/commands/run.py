@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from testwatch.engine import RunEngine, RunRequest
-from testwatch.project import add_project_arguments, open_project
+from testwatch.config import Config
+from testwatch.history import open_history
+from testwatch.launch import EarlyChild, launch_early
+from testwatch.project import Project, add_project_arguments, project_config
 from testwatch.recording_mode import recording_requested
-from testwatch.reporter import JsonReporter, LineReporter
-from testwatch.results import BAD_OUTCOMES
-from testwatch.signals import run_cancellable
 
 HELP = """Run the project's tests once in a pytest child and record every result.
 
@@ -47,11 +46,28 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    project = open_project(args, warm=args.warm, memray=args.memray)
+    config = project_config(args, warm=args.warm, memray=args.memray)
+    recording = args.affected or args.record or recording_requested(config)
+    # A plain run starts pytest first: the imports and history work below overlap its start-up.
+    early = launch_early(config, args.pytest_args) if _plain(args, config, recording) else None
+    try:
+        return _run(args, config, recording, early)
+    finally:
+        if early is not None:
+            early.discard()  # a no-op once the engine adopted it
+
+
+def _run(args: argparse.Namespace, config: Config, recording: bool, early: EarlyChild | None) -> int:
+    project = Project(config, open_history(config.history_path))
+    from testwatch.engine import RunEngine, RunRequest
+    from testwatch.reporter import JsonReporter, LineReporter
+    from testwatch.results import BAD_OUTCOMES
+    from testwatch.signals import run_cancellable
+
     reporter = JsonReporter() if args.json else LineReporter()
     for warning in project.history.warnings:
         print(f"warning: {warning}")
-    if args.affected or args.record or recording_requested(project.config):
+    if recording:
         from testwatch.watch_loop import run_recorded  # imports coverage.py: only when recording
 
         return run_recorded(project, reporter, args)
@@ -66,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
 
     async def go() -> int:
         try:
-            return (await engine.run(request)).exit_status
+            return (await engine.run(request, early)).exit_status
         finally:
             engine.close()
 
@@ -74,3 +90,8 @@ def run(args: argparse.Namespace) -> int:
         return run_cancellable(go())
     finally:
         project.history.close()
+
+
+def _plain(args: argparse.Namespace, config: Config, recording: bool) -> bool:
+    """A run whose child needs nothing but the config: every test, cold, no memray, no recording."""
+    return not (recording or args.failed or config.warm or config.memray)
