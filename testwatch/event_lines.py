@@ -39,7 +39,7 @@ class EventLines(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         *complete, self._partial = (self._partial + data).split(b"\n")
         for line in complete:
-            self.lines.put_nowait(line + b"\n")
+            self.lines.put_nowait(line)
         if len(self._partial) > LINE_LIMIT_BYTES:
             self.broke(f"an event line is longer than {LINE_LIMIT_BYTES} bytes")
             self._partial = b""
