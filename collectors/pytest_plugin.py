@@ -29,6 +29,8 @@ from testwatch.collectors.protocol import (
 
 _stream: EventStream | None = None
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# One encoder for every event: json.dumps with options builds a new one per call.
+_encode = json.JSONEncoder(ensure_ascii=False, default=repr).encode
 
 
 class EventStream:
@@ -44,7 +46,7 @@ class EventStream:
     def send(self, event: dict, defer: bool = False) -> None:
         """Send ``event`` now, with any deferred ones before it; or hold it (``defer``) for the next."""
         event["v"] = SCHEMA_VERSION
-        line = json.dumps(event, ensure_ascii=False, default=repr) + "\n"
+        line = _encode(event) + "\n"
         try:
             data = line.encode("utf-8")
         except UnicodeEncodeError:
@@ -161,35 +163,49 @@ def pytest_runtest_logstart(nodeid: str, location) -> None:
 def pytest_runtest_logreport(report) -> None:
     if _stream is None:
         return
+    # Attributes that only some reports carry are looked up in vars(): a missing one raises
+    # AttributeError inside getattr/hasattr, which costs more than the rest of a passing test's
+    # event (this runs three times per test).
+    attributes = vars(report)
+    node = attributes.get("node")  # set by pytest-xdist on a worker's report
     event = {
         "event": "report",
         "nodeid": report.nodeid,
         "when": report.when,
         "outcome": report.outcome,
         "duration": report.duration,
-        "worker": getattr(report, "node", None) and report.node.gateway.id,
+        "worker": node and node.gateway.id,
     }
     if report.failed:
         event["longrepr"] = _capped(report.longreprtext)
     elif report.skipped:
         longrepr = report.longrepr
         event["longrepr"] = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
-    if hasattr(report, "wasxfail"):
+    if "wasxfail" in attributes:
         event["wasxfail"] = report.wasxfail or "xfail"
     if report.when == "teardown":
-        event["sections"] = [[title, _capped(text)] for title, text in report.sections]
-        extras = _extras(report.user_properties)
-        if extras:
-            event["extra"] = extras
-        props = [[k, v] for k, v in report.user_properties if not str(k).startswith(EXTRA_PREFIX)]
-        if props:
-            event["user_properties"] = props
-        metadata = getattr(report, "_json_report_extra", {}).get("metadata")
+        if report.sections:
+            event["sections"] = [[title, _capped(text)] for title, text in report.sections]
+        if report.user_properties:
+            _add_properties(event, report.user_properties)
+        metadata = attributes.get("_json_report_extra", {}).get("metadata")
         if metadata:
             event["metadata"] = metadata
-    # A test's setup and call reports travel with its teardown: one write per test, not three.
-    # Its start event is never held back, so a crash is still blamed on the right test.
-    _stream.send(event, defer=report.when in ("setup", "call"))
+        _stream.send(event)
+    else:
+        # A test's setup and call reports travel with its teardown: one write per test, not three.
+        # Its start event is never held back, so a crash is still blamed on the right test.
+        _stream.send(event, defer=True)
+
+
+def _add_properties(event: dict, user_properties) -> None:
+    """testwatch's own figures go in ``extra``, the test's record_property pairs as they are."""
+    extras = _extras(user_properties)
+    if extras:
+        event["extra"] = extras
+    props = [[k, v] for k, v in user_properties if not str(k).startswith(EXTRA_PREFIX)]
+    if props:
+        event["user_properties"] = props
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
