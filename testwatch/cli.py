@@ -10,7 +10,7 @@ import sys
 
 from testwatch import __version__
 from testwatch.config import ConfigError
-from testwatch.history import HistoryError
+from testwatch.history_error import HistoryError
 
 # Imported only when chosen, so `testwatch run` does not pay for the TUI's or coverage's imports.
 COMMAND_MODULES = {

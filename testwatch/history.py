@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from testwatch.history_error import HistoryError
 from testwatch.history_schema import SCHEMA_VERSION, migrate
 from testwatch.results import OUTCOMES, TestResult
 
@@ -32,10 +33,6 @@ _EXTRA_COLUMNS = (
 # A fresh file being migrated by another testwatch reads as locked for a moment; wait up to ~10 s.
 _LOCKED_RETRIES = 50
 _LOCKED_WAIT_S = 0.2
-
-
-class HistoryError(Exception):
-    """The history file cannot be opened as asked; the message says why and what to do."""
 
 
 def now_iso() -> str:

@@ -6,9 +6,12 @@ import argparse
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from testwatch.config import Config, load_config
-from testwatch.history import History, open_history
+
+if TYPE_CHECKING:
+    from testwatch.history import History
 
 
 @dataclass
@@ -31,6 +34,8 @@ def add_project_arguments(parser: argparse.ArgumentParser) -> None:
 
 def open_project(args: argparse.Namespace, **overrides) -> Project:
     """Load config and open the history; raises ConfigError or HistoryError for the CLI."""
+    from testwatch.history import open_history  # SQLite: not before a plain run started pytest
+
     config = project_config(args, **overrides)
     return Project(config, open_history(config.history_path))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from testwatch.config import Config
-from testwatch.history import open_history
 from testwatch.launch import EarlyChild, launch_early
 from testwatch.project import Project, add_project_arguments, project_config
 from testwatch.recording_mode import recording_requested
@@ -58,12 +57,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, config: Config, recording: bool, early: EarlyChild | None) -> int:
-    project = Project(config, open_history(config.history_path))
     from testwatch.engine import RunEngine, RunRequest
+    from testwatch.history import open_history
     from testwatch.reporter import JsonReporter, LineReporter
     from testwatch.results import BAD_OUTCOMES
     from testwatch.signals import run_cancellable
 
+    project = Project(config, open_history(config.history_path))
     reporter = JsonReporter() if args.json else LineReporter()
     for warning in project.history.warnings:
         print(f"warning: {warning}")
