@@ -72,6 +72,17 @@ def is_regression(newest_s: float, baseline_s: tuple[float, ...] | list[float]) 
     return robust and relative
 
 
+def baseline_durations(
+    history: History, nodeid: str, before_run_id: int, runs: int = RECENT_RUNS - 1
+) -> list[float]:
+    """A test's passed call durations in its last ``runs`` runs before ``before_run_id``, oldest first."""
+    sql = (
+        "select call_s from results where nodeid = ? and outcome = 'passed' and call_s is not null "
+        "and run_id < ? order by run_id desc limit ?"
+    )
+    return [row[0] for row in history.conn.execute(sql, [nodeid, before_run_id, runs])][::-1]
+
+
 def recent_latencies(
     history: History, nodeids: Iterable[str], runs: int = RECENT_RUNS
 ) -> dict[str, Latency]:

@@ -5,7 +5,10 @@ get the same ``MemorySampled`` and ``ThresholdBreached`` events.
 
 from __future__ import annotations
 
+import sqlite3
+import statistics
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from testwatch.breaches import BreachChecker
 from testwatch.config import Config
@@ -21,13 +24,23 @@ from testwatch.events import (
     TestStarted,
 )
 from testwatch.history import History
-from testwatch.latency import recent_latencies
+from testwatch.latency import baseline_durations, is_regression
+from testwatch.results import TestResult
 from testwatch.sampling import SampleRecorder
 from testwatch.thresholds import parse_thresholds
 
 _SHOWN_REGRESSIONS = 5
 # A figure that can arrive after its test's result -> the threshold that limits it.
 _LATE_FIGURE_KINDS = {"leaked_bytes": "leaked_memory"}
+
+
+@dataclass(frozen=True)
+class _Slower:
+    """A test of this run slower than its recent runs (``latency.is_regression``)."""
+
+    nodeid: str
+    call_s: float
+    usual_s: float  # the baseline's median
 
 
 class MeasuringListener:
@@ -41,6 +54,7 @@ class MeasuringListener:
         self._run_id: int | None = None
         self._markers: dict[str, list[str]] = {}
         self._ran: list[str] = []
+        self._slower: list[_Slower] = []
 
     def __call__(self, event: EngineEvent) -> None:
         if isinstance(event, RunFinished):
@@ -50,6 +64,7 @@ class MeasuringListener:
             self._run_id = event.run_id
             self._markers = {}
             self._ran = []
+            self._slower = []
             self.recorder.start(event.run_id)
         elif isinstance(event, ChildStarted):
             self.recorder.child_started(event.pid)
@@ -67,6 +82,20 @@ class MeasuringListener:
         self.recorder.running.pop(nodeid, None)
         self._ran.append(nodeid)
         self._emit(self.checker.check_test(self._run_id, event.result, self._markers.get(nodeid, [])))
+        self._compare_latency(event.result)
+
+    def _compare_latency(self, result: TestResult) -> None:
+        # Test by test while pytest runs (one index seek each), so the end of a run does not
+        # wait for a query per test before it can report.
+        call_s = result.phase_duration_s("call")
+        if self._run_id is None or result.outcome != "passed" or call_s is None:
+            return
+        try:
+            baseline = baseline_durations(self.history, result.nodeid, self._run_id)
+        except sqlite3.Error:
+            return  # the engine already says when the history cannot be used
+        if is_regression(call_s, baseline):
+            self._slower.append(_Slower(result.nodeid, call_s, statistics.median(baseline)))
 
     def _test_measured(self, event: TestMeasured) -> None:
         kinds = {_LATE_FIGURE_KINDS[name] for name in event.figures if name in _LATE_FIGURE_KINDS}
@@ -86,20 +115,12 @@ class MeasuringListener:
         self._notice_regressions()
 
     def _notice_regressions(self) -> None:
-        if self._run_id is None or not self._ran:
+        if not self._slower:
             return
-        latencies = recent_latencies(self.history, self._ran)
-        slower = [
-            latency for latency in latencies.values()
-            if latency.regressed and latency.baseline_median_s is not None
-        ]
-        if not slower:
-            return
-        slower.sort(key=lambda latency: latency.newest_s / latency.baseline_median_s, reverse=True)
+        slower = sorted(self._slower, key=lambda test: test.call_s / test.usual_s, reverse=True)
         shown = ", ".join(
-            f"{latency.nodeid} ({latency.newest_s * 1000:.0f} ms, usually "
-            f"{latency.baseline_median_s * 1000:.0f} ms)"
-            for latency in slower[:_SHOWN_REGRESSIONS]
+            f"{test.nodeid} ({test.call_s * 1000:.0f} ms, usually {test.usual_s * 1000:.0f} ms)"
+            for test in slower[:_SHOWN_REGRESSIONS]
         )
         more = f" and {len(slower) - _SHOWN_REGRESSIONS} more" if len(slower) > _SHOWN_REGRESSIONS else ""
         self.listener(EngineNotice(f"slower than their recent runs: {shown}{more}", "info"))

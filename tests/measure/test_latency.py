@@ -50,3 +50,30 @@ def test_recent_latencies_use_passed_call_durations_newest_last(tmp_path):
     latency = recent_latencies(history, ["tests/test_a.py::test_x"], runs=2)["tests/test_a.py::test_x"]
     assert latency.durations_s == (0.2, 0.4)  # the failed run is left out; only the last 2
     assert latency.newest_s == 0.4 and latency.median_s == pytest.approx(0.3)
+
+
+def test_a_run_names_the_tests_slower_than_their_recent_runs(make_project, cli):
+    # The test sleeps as long as delay.txt says: 10 ms for five runs, then 80 ms.
+    root = make_project({
+        "delay.txt": "0.01",
+        "tests/test_timed.py": """
+            import pathlib
+            import time
+
+
+            def test_steady():
+                pass
+
+
+            def test_timed():
+                time.sleep(float(pathlib.Path(__file__).parent.parent.joinpath("delay.txt").read_text()))
+        """,
+    })
+    for _ in range(5):
+        done = cli("run", str(root))
+        assert "slower than their recent runs" not in done.stdout, done.stdout
+    (root / "delay.txt").write_text("0.08")
+    done = cli("run", str(root))
+    notice = next(line for line in done.stdout.splitlines() if "slower than their recent runs" in line)
+    assert "tests/test_timed.py::test_timed (8" in notice and "usually 1" in notice, notice
+    assert "test_steady" not in notice
