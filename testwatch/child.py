@@ -8,14 +8,47 @@ import os
 import signal
 import subprocess
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
+
+from testwatch.resting_reader import RestingReader
 
 _KEPT_LINE_BYTES = 2000
+_BUSY_READ_BYTES = 32 * 1024  # a read this big means the child writes fast: no rest
 # Stack lines of pytest's own machinery, left out of a crash report's tail.
 _FRAMEWORK_FRAMES = (
     "/_pytest/", "/pluggy/", "<frozen runpy>", "/pytest/__main__.py", "/threading.py",
     "pytest_plugin.py",
 )
+
+
+class OutputTail(RestingReader):
+    """Keeps the child's output lines (cut to ``_KEPT_LINE_BYTES``) as they come, in batches.
+
+    Chunks, not lines: one line longer than any buffer must not stop the drain (a child blocked
+    on a full pipe would look like a hung test). A child writing a lot is read without rests.
+    """
+
+    def __init__(self, keep: Callable[[bytes], None], done: asyncio.Future) -> None:
+        self.keep = keep
+        self.done = done
+        self._partial = b""
+
+    def data_received(self, data: bytes) -> None:
+        *lines, partial = (self._partial + data).split(b"\n")
+        self._partial = partial[:_KEPT_LINE_BYTES]
+        for line in lines:
+            self.keep(line)
+        if len(data) < _BUSY_READ_BYTES:
+            self.rest()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        if self._partial:
+            self.keep(self._partial)
+        if not self.done.done():
+            self.done.set_result(None)
 
 
 class PytestChild:
@@ -25,34 +58,23 @@ class PytestChild:
         self.argv = argv
         self.cwd = cwd
         self.env = env
-        self.process: asyncio.subprocess.Process | None = None
+        self.process: subprocess.Popen | None = None
         self.output_tail: deque[str] = deque(maxlen=400)
-        self._drain: asyncio.Task | None = None
+        self._drain: asyncio.Future | None = None
 
     async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            *self.argv,
-            cwd=self.cwd,
-            env=self.env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
+        self.process = subprocess.Popen(
+            self.argv, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: one kill reaches every descendant
         )
-        assert self.process.stdout is not None
-        self._drain = asyncio.create_task(self._read_output(self.process.stdout))
+        await self.drain(self.process.stdout)
 
-    async def _read_output(self, stdout: asyncio.StreamReader) -> None:
-        # Chunks, not readline(): one line longer than the stream limit must not stop the drain
-        # (a child blocked on a full pipe would look like a hung test).
-        partial = b""
-        while chunk := await stdout.read(65536):
-            *lines, partial = (partial + chunk).split(b"\n")
-            partial = partial[:_KEPT_LINE_BYTES]
-            for line in lines:
-                self._keep(line)
-        if partial:
-            self._keep(partial)
+    async def drain(self, pipe: BinaryIO) -> None:
+        """Read the child's output from ``pipe`` until it closes, keeping the tail."""
+        loop = asyncio.get_running_loop()
+        self._drain = loop.create_future()
+        await loop.connect_read_pipe(lambda: OutputTail(self._keep, self._drain), pipe)
 
     def _keep(self, line: bytes) -> None:
         self.output_tail.append(line[:_KEPT_LINE_BYTES].decode("utf-8", "replace"))
@@ -79,7 +101,7 @@ class PytestChild:
 
     async def _exit_code(self) -> int:
         assert self.process is not None
-        return await self.process.wait()
+        return await asyncio.to_thread(self.process.wait)
 
     def tail(self, lines: int = 20) -> str:
         """The last output lines; for a fatal error, its report without pytest's own frames."""
@@ -101,18 +123,8 @@ class StartedChild(PytestChild):
         self.popen = popen
 
     async def start(self) -> None:
-        reader = asyncio.StreamReader()
-        await asyncio.get_running_loop().connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(reader), self.popen.stdout
-        )
-        self._drain = asyncio.create_task(self._read_output(reader))
-
-    @property
-    def pid(self) -> int | None:
-        return self.popen.pid
-
-    async def _exit_code(self) -> int:
-        return await asyncio.to_thread(self.popen.wait)
+        self.process = self.popen
+        await self.drain(self.popen.stdout)
 
 
 def describe_exit(code: int) -> str:

@@ -254,12 +254,7 @@ class WarmChild(PytestChild):
         """Take over the forked pytest ``pid`` whose output comes from ``output_fd``."""
         self.forked = True
         self._server, self._request_id, self._pid = server, request_id, pid
-        loop = asyncio.get_running_loop()
-        reader = asyncio.StreamReader(limit=1 << 20, loop=loop)
-        await loop.connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(output_fd, "rb", buffering=0)
-        )
-        self._drain = asyncio.create_task(self._read_output(reader))
+        await self.drain(os.fdopen(output_fd, "rb", buffering=0))
 
     @property
     def pid(self) -> int | None:
