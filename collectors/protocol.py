@@ -3,7 +3,7 @@
 Kept dependency-free because the pytest plugin imports it inside the user's test process.
 """
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: a test's phases travel in one "test" event
 
 # Environment variables the engine sets for the pytest child.
 ENV_SOCKET = "TESTWATCH_EVENTS_SOCKET"

@@ -30,6 +30,7 @@ from testwatch.collectors.protocol import (
 )
 
 _stream: EventStream | None = None
+_unsent_phases: dict[str, list[dict]] = {}  # node id -> its setup and call phases until teardown
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # One encoder for every event: json.dumps with options builds a new one per call.
 _encode = json.JSONEncoder(ensure_ascii=False, default=repr).encode
@@ -42,11 +43,10 @@ class EventStream:
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._sock.connect(path)
         self._lock = threading.Lock()
-        self._pending: list[bytes] = []
         threading.Thread(target=self._watch_engine, name="testwatch-watchdog", daemon=True).start()
 
-    def send(self, event: dict, defer: bool = False) -> None:
-        """Send ``event`` now, with any deferred ones before it; or hold it (``defer``) for the next."""
+    def send(self, event: dict) -> None:
+        """Send ``event`` as one JSON line."""
         event["v"] = SCHEMA_VERSION
         line = _encode(event) + "\n"
         try:
@@ -55,12 +55,6 @@ class EventStream:
             # A lone surrogate (odd test data, undecodable bytes) travels as the text \udcff.
             data = _SURROGATE.sub(lambda m: f"\\\\u{ord(m.group()):04x}", line).encode("utf-8")
         with self._lock:
-            if defer:
-                self._pending.append(data)
-                return
-            if self._pending:
-                data = b"".join([*self._pending, data])
-                self._pending.clear()
             self._sock.sendall(data)
 
     def _watch_engine(self) -> None:
@@ -170,28 +164,31 @@ def pytest_runtest_logstart(nodeid: str, location) -> None:
 
 
 def pytest_runtest_logreport(report) -> None:
+    """A test's phases travel together in one ``test`` event after its teardown: one write
+    and one JSON encoding per test, not three. Its ``start`` event is never held back, so a
+    crash is still blamed on the right test."""
     if _stream is None:
         return
     # Attributes that only some reports carry are looked up in vars(): a missing one raises
-    # AttributeError inside getattr/hasattr, which costs more than the rest of a passing test's
-    # event (this runs three times per test).
+    # AttributeError inside getattr/hasattr, which costs more than the rest of a passing phase.
     attributes = vars(report)
-    node = attributes.get("node")  # set by pytest-xdist on a worker's report
-    event = {
-        "event": "report",
-        "nodeid": report.nodeid,
-        "when": report.when,
-        "outcome": report.outcome,
-        "duration": report.duration,
-        "worker": node and node.gateway.id,
-    }
+    phase = {"when": report.when, "outcome": report.outcome, "duration": report.duration}
     if report.failed:
-        event["longrepr"] = _capped(report.longreprtext)
+        phase["longrepr"] = _capped(report.longreprtext)
     elif report.skipped:
         longrepr = report.longrepr
-        event["longrepr"] = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        phase["longrepr"] = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
     if "wasxfail" in attributes:
-        event["wasxfail"] = report.wasxfail or "xfail"
+        phase["wasxfail"] = report.wasxfail or "xfail"
+    nodeid = report.nodeid
+    if report.when in ("setup", "call"):
+        _unsent_phases.setdefault(nodeid, []).append(phase)
+        return
+    node = attributes.get("node")  # set by pytest-xdist on a worker's report
+    event = {
+        "event": "test", "nodeid": nodeid, "phases": [*_unsent_phases.pop(nodeid, ()), phase],
+        "worker": node and node.gateway.id,
+    }
     if report.when == "teardown":
         if report.sections:
             event["sections"] = [[title, _capped(text)] for title, text in report.sections]
@@ -200,11 +197,7 @@ def pytest_runtest_logreport(report) -> None:
         metadata = attributes.get("_json_report_extra", {}).get("metadata")
         if metadata:
             event["metadata"] = metadata
-        _stream.send(event)
-    else:
-        # A test's setup and call reports travel with its teardown: one write per test, not three.
-        # Its start event is never held back, so a crash is still blamed on the right test.
-        _stream.send(event, defer=True)
+    _stream.send(event)
 
 
 def _add_properties(event: dict, user_properties) -> None:
@@ -218,8 +211,13 @@ def _add_properties(event: dict, user_properties) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
-    if _stream is not None:
-        _stream.send({"event": "session_finish", "exitstatus": int(exitstatus)})
+    if _stream is None:
+        return
+    # Tests an interruption left without a teardown: what they did report still counts.
+    for nodeid, phases in list(_unsent_phases.items()):
+        _stream.send({"event": "test", "nodeid": nodeid, "phases": phases})
+    _unsent_phases.clear()
+    _stream.send({"event": "session_finish", "exitstatus": int(exitstatus)})
 
 
 def streaming() -> bool:

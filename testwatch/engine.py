@@ -266,8 +266,9 @@ class RunEngine:
             self.listener(EngineNotice(f"unreadable event from pytest: {line[:200]!r}"))
             return
         kind = event.get("event")
-        if kind == "report":
-            self._on_report(state, event)
+        if kind == "test":
+            for phase in event["phases"]:
+                self._on_report(state, {**event, **phase})
         elif kind == "start":
             self._on_start(state, event)
         elif kind == "collected":

@@ -85,7 +85,8 @@ class ResultBuilder:
         self._wasxfail = False
 
     def add(self, event: dict) -> TestResult | None:
-        """Add one ``report`` event; return the finished result after teardown."""
+        """Add one phase of a ``test`` event (the phase's keys over the event's); return the
+        finished result after teardown."""
         when = event["when"]
         longrepr = event.get("longrepr") or ""
         self.result.phases[when] = PhaseReport(event["outcome"], event["duration"], longrepr)
@@ -122,7 +123,7 @@ class ResultBuilder:
 
         The phase it died in never reported, so it is given the time since the test started,
         less the phases that did report: a hung test shows as slow, not as 0 ms. The plugin
-        sends setup's report with teardown's, so an unfinished test is counted in its call.
+        sends a test's phases after its teardown, so an unfinished test is counted in its call.
         """
         reported_s = self.result.duration_s
         when = "call" if "call" not in self.result.phases else "teardown"
