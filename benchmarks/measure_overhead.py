@@ -33,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from generate_suite import generate_suite
+from user_env import user_env
 
 DEFAULT_TARGET = 1.05
 MEMRAY_SHARE_TARGET = 0.5
@@ -75,7 +76,9 @@ def time_command_s(argv: list[str], cwd: Path, fresh_db: Path | None = None) -> 
             Path(f"{fresh_db}{suffix}").unlink(missing_ok=True)
     cpu_before = _children_cpu_s()
     started = time.perf_counter()
-    done = subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    done = subprocess.run(
+        argv, cwd=cwd, env=user_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     elapsed_s = time.perf_counter() - started
     # pytest-monitor 1.6.6 errors in its own module-scope fixture under pytest 8 (exit 1).
     allowed = (0, 1) if "no:monitor" not in argv and "--memray" not in argv else (0,)

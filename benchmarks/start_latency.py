@@ -18,6 +18,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).parent))
+from user_env import user_env
+
 PROBE = """
 import json, subprocess, sys, time
 wall0, cpu0 = time.perf_counter(), time.process_time()
@@ -40,7 +43,8 @@ print("SPAWN " + json.dumps(spawned), file=sys.stderr)
 
 def one_round(project: Path) -> dict:
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, str(project)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", PROBE, str(project)], env=user_env(), capture_output=True, text=True,
+        check=True,
     )
     line = next(line for line in done.stderr.splitlines() if line.startswith("SPAWN "))
     return json.loads(line.removeprefix("SPAWN "))
