@@ -120,11 +120,10 @@ class StartedChild(PytestChild):
 
     def __init__(self, popen: subprocess.Popen, cwd: Path, env: dict[str, str]) -> None:
         super().__init__(list(popen.args), cwd, env)
-        self.popen = popen
+        self.process = popen
 
     async def start(self) -> None:
-        self.process = self.popen
-        await self.drain(self.popen.stdout)
+        await self.drain(self.process.stdout)
 
 
 def describe_exit(code: int) -> str:
