@@ -175,6 +175,8 @@ class TestwatchApp(App[int]):
     def apply_news(self) -> None:
         """Apply everything the bridge holds and redraw the panes it touched."""
         self._apply_scheduled = False
+        if not self.is_running:
+            return  # the app is closing: its screens are gone, and the news with them
         self._last_apply_s = time.monotonic()
         touched: set[str] = set()
         kinds: set[type] = set()

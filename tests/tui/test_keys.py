@@ -186,6 +186,17 @@ async def test_q_quits_and_stops_the_controller(build_app):
     assert app.return_code == 0
 
 
+async def test_a_run_ending_while_the_app_closes_is_dropped(build_app):
+    # The engine's last events can land between the app's shutdown and its last timer.
+    app = build_app()
+    async with app.run_test() as pilot:
+        await play(pilot, app, run_events(FAILING[:1], run_id=1))
+    for event in run_events(FAILING, run_id=2):
+        app.controller.listener(event)
+    app.apply_news()  # no screen is left to draw on
+    assert not app.is_running
+
+
 async def test_palette_lists_every_action(build_app):
     app = build_app()
     async with app.run_test() as pilot:
