@@ -61,11 +61,16 @@ class Watch:
             return []
 
     def idle(self, count: int) -> bool:
-        """``count`` runs have ended (finished or cancelled) and the loop waits for changes."""
+        """``count`` runs have ended (finished or cancelled) and the loop waits for changes.
+
+        A change nothing depends on may still be printed after the wait began (a file a test
+        wrote, seen after its run ended): it starts no run, so the loop is still waiting.
+        """
         runs = self.runs()
+        output = self.output()
         return (
             len(runs) >= count and all(status != "running" for _, _, status in runs)
-            and self.output().rstrip().endswith("waiting for changes")
+            and output.rfind("waiting for changes") > output.rfind("\nrun ")
         )
 
     def wait_until_done(self, count: int) -> list[tuple[int, str, str]]:
