@@ -55,7 +55,7 @@ async def test_tests_pane_shows_traceback_output_and_reason(build_app):
 async def test_memory_pane_graphs_samples_and_lists_heavy_tests(build_app, history):
     heavy = result("tests/test_a.py::test_heavy", extra={
         "peak_rss_bytes": 200_000_000, "retained_bytes": 5_000_000,
-        "top_allocations": [{"function": "load", "file": "a.py", "line": 3, "size_bytes": 150_000_000}]})
+        "top_allocations": [{"location": "load a.py:3", "bytes": 150_000_000, "allocations": 1}]})
     record_run(history, [heavy, result("tests/test_a.py::test_light", extra={"peak_rss_bytes": 1000})])
     app = build_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -183,3 +183,23 @@ async def test_a_controller_that_dies_is_reported_and_the_app_stays(project, his
         await pilot.press("7")
         assert any("watcher exploded" in line for line in app.query_one(Log).lines)
         assert app.is_running
+
+
+async def test_memory_pane_names_the_top_allocator_memray_recorded(build_app, project, cli):
+    (project / "tests" / "test_a.py").write_text(
+        "def fill(size):\n"
+        "    data = bytearray(size)\n"
+        "    data[::4096] = b'\\1' * len(data[::4096])\n"
+        "    return data\n\n\n"
+        "def test_ok():\n"
+        "    assert len(fill(30 * 1024 * 1024)) > 0\n"
+    )
+    done = cli("run", str(project), "--memray")
+    assert "1 passed" in done.stdout, done.stdout + done.stderr
+    app = build_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("2")
+        await until(pilot, lambda: len(cells(app, "#memory-table")) == 1)
+        allocator = cells(app, "#memory-table")[0][-1]
+        assert allocator.startswith("fill ") and "test_a.py:2 " in allocator, allocator
+        assert allocator.endswith(" MB") and float(allocator.split()[-2]) >= 30, allocator
