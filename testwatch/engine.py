@@ -277,6 +277,8 @@ class RunEngine:
             self._on_collect_error(state, event)
         elif kind == "figures":
             self._on_figures(state, event)
+        elif kind == "notice":
+            self.listener(EngineNotice(str(event.get("message", "")), "info"))
         elif kind == "session_start":
             self._rootdir = Path(event.get("rootdir") or self.config.root)
         elif kind == "session_finish":
