@@ -141,7 +141,14 @@ def _v5(db: sqlite_utils.Database) -> None:
         )
 
 
-MIGRATIONS = [_v1, _v2, _v3, _v4, _v5]
+def _v6(db: sqlite_utils.Database) -> None:
+    """runs.measuring: what measured beside the tests (``testwatch.latency.measuring_mode``), so
+    latency baselines compare like with like. Older runs keep NULL: a mode nobody knows."""
+    if "measuring" not in db["runs"].columns_dict:
+        db["runs"].add_column("measuring", str)
+
+
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from testwatch.failure_text import headline
 from testwatch.results import PHASES, nodeid_file
 
 _FORMAT_OUTCOMES = {"crashed": "failed", "timeout": "failed"}
@@ -130,9 +131,8 @@ def _add_longrepr(stage: dict, longrepr: str) -> None:
     if locations:
         stage["traceback"] = [_fileloc(m) for m in locations]
         crash = _fileloc(locations[-1])
-        errors = [line[1:].strip() for line in longrepr.splitlines() if line.startswith("E ")]
-        if errors:
-            crash["message"] = errors[0]
+        if message := headline(longrepr):
+            crash["message"] = message
         stage["crash"] = crash
 
 

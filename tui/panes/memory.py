@@ -71,7 +71,8 @@ class MemoryPane(Pane):
 
 
 def _top_allocator(raw: str | None) -> str:
-    """The first of memray's top allocations, as ``function file:line size``, or empty."""
+    """The first of memray's top allocations (``collectors/memray_windows.biggest_locations``), as
+    ``function file:line size``, or empty."""
     if not raw:
         return ""
     try:
@@ -81,6 +82,6 @@ def _top_allocator(raw: str | None) -> str:
     if not isinstance(top, list) or not top or not isinstance(top[0], dict):
         return ""
     first = top[0]
-    where = f"{first.get('function', '?')} {first.get('file', '?')}:{first.get('line', '?')}"
-    size = first.get("size_bytes", first.get("bytes"))
-    return f"{where} {format_size(size)}" if size is not None else where
+    where = str(first.get("location") or "?")
+    size = first.get("bytes")
+    return f"{where} {format_size(size)}" if isinstance(size, int) else where
