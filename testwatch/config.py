@@ -107,6 +107,7 @@ class Config:
     notify: str = "off"
     warm: bool = False
     thresholds: dict = field(default_factory=dict)
+    from_user: frozenset[str] = frozenset()  # keys set by the command line or the environment
 
     @property
     def history_path(self) -> Path:
@@ -137,7 +138,8 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> Config:
     for key, raw in (overrides or {}).items():
         if raw is not None:
             values[key] = _parse_key(key, raw, "command line")
-    config = Config(root=root, source=source, **values)
+    from_user = frozenset(key for key, raw in (overrides or {}).items() if raw is not None)
+    config = Config(root=root, source=source, from_user=from_user, **values)
     if config.thresholds:
         from testwatch.thresholds import parse_thresholds
 
@@ -145,6 +147,9 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> Config:
             parse_thresholds(config.thresholds)
         except ValueError as exc:
             raise ConfigError(f"{pyproject} [tool.testwatch.thresholds] {exc}") from None
+    from testwatch.trust import check_project_choices
+
+    check_project_choices(config)
     return config
 
 

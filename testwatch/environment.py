@@ -2,15 +2,19 @@
 
 When it differs from the one stored at the last complete recorded run, every test is selected.
 Packages are fingerprinted by the names of the ``*.dist-info`` folders (name and version) in the
-child interpreter's site-packages, which is cheap enough to do on every change.
+child interpreter's site-packages, which is cheap enough to do on every change. A virtualenv's
+interpreter is read from its folder (``pyvenv.cfg``, ``lib/python*/site-packages``), never run:
+``testwatch affected`` runs nothing the project provides.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+from contextlib import suppress
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +26,11 @@ _PROBE = "import json, site, sys; print(json.dumps([sys.version, [p for p in sys
 
 @lru_cache(maxsize=8)
 def _interpreter(python: str) -> tuple[str, tuple[str, ...]]:
+    venv = Path(python).absolute().parent.parent  # not resolved: the link lives in the virtualenv
+    with suppress(OSError):
+        described = (venv / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace")
+        site_folders = [*venv.glob("lib/python*/site-packages"), *venv.glob("Lib/site-packages")]
+        return f"virtualenv {described}", tuple(sorted(map(str, site_folders)))
     if os.path.realpath(python) == os.path.realpath(sys.executable):
         return sys.version, tuple(p for p in sys.path if p)
     try:
@@ -44,9 +53,17 @@ def _installed(paths: tuple[str, ...]) -> list[str]:
     return sorted(names)
 
 
+def _located(root: Path, python: str) -> str:
+    """Where ``python`` is: a path is relative to the project (as the child starts there); a bare
+    name is looked up on PATH."""
+    if "/" in python or os.sep in python:
+        return str(root / python)
+    return shutil.which(python) or python
+
+
 def environment_fingerprint(root: Path, python: str | None) -> str:
     """A hash of the interpreter version, its installed packages and the project's config files."""
-    version, paths = _interpreter(python or sys.executable)
+    version, paths = _interpreter(_located(root, python) if python else sys.executable)
     parts = [version, *_installed(paths)]
     for name in CONFIG_FILES:
         try:

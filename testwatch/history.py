@@ -7,10 +7,12 @@ their old data: it is kept aside or left alone, and testwatch carries on in memo
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import sqlite3
+import stat
 import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -29,6 +31,9 @@ _EXTRA_COLUMNS = (
     "peak_rss_bytes", "retained_bytes", "memory_precision", "heap_peak_bytes", "leaked_bytes",
 )
 
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+DATABASE_SUFFIXES = (".db", ".sqlite", ".sqlite3")  # an empty file so named may become the history
 
 # A fresh file being migrated by another testwatch reads as locked for a moment; wait up to ~10 s.
 _LOCKED_RETRIES = 50
@@ -221,8 +226,10 @@ def open_history(path: Path, retries: int = _LOCKED_RETRIES) -> History:
     Any other failure falls back to an in-memory history with a warning.
     """
     db = None
+    refuse_foreign_file(path)
     try:
         _create_private(path)
+        opened = os.stat(path)
         db = _connect(path)
         version = db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
@@ -236,7 +243,9 @@ def open_history(path: Path, retries: int = _LOCKED_RETRIES) -> History:
             _migrate_alone(history, path)
     except sqlite3.DatabaseError as exc:
         if "not a database" in str(exc) or "malformed" in str(exc):
-            return _set_aside_and_reopen(path, exc)
+            if db is not None:
+                db.close()
+            return _set_aside_and_reopen(path, opened, exc)
         if "locked" in str(exc) and retries > 0:
             # Another testwatch is creating or migrating the same file: wait for it, then go on.
             if db is not None:
@@ -252,28 +261,79 @@ def open_history(path: Path, retries: int = _LOCKED_RETRIES) -> History:
     return history
 
 
-def _migrate_alone(history: History, path: Path) -> None:
-    """Migrate while holding a lock file, so that testwatches starting together on a new or old
-    file migrate it once; the others then find it current (``migrate`` rereads the version)."""
+def refuse_foreign_file(path: Path) -> None:
+    """Raise HistoryError when ``path`` is something other than a SQLite file (or an empty file
+    named like one): a wrong --db must never move or write over one of the user's files."""
+    try:
+        found = os.stat(path)
+        if not stat.S_ISREG(found.st_mode):
+            reason = "is not a regular file"
+        elif found.st_size == 0:
+            reason = None if path.suffix in DATABASE_SUFFIXES else "is empty and not named like a database"
+        else:
+            with open(path, "rb") as file:
+                header = file.read(len(SQLITE_HEADER))
+            reason = None if header == SQLITE_HEADER else "is not a SQLite database"
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        reason = f"cannot be read ({exc.strerror})"
+    if reason:
+        raise HistoryError(
+            f"{path} {reason}, so it cannot be a testwatch history; it was left untouched: choose "
+            f"another file with --db (a new file, or one ending in {DATABASE_SUFFIXES[0]})"
+        )
+
+
+@contextlib.contextmanager
+def _lock(path: Path) -> Iterator[None]:
+    """Hold ``path``'s lock file: one testwatch at a time migrates or sets aside a history."""
     fd = os.open(f"{path}.lock", os.O_CREAT | os.O_RDWR, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        migrate(history.db)
+        yield
     finally:
         os.close(fd)
 
 
-def _set_aside_and_reopen(path: Path, exc: Exception) -> History:
-    aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
-    for suffix in ("", "-wal", "-shm"):
-        source = Path(f"{path}{suffix}")
-        if source.exists():
-            source.rename(f"{aside}{suffix}")
+def _migrate_alone(history: History, path: Path) -> None:
+    """Migrate under the lock, so that testwatches starting together on a new or old file
+    migrate it once; the others then find it current (``migrate`` rereads the version)."""
+    with _lock(path):
+        migrate(history.db)
+
+
+def _set_aside_and_reopen(path: Path, opened: os.stat_result, exc: Exception) -> History:
+    """Keep the unreadable history under a new name, then start a new one. Under the lock, and
+    only if ``path`` is still the file found unreadable: testwatches that found it together set it
+    aside once, and no name is reused, so no kept file is ever overwritten."""
+    aside = None
+    with _lock(path), contextlib.suppress(FileNotFoundError):
+        now = os.stat(path)
+        if (now.st_dev, now.st_ino) == (opened.st_dev, opened.st_ino):
+            aside = _new_aside_name(path)
+            for suffix in ("-wal", "-shm", ""):  # the main file last: its name is what others check
+                with contextlib.suppress(FileNotFoundError):
+                    os.replace(f"{path}{suffix}", f"{aside}{suffix}")
     history = open_history(path)
-    history.warnings.append(
-        f"history {path} was unreadable ({exc}); kept it as {aside} and started a new one"
-    )
+    if aside is not None:
+        history.warnings.append(
+            f"history {path} was unreadable ({exc}); kept it as {aside} and started a new one"
+        )
     return history
+
+
+def _new_aside_name(path: Path) -> Path:
+    """A name next to ``path`` that nothing has, reserved by creating it (O_EXCL)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for number in range(1, 10_000):
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}" + (f"-{number}" if number > 1 else ""))
+        try:
+            os.close(os.open(aside, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            continue
+        return aside
+    raise HistoryError(f"{path}: no free name left to keep the unreadable history aside")
 
 
 def _in_memory(warning: str) -> History:

@@ -26,7 +26,9 @@ def add_project_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db", help="history file (default: .testwatch/history.db; env TESTWATCH_DB)"
     )
-    parser.add_argument("--python", help="interpreter that runs pytest (default: this one)")
+    parser.add_argument(
+        "--python", help="interpreter that runs pytest (default: this one; env TESTWATCH_PYTHON)"
+    )
     parser.add_argument(
         "--timeout", help="per-test timeout, seconds or '2 min'; 0 turns it off (default 120)"
     )
@@ -52,7 +54,7 @@ def project_config(args: argparse.Namespace, **overrides) -> Config:
         root,
         {
             "history": str(Path(db).resolve()) if db else None,
-            "python": getattr(args, "python", None),
+            "python": getattr(args, "python", None) or os.environ.get("TESTWATCH_PYTHON"),
             "timeout": getattr(args, "timeout", None),
             **overrides,
         },

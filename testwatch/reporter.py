@@ -21,22 +21,13 @@ from testwatch.events import (
     ThresholdBreached,
 )
 from testwatch.failure_text import headline
+from testwatch.terminal_text import one_line, safe
 from testwatch.units import format_duration
 
 _LABELS = {
     "passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP",
     "xfailed": "XFAIL", "xpassed": "XPASS", "crashed": "CRASH", "timeout": "TIMEOUT",
 }
-
-
-def safe(text: str) -> str:
-    """Test-supplied text made safe for a terminal: control characters shown, not obeyed."""
-    if text.isprintable():
-        return text
-    return "".join(
-        ch if ch == "\n" or ch == "\t" or (ch.isprintable()) else f"\\x{ord(ch):02x}"
-        for ch in text
-    )
 
 
 def error_summary(longrepr: str) -> str:
@@ -77,11 +68,11 @@ class LineReporter:
         elif isinstance(event, TestFinished):
             result = event.result
             label = _LABELS.get(result.outcome, result.outcome.upper())
-            write(f"{label:<7} {format_duration(result.duration_s):>9}  {safe(result.nodeid)}\n")
+            write(f"{label:<7} {format_duration(result.duration_s):>9}  {one_line(result.nodeid)}\n")
             if result.is_bad:
                 self._failures.append(result)
         elif isinstance(event, CollectionError):
-            write(f"ERROR   collecting {safe(event.path)}: {safe(error_summary(event.message))}\n")
+            write(f"ERROR   collecting {one_line(event.path)}: {safe(error_summary(event.message))}\n")
         elif isinstance(event, ChildRestarted):
             write(f"pytest {event.reason}; restarting for {event.remaining} tests left\n")
         elif isinstance(event, EngineNotice):
@@ -96,12 +87,12 @@ class LineReporter:
         write = self.out.write
         if self.tracebacks:
             for result in self._failures:
-                write(f"\n{'_' * 20} {safe(result.nodeid)} [{result.outcome}] {'_' * 20}\n")
+                write(f"\n{'_' * 20} {one_line(result.nodeid)} [{result.outcome}] {'_' * 20}\n")
                 write(safe(result.longrepr).rstrip() + "\n")
         if self._failures:
             write("\n")
         for result in self._failures:  # as pytest's short test summary
-            write(f"{result.outcome.upper()} {safe(result.nodeid)} - {safe(headline(result.longrepr))}\n")
+            write(f"{result.outcome.upper()} {one_line(result.nodeid)} - {one_line(headline(result.longrepr))}\n")
         self._failures.clear()
         parts = [f"{n} {outcome}" for outcome, n in event.counts.items() if n]
         state = "cancelled" if event.cancelled else f"exit {event.exit_status}"

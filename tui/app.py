@@ -27,6 +27,7 @@ from testwatch.tui.commands import TestwatchCommands
 from testwatch.tui.editor import editor_argv, failure_location
 from testwatch.tui.footer import KeysFooter
 from testwatch.tui.heap import release_heap, settle_startup_heap
+from testwatch.tui.lifeline import on_hangup
 from testwatch.tui.markers import marker_matcher
 from testwatch.tui.panes.base import Pane
 from testwatch.tui.panes.coverage import CoveragePane
@@ -119,6 +120,8 @@ class TestwatchApp(App[int]):
         loop = asyncio.get_running_loop()
         for hangup in (signal.SIGHUP, signal.SIGTERM):  # SSH dropped, or asked to stop: quit cleanly
             loop.add_signal_handler(hangup, lambda: self.call_later(self.run_action, "quit"))
+        if self.is_web:  # served: quit when the server is gone, even if it could not say so
+            on_hangup((0, 1), lambda: loop.call_soon_threadsafe(self.call_later, self.run_action, "quit"))
         self.state.load_outcomes(self.history.last_outcomes())
         self.state.notices += [("warning", warning) for warning in self.history.warnings]
         self.controller = self.controller_factory(self.config, self.history, self.bridge)

@@ -1,4 +1,4 @@
-"""Writing the current pane's table to a CSV file, with formula-like cells neutralised."""
+"""Writing the current pane's table to a private CSV file, with formula-like cells neutralised."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from testwatch.csv_cells import neutralise
+from testwatch.output_files import written_whole
 
 
 def default_export_path(history_path: Path, pane_name: str) -> Path:
@@ -16,8 +17,8 @@ def default_export_path(history_path: Path, pane_name: str) -> Path:
 
 def write_csv(path: Path, headers: list[str], rows: list[list[object]]) -> int:
     """Write the table; returns the row count. Raises OSError when the file cannot be written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as out:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with written_whole(path) as out:
         writer = csv.writer(out)
         writer.writerow(headers)
         for row in rows:

@@ -45,13 +45,13 @@ def _kept_aside(db: Path) -> list[Path]:
     return sorted(p for p in db.parent.glob(f"{db.name}.corrupt-*") if p.name[-1].isdigit())
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+@pytest.mark.parametrize("damage", ["pages", "truncated"])
 def test_unreadable_history_is_kept_aside_and_a_new_one_started(damage, make_project, history_of, query):
     root = make_project(SUITE)
     db = history_of(root)
     assert _run(str(root)).returncode == 0
-    if damage == "garbage":
-        db.write_bytes(b"this is not sqlite " * 500)
+    if damage == "pages":  # SQLite's header, garbage after it
+        db.write_bytes(db.read_bytes()[:16] + b"this is not sqlite " * 500)
     else:
         db.write_bytes(db.read_bytes()[: db.stat().st_size // 2])
     damaged = db.read_bytes()
@@ -63,6 +63,18 @@ def test_unreadable_history_is_kept_aside_and_a_new_one_started(damage, make_pro
     assert f"kept it as {aside}" in done.stdout and "started a new one" in done.stdout
     assert aside.read_bytes() == damaged
     assert query(db, "select status, passed from runs") == [("finished", 3)]
+
+
+def test_a_history_that_is_not_sqlite_at_all_is_left_untouched(make_project, history_of):
+    root = make_project(SUITE)
+    db = history_of(root)
+    assert _run(str(root)).returncode == 0
+    db.write_bytes(b"this is not sqlite " * 500)
+    done = _run(str(root))
+    assert done.returncode == 4
+    assert f"{db} is not a SQLite database" in done.stderr
+    assert db.read_bytes() == b"this is not sqlite " * 500
+    assert _kept_aside(db) == []
 
 
 def test_history_from_a_newer_schema_is_left_untouched(make_project, history_of):

@@ -1,4 +1,4 @@
-"""``testwatch serve``: the real server answers on 127.0.0.1 by default and says where it listens."""
+"""``testwatch serve``: the real server answers on 127.0.0.1 by default and prints its token address."""
 
 from __future__ import annotations
 
@@ -28,11 +28,15 @@ def test_serve_binds_localhost_and_serves_the_app_page(make_project):
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ},
     )
     try:
+        first_line = server.stdout.readline()  # "testwatch serve: ADDRESS (listening on ...)"
+        assert "(listening on 127.0.0.1: this machine only)" in first_line
+        address = first_line.split()[2]
+        assert address.startswith(f"http://127.0.0.1:{port}/?token=")
         deadline = time.monotonic() + 60
         page = None
         while page is None:
             try:
-                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).read().decode()
+                page = urllib.request.urlopen(address, timeout=5).read().decode()
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise
@@ -41,5 +45,4 @@ def test_serve_binds_localhost_and_serves_the_app_page(make_project):
         assert f"ws://127.0.0.1:{port}/ws" in page
     finally:
         server.terminate()
-        output = server.communicate(timeout=30)[0]
-    assert f"http://127.0.0.1:{port} (listening on 127.0.0.1: this machine only)" in output
+        server.communicate(timeout=30)

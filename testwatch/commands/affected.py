@@ -8,8 +8,8 @@ import json
 from testwatch.collectors.project_files import IgnoreRules
 from testwatch.file_states import FileStates
 from testwatch.project import add_project_arguments, open_project
-from testwatch.reporter import safe
 from testwatch.selection import Selector
+from testwatch.terminal_text import one_line, safe
 
 HELP = """Print the tests that the changes in the working tree would select, in run order, without
 running them. --explain adds each test's reason; --explain NODEID says why that test is or is not
@@ -48,13 +48,13 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(record, indent=1))
         return 0
     if args.explain:
-        print(f"{safe(args.explain)}: {safe(selection.why_not(args.explain))}")
+        print(f"{one_line(args.explain)}: {safe(selection.why_not(args.explain))}")
         return 0
     if selection.everything:
         print(f"every test ({selection.everything_reason})")
         return 0
     for nodeid in selection.selected:
-        line = safe(nodeid)
+        line = one_line(nodeid)
         if args.explain is not None:
             line += f"  <- {safe(selection.reasons.get(nodeid, ''))}"
         print(line)

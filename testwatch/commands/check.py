@@ -13,9 +13,9 @@ from testwatch.engine import RunEngine, RunRequest
 from testwatch.events import EngineEvent, EngineNotice, RunFinished, ThresholdBreached
 from testwatch.history import History
 from testwatch.project import add_project_arguments, open_project
-from testwatch.reporter import safe
 from testwatch.results import BAD_OUTCOMES
 from testwatch.signals import run_cancellable
+from testwatch.terminal_text import one_line, safe
 
 _SHOWN_PER_ROW = 3
 NO_RUN = 4
@@ -91,7 +91,7 @@ def _gate(history: History, run_id: int) -> int:
     ran = next(history.rows("select count(*) as n from results where run_id = ?", [run_id]))["n"]
     rows: dict[str, list[str]] = {}
     for row in bad:
-        rows.setdefault(row["outcome"], []).append(safe(row["nodeid"]))
+        rows.setdefault(row["outcome"], []).append(one_line(row["nodeid"]))
     for breach in breaches:
         rows.setdefault(breach.kind, []).append(safe(describe_breach(breach)))
     print(f"\ncheck of run {run_id}: {ran} tests")

@@ -24,6 +24,7 @@ from testwatch.export import (
     write_json,
 )
 from testwatch.json_report import write_json_report
+from testwatch.output_files import PRIVATE_MODE, parse_mode, written_whole
 
 FORMATS = ("csv", "json", "json-report")
 HELP = """Write a table of the project's history to stdout (or -o FILE).
@@ -47,6 +48,10 @@ def add_parser(subparsers) -> None:
     scope.add_argument("--since", metavar="AGE", help="only runs started since, e.g. 7d, 12h, 2024-05-01")
     parser.add_argument("--format", choices=FORMATS, default="csv", help="output format (default: csv)")
     parser.add_argument("-o", "--output", type=Path, metavar="FILE", help="write here instead of stdout")
+    parser.add_argument(
+        "--mode", default="600", metavar="OCTAL",
+        help="permissions of the -o file (default 600: private, like the history)",
+    )
     parser.add_argument(
         "--workers", type=int, metavar="N",
         help="processes that encode a CSV of 200,000+ rows (default: one per core, up to 4; 1: no others)",
@@ -81,6 +86,10 @@ def _export(conn, args: argparse.Namespace) -> int:
     row_filter = RowFilter(args.run, parse_since(args.since) if args.since else None)
     if args.workers is not None and args.workers < 1:
         raise ExportError(f"--workers {args.workers}: expected 1 or more")
+    try:
+        mode = parse_mode(args.mode)
+    except ValueError:
+        raise ExportError(f"--mode {args.mode}: expected an octal permission mode like 600 or 644") from None
     if args.run is not None:
         check_run(conn, args.run)
     if args.format == "json-report":
@@ -88,10 +97,10 @@ def _export(conn, args: argparse.Namespace) -> int:
             raise ExportError("--format json-report writes one run: use --run N, not --since")
         run_id = args.run if args.run is not None else newest_run(conn)
         root = Path(args.path).resolve()
-        with _output(args.output) as out:
+        with _output(args.output, mode) as out:
             write_json_report(conn, run_id, root, out)
         return 0
-    with _output(args.output) as out:
+    with _output(args.output, mode) as out:
         if args.format == "csv":
             write_csv(conn, args.table, row_filter, out.buffer, args.workers)  # UTF-8, as the text layer
         else:
@@ -100,8 +109,9 @@ def _export(conn, args: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def _output(path: Path | None) -> Iterator[TextIO]:
-    """UTF-8 text with untranslated newlines; a file appears whole (or not at all) on success."""
+def _output(path: Path | None, mode: int = PRIVATE_MODE) -> Iterator[TextIO]:
+    """UTF-8 text with untranslated newlines; a file appears whole (or not at all) on success,
+    with permission ``mode``."""
     if path is None:
         out = io.TextIOWrapper(
             sys.stdout.buffer, encoding="utf-8", errors="surrogateescape", newline="",
@@ -116,12 +126,8 @@ def _output(path: Path | None) -> Iterator[TextIO]:
         finally:
             out.detach()
         return
-    partial = path.with_name(f".{path.name}.partial")
     try:
-        with partial.open("w", encoding="utf-8", errors="surrogateescape", newline="") as out:
+        with written_whole(path, mode, errors="surrogateescape") as out:
             yield out
-        partial.replace(path)
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror}") from None
-    finally:
-        partial.unlink(missing_ok=True)

@@ -10,8 +10,8 @@ import sqlite_utils
 
 from testwatch.history import open_history
 from testwatch.project import Project, add_project_arguments, project_config
-from testwatch.reporter import safe
 from testwatch.results import OUTCOMES
+from testwatch.terminal_text import one_line
 from testwatch.units import format_duration
 
 _COUNT_LABELS = {"passed": "pass", "failed": "fail", "error": "err", "skipped": "skip",
@@ -102,7 +102,7 @@ def format_runs(runs: list[dict]) -> str:
     for row in runs:
         counts = ", ".join(f"{row[o]} {_COUNT_LABELS[o]}" for o in OUTCOMES if row.get(o))
         lines.append([
-            str(row["id"]), (row["started_at"] or "")[:19].replace("T", " "), safe(row["trigger"] or ""),
+            str(row["id"]), (row["started_at"] or "")[:19].replace("T", " "), one_line(row["trigger"] or ""),
             row["status"] or "", "" if row["exit_status"] is None else str(row["exit_status"]),
             format_duration(row["duration_s"]) if row["duration_s"] is not None else "-",
             counts or "-",

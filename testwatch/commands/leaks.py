@@ -18,7 +18,7 @@ from pathlib import Path
 from testwatch.child_command import plugin_path_for
 from testwatch.collectors import leak_hunt
 from testwatch.project import add_project_arguments, open_project
-from testwatch.reporter import safe
+from testwatch.terminal_text import one_line, safe
 from testwatch.units import format_size, parse_size
 
 DEFAULT_THRESHOLD = "10 KB"
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         ]
         child = subprocess.run(argv, cwd=config.root, env=env, capture_output=True, text=True)
         if not output.exists():
-            print(f"testwatch: {safe(args.nodeid)} did not run; pytest said:", file=sys.stderr)
+            print(f"testwatch: {one_line(args.nodeid)} did not run; pytest said:", file=sys.stderr)
             print(safe(child.stdout[-3000:] + child.stderr[-2000:]), file=sys.stderr)
             return 4
         record = json.loads(output.read_text())
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
 def _report(record: dict, threshold_bytes: int) -> int:
     rss = record["rss_bytes"]
     warmup = record["warmup"]
-    print(f"{safe(record['nodeid'])}: {len(rss)} iterations in one process")
+    print(f"{one_line(record['nodeid'])}: {len(rss)} iterations in one process")
     print("iteration  rss after       change")
     shown = set(range(_SHOWN_ITERATIONS // 2)) | set(range(len(rss) - _SHOWN_ITERATIONS // 2, len(rss)))
     for i, value in enumerate(rss):

@@ -1,32 +1,44 @@
 """``testwatch serve [PATH]``: the same app in a browser, through textual-serve.
 
 Bound to 127.0.0.1 unless ``--host`` says otherwise: the app runs tests and opens files, so it is
-not shared with the network by default. Each browser tab starts its own ``testwatch tui`` process.
+not shared with the network by default. Every request needs the token printed in the address (made
+at start, or ``--token`` / $TESTWATCH_TOKEN); a WebSocket must come from the served page; at most
+``--max-apps`` apps run at once, each ending with its connection and with serve.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from pathlib import Path
 
 from testwatch.config import ConfigError
+from testwatch.serve_access import TOKEN_ENV, choose_token, network_warning
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+DEFAULT_MAX_APPS = 1  # one project, one history, one watcher
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "serve", help="serve the app to a browser (127.0.0.1 only, unless --host)",
         description="Serve the testwatch app to a web browser with textual-serve. It listens on "
-        f"{DEFAULT_HOST} (this machine only) unless --host is given; anyone who can reach it can "
-        "run the project's tests.",
+        f"{DEFAULT_HOST} (this machine only) unless --host is given; every request needs the token "
+        "printed in the address; anyone who has it can run the project's tests.",
     )
     parser.add_argument("path", nargs="?", default=".", help="project root (default: .)")
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     parser.add_argument("--db", help="history file (default: .testwatch/history.db)")
+    parser.add_argument(
+        "--token", help=f"the access token (default: ${TOKEN_ENV}, else a random one made at start)"
+    )
+    parser.add_argument(
+        "--max-apps", type=int, default=DEFAULT_MAX_APPS,
+        help=f"apps open at once, one per browser tab (default {DEFAULT_MAX_APPS})",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -43,8 +55,18 @@ def app_command(args: argparse.Namespace) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     if not Path(args.path).is_dir():
         raise ConfigError(f"{args.path}: no such folder")
+    if args.max_apps < 1:
+        raise ConfigError(f"--max-apps {args.max_apps}: give 1 or more")
+    token = choose_token(args.token)
+    if importlib.util.find_spec("textual_serve") is None:
+        raise ConfigError("testwatch serve needs textual-serve: pip install 'testwatch[serve]'")
     # As for the TUI itself, the UI layer is imported only when this command runs.
-    from testwatch.tui.serve import serve_app
+    from testwatch.tui.serve import GuardedServer
 
-    serve_app(app_command(args), args.host, args.port)
+    server = GuardedServer(app_command(args), args.host, args.port, token, args.max_apps)
+    if warning := network_warning(args.host):
+        print(warning, file=sys.stderr, flush=True)
+    where = "the network" if network_warning(args.host) else "this machine only"
+    print(f"testwatch serve: {server.address} (listening on {args.host}: {where})", flush=True)
+    server.serve()
     return 0

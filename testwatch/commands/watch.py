@@ -8,8 +8,9 @@ from typing import TextIO
 
 from testwatch.events import ChangesDetected, SelectionMade, WatchStatus
 from testwatch.project import add_project_arguments, open_project
-from testwatch.reporter import LineReporter, safe
+from testwatch.reporter import LineReporter
 from testwatch.signals import run_cancellable
+from testwatch.terminal_text import one_line, safe
 
 HELP = """Watch the project and rerun the tests each saved change affects, until interrupted.
 
@@ -43,7 +44,7 @@ class WatchReporter:
 
     def __call__(self, event: object) -> None:
         if isinstance(event, ChangesDetected):
-            shown = ", ".join(safe(p) for p in event.paths[:5])
+            shown = ", ".join(one_line(p) for p in event.paths[:5])
             more = f" and {len(event.paths) - 5} more" if len(event.paths) > 5 else ""
             self.out.write(f"changed: {shown}{more}\n")
         elif isinstance(event, SelectionMade):
