@@ -11,6 +11,9 @@ ENV_SELECT = "TESTWATCH_SELECT_FILE"
 ENV_MAX_OUTPUT = "TESTWATCH_MAX_OUTPUT_BYTES"
 ENV_MEMRAY = "TESTWATCH_MEMRAY"  # "1": memray tracks every test (config memray / --memray)
 ENV_MEMRAY_SKIP = "TESTWATCH_MEMRAY_SKIP"  # JSON list of tests memray mode leaves untracked
+# Set by the plugin in the child's own environment: the test running now. Processes a test starts
+# inherit it, so one left running after the run can be named (``collectors/leftovers.py``).
+ENV_TEST = "TESTWATCH_TEST"
 
 # Prefix of the item.user_properties entries that carry per-test figures from helper plugins
 # (memory peak, dependencies...) through pytest-xdist's report serialisation to the engine.

@@ -20,16 +20,19 @@ import threading
 
 import pytest
 
+from testwatch.collectors.leftovers import end_leftovers
 from testwatch.collectors.protocol import (
     ENV_MAX_OUTPUT,
     ENV_SELECT,
     ENV_SOCKET,
+    ENV_TEST,
     EXTRA_PREFIX,
     SCHEMA_VERSION,
     cap_text,
 )
 
 _stream: EventStream | None = None
+_marking = False  # under testwatch: each test's node id goes into the environment it runs in
 _unsent_phases: dict[str, list[dict]] = {}  # node id -> its setup and call phases until teardown
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # One encoder for every event: json.dumps with options builds a new one per call.
@@ -40,6 +43,7 @@ class EventStream:
     """A connection to the engine; a watchdog kills this process group when the engine is gone."""
 
     def __init__(self, path: str) -> None:
+        self._path = path
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._sock.connect(path)
         self._lock = threading.Lock()
@@ -59,12 +63,14 @@ class EventStream:
 
     def _watch_engine(self) -> None:
         # The engine never writes to us; EOF or an error means it died (even by SIGKILL),
-        # so nothing is left to record results and the run must not go on as an orphan.
+        # so nothing is left to record results and the run must not go on as an orphan, nor
+        # anything its tests started in sessions of their own.
         try:
             while self._sock.recv(4096):
                 pass
         except OSError:
             pass
+        end_leftovers(self._path, os.getpgrp())
         os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
@@ -102,7 +108,7 @@ class _JsonReportHooks:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    global _stream
+    global _stream, _marking
     if getattr(config.option, "json_report", False):
         config.pluginmanager.register(_JsonReportHooks(), "testwatch-json-report")
     path = os.environ.get(ENV_SOCKET)
@@ -113,6 +119,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # of a second after 2,000 tests). Objects still in reference cycles are not finalized, which
     # Python does not promise at exit either.
     atexit.register(gc.freeze)
+    _marking = True
     if _is_worker(config):
         return
     _stream = EventStream(path)
@@ -159,6 +166,8 @@ def pytest_collectreport(report) -> None:
 
 
 def pytest_runtest_logstart(nodeid: str, location) -> None:
+    if _marking:
+        os.environ[ENV_TEST] = nodeid
     if _stream is not None:
         _stream.send({"event": "start", "nodeid": nodeid, "location": location})
 

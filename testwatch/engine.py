@@ -22,6 +22,7 @@ from pathlib import Path
 
 from testwatch.child import PytestChild, StartedChild, describe_exit
 from testwatch.child_command import DEFAULT_PLUGINS, child_env, pytest_command
+from testwatch.collectors.leftovers import end_leftovers
 from testwatch.config import Config
 from testwatch.event_lines import EventLines
 from testwatch.events import (
@@ -232,10 +233,20 @@ class RunEngine:
                 getter.cancel()
             self.child = None
             child.kill()
+            self._end_leftovers(str(workdir / "events.sock"), child.pid)
             self._last_tail = child.tail()
             server.close()
             shutil.rmtree(workdir, ignore_errors=True)
             self._flush(state, force=True)
+
+    def _end_leftovers(self, socket_path: str, group: int | None) -> None:
+        """End what the tests started outside the child's process group, naming who started it."""
+        for leftover in end_leftovers(socket_path, group or -1):
+            who = f"test {leftover.nodeid}" if leftover.nodeid else "the pytest run"
+            self.listener(EngineNotice(
+                f"{who} left process {leftover.pid} running ({leftover.command[:200]}); "
+                "testwatch ended it"
+            ))
 
     def _argv(self, args: list[str], select: list[str] | None) -> list[str]:
         paths = []
