@@ -25,6 +25,7 @@ from testwatch.child_command import DEFAULT_PLUGINS, child_env, pytest_command
 from testwatch.collectors.leftovers import end_leftovers
 from testwatch.config import Config
 from testwatch.event_lines import EventLines
+from testwatch.event_schema import problem
 from testwatch.events import (
     ChildRestarted,
     ChildStarted,
@@ -165,6 +166,12 @@ class RunEngine:
         except asyncio.CancelledError:
             self._finish(state, started, cancelled=True)
             raise
+        except Exception as exc:  # a bug: the run still ends in a final state, then it surfaces
+            state.child_failure = 3
+            state.error = f"testwatch failed during the run: {exc!r}"
+            with contextlib.suppress(Exception):
+                self._finish(state, started)
+            raise
         finally:
             if early is not None:  # a no-op once adopted; else no tests were selected, or cancelled
                 early.discard()
@@ -275,6 +282,10 @@ class RunEngine:
             event = json.loads(line)
         except ValueError:
             self.listener(EngineNotice(f"unreadable event from pytest: {line[:200]!r}"))
+            return
+        why = problem(event)
+        if why is not None:
+            self.listener(EngineNotice(f"malformed event from pytest skipped ({why}): {line[:200]!r}"))
             return
         kind = event.get("event")
         if kind == "test":
