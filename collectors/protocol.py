@@ -20,6 +20,12 @@ ENV_TEST = "TESTWATCH_TEST"
 EXTRA_PREFIX = "testwatch."
 
 
+# Characters of captured text one test's event may carry, whatever ``max_output`` says: with JSON's
+# escapes (at most 6 bytes a character) its line stays below the engine's 64 MiB line limit.
+# Half goes to the tracebacks (up to three phases), half is shared by the output streams.
+EVENT_TEXT_LIMIT = 8 * 1024 * 1024
+
+
 def cap_text(text: str, limit: int) -> str:
     """Keep the head and tail of ``text`` so it is at most about ``limit`` characters."""
     if limit <= 0 or len(text) <= limit:

@@ -26,6 +26,7 @@ from testwatch.collectors.protocol import (
     ENV_SELECT,
     ENV_SOCKET,
     ENV_TEST,
+    EVENT_TEXT_LIMIT,
     EXTRA_PREFIX,
     SCHEMA_VERSION,
     cap_text,
@@ -183,7 +184,7 @@ def pytest_runtest_logreport(report) -> None:
     attributes = vars(report)
     phase = {"when": report.when, "outcome": report.outcome, "duration": report.duration}
     if report.failed:
-        phase["longrepr"] = _capped(report.longreprtext)
+        phase["longrepr"] = _capped(report.longreprtext, EVENT_TEXT_LIMIT // 6)
     elif report.skipped:
         longrepr = report.longrepr
         phase["longrepr"] = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
@@ -200,7 +201,8 @@ def pytest_runtest_logreport(report) -> None:
     }
     if report.when == "teardown":
         if report.sections:
-            event["sections"] = [[title, _capped(text)] for title, text in report.sections]
+            share = EVENT_TEXT_LIMIT // 2 // len(report.sections)
+            event["sections"] = [[title, _capped(text, share)] for title, text in report.sections]
         if report.user_properties:
             _add_properties(event, report.user_properties)
         metadata = attributes.get("_json_report_extra", {}).get("metadata")
@@ -240,5 +242,7 @@ def send_figures(nodeid: str, extra: dict) -> None:
         _stream.send({"event": "figures", "nodeid": nodeid, "extra": extra})
 
 
-def _capped(text: str) -> str:
-    return cap_text(text, int(os.environ.get(ENV_MAX_OUTPUT, "65536")))
+def _capped(text: str, most: int) -> str:
+    """``text`` cut to ``max_output``, and to ``most`` characters whatever that says."""
+    configured = int(os.environ.get(ENV_MAX_OUTPUT, "65536"))
+    return cap_text(text, most if configured <= 0 else min(configured, most))

@@ -15,7 +15,6 @@ from typing import BinaryIO
 from testwatch.resting_reader import RestingReader
 
 _KEPT_LINE_BYTES = 2000
-_BUSY_READ_BYTES = 32 * 1024  # a read this big means the child writes fast: no rest
 # Stack lines of pytest's own machinery, left out of a crash report's tail.
 _FRAMEWORK_FRAMES = (
     "/_pytest/", "/pluggy/", "<frozen runpy>", "/pytest/__main__.py", "/threading.py",
@@ -40,8 +39,7 @@ class OutputTail(RestingReader):
         self._partial = partial[:_KEPT_LINE_BYTES]
         for line in lines:
             self.keep(line)
-        if len(data) < _BUSY_READ_BYTES:
-            self.rest()
+        self.rest(len(data))
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)

@@ -40,3 +40,29 @@ def test_a_malformed_event_is_skipped_and_the_run_ends(line, make_project, cli, 
         "tests/test_writer.py::test_writes_to_the_event_socket": "passed",
         "tests/test_writer.py::test_after": "passed",
     }
+
+
+HUGE_OUTPUT_SUITE = """
+def test_prints_70_mb():
+    print("x" * 70_000_000)
+
+
+def test_after():
+    pass
+"""
+
+
+def test_output_beyond_an_event_line_is_cut_in_the_child(make_project, cli, history_of, query):
+    root = make_project({
+        "pyproject.toml": '[tool.testwatch]\nmax_output = "100 MB"\n',
+        "tests/test_loud.py": HUGE_OUTPUT_SUITE,
+    })
+    done = cli("run", str(root))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rows = query(history_of(root), "select nodeid, outcome, length(stdout), "
+                 "stdout like '%characters cut by testwatch%' from results order by id")
+    assert [row[:2] for row in rows] == [
+        ("tests/test_loud.py::test_prints_70_mb", "passed"), ("tests/test_loud.py::test_after", "passed"),
+    ]
+    stdout_chars, cut = rows[0][2], rows[0][3]
+    assert cut and 1_000_000 < stdout_chars < 70_000_000
