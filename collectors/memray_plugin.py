@@ -35,7 +35,7 @@ from testwatch.collectors.memray_windows import (
     WindowFigures,
     biggest_locations,
 )
-from testwatch.collectors.protocol import ENV_MEMRAY, ENV_MEMRAY_SKIP
+from testwatch.collectors.protocol import ENV_MEMRAY, ENV_MEMRAY_SKIP, ENV_SOCKET
 
 MARKERS = ("limit_memory", "limit_leaks")
 _UNIT_BYTES = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
@@ -56,7 +56,11 @@ class _MemrayTracking:
     def __init__(self, every_test: bool, known_small: frozenset[str] = frozenset()) -> None:
         self.every_test = every_test
         self.known_small = known_small
-        self._folder = tempfile.TemporaryDirectory(prefix="testwatch-memray-")
+        # In the run's work folder, which testwatch removes even when it killed this process.
+        socket_path = os.environ.get(ENV_SOCKET)
+        self._folder = tempfile.TemporaryDirectory(
+            prefix="testwatch-memray-", dir=os.path.dirname(socket_path) if socket_path else None
+        )
         self._failures: dict[str, str] = {}
         self._shared: SharedCapture | None = None
 

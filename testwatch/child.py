@@ -59,6 +59,7 @@ class PytestChild:
         self.process: subprocess.Popen | None = None
         self.output_tail: deque[str] = deque(maxlen=400)
         self._drain: asyncio.Future | None = None
+        self._output: asyncio.ReadTransport | None = None
 
     async def start(self) -> None:
         self.process = subprocess.Popen(
@@ -72,7 +73,13 @@ class PytestChild:
         """Read the child's output from ``pipe`` until it closes, keeping the tail."""
         loop = asyncio.get_running_loop()
         self._drain = loop.create_future()
-        await loop.connect_read_pipe(lambda: OutputTail(self._keep, self._drain), pipe)
+        self._output, _ = await loop.connect_read_pipe(lambda: OutputTail(self._keep, self._drain), pipe)
+
+    def close_output(self) -> None:
+        """Stop reading the output pipe: after the child's end, only a process that escaped its
+        process group could still be writing, and our end of the pipe must not stay open for it."""
+        if self._output is not None:
+            self._output.close()
 
     def _keep(self, line: bytes) -> None:
         self.output_tail.append(line[:_KEPT_LINE_BYTES].decode("utf-8", "replace"))

@@ -14,7 +14,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from testwatch.measuring import MeasuringListener
 from testwatch.memray_mode import write_skip_file
 from testwatch.results import PHASES, ResultBuilder, TestResult, nodeid_file
 from testwatch.warm_start import WarmStart
+from testwatch.workdirs import make_workdir, remove_stale_workdirs
 
 FLUSH_INTERVAL_S = 0.1
 # pytest exit statuses that end a session before its tests are done.
@@ -105,6 +105,10 @@ class RunEngine:
         self._rootdir = config.root  # pytest's rootdir, which node ids are relative to
         self._history_warned = False
         self._history_error = ""  # the newest reason a history write failed
+        stale = remove_stale_workdirs()
+        if stale:
+            self.listener(EngineNotice(
+                f"removed {stale} temporary folders of testwatch processes that were killed", "info"))
         self.warm = WarmStart(
             self.python, config.root, self.plugins, [config.history_path.parent],
             lambda message: self.listener(EngineNotice(message, "info")),
@@ -181,7 +185,7 @@ class RunEngine:
     async def _attempt(
         self, state: _RunState, select: list[str] | None, args: list[str], early: EarlyChild | None
     ) -> int:
-        workdir = early.workdir if early else Path(tempfile.mkdtemp(prefix="tw-"))
+        workdir = early.workdir if early else make_workdir("tw-")
         queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         state.session_finished = False
         state.timed_out.clear()
@@ -241,6 +245,7 @@ class RunEngine:
             self.child = None
             child.kill()
             self._end_leftovers(str(workdir / "events.sock"), child.pid)
+            child.close_output()  # a process that escaped still holding it must not keep our end
             self._last_tail = child.tail()
             server.close()
             shutil.rmtree(workdir, ignore_errors=True)
