@@ -64,6 +64,7 @@ class History:
         self.path = path
         self.warnings: list[str] = []
         self._db: sqlite_utils.Database | None = None
+        self._file_id = _file_id(path)
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -97,6 +98,18 @@ class History:
     @property
     def in_memory(self) -> bool:
         return self.path is None
+
+    def recreate_if_gone(self) -> bool:
+        """Start a new file when this one was deleted or replaced since it was opened
+        (``rm -rf .testwatch``, ``git clean -xfd``): writes would go to a file nobody can open.
+        Returns whether it did; the new file's own warnings are added to ``warnings``."""
+        if self.path is None or _file_id(self.path) == self._file_id:
+            return False
+        fresh = open_history(self.path)
+        self.conn.close()
+        self.conn, self._db, self._file_id = fresh.conn, None, fresh._file_id
+        self.warnings.extend(fresh.warnings)
+        return True
 
     # ----- runs
 
@@ -200,6 +213,15 @@ def count_outcomes(outcomes: Iterable[str]) -> dict[str, int]:
     for outcome in outcomes:
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts
+
+
+def _file_id(path: Path | None) -> tuple[int, int] | None:
+    """What tells one file from another at the same path (None when there is none)."""
+    try:
+        st = os.stat(path) if path is not None else None
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if st else None
 
 
 def _pid_alive(pid: int | None) -> bool:

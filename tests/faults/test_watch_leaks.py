@@ -1,10 +1,12 @@
-"""Issue 14, item 10: what a long watch session must not accumulate. Watchers of top-level folders
-that came and went, a symlink loop followed, the output pipe of a process that escaped the run,
-memray's folders of cancelled runs, and the work folders a killed testwatch left behind."""
+"""Issue 14, items 10 and 9: what a long watch session must not accumulate (watchers of top-level
+folders that came and went, a symlink loop followed, the output pipe of a process that escaped the
+run, memray's folders of cancelled runs, the work folders a killed testwatch left behind) and
+what it must survive (its history folder deleted under it)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -236,3 +238,19 @@ def test_a_killed_testwatch_leaves_folders_the_next_start_removes(
     assert done.returncode == 0, done.stdout + done.stderr
     assert sorted(path.name for path in temp.iterdir()) == ["other-dir", "tw-link", "tw-live"]
     assert "removed 2 temporary folders of testwatch processes that were killed" in done.stdout
+
+
+def test_a_history_deleted_while_watching_is_started_again(make_project, watcher, cli):
+    root = make_project({"src/__init__.py": "", "src/value.py": "N = 0\n",
+                         "tests/test_value.py": "from src import value\n\ndef test_value():\n    pass\n"})
+    watch = watcher(root)
+    watch.wait_idle(1)
+    shutil.rmtree(root / ".testwatch")  # rm -rf .testwatch, git clean -xfd
+    _edit(root, 1)
+    watch.wait_idle(2)
+    shown = cli("history", str(root))
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert "no runs yet" not in shown.stdout
+    assert "finished" in shown.stdout
+    history = root / ".testwatch" / "history.db"
+    assert f"the history {history} was deleted; a new one was started" in watch.output()
