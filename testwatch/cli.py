@@ -22,6 +22,7 @@ COMMAND_MODULES = {
 DEFAULT_COMMAND = "tui"
 
 USAGE_ERROR = 4
+INTERRUPTED = 2  # pytest's own code for an interrupted session
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -74,7 +75,11 @@ def entry() -> None:
     each command, which scripts and CI pay on every call.
     """
     _reopen_closed_standard_fds()
-    code = main()
+    try:
+        code = main()
+    except KeyboardInterrupt:  # Ctrl-C before a command's own handling took over
+        print("testwatch: interrupted", file=sys.stderr)
+        code = INTERRUPTED
     for stream in filter(None, (sys.stdout, sys.stderr)):  # None when started without one
         with contextlib.suppress(OSError, ValueError):  # a closed pipe (| head) has nothing to flush
             stream.flush()

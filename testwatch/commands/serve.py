@@ -25,9 +25,15 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("path", nargs="?", default=".", help="project root (default: .)")
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     parser.add_argument("--db", help="history file (default: .testwatch/history.db)")
     parser.set_defaults(handler=run)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"expected a port number from 1 to 65535, got {text!r}")
+    return int(text)
 
 
 def app_command(args: argparse.Namespace) -> list[str]:
@@ -46,5 +52,9 @@ def run(args: argparse.Namespace) -> int:
     # As for the TUI itself, the UI layer is imported only when this command runs.
     from testwatch.tui.serve import serve_app
 
-    serve_app(app_command(args), args.host, args.port)
+    try:
+        serve_app(app_command(args), args.host, args.port)
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        why = exc.strerror or exc
+        raise ConfigError(f"--port {args.port}: cannot listen on {args.host}: {why}") from None
     return 0
