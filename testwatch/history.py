@@ -50,6 +50,14 @@ def _connect(path: Path | str) -> sqlite3.Connection:
     return conn
 
 
+def read_only_uri(path: Path) -> str:
+    """The SQLite URI that reads ``path`` without writing; with ``immutable=1`` when its folder
+    cannot be written (read-only media), where a WAL history could not even be opened: SQLite
+    needs to create its ``-shm`` file, or is told that nobody can change the file meanwhile."""
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    return uri if os.access(path.parent, os.W_OK) else f"{uri}&immutable=1"
+
+
 def _create_private(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     if not path.exists():
@@ -242,6 +250,8 @@ def open_history(path: Path, retries: int = _LOCKED_RETRIES) -> History:
     Raises HistoryError only for a file from a newer testwatch, which must not be touched.
     Any other failure falls back to an in-memory history with a warning.
     """
+    if path.is_file() and not os.access(path.parent, os.W_OK):
+        return _read_only(path)
     db = None
     try:
         _create_private(path)
@@ -271,6 +281,24 @@ def open_history(path: Path, retries: int = _LOCKED_RETRIES) -> History:
             f"history {path} cannot be created ({exc.strerror}); results are kept in memory only"
         )
     history.mark_interrupted_runs()
+    return history
+
+
+def _read_only(path: Path) -> History:
+    """A history in a folder that cannot be written, opened to be read: nothing is marked,
+    migrated or saved there."""
+    try:
+        db = sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False)
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        return _in_memory(f"history {path} cannot be used ({exc}); results are kept in memory only")
+    if version != SCHEMA_VERSION:
+        db.close()
+        return _in_memory(f"history {path} has schema {version}, not {SCHEMA_VERSION}, and its folder "
+                          "cannot be written to update it; results are kept in memory only")
+    history = History(db, path)
+    history.warnings.append(f"history {path} is in a folder that cannot be written: it is read, "
+                            "new results are not saved")
     return history
 
 
