@@ -1,12 +1,15 @@
 """Soak test (not in CI): watch the demo project for N minutes with an edit every few seconds and
-report testwatch's own RSS, open file descriptors and thread count at the start and the end.
+report what testwatch holds: its own RSS, open file descriptors, threads and inotify instances,
+the folders in its temp folder and the processes the tests left running.
 
-    python benchmarks/soak.py --minutes 30 --edit-every 3
+    python benchmarks/soak.py --minutes 30 --edit-every 2
 
-The start figures are taken after warm-up edits (imports and caches filled by the first runs are a
-one-time cost; the figures after the first run are printed too); the target is no growth beyond
-10% from start to end. Only the testwatch process itself
-is measured, not its pytest children.
+The demo project gets one more test file whose tests make and remove a top-level folder and start
+a detached child (``start_new_session=True``) on every run: the faults that leaked watchers and
+processes. Figures are taken with the loop idle (edits paused until it waits for changes) after
+the first minute and at the end, and at every ``--sample-every`` minutes between; the target is
+under 10% RSS growth from the first minute to the end, with every count flat. Only the testwatch
+process itself is measured, not its pytest children; testwatch runs with its own TMPDIR.
 """
 
 from __future__ import annotations
@@ -30,15 +33,64 @@ from testwatch.demo import copy_demo
 EDIT_FILE = "shop/pricing.py"
 BODIES = ("return round(net * (1 + rate), 2)", "return round((1 + rate) * net, 2)")
 TARGET_GROWTH = 0.10
+# Selected with the pricing tests (it imports the edited module); MARKER names its children.
+FAULTS_TEST = '''
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from shop import pricing
+
+MARKER = {marker!r}
 
 
-def figures(process: psutil.Process) -> dict[str, float]:
-    """The watched process's own resident memory, open file descriptors and threads."""
+def test_makes_and_removes_a_top_level_folder():
+    root = Path(__file__).parent.parent
+    for left in root.glob("scratch_*"):  # what a cancelled run left
+        shutil.rmtree(left)
+    folder = root / f"scratch_{{time.monotonic_ns()}}"
+    folder.mkdir()
+    (folder / "data.txt").write_text("x")
+    time.sleep(0.4)
+    shutil.rmtree(folder)
+
+
+def test_starts_a_detached_child():
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)", MARKER],
+                     start_new_session=True)
+    assert pricing
+'''
+
+
+def figures(process: psutil.Process, temp: Path, marker: str) -> dict[str, float]:
+    """What the watching process holds, and what the runs left around it."""
+    inotify = 0
+    for fd in os.listdir(f"/proc/{process.pid}/fd"):
+        try:
+            inotify += os.readlink(f"/proc/{process.pid}/fd/{fd}") == "anon_inode:inotify"
+        except OSError:
+            continue
+    ours = [name for name in os.listdir(temp) if name.startswith(("tw-", "testwatch-"))]
     return {
         "rss_bytes": process.memory_info().rss,
         "open_fds": process.num_fds(),
         "threads": process.num_threads(),
+        "inotify": inotify,
+        "tw_temp_dirs": len(ours),
+        "other_temp": len(os.listdir(temp)) - len(ours),  # other pytest plugins' (not ours)
+        "leftovers": len(leftover_processes(marker)),
     }
+
+
+def leftover_processes(marker: str) -> list[psutil.Process]:
+    """Live detached children of the soak's tests (their command line carries ``marker``)."""
+    found = []
+    for process in psutil.process_iter(["cmdline", "status"]):
+        if marker in (process.info["cmdline"] or []) and process.info["status"] != psutil.STATUS_ZOMBIE:
+            found.append(process)
+    return found
 
 
 def runs_finished(log: Path) -> int:
@@ -46,23 +98,27 @@ def runs_finished(log: Path) -> int:
     return len(re.findall(r"\((?:exit \d+|cancelled)\)$", log.read_text(errors="replace"), re.MULTILINE))
 
 
-def wait_for_runs(log: Path, count: int, process: subprocess.Popen, timeout_s: float = 120) -> None:
-    deadline = time.monotonic() + timeout_s
-    while runs_finished(log) < count:
-        if process.poll() is not None:
-            sys.exit(f"testwatch exited with {process.returncode}; see {log}")
-        if time.monotonic() > deadline:
-            sys.exit(f"no run ended within {timeout_s:g} s; see {log}")
-        time.sleep(0.1)
-
-
-def wait_idle(log: Path, process: subprocess.Popen, timeout_s: float = 120) -> None:
+def wait_idle(log: Path, process: subprocess.Popen, timeout_s: float = 180) -> None:
     """Wait until the loop has run everything and waits for changes (no run, no recording open)."""
     deadline = time.monotonic() + timeout_s
-    while not log.read_text(errors="replace").rstrip().endswith("waiting for changes"):
+    while True:
+        text = log.read_text(errors="replace")
+        if runs_finished(log) and text.rfind("waiting for changes") > text.rfind("\nrun "):
+            return
         if process.poll() is not None or time.monotonic() > deadline:
             sys.exit(f"testwatch did not go idle; see {log}")
-        time.sleep(0.1)
+        time.sleep(0.2)
+
+
+def settle(log: Path, process: subprocess.Popen, quiet_s: float = 3.0) -> None:
+    """Idle, and still idle ``quiet_s`` later with no new run: the last edit's run has been made."""
+    while True:
+        wait_idle(log, process)
+        runs = log.read_text(errors="replace").count("\nrun ")
+        time.sleep(quiet_s)
+        wait_idle(log, process)
+        if log.read_text(errors="replace").count("\nrun ") == runs:
+            return
 
 
 def edit(root: Path, number: int) -> None:
@@ -77,55 +133,60 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--minutes", type=float, default=30.0, help="how long to edit (default 30)")
-    parser.add_argument("--edit-every", type=float, default=3.0, help="seconds between edits (default 3)")
-    parser.add_argument("--warmup-edits", type=int, default=20, help="edits before the start figures")
+    parser.add_argument("--edit-every", type=float, default=2.0, help="seconds between edits (default 2)")
+    parser.add_argument("--sample-every", type=float, default=5.0, help="minutes between idle samples")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="testwatch-soak-"))
     root = copy_demo(workdir / "shop-demo")
+    marker = f"soak-child-{workdir.name}"
+    (root / "tests" / "test_soak_faults.py").write_text(FAULTS_TEST.format(marker=marker))
+    temp = workdir / "tmp"  # testwatch's TMPDIR: what it leaves there is counted
+    temp.mkdir()
     log = workdir / "watch.log"  # outside the watched tree
     with log.open("w") as out:
         watcher = subprocess.Popen(
             [sys.executable, "-m", "testwatch", "watch", "--headless", str(root)],
-            stdout=out, stderr=subprocess.STDOUT,
+            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "TMPDIR": str(temp)},
         )
     process = psutil.Process(watcher.pid)
+    samples: list[tuple[float, dict[str, float]]] = []
+    edits = 0
     try:
-        wait_for_runs(log, 1, watcher)
         wait_idle(log, watcher)
-        first = figures(process)
-        edits = 0
-        for _ in range(args.warmup_edits):
-            edit(root, edits)
-            edits += 1
-            wait_for_runs(log, 1 + edits, watcher)
-        wait_idle(log, watcher)
-        start = figures(process)
         started = time.monotonic()
-        while time.monotonic() - started < args.minutes * 60:
+        next_sample = 1.0
+        while (elapsed_min := (time.monotonic() - started) / 60) < args.minutes:
+            if elapsed_min >= next_sample:
+                settle(log, watcher)
+                samples.append((elapsed_min, figures(process, temp, marker)))
+                next_sample = args.sample_every * (1 + int(elapsed_min // args.sample_every))
             edit(root, edits)
             edits += 1
             time.sleep(args.edit_every)
-        wait_idle(log, watcher)
-        end = figures(process)
+        settle(log, watcher)
+        samples.append(((time.monotonic() - started) / 60, figures(process, temp, marker)))
         descriptors = sorted(os.listdir(f"/proc/{watcher.pid}/fd"), key=int)
         targets = [os.readlink(f"/proc/{watcher.pid}/fd/{fd}") for fd in descriptors]
         total_runs = runs_finished(log)
     finally:
         watcher.send_signal(signal.SIGTERM)
         watcher.wait(timeout=60)
+        for leftover in leftover_processes(marker):  # a failed soak must not leave them either
+            leftover.kill()
 
     print(f"soak: {args.minutes:g} min, an edit every {args.edit_every:g} s, {edits} edits, "
           f"{total_runs} runs ended (log: {log})")
-    worst = 0.0
-    for name, before in start.items():
-        after = end[name]
-        growth = (after - before) / before if before else 0.0
-        worst = max(worst, growth)
-        print(f"  {name:<10} first run {first[name]:>12,.0f}  start {before:>12,.0f}  "
-              f"end {after:>12,.0f}  growth {growth:+.1%}")
-    verdict = "within" if worst <= TARGET_GROWTH else "OVER"
-    print(f"  worst growth {worst:+.1%}: {verdict} the {TARGET_GROWTH:.0%} target")
+    names = list(samples[0][1])
+    print("  minute " + "".join(f"{name:>14}" for name in names))
+    for minute, sample in samples:
+        print(f"  {minute:6.1f} " + "".join(f"{sample[name]:>14,.0f}" for name in names))
+    first, end = samples[0][1], samples[-1][1]
+    growth = (end["rss_bytes"] - first["rss_bytes"]) / first["rss_bytes"]
+    grew = [name for name in names[1:] if end[name] > first[name]]
+    verdict = "within" if growth <= TARGET_GROWTH else "OVER"
+    print(f"  RSS growth from minute 1 to the end {growth:+.1%}: {verdict} the {TARGET_GROWTH:.0%} target; "
+          f"{'grew: ' + ', '.join(grew) if grew else 'every count flat or lower'}")
     print(f"  open at the end: {', '.join(targets)}")
     shutil.rmtree(root)  # the log stays for a look at what ran
 

@@ -47,6 +47,7 @@ class FileWatcher:
         self._probe_seen = asyncio.Event()
         self._sources: list[asyncio.Task] = []
         self._sources_added = asyncio.Event()
+        self._new_folder_watches: dict[str, asyncio.Task] = {}  # top-level folder -> its watcher
 
     # ----- public
 
@@ -95,6 +96,7 @@ class FileWatcher:
     async def _supervise(self) -> None:
         """Run the OS watchers; fall back to polling when the OS cannot deliver events."""
         while True:
+            self._new_folder_watches.clear()  # the last round's watchers were all cancelled
             self._sources = [asyncio.create_task(self._watch(recursive=False, paths=[self.rules.root]))]
             folders = self._project_folders()
             if folders:
@@ -125,11 +127,23 @@ class FileWatcher:
                     return task.exception()
 
     def _watch_new_folders(self, folders: list[str]) -> None:
-        """A new top-level folder gets its own watcher; running watchers are left alone."""
-        paths = [Path(folder) for folder in folders]
-        self._sources.append(asyncio.create_task(self._watch(recursive=True, paths=paths)))
+        """Each new top-level folder gets its own watcher; running watchers are left alone."""
+        for folder in folders:
+            if folder in self._new_folder_watches:
+                continue
+            watch = asyncio.create_task(self._watch(recursive=True, paths=[Path(folder)]))
+            self._new_folder_watches[folder] = watch
+            self._sources.append(watch)
         self._sources.append(asyncio.create_task(self._sweep(folders)))
         self._sources_added.set()
+
+    def _unwatch_gone_folders(self, paths: list[str]) -> None:
+        """A top-level folder that was removed takes its watcher (a thread and an inotify
+        instance) with it; a folder made again later gets a new one."""
+        for path in paths:
+            watch = self._new_folder_watches.pop(path, None)
+            if watch is not None:
+                watch.cancel()
 
     def _project_folders(self) -> list[Path]:
         try:
@@ -149,9 +163,12 @@ class FileWatcher:
             ignore_permission_denied=True,
         ):
             changed = {path for _, path in batch}
-            new_folders = [path for change, path in batch if _is_new_folder(change, path)]
-            if not recursive and new_folders:
-                self._watch_new_folders(new_folders)
+            if not recursive:
+                gone = [path for change, path in batch if change == watchfiles.Change.deleted]
+                self._unwatch_gone_folders(gone)
+                new_folders = [path for change, path in batch if _is_new_folder(change, path)]
+                if new_folders:
+                    self._watch_new_folders(new_folders)
             if changed:
                 self._queue.put_nowait(changed)
 
@@ -203,7 +220,8 @@ class _NoEvents(Exception):
 
 
 def _is_new_folder(change: watchfiles.Change, path: str) -> bool:
-    return change == watchfiles.Change.added and os.path.isdir(path)
+    """A folder made at the top; never a link to one (``ln -s . loop`` would be followed forever)."""
+    return change == watchfiles.Change.added and os.path.isdir(path) and not os.path.islink(path)
 
 
 def _explain(failure: BaseException, root: Path) -> str:

@@ -37,7 +37,7 @@ from testwatch.collectors.memray_windows import (
     WindowFigures,
     biggest_locations,
 )
-from testwatch.collectors.protocol import ENV_MEMRAY, ENV_MEMRAY_SKIP
+from testwatch.collectors.protocol import ENV_MEMRAY, ENV_MEMRAY_SKIP, ENV_SOCKET
 
 MARKERS = ("limit_memory", "limit_leaks")
 _UNIT_BYTES = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
@@ -61,7 +61,11 @@ class _MemrayTracking:
         self.every_test = every_test
         self.known_small = known_small
         self.markers_owned = markers_owned  # pytest-memray is loaded: marked tests are its own
-        self._folder = tempfile.TemporaryDirectory(prefix="testwatch-memray-")
+        # In the run's work folder, which testwatch removes even when it killed this process.
+        socket_path = os.environ.get(ENV_SOCKET)
+        self._folder = tempfile.TemporaryDirectory(
+            prefix="testwatch-memray-", dir=os.path.dirname(socket_path) if socket_path else None
+        )
         self._failures: dict[str, str] = {}
         self._shared: SharedCapture | None = None
 

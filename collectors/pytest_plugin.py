@@ -20,16 +20,20 @@ import threading
 
 import pytest
 
+from testwatch.collectors.leftovers import end_leftovers
 from testwatch.collectors.protocol import (
     ENV_MAX_OUTPUT,
     ENV_SELECT,
     ENV_SOCKET,
+    ENV_TEST,
+    EVENT_TEXT_LIMIT,
     EXTRA_PREFIX,
     SCHEMA_VERSION,
     cap_text,
 )
 
 _stream: EventStream | None = None
+_marking = False  # under testwatch: each test's node id goes into the environment it runs in
 _unsent_phases: dict[str, list[dict]] = {}  # node id -> its setup and call phases until teardown
 _unsent_notices: list[str] = []  # notices from before the stream connected
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -41,6 +45,7 @@ class EventStream:
     """A connection to the engine; a watchdog kills this process group when the engine is gone."""
 
     def __init__(self, path: str) -> None:
+        self._path = path
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._sock.connect(path)
         self._lock = threading.Lock()
@@ -60,12 +65,14 @@ class EventStream:
 
     def _watch_engine(self) -> None:
         # The engine never writes to us; EOF or an error means it died (even by SIGKILL),
-        # so nothing is left to record results and the run must not go on as an orphan.
+        # so nothing is left to record results and the run must not go on as an orphan, nor
+        # anything its tests started in sessions of their own.
         try:
             while self._sock.recv(4096):
                 pass
         except OSError:
             pass
+        end_leftovers(self._path, os.getpgrp())
         os.killpg(os.getpgrp(), signal.SIGKILL)
 
 
@@ -103,7 +110,7 @@ class _JsonReportHooks:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    global _stream
+    global _stream, _marking
     if getattr(config.option, "json_report", False):
         config.pluginmanager.register(_JsonReportHooks(), "testwatch-json-report")
     path = os.environ.get(ENV_SOCKET)
@@ -114,6 +121,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # of a second after 2,000 tests). Objects still in reference cycles are not finalized, which
     # Python does not promise at exit either.
     atexit.register(gc.freeze)
+    _marking = True
     if _is_worker(config):
         return
     _stream = EventStream(path)
@@ -162,6 +170,8 @@ def pytest_collectreport(report) -> None:
 
 
 def pytest_runtest_logstart(nodeid: str, location) -> None:
+    if _marking:
+        os.environ[ENV_TEST] = nodeid
     if _stream is not None:
         _stream.send({"event": "start", "nodeid": nodeid, "location": location})
 
@@ -177,7 +187,7 @@ def pytest_runtest_logreport(report) -> None:
     attributes = vars(report)
     phase = {"when": report.when, "outcome": report.outcome, "duration": report.duration}
     if report.failed:
-        phase["longrepr"] = _capped(report.longreprtext)
+        phase["longrepr"] = _capped(report.longreprtext, EVENT_TEXT_LIMIT // 6)
     elif report.skipped:
         longrepr = report.longrepr
         phase["longrepr"] = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
@@ -194,7 +204,8 @@ def pytest_runtest_logreport(report) -> None:
     }
     if report.when == "teardown":
         if report.sections:
-            event["sections"] = [[title, _capped(text)] for title, text in report.sections]
+            share = EVENT_TEXT_LIMIT // 2 // len(report.sections)
+            event["sections"] = [[title, _capped(text, share)] for title, text in report.sections]
         if report.user_properties:
             _add_properties(event, report.user_properties)
         metadata = attributes.get("_json_report_extra", {}).get("metadata")
@@ -243,5 +254,7 @@ def send_figures(nodeid: str, extra: dict) -> None:
         _stream.send({"event": "figures", "nodeid": nodeid, "extra": extra})
 
 
-def _capped(text: str) -> str:
-    return cap_text(text, int(os.environ.get(ENV_MAX_OUTPUT, "65536")))
+def _capped(text: str, most: int) -> str:
+    """``text`` cut to ``max_output``, and to ``most`` characters whatever that says."""
+    configured = int(os.environ.get(ENV_MAX_OUTPUT, "65536"))
+    return cap_text(text, most if configured <= 0 else min(configured, most))

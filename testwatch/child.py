@@ -15,7 +15,6 @@ from typing import BinaryIO
 from testwatch.resting_reader import RestingReader
 
 _KEPT_LINE_BYTES = 2000
-_BUSY_READ_BYTES = 32 * 1024  # a read this big means the child writes fast: no rest
 # Stack lines of pytest's own machinery, left out of a crash report's tail.
 _FRAMEWORK_FRAMES = (
     "/_pytest/", "/pluggy/", "<frozen runpy>", "/pytest/__main__.py", "/threading.py",
@@ -40,8 +39,7 @@ class OutputTail(RestingReader):
         self._partial = partial[:_KEPT_LINE_BYTES]
         for line in lines:
             self.keep(line)
-        if len(data) < _BUSY_READ_BYTES:
-            self.rest()
+        self.rest(len(data))
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
@@ -61,6 +59,7 @@ class PytestChild:
         self.process: subprocess.Popen | None = None
         self.output_tail: deque[str] = deque(maxlen=400)
         self._drain: asyncio.Future | None = None
+        self._output: asyncio.ReadTransport | None = None
 
     async def start(self) -> None:
         self.process = subprocess.Popen(
@@ -74,7 +73,13 @@ class PytestChild:
         """Read the child's output from ``pipe`` until it closes, keeping the tail."""
         loop = asyncio.get_running_loop()
         self._drain = loop.create_future()
-        await loop.connect_read_pipe(lambda: OutputTail(self._keep, self._drain), pipe)
+        self._output, _ = await loop.connect_read_pipe(lambda: OutputTail(self._keep, self._drain), pipe)
+
+    def close_output(self) -> None:
+        """Stop reading the output pipe: after the child's end, only a process that escaped its
+        process group could still be writing, and our end of the pipe must not stay open for it."""
+        if self._output is not None:
+            self._output.close()
 
     def _keep(self, line: bytes) -> None:
         self.output_tail.append(line[:_KEPT_LINE_BYTES].decode("utf-8", "replace"))

@@ -18,7 +18,7 @@ from testwatch.config import Config
 # The modules the child imports from testwatch: the plugin and what it needs, standard library only.
 CHILD_MODULES = (
     "__init__", "protocol", "pytest_plugin", "warm_server", "peak_memory", "memray_plugin", "leak_hunt",
-    "deps_plugin", "memray_windows", "line_monitor",
+    "deps_plugin", "memray_windows", "line_monitor", "leftovers",
 )
 DEFAULT_PLUGINS = (
     "testwatch.collectors.pytest_plugin",
@@ -65,6 +65,7 @@ def child_env(
     env[protocol.ENV_SOCKET] = str(workdir / "events.sock")
     env[protocol.ENV_MAX_OUTPUT] = str(config.max_output)
     env.pop(protocol.ENV_SELECT, None)
+    env.pop(protocol.ENV_TEST, None)
     env[protocol.ENV_MEMRAY] = "1" if config.memray else ""
     env.pop(protocol.ENV_MEMRAY_SKIP, None)
     if memray_skip_file is not None:

@@ -22,6 +22,7 @@ COMMAND_MODULES = {
 DEFAULT_COMMAND = "tui"
 
 USAGE_ERROR = 4
+INTERRUPTED = 2  # pytest's own code for an interrupted session
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -73,8 +74,23 @@ def entry() -> None:
     restored; tearing down every imported module would only add a tenth of a second or more to
     each command, which scripts and CI pay on every call.
     """
-    code = main()
-    for stream in (sys.stdout, sys.stderr):
+    _reopen_closed_standard_fds()
+    try:
+        code = main()
+    except KeyboardInterrupt:  # Ctrl-C before a command's own handling took over
+        print("testwatch: interrupted", file=sys.stderr)
+        code = INTERRUPTED
+    for stream in filter(None, (sys.stdout, sys.stderr)):  # None when started without one
         with contextlib.suppress(OSError, ValueError):  # a closed pipe (| head) has nothing to flush
             stream.flush()
     os._exit(code)
+
+
+def _reopen_closed_standard_fds() -> None:
+    """``testwatch run >&-``: a closed stdin, stdout or stderr becomes /dev/null, so that the
+    history file or a socket opened later cannot take its number and receive what is printed."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.open(os.devnull, os.O_RDWR)  # the lowest free number: this one

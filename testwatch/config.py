@@ -125,13 +125,7 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> Config:
     source = None
     if pyproject.is_file():
         source = pyproject
-        try:
-            with pyproject.open("rb") as f:
-                table = tomllib.load(f).get("tool", {}).get("testwatch", {})
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{pyproject}: not valid TOML: {exc}") from None
-        except OSError as exc:
-            raise ConfigError(f"{pyproject}: cannot be read: {exc.strerror}") from None
+        table = _testwatch_table(pyproject)
     values = {}
     for key, raw in table.items():
         values[key] = _parse_key(key, raw, f"{pyproject} [tool.testwatch]")
@@ -151,6 +145,26 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> Config:
 
     check_project_choices(config)
     return config
+
+
+def _testwatch_table(pyproject: Path) -> dict:
+    """The ``[tool.testwatch]`` table of ``pyproject`` ({} when it has none); raises ConfigError."""
+    try:
+        with pyproject.open("rb") as f:
+            document = tomllib.load(f)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{pyproject}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{pyproject}: not valid TOML: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ConfigError(f"{pyproject}: cannot be read: {exc.strerror}") from None
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{pyproject}: tool: expected a table, got {tool!r}")
+    table = tool.get("testwatch", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{pyproject} [tool]: testwatch: expected a table, got {table!r}")
+    return table
 
 
 def _parse_key(key: str, raw: object, where: str) -> Any:

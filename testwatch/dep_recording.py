@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import json
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from testwatch.fingerprints import MODULE_BLOCK, ImportStatement, python_blocks
 from testwatch.history import History
 from testwatch.import_graph import ImportGraph
 from testwatch.run_coverage import coverage_rows
+from testwatch.workdirs import make_workdir
 
 PLUGIN = "testwatch.collectors.deps_plugin"
 _INSERT_DEPS = "insert into test_deps (nodeid, path, kind, fingerprint, run_id) values (?, ?, ?, ?, ?)"
@@ -66,7 +66,7 @@ class DepRecorder:
 
     def begin(self) -> Recording:
         """Call just before a run; pass ``recording.pytest_args`` to pytest."""
-        out_dir = Path(tempfile.mkdtemp(prefix="tw-deps-"))
+        out_dir = make_workdir("tw-deps-")
         args = [f"--testwatch-deps={out_dir}"]
         if self.config.branch:
             args.append("--testwatch-branch")

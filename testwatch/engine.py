@@ -14,7 +14,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,8 +21,10 @@ from pathlib import Path
 
 from testwatch.child import PytestChild, StartedChild, describe_exit
 from testwatch.child_command import DEFAULT_PLUGINS, child_env, pytest_command
+from testwatch.collectors.leftovers import end_leftovers
 from testwatch.config import Config
 from testwatch.event_lines import EventLines
+from testwatch.event_schema import problem
 from testwatch.events import (
     ChildRestarted,
     ChildStarted,
@@ -44,6 +45,7 @@ from testwatch.measuring import MeasuringListener
 from testwatch.memray_mode import write_skip_file
 from testwatch.results import PHASES, ResultBuilder, TestResult, nodeid_file
 from testwatch.warm_start import WarmStart
+from testwatch.workdirs import make_workdir, remove_stale_workdirs
 
 FLUSH_INTERVAL_S = 0.1
 # pytest exit statuses that end a session before its tests are done.
@@ -104,6 +106,10 @@ class RunEngine:
         self._rootdir = config.root  # pytest's rootdir, which node ids are relative to
         self._history_warned = False
         self._history_error = ""  # the newest reason a history write failed
+        stale = remove_stale_workdirs()
+        if stale:
+            self.listener(EngineNotice(
+                f"removed {stale} temporary folders of testwatch processes that were killed", "info"))
         self.warm = WarmStart(
             self.python, config.root, self.plugins, [config.history_path.parent],
             lambda message: self.listener(EngineNotice(message, "info")),
@@ -166,6 +172,12 @@ class RunEngine:
         except asyncio.CancelledError:
             self._finish(state, started, cancelled=True)
             raise
+        except Exception as exc:  # a bug: the run still ends in a final state, then it surfaces
+            state.child_failure = 3
+            state.error = f"testwatch failed during the run: {exc!r}"
+            with contextlib.suppress(Exception):
+                self._finish(state, started)
+            raise
         finally:
             if early is not None:  # a no-op once adopted; else no tests were selected, or cancelled
                 early.discard()
@@ -175,7 +187,7 @@ class RunEngine:
     async def _attempt(
         self, state: _RunState, select: list[str] | None, args: list[str], early: EarlyChild | None
     ) -> int:
-        workdir = early.workdir if early else Path(tempfile.mkdtemp(prefix="tw-"))
+        workdir = early.workdir if early else make_workdir("tw-")
         queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         state.session_finished = False
         state.timed_out.clear()
@@ -234,10 +246,21 @@ class RunEngine:
                 getter.cancel()
             self.child = None
             child.kill()
+            self._end_leftovers(str(workdir / "events.sock"), child.pid)
+            child.close_output()  # a process that escaped still holding it must not keep our end
             self._last_tail = child.tail()
             server.close()
             shutil.rmtree(workdir, ignore_errors=True)
             self._flush(state, force=True)
+
+    def _end_leftovers(self, socket_path: str, group: int | None) -> None:
+        """End what the tests started outside the child's process group, naming who started it."""
+        for leftover in end_leftovers(socket_path, group or -1):
+            who = f"test {leftover.nodeid}" if leftover.nodeid else "the pytest run"
+            self.listener(EngineNotice(
+                f"{who} left process {leftover.pid} running ({leftover.command[:200]}); "
+                "testwatch ended it"
+            ))
 
     def _argv(self, args: list[str], select: list[str] | None) -> list[str]:
         paths = []
@@ -266,6 +289,10 @@ class RunEngine:
             event = json.loads(line)
         except ValueError:
             self.listener(EngineNotice(f"unreadable event from pytest: {line[:200]!r}"))
+            return
+        why = problem(event)
+        if why is not None:
+            self.listener(EngineNotice(f"malformed event from pytest skipped ({why}): {line[:200]!r}"))
             return
         kind = event.get("event")
         if kind == "test":

@@ -23,28 +23,35 @@ class EventLines(RestingReader):
         self.lines = lines
         self.connections = connections  # told +1 when the plugin connects, -1 when it is gone
         self.broke = broke
-        self._partial = b""
+        self._pieces: list[bytes] = []  # the line being received, joined once it is complete
+        self._pending_bytes = 0
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
         self.connections(1)
 
     def data_received(self, data: bytes) -> None:
-        *complete, self._partial = (self._partial + data).split(b"\n")
-        for line in complete:
-            self.lines.put_nowait(line)
-        if len(self._partial) > LINE_LIMIT_BYTES:
+        if b"\n" in data:
+            head, *complete, tail = data.split(b"\n")
+            self.lines.put_nowait(b"".join([*self._pieces, head]))
+            for line in complete:
+                self.lines.put_nowait(line)
+            self._pieces, self._pending_bytes = [tail], len(tail)
+        else:  # a long line arrives in many reads: joining each one would be quadratic
+            self._pieces.append(data)
+            self._pending_bytes += len(data)
+        if self._pending_bytes > LINE_LIMIT_BYTES:
             self.broke(f"an event line is longer than {LINE_LIMIT_BYTES} bytes")
-            self._partial = b""
+            self._pieces, self._pending_bytes = [], 0
             self._transport.close()
             return
-        self.rest()
+        self.rest(len(data))
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
         if exc is not None:
             self.broke(str(exc))
-        if self._partial:  # a last line without its newline (the plugin died mid-write)
-            self.lines.put_nowait(self._partial)
+        if self._pending_bytes:  # a last line without its newline (the plugin died mid-write)
+            self.lines.put_nowait(b"".join(self._pieces))
         self.connections(-1)
         self.lines.put_nowait(None)

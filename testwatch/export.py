@@ -18,6 +18,7 @@ from typing import BinaryIO, TextIO
 
 from testwatch import export_workers
 from testwatch.csv_batches import CsvBatchEncoder
+from testwatch.history import read_only_uri
 
 TABLES = ("runs", "results", "samples", "breaches", "coverage")
 # Columns that hold JSON text; the JSON export writes them as nested values.
@@ -62,7 +63,7 @@ def open_readonly(path: Path) -> sqlite3.Connection:
     if not path.is_file():
         raise ExportError(f"no history at {path}: run `testwatch run` on the project first")
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        conn = sqlite3.connect(read_only_uri(path), uri=True, timeout=30)
         conn.execute("PRAGMA busy_timeout = 30000")
         conn.execute("select count(*) from sqlite_master").fetchone()
     except sqlite3.DatabaseError as exc:

@@ -55,6 +55,14 @@ def _connect(path: Path | str) -> sqlite3.Connection:
     return conn
 
 
+def read_only_uri(path: Path) -> str:
+    """The SQLite URI that reads ``path`` without writing; with ``immutable=1`` when its folder
+    cannot be written (read-only media), where a WAL history could not even be opened: SQLite
+    needs to create its ``-shm`` file, or is told that nobody can change the file meanwhile."""
+    uri = f"{path.resolve().as_uri()}?mode=ro"
+    return uri if os.access(path.parent, os.W_OK) else f"{uri}&immutable=1"
+
+
 def _create_private(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     if not path.exists():
@@ -69,6 +77,7 @@ class History:
         self.path = path
         self.warnings: list[str] = []
         self._db: sqlite_utils.Database | None = None
+        self._file_id = _file_id(path)
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -102,6 +111,18 @@ class History:
     @property
     def in_memory(self) -> bool:
         return self.path is None
+
+    def recreate_if_gone(self) -> bool:
+        """Start a new file when this one was deleted or replaced since it was opened
+        (``rm -rf .testwatch``, ``git clean -xfd``): writes would go to a file nobody can open.
+        Returns whether it did; the new file's own warnings are added to ``warnings``."""
+        if self.path is None or _file_id(self.path) == self._file_id:
+            return False
+        fresh = open_history(self.path)
+        self.conn.close()
+        self.conn, self._db, self._file_id = fresh.conn, None, fresh._file_id
+        self.warnings.extend(fresh.warnings)
+        return True
 
     # ----- runs
 
@@ -207,6 +228,15 @@ def count_outcomes(outcomes: Iterable[str]) -> dict[str, int]:
     return counts
 
 
+def _file_id(path: Path | None) -> tuple[int, int] | None:
+    """What tells one file from another at the same path (None when there is none)."""
+    try:
+        st = os.stat(path) if path is not None else None
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino) if st else None
+
+
 def _pid_alive(pid: int | None) -> bool:
     if not pid:
         return False
@@ -225,8 +255,10 @@ def open_history(path: Path, retries: int = _LOCKED_RETRIES) -> History:
     Raises HistoryError only for a file from a newer testwatch, which must not be touched.
     Any other failure falls back to an in-memory history with a warning.
     """
-    db = None
     refuse_foreign_file(path)
+    if path.is_file() and not os.access(path.parent, os.W_OK):
+        return _read_only(path)
+    db = None
     try:
         _create_private(path)
         opened = os.stat(path)
@@ -259,6 +291,25 @@ def open_history(path: Path, retries: int = _LOCKED_RETRIES) -> History:
         )
     history.mark_interrupted_runs()
     return history
+
+
+def _read_only(path: Path) -> History:
+    """A history in a folder that cannot be written, opened to be read: nothing is marked,
+    migrated or saved there."""
+    try:
+        db = sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False)
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        return _in_memory(f"history {path} cannot be used ({exc}); results are kept in memory only")
+    if version != SCHEMA_VERSION:
+        db.close()
+        return _in_memory(f"history {path} has schema {version}, not {SCHEMA_VERSION}, and its folder "
+                          "cannot be written to update it; results are kept in memory only")
+    history = History(db, path)
+    history.warnings.append(f"history {path} is in a folder that cannot be written: it is read, "
+                            "new results are not saved")
+    return history
+
 
 
 def refuse_foreign_file(path: Path) -> None:

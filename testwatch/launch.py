@@ -18,12 +18,12 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from testwatch.child_command import DEFAULT_PLUGINS, child_env, pytest_command
 from testwatch.config import Config
+from testwatch.workdirs import make_workdir
 
 
 @dataclass
@@ -50,7 +50,7 @@ class EarlyChild:
 
 def launch_early(config: Config, pytest_args: list[str]) -> EarlyChild | None:
     """Start a plain run's pytest child now; None when it cannot start (the engine then says why)."""
-    workdir = Path(tempfile.mkdtemp(prefix="tw-"))
+    workdir = make_workdir("tw-")
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     python = config.python or sys.executable
     try:

@@ -49,15 +49,15 @@ _FRAME_AT = re.compile(r"^([^\s:][^:\n]*\.py):(\d+): ", re.MULTILINE)
 class LineReporter:
     """Prints one line per result; failures' tracebacks at the end of the run."""
 
-    def __init__(self, out: TextIO = sys.stdout, tracebacks: bool = True) -> None:
-        self.out = out
+    def __init__(self, out: TextIO | None = None, tracebacks: bool = True) -> None:
+        self.out = out or sys.stdout or stop_printing(None)
         self.tracebacks = tracebacks
         self._failures: list = []
 
     def __call__(self, event: EngineEvent) -> None:
         try:
             self._report(event)
-        except BrokenPipeError:
+        except OSError:  # a closed pipe, a full disk: the run goes on, recorded
             self.out = stop_printing(self.out)
 
     def _report(self, event: EngineEvent) -> None:
@@ -92,7 +92,8 @@ class LineReporter:
         if self._failures:
             write("\n")
         for result in self._failures:  # as pytest's short test summary
-            write(f"{result.outcome.upper()} {one_line(result.nodeid)} - {one_line(headline(result.longrepr))}\n")
+            what = one_line(headline(result.longrepr))
+            write(f"{result.outcome.upper()} {one_line(result.nodeid)} - {what}\n")
         self._failures.clear()
         parts = [f"{n} {outcome}" for outcome, n in event.counts.items() if n]
         state = "cancelled" if event.cancelled else f"exit {event.exit_status}"
@@ -105,22 +106,23 @@ class LineReporter:
 class JsonReporter:
     """One JSON object per engine event, for scripts."""
 
-    def __init__(self, out: TextIO = sys.stdout) -> None:
-        self.out = out
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = out or sys.stdout or stop_printing(None)
 
     def __call__(self, event: EngineEvent) -> None:
         record = {"event": type(event).__name__, **dataclasses.asdict(event)}
         try:
             self.out.write(json.dumps(record, default=str) + "\n")
             self.out.flush()
-        except BrokenPipeError:
+        except OSError:
             self.out = stop_printing(self.out)
 
 
-def stop_printing(out: TextIO) -> TextIO:
-    """The reader of our output left (``testwatch run | head``): print nothing more, keep recording."""
+def stop_printing(out: TextIO | None) -> TextIO:
+    """Our output cannot be written (``testwatch run | head`` whose reader left, a full disk,
+    a closed stdout): print nothing more, keep recording."""
     devnull = open(os.devnull, "w")  # noqa: SIM115 - replaces the stream for the rest of the process
-    if out is sys.stdout:
+    if out is not None and out is sys.stdout:
         # Also stop the interpreter's final flush of stdout from failing on the closed pipe.
         os.dup2(devnull.fileno(), sys.stdout.fileno())
     return devnull

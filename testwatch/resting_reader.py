@@ -13,10 +13,12 @@ from __future__ import annotations
 import asyncio
 
 REST_S = 0.01
+BUSY_READ_BYTES = 32 * 1024  # a read this big means the writer writes fast: no rest
 
 
 class RestingReader(asyncio.Protocol):
-    """Call ``rest()`` at the end of ``data_received``; the rest ends by itself."""
+    """Call ``rest()`` at the end of ``data_received``; the rest ends by itself (and is skipped
+    after a read of ``BUSY_READ_BYTES`` or more: a long line or a flood is read at full speed)."""
 
     _transport: asyncio.ReadTransport | None = None
     _resting: asyncio.TimerHandle | None = None
@@ -24,7 +26,9 @@ class RestingReader(asyncio.Protocol):
     def connection_made(self, transport) -> None:
         self._transport = transport
 
-    def rest(self) -> None:
+    def rest(self, read_bytes: int = 0) -> None:
+        if read_bytes >= BUSY_READ_BYTES:
+            return
         self._transport.pause_reading()
         self._resting = asyncio.get_running_loop().call_later(REST_S, self._resume)
 

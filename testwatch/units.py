@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 _SIZE_UNITS = {
@@ -31,6 +32,8 @@ def parse_size(value: object) -> int:
         number, unit = _split(value)
     if unit not in _SIZE_UNITS:
         raise ValueError(f"unknown size unit {unit!r} (use B, KB, MB, GB, KiB, MiB or GiB)")
+    if not math.isfinite(number):
+        raise ValueError(f"expected a finite size, got {value!r}")
     if number < 0:
         raise ValueError(f"a size cannot be negative, got {value!r}")
     return int(number * _SIZE_UNITS[unit])
@@ -46,6 +49,8 @@ def parse_duration(value: object) -> float:
         number, unit = _split(value)
     if unit not in _DURATION_UNITS:
         raise ValueError(f"unknown duration unit {unit!r} (use ms, s or min)")
+    if not math.isfinite(number):
+        raise ValueError(f"expected a finite duration, got {value!r}")
     if number < 0:
         raise ValueError(f"a duration cannot be negative, got {value!r}")
     return number * _DURATION_UNITS[unit]

@@ -18,13 +18,13 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from testwatch.child import PytestChild
 from testwatch.child_command import plugin_path_for
 from testwatch.warm_checks import changed_file, dependency_state, import_candidates
+from testwatch.workdirs import make_workdir
 
 _READY_TIMEOUT_S = 120.0
 MAX_SERVER_DEATHS = 2
@@ -38,7 +38,7 @@ class WarmServer:
     """One running warm process and the socket to it."""
 
     def __init__(self, python: str, root: Path, env: dict[str, str]) -> None:
-        self.workdir = Path(tempfile.mkdtemp(prefix="tw-warm-"))
+        self.workdir = make_workdir("tw-warm-")
         ours, theirs = socket.socketpair()
         shim = plugin_path_for(python, self.workdir)
         if shim:

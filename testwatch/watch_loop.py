@@ -174,6 +174,9 @@ class WatchLoop:
     async def _run_job(self, kind: str, nodeids: list[str] | None, trigger: str) -> RunFinished | None:
         if trigger == "change" or kind == "affected":
             self.pending_changes.clear()  # the selection below sees every change so far
+        if self.history.recreate_if_gone():
+            self.listener(EngineNotice(
+                f"the history {self.history.path} was deleted; a new one was started"))
         request = self._build_request(kind, nodeids, trigger)
         if request is None:
             return None

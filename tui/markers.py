@@ -59,7 +59,8 @@ class _Parser:
             return lambda markers: True
         matcher = self.or_expr()
         if self.peek() != "end":
-            raise ValueError(f"unexpected {self.tokens[self.index][1]!r} at column {self.tokens[self.index][2]}")
+            _, value, column = self.tokens[self.index]
+            raise ValueError(f"unexpected {value!r} at column {column}")
         return matcher
 
     def or_expr(self) -> Matcher:

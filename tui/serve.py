@@ -44,15 +44,18 @@ class GuardedServer(Server):
         """The address to open, token included."""
         return f"{self.public_url}/?{TOKEN_PARAMETER}={self.token}"
 
-    def serve(self, debug: bool = False) -> None:
-        """Listen until SIGINT or SIGTERM; then end every open app before leaving."""
+    def serve(self, on_listening=lambda: None, debug: bool = False) -> None:
+        """Listen until SIGINT or SIGTERM; then end every open app before leaving.
+
+        ``on_listening`` is called once the port is bound (a taken port raises OSError before it).
+        """
         self.debug = debug
         self.initialize_logging()
         loop = asyncio.new_event_loop()
         for stop in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(stop, self.request_exit)
         web.run_app(self.web_app(), host=self.host, port=self.port, handle_signals=False, loop=loop,
-                    shutdown_timeout=SHUTDOWN_WAIT_S, print=lambda *_: None)
+                    shutdown_timeout=SHUTDOWN_WAIT_S, print=lambda *_: on_listening())
 
     def web_app(self) -> web.Application:
         """textual-serve's routes (same names: its page template asks for them) behind the guard."""

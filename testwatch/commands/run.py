@@ -47,9 +47,11 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     config = project_config(args, warm=args.warm, memray=args.memray)
     recording = args.affected or args.record or recording_requested(config)
-    # A plain run starts pytest first: the imports and history work below overlap its start-up.
-    early = launch_early(config, args.pytest_args) if _plain(args, config, recording) else None
+    early = None
     try:
+        # A plain run starts pytest first: the imports and history work below overlap its start-up.
+        if _plain(args, config, recording):
+            early = launch_early(config, args.pytest_args)
         return _run(args, config, recording, early)
     finally:
         if early is not None:

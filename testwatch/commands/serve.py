@@ -30,7 +30,7 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("path", nargs="?", default=".", help="project root (default: .)")
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     parser.add_argument("--db", help="history file (default: .testwatch/history.db)")
     parser.add_argument(
         "--token", help=f"the access token (default: ${TOKEN_ENV}, else a random one made at start)"
@@ -40,6 +40,12 @@ def add_parser(subparsers) -> None:
         help=f"apps open at once, one per browser tab (default {DEFAULT_MAX_APPS})",
     )
     parser.set_defaults(handler=run)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"expected a port number from 1 to 65535, got {text!r}")
+    return int(text)
 
 
 def app_command(args: argparse.Namespace) -> list[str]:
@@ -67,6 +73,11 @@ def run(args: argparse.Namespace) -> int:
     if warning := network_warning(args.host):
         print(warning, file=sys.stderr, flush=True)
     where = "the network" if network_warning(args.host) else "this machine only"
-    print(f"testwatch serve: {server.address} (listening on {args.host}: {where})", flush=True)
-    server.serve()
+    try:
+        server.serve(on_listening=lambda: print(
+            f"testwatch serve: {server.address} (listening on {args.host}: {where})", flush=True
+        ))
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        why = exc.strerror or exc
+        raise ConfigError(f"--port {args.port}: cannot listen on {args.host}: {why}") from None
     return 0

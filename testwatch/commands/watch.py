@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import TextIO
 
 from testwatch.events import ChangesDetected, SelectionMade, WatchStatus
 from testwatch.project import add_project_arguments, open_project
-from testwatch.reporter import LineReporter
+from testwatch.reporter import LineReporter, stop_printing
 from testwatch.signals import run_cancellable
 from testwatch.terminal_text import one_line, safe
 
@@ -38,11 +37,17 @@ def add_parser(subparsers) -> None:
 class WatchReporter:
     """The run lines of ``testwatch run`` plus a line per change, selection and status."""
 
-    def __init__(self, out: TextIO = sys.stdout) -> None:
-        self.out = out
+    def __init__(self, out: TextIO | None = None) -> None:
         self.lines = LineReporter(out)
+        self.out = self.lines.out
 
     def __call__(self, event: object) -> None:
+        try:
+            self._report(event)
+        except OSError:  # as in ``testwatch run``: printing fails, watching and recording go on
+            self.out = self.lines.out = stop_printing(self.out)
+
+    def _report(self, event: object) -> None:
         if isinstance(event, ChangesDetected):
             shown = ", ".join(one_line(p) for p in event.paths[:5])
             more = f" and {len(event.paths) - 5} more" if len(event.paths) > 5 else ""

@@ -1,0 +1,78 @@
+"""Issue 14, item 6: a process a test starts in a session of its own (``start_new_session=True``)
+is outside pytest's process group; it must still end with the run, however testwatch ends, and
+the test that left it is named."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+DAEMON_SUITE = """
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def test_starts_daemon():
+    daemon = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True,
+    )
+    Path(__file__).parent.with_name("daemon.pid").write_text(str(daemon.pid))
+
+
+def test_after():
+    if Path(__file__).parent.with_name("hold").exists():
+        time.sleep(600)
+"""
+
+
+def _daemon_pid(root) -> int | None:
+    path = root / "daemon.pid"
+    text = path.read_text() if path.exists() else ""
+    return int(text) if text else None
+
+
+@pytest.fixture
+def daemon_project(make_project, processes_mentioning):
+    root = make_project({"tests/test_daemon.py": DAEMON_SUITE})
+    yield root
+    for pid, _ in processes_mentioning(str(root)):  # what a failing test leaves: not for the next
+        os.kill(pid, signal.SIGKILL)
+
+
+def test_a_detached_process_ends_with_the_run_and_its_test_is_named(
+    daemon_project, cli, processes_mentioning
+):
+    done = cli("run", str(daemon_project))
+    assert done.returncode == 0, done.stdout + done.stderr
+    pid = _daemon_pid(daemon_project)
+    assert pid is not None
+    assert processes_mentioning(str(daemon_project)) == []
+    assert f"test tests/test_daemon.py::test_starts_daemon left process {pid} running" in done.stdout
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGKILL],
+                         ids=lambda sig: sig.name)
+def test_a_detached_process_ends_when_testwatch_is_stopped(
+    sig, daemon_project, wait_for, processes_mentioning, tmp_path
+):
+    (daemon_project / "hold").write_text("keep test_after running")
+    env = {k: v for k, v in os.environ.items() if k != "TESTWATCH_DB"}
+    testwatch = subprocess.Popen(
+        [sys.executable, "-m", "testwatch", "run", str(daemon_project)],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: _daemon_pid(daemon_project), what="the test to start its daemon")
+        testwatch.send_signal(sig)
+        testwatch.wait(timeout=60)
+    finally:
+        if testwatch.poll() is None:
+            testwatch.kill()
+    wait_for(lambda: not processes_mentioning(str(daemon_project)),
+             what=lambda: f"every process of the run to end: {processes_mentioning(str(daemon_project))}")
