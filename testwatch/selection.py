@@ -32,7 +32,8 @@ _RACY_MTIME_NS = 2 * 10**9
 
 @dataclass
 class Selection:
-    """The affected tests in run order; ``everything`` means run the whole suite."""
+    """The affected tests in run order; ``everything`` means run the whole suite (``selected``
+    then lists every known test)."""
 
     selected: list[str]
     reasons: dict[str, str]
@@ -67,6 +68,13 @@ def _describe(path: str, kind: str, state: FileState | None) -> str:
     if block == MODULE_BLOCK:
         return f"module-level code of {path} changed (run by the test)"
     return f"{path}::{block} changed"
+
+
+def _everything(known: KnownTests, reason: str) -> Selection:
+    """The whole suite: every known test is listed (last failures first), as it will run."""
+    selected = sorted(known.tests, key=lambda nodeid: (nodeid not in known.failed, nodeid))
+    return Selection(selected, {}, len(known.tests), everything=True, everything_reason=reason,
+                     known=known.tests, dep_counts=known.counts)
 
 
 class FolderListings:
@@ -154,11 +162,10 @@ class Selector:
         stored_env = self.states.stored().get(ENVIRONMENT_PATH)
         env = environment_fingerprint(self.config.root, self.config.python)
         if not known.counts or stored_env is None:
-            return Selection([], {}, len(known.tests), everything=True,
-                             everything_reason="no recorded dependencies yet: running every test")
+            return _everything(known, "no recorded dependencies yet: running every test")
         if stored_env.sha != env:
-            return Selection([], {}, len(known.tests), everything=True, everything_reason=(
-                "the Python version, installed packages or pytest/testwatch config changed"))
+            return _everything(
+                known, "the Python version, installed packages or pytest/testwatch config changed")
         picked = self._pick(known, self._changed_owners(known.stale))
         new_test_files, conftests = self._scan(known.files_seen)
         self._pick_under_changed_conftests(conftests, known.tests, picked)

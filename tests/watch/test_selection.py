@@ -106,3 +106,26 @@ def test_changed_lines_no_test_covers(sample, cli, edit):
         history.close()
     lines = (sample / "calc/core.py").read_text().splitlines()
     assert uncovered == {"calc/core.py": [lines.index("    return x + 1") + 1]}
+
+
+def test_config_change_lists_every_known_test_in_json(recorded, cli, edit, affected):
+    edit(recorded / "pyproject.toml", 'testpaths = ["tests"]', 'testpaths = ["tests"]\naddopts = "-q"')
+    result = affected(recorded)
+    assert result["everything"] is True
+    assert "config" in result["everything_reason"]
+    assert sorted(result["selected"]) == [
+        "tests/test_core.py::test_double", "tests/test_core.py::test_negate",
+        "tests/test_io.py::test_offset",
+    ]
+
+
+def test_json_lists_every_test_when_none_has_recorded_dependencies(sample, cli, affected):
+    out = cli("run", str(sample))  # a plain run: results, no dependencies
+    assert out.returncode == 0, out.stdout + out.stderr
+    result = affected(sample)
+    assert result["everything"] is True
+    assert result["everything_reason"].startswith("no recorded dependencies yet")
+    assert sorted(result["selected"]) == [
+        "tests/test_core.py::test_double", "tests/test_core.py::test_negate",
+        "tests/test_io.py::test_offset",
+    ]
