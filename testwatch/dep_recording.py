@@ -129,21 +129,37 @@ class DepRecorder:
 
         lines = data.lines_by_test(self.rules) if data is not None else {}
         relative_of = functools.cache(self.rules.relative)  # a test file's path recurs per test
+
+        def context_deps(record: ChildRecord, context: str) -> set[tuple[str, str, str | None]]:
+            """(path, kind, block) of what a test or a fixture setup ran and opened."""
+            found = set()
+            for relative, numbers in lines.get(context, {}).items():
+                for block in self._blocks_of(recording, relative, numbers, used):
+                    found.add((relative, f"block:{block}", block))
+            for opened in record.opened.get(context, []):
+                relative = relative_of(opened)
+                if relative is not None and not self.rules.ignored(opened):
+                    found.add((relative, "file", None))
+            return found
+
         for record in records:
+            fixture_deps = {}  # a fixture setup's deps, computed once for all the tests using it
             for nodeid, (path, line0) in record.locations.items():
-                for relative, numbers in lines.get(nodeid, {}).items():
-                    for block in self._blocks_of(recording, relative, numbers, used):
-                        add(nodeid, relative, f"block:{block}", block)
+                found = context_deps(record, nodeid)
+                for context in record.fixtures.get(nodeid, ()):
+                    if context not in fixture_deps:
+                        fixture_deps[context] = context_deps(record, context)
+                    found |= fixture_deps[context]
                 relative = relative_of(path)
                 if relative is not None and line0 is not None and self._state(recording, relative, used):
                     blocks = used[relative].blocks
                     own = blocks.defs.get(line0 + 1) if blocks else None
                     if own:
-                        add(nodeid, relative, f"block:{own}", own)
-                for opened in record.opened.get(nodeid, []):
-                    relative = relative_of(opened)
-                    if relative is not None and not self.rules.ignored(opened):
-                        add(nodeid, relative, "file")
+                        found.add((relative, f"block:{own}", own))
+                    elif not found:  # no lines and no def found: it depends on its file's module code
+                        found.add((relative, "module", MODULE_BLOCK))
+                for relative, kind, block in found:
+                    add(nodeid, relative, kind, block)
         graph = ImportGraph(
             [rel for rel in recording.start_keys if rel.endswith(".py")],
             functools.partial(self._imports, recording, used),
