@@ -19,6 +19,7 @@ import functools
 import json
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +47,7 @@ class Recording:
     out_dir: Path
     start_keys: dict[str, tuple[int, int]]
     pytest_args: list[str] = field(default_factory=list)
+    started_ns: int = 0  # wall clock (time.time_ns) before the start snapshot
 
 
 @dataclass
@@ -66,11 +68,12 @@ class DepRecorder:
 
     def begin(self) -> Recording:
         """Call just before a run; pass ``recording.pytest_args`` to pytest."""
+        started_ns = time.time_ns()
         out_dir = Path(tempfile.mkdtemp(prefix="tw-deps-"))
         args = [f"--testwatch-deps={out_dir}"]
         if self.config.branch:
             args.append("--testwatch-branch")
-        return Recording(out_dir, snapshot(self.rules), args)
+        return Recording(out_dir, snapshot(self.rules), args, started_ns)
 
     def finish(
         self, recording: Recording, run_id: int | None, environment: str | None = None,
@@ -95,7 +98,7 @@ class DepRecorder:
                 imported = {m for r in records for seen in r.collected.values() for m in seen["modules"]}
                 self._store_coverage(db, run_id, coverage_rows(data, self.rules, imported))
             if environment is not None and not summary.warnings:
-                self._store_environment(db, environment, run_id)
+                self._store_environment(db, environment, run_id, recording.started_ns)
             summary.tests = sum(len(r.locations) for r in records)
             summary.rows = len(rows)
             return summary
@@ -229,11 +232,14 @@ class DepRecorder:
         with db.conn:
             db["coverage"].upsert_all(rows, pk=("run_id", "file"))
 
-    def _store_environment(self, db, environment: str, run_id: int | None) -> None:
-        state = FileState(environment, {})
+    def _store_environment(self, db, environment: str, run_id: int | None, started_ns: int) -> None:
+        """The environment of a complete run, and when it started (as ``mtime_ns``): a test file
+        older than that which the run did not collect is one pytest leaves out, not a new one."""
+        state = FileState(environment, {}, (None, started_ns))
         with db.conn:
             db["file_state"].upsert(
-                {"path": ENVIRONMENT_PATH, "sha": environment, "blocks": None, "run_id": run_id},
+                {"path": ENVIRONMENT_PATH, "sha": environment, "blocks": None, "run_id": run_id,
+                 "size_bytes": None, "mtime_ns": started_ns},
                 pk="path",
             )
         self.states.remember(ENVIRONMENT_PATH, state)

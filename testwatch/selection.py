@@ -77,6 +77,16 @@ def _everything(known: KnownTests, reason: str) -> Selection:
                      known=known.tests, dep_counts=known.counts)
 
 
+def _made_before(path: str, started_ns: int | None) -> bool:
+    """True when the file's last status change (creation, rename, write) is before ``started_ns``."""
+    if started_ns is None:
+        return False
+    try:
+        return os.stat(path).st_ctime_ns < started_ns
+    except OSError:
+        return False
+
+
 class FolderListings:
     """The project's test and conftest files, each folder listed again only when its mtime changed.
 
@@ -167,7 +177,7 @@ class Selector:
             return _everything(
                 known, "the Python version, installed packages or pytest/testwatch config changed")
         picked = self._pick(known, self._changed_owners(known.stale))
-        new_test_files, conftests = self._scan(known.files_seen)
+        new_test_files, conftests = self._scan(known.files_seen, stored_env.key)
         self._pick_under_changed_conftests(conftests, known.tests, picked)
         whole_files = dict.fromkeys(new_test_files, "new test file")
         reasons = {nodeid: why for nodeid, (_, why) in picked.items()}
@@ -236,15 +246,26 @@ class Selector:
                 changed.add(path)
         return changed
 
-    def _scan(self, files_seen: set[str]) -> tuple[list[str], list[str]]:
-        """The project's test files not in ``files_seen`` and its conftest.py files, on disk now."""
+    def _scan(self, files_seen: set[str], complete_run) -> tuple[list[str], list[str]]:
+        """The project's new test files and its conftest.py files, on disk now.
+
+        A test file is new when no run saw it and it was made (its ctime, which no copy or
+        archive sets back) after the last complete run (``complete_run``: the environment's
+        stored key, whose time is that run's start). One that was there then and that the
+        complete run did not collect is left out by pytest's own settings (``norecursedirs``,
+        ``testpaths``, ``collect_ignore``): selecting it would select it on every change.
+        """
+        started_ns = complete_run[1] if complete_run else None
         new_test_files, conftests = [], []
         prefix = len(str(self.rules.root)) + 1
         for path in self.listings.files():
             rel = path[prefix:].replace(os.sep, "/")
             is_conftest = rel.rpartition("/")[2] == "conftest.py"
             if (is_conftest or rel not in files_seen) and not self.rules.ignored(path):
-                (conftests if is_conftest else new_test_files).append(rel)
+                if is_conftest:
+                    conftests.append(rel)
+                elif not _made_before(path, started_ns):
+                    new_test_files.append(rel)
         return new_test_files, conftests
 
     def _pick_under_changed_conftests(self, conftests, known, picked) -> None:

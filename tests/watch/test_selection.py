@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 
+from tests.watch.conftest import SAMPLE
 from testwatch.history import open_history
 from testwatch.run_coverage import uncovered_changed_lines
 
@@ -129,3 +130,18 @@ def test_json_lists_every_test_when_none_has_recorded_dependencies(sample, cli, 
         "tests/test_core.py::test_double", "tests/test_core.py::test_negate",
         "tests/test_io.py::test_offset",
     ]
+
+
+def test_test_files_pytest_leaves_out_are_not_new(make_project, cli, affected):
+    root = make_project({
+        **SAMPLE,
+        "pyproject.toml": SAMPLE["pyproject.toml"].replace(
+            "pythonpath", 'norecursedirs = ["cases"]\n        pythonpath'),
+        "tests/cases/test_case_data.py": "def test_not_collected():\n    raise AssertionError\n",
+        "docs/test_outside_testpaths.py": "def test_not_collected():\n    raise AssertionError\n",
+    })
+    out = cli("run", str(root), "--deps")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert affected(root)["selected"] == []
+    (root / "tests/test_added.py").write_text("def test_added():\n    assert True\n")
+    assert affected(root)["selected"] == ["tests/test_added.py"]
