@@ -22,6 +22,7 @@ monitor needs no coverage.py in the child's interpreter.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -33,6 +34,7 @@ from testwatch.collectors.line_monitor import LineMonitor, free_tool_id
 
 _recorder: Recorder | None = None
 FIXTURE_CONTEXT = "fixture:"  # prefix of a higher-scoped fixture setup's context
+_HASHED_BYTES = 16 * 2**20  # a bigger data file opened is not hashed at its first read
 _SKIPPED_PARTS = (
     f"{os.sep}.venv{os.sep}", f"{os.sep}venv{os.sep}", f"{os.sep}site-packages{os.sep}",
     f"{os.sep}.git{os.sep}", f"{os.sep}__pycache__{os.sep}", f"{os.sep}.tox{os.sep}",
@@ -54,6 +56,9 @@ class Recorder:
         self.fixture_setups: dict[str, list[tuple[str, str]]] = {}
         self.fixtures_used: dict[str, list[str]] = {}  # test -> contexts of the setups it used
         self.set_up_in_test: list[str] = []  # contexts of the setups done in the current test
+        # Opened file -> its content hash when first opened, so that a file a test rewrites with
+        # the same content (its stat changes during the run) still counts as unchanged.
+        self.first_read: dict[str, str | None] = {}
         self.collected: dict[str, dict[str, set[str]]] = {}
         self.locations: dict[str, list] = {}
         self.error = ""
@@ -101,6 +106,9 @@ class Recorder:
             part in path for part in _SKIPPED_PARTS
         ):
             self.current.add(path)
+            if path not in self.first_read:
+                self.first_read[path] = None  # set first: the read below is an open too
+                self.first_read[path] = _content_hash(path)
 
     def switch(self, context: str) -> None:
         self.context = context
@@ -175,6 +183,7 @@ class Recorder:
             "locations": self.locations,
             "opened": _existing_files(self.opened_by_test),
             "fixtures": self.fixtures_used,
+            "first_read": {path: sha for path, sha in self.first_read.items() if sha},
             "collected": {
                 path: {"modules": sorted(seen["modules"]), "opened": collected_opened[path]}
                 for path, seen in self.collected.items()
@@ -184,6 +193,18 @@ class Recorder:
         with open(target + ".tmp", "w", encoding="utf-8") as f:
             json.dump(record, f)
         os.replace(target + ".tmp", target)
+
+
+def _content_hash(path: str) -> str | None:
+    """The file's content hash as ``testwatch.fingerprints.content_hash`` makes it (this plugin
+    imports only the standard library); None for a file that is missing, unreadable or big."""
+    try:
+        if os.stat(path).st_size > _HASHED_BYTES:
+            return None
+        with open(path, "rb") as f:
+            return hashlib.blake2b(f.read(), digest_size=10).hexdigest()
+    except OSError:
+        return None
 
 
 def _holds(scope_id: str, nodeid: str) -> bool:

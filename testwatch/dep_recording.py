@@ -48,6 +48,7 @@ class Recording:
     start_keys: dict[str, tuple[int, int]]
     pytest_args: list[str] = field(default_factory=list)
     started_ns: int = 0  # wall clock (time.time_ns) before the start snapshot
+    first_read: dict[str, str | None] = field(default_factory=dict)  # data file -> hash tests read
 
 
 @dataclass
@@ -92,6 +93,7 @@ class DepRecorder:
                 # Without executed lines a test's deps would look complete and hide changes:
                 # store none, so its tests keep being selected.
                 return summary
+            recording.first_read = self._first_read(records)
             rows, states = self._rows(recording, records, data, run_id)
             self._store(db, rows, states, records, run_id)
             if run_id is not None and data is not None:
@@ -107,12 +109,30 @@ class DepRecorder:
 
     # ----- building rows
 
+    def _first_read(self, records: list[ChildRecord]) -> dict[str, str | None]:
+        """Each opened project file -> its content when the tests first read it (None when two
+        processes read different contents)."""
+        found: dict[str, str | None] = {}
+        for record in records:
+            for path, sha in record.first_read.items():
+                relative = self.rules.relative(path)
+                if relative is not None:
+                    found[relative] = sha if found.get(relative, sha) == sha else None
+        return found
+
     def _state(self, recording: Recording, relative: str, used: dict[str, FileState]) -> str | None:
-        """The file's state as the run saw it; None if it changed during the run (or is gone)."""
+        """The file's state as the run saw it; None if it changed during the run (or is gone).
+
+        A data file whose stat changed but whose content is what the tests first read (a test
+        that rewrites it with the same content) did not change.
+        """
         if relative in used:
             return relative
         state = self.states.get(relative, need_spans=True)
-        if state is None or state.key != recording.start_keys.get(relative):
+        if state is None:
+            return None
+        stat_changed = state.key != recording.start_keys.get(relative)
+        if stat_changed and state.sha != recording.first_read.get(relative):
             return None
         used[relative] = state
         return relative

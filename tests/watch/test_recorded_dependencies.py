@@ -44,6 +44,12 @@ OPENS = {
                 pass
 
 
+        def test_data_file_rewritten_as_it_was():
+            data = ROOT / "calc/data.json"
+            text = data.read_text()
+            data.write_text(text)
+
+
         def test_file_made_and_removed():
             scratch = ROOT / ".scratchrc"
             scratch.write_text("x")
@@ -173,7 +179,7 @@ def record(make_project, cli, python):
     return make
 
 
-def test_failed_and_transient_opens_are_not_dependencies(record, python, affected):
+def test_failed_transient_and_rewritten_opens_select_nothing(record, python, affected):
     root = record(OPENS)
     assert affected(root, *python)["selected"] == []
     db = sqlite3.connect(root / ".testwatch" / "history.db")
