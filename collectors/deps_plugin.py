@@ -8,19 +8,24 @@ monitoring tool id is free, from coverage.py with one dynamic context per test (
 the cheapest line tracer there). Either starts as this plugin is registered, before pytest loads
 the installed plugins and the project's conftest.py files, as ``coverage run`` and pytest-cov
 do: the lines a package runs when something imports it early count as run (outside any test).
-The same data gives the run's coverage. Project files
-opened are caught by an audit hook on ``open``; project modules imported while a test module is
-collected by comparing ``sys.modules`` around its collection. Each process (the pytest child or
-each pytest-xdist worker) writes ``DIR/deps.<pid>.json`` (with the monitor's lines in it) or,
-with coverage.py, also ``DIR/cov.<pid>`` (coverage.py data, serialised) at the end of its
-session; the engine side (``testwatch.dep_reading``) reads them after the run. Per-test data
-stays out of the event stream: the per-test cost is one context switch (kept in memory) and a
-few set inserts. The monitor needs no coverage.py in the child's interpreter.
+The same data gives the run's coverage. Project files opened are caught by an audit hook on
+``open`` (kept only if they exist at the session's end: a failed open read nothing, and a file
+the tests made and removed is their scratch); project modules imported while a test module is
+collected by comparing ``sys.modules`` around its collection. A session-, package-, module- or
+class-scoped fixture's setup runs in a context of its own, given to every test that uses the
+fixture (its ``item.fixturenames`` and the scope node holding the test), not only to the test
+that set it up. Each process (the pytest child or each pytest-xdist worker) writes
+``DIR/deps.<pid>.json`` (with the monitor's lines in it) or, with coverage.py, also
+``DIR/cov.<pid>`` (coverage.py data, serialised) at the end of its session; the engine side
+(``testwatch.dep_reading``) reads them after the run. Per-test data stays out of the event
+stream: the per-test cost is one context switch (kept in memory) and a few set inserts. The
+monitor needs no coverage.py in the child's interpreter.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import sys
@@ -31,6 +36,8 @@ import pytest
 from testwatch.collectors.line_monitor import LineMonitor, free_tool_id
 
 _recorder: Recorder | None = None
+FIXTURE_CONTEXT = "fixture:"  # prefix of a higher-scoped fixture setup's context
+_HASHED_BYTES = 16 * 2**20  # a bigger data file opened is not hashed at its first read
 _SKIPPED_PARTS = (
     f"{os.sep}.venv{os.sep}", f"{os.sep}venv{os.sep}", f"{os.sep}site-packages{os.sep}",
     f"{os.sep}.git{os.sep}", f"{os.sep}__pycache__{os.sep}", f"{os.sep}.tox{os.sep}",
@@ -46,7 +53,15 @@ class Recorder:
         self.root = root.rstrip(os.sep) + os.sep
         self.real_root = os.path.realpath(root).rstrip(os.sep) + os.sep
         self.current: set[str] | None = None  # files opened by the test or collection under way
-        self.opened_by_test: dict[str, set[str]] = {}
+        self.context = ""  # the test (or fixture setup) the executed lines go to
+        self.opened_by_test: dict[str, set[str]] = {}  # by context: a test, or a fixture setup
+        # Higher-scoped fixtures' setups by fixture name: (their context, their scope's node id).
+        self.fixture_setups: dict[str, list[tuple[str, str]]] = {}
+        self.fixtures_used: dict[str, list[str]] = {}  # test -> contexts of the setups it used
+        self.set_up_in_test: list[str] = []  # contexts of the setups done in the current test
+        # Opened file -> its content hash when first opened, so that a file a test rewrites with
+        # the same content (its stat changes during the run) still counts as unchanged.
+        self.first_read: dict[str, str | None] = {}
         self.collected: dict[str, dict[str, set[str]]] = {}
         self.locations: dict[str, list] = {}
         self.error = ""
@@ -95,12 +110,46 @@ class Recorder:
             part in path for part in _SKIPPED_PARTS
         ):
             self.current.add(path)
+            if path not in self.first_read:
+                self.first_read[path] = None  # set first: the read below is an open too
+                self.first_read[path] = _content_hash(path)
 
     def switch(self, context: str) -> None:
+        self.context = context
         if self.monitor is not None:
             self.monitor.switch(context)
         elif self.coverage is not None:
             self.coverage.switch_context(context)
+
+    def begin_fixture(self, name: str, scope_id: str) -> tuple[str, set[str] | None]:
+        """A session-, package-, module- or class-scoped fixture's setup begins: what it runs
+        and opens goes to its own context, shared by every test that uses it. Returns what
+        ``end_fixture`` restores."""
+        saved = (self.context, self.current)
+        context = f"{FIXTURE_CONTEXT}{name}@{scope_id}"
+        setups = self.fixture_setups.setdefault(name, [])
+        if (context, scope_id) not in setups:
+            setups.append((context, scope_id))
+        self.set_up_in_test.append(context)
+        self.current = self.opened_by_test.setdefault(context, set())
+        self.switch(context)
+        return saved
+
+    def end_fixture(self, saved: tuple[str, set[str] | None]) -> None:
+        context, self.current = saved
+        self.switch(context)
+
+    def note_fixtures_used(self, nodeid: str, fixturenames) -> None:
+        """The higher-scoped fixture setups this test used: those of its fixtures' names whose
+        scope node holds the test, and any set up while it ran (``request.getfixturevalue``)."""
+        used = dict.fromkeys(self.set_up_in_test)
+        self.set_up_in_test = []
+        for name in fixturenames:
+            for context, scope_id in self.fixture_setups.get(name, ()):
+                if _holds(scope_id, nodeid):
+                    used[context] = None
+        if used:
+            self.fixtures_used[nodeid] = list(used)
 
     def stop_tracing(self) -> None:
         """The xdist controller runs no tests: it needs no tracer."""
@@ -123,15 +172,18 @@ class Recorder:
             with open(target + ".tmp", "wb") as f:
                 f.write(self.coverage.get_data().dumps())
             os.replace(target + ".tmp", target)
+        collected_opened = _existing_files({path: seen["opened"] for path, seen in self.collected.items()})
         record = {
             "pid": os.getpid(),
             "error": self.error,
             "traced": self.coverage is not None or lines is not None,
             "lines": lines,
             "locations": self.locations,
-            "opened": {nodeid: sorted(paths) for nodeid, paths in self.opened_by_test.items()},
+            "opened": _existing_files(self.opened_by_test),
+            "fixtures": self.fixtures_used,
+            "first_read": {path: sha for path, sha in self.first_read.items() if sha},
             "collected": {
-                path: {kind: sorted(values) for kind, values in seen.items()}
+                path: {"modules": sorted(seen["modules"]), "opened": collected_opened[path]}
                 for path, seen in self.collected.items()
             },
         }
@@ -139,6 +191,37 @@ class Recorder:
         with open(target + ".tmp", "w", encoding="utf-8") as f:
             json.dump(record, f)
         os.replace(target + ".tmp", target)
+
+
+def _content_hash(path: str) -> str | None:
+    """The file's content hash as ``testwatch.fingerprints.content_hash`` makes it (this plugin
+    imports only the standard library); None for a file that is missing, unreadable or big."""
+    try:
+        if os.stat(path).st_size > _HASHED_BYTES:
+            return None
+        with open(path, "rb") as f:
+            return hashlib.blake2b(f.read(), digest_size=10).hexdigest()
+    except OSError:
+        return None
+
+
+def _holds(scope_id: str, nodeid: str) -> bool:
+    """True when the node ``scope_id`` (the session's is "") is ``nodeid`` or one of its parents."""
+    return not scope_id or nodeid == scope_id or nodeid.startswith((f"{scope_id}::", f"{scope_id}/"))
+
+
+def _existing_files(opened: dict[str, set[str]]) -> dict[str, list[str]]:
+    """Each context's opened files that exist at the session's end. An open that failed (a file
+    that never existed: ``<string>``, an optional config file) read nothing, and a file the tests
+    made and removed again is their own scratch: neither is an input that can change."""
+    exists: dict[str, bool] = {}
+    kept = {}
+    for context, paths in opened.items():
+        for path in paths:
+            if path not in exists:
+                exists[path] = os.path.isfile(path)
+        kept[context] = sorted(path for path in paths if exists[path])
+    return kept
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
@@ -221,6 +304,20 @@ def _opened_for_reading(mode, flags) -> bool:
 
 
 @pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    # A function-scoped fixture runs in its test's context already; a wider one runs once, in
+    # whichever test set it up first, yet every test that uses it depends on what it ran.
+    if _recorder is None or request.scope == "function":
+        yield
+        return
+    saved = _recorder.begin_fixture(request.fixturename, request.node.nodeid)
+    try:
+        yield
+    finally:
+        _recorder.end_fixture(saved)
+
+
+@pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     if _recorder is None:
         yield
@@ -235,6 +332,7 @@ def pytest_runtest_protocol(item, nextitem):
         _recorder.current = None
         if opened:
             _recorder.opened_by_test[item.nodeid] = opened
+        _recorder.note_fixtures_used(item.nodeid, getattr(item, "fixturenames", ()))
         _recorder.locations[item.nodeid] = [str(item.path), item.location[1]]
 
 

@@ -15,12 +15,15 @@ from testwatch.collectors.project_files import IgnoreRules
 
 @dataclass
 class ChildRecord:
-    """One pytest process's record: tests run (with their def location), files opened, imports."""
+    """One pytest process's record: tests run (with their def location), files opened (by test,
+    or by a higher-scoped fixture's setup context), imports, and the fixture setups each test used."""
 
     locations: dict[str, tuple[str, int | None]] = field(default_factory=dict)
     opened: dict[str, list[str]] = field(default_factory=dict)
     collected: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     error: str = ""
+    fixtures: dict[str, list[str]] = field(default_factory=dict)  # test -> fixture setup contexts
+    first_read: dict[str, str] = field(default_factory=dict)  # opened file -> hash at its first open
 
 
 class RunCoverage:
@@ -79,7 +82,8 @@ def read_child_records(out_dir: Path, root: Path) -> tuple[list[ChildRecord], Ru
             continue
         locations = {nodeid: (loc[0], loc[1]) for nodeid, loc in raw.get("locations", {}).items()}
         records.append(ChildRecord(locations, raw.get("opened", {}), raw.get("collected", {}),
-                                   raw.get("error", "")))
+                                   raw.get("error", ""), raw.get("fixtures", {}),
+                                   raw.get("first_read", {})))
         if raw.get("lines") is not None:
             merged = merged or RunCoverage(CoverageData(no_disk=True))
             merged.add_monitored(raw["lines"])

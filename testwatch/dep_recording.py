@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +47,8 @@ class Recording:
     out_dir: Path
     start_keys: dict[str, tuple[int, int]]
     pytest_args: list[str] = field(default_factory=list)
+    started_ns: int = 0  # wall clock (time.time_ns) before the start snapshot
+    first_read: dict[str, str | None] = field(default_factory=dict)  # data file -> hash tests read
 
 
 @dataclass
@@ -66,11 +69,12 @@ class DepRecorder:
 
     def begin(self) -> Recording:
         """Call just before a run; pass ``recording.pytest_args`` to pytest."""
+        started_ns = time.time_ns()
         out_dir = make_workdir("tw-deps-")
         args = [f"--testwatch-deps={out_dir}"]
         if self.config.branch:
             args.append("--testwatch-branch")
-        return Recording(out_dir, snapshot(self.rules), args)
+        return Recording(out_dir, snapshot(self.rules), args, started_ns)
 
     def finish(
         self, recording: Recording, run_id: int | None, environment: str | None = None,
@@ -89,12 +93,13 @@ class DepRecorder:
                 # Without executed lines a test's deps would look complete and hide changes:
                 # store none, so its tests keep being selected.
                 return summary
+            recording.first_read = self._first_read(records)
             rows, states = self._rows(recording, records, data, run_id)
             self._store(db, rows, states, records, run_id)
             if run_id is not None and data is not None:
                 self._store_coverage(db, run_id, coverage_rows(data, self.rules))
             if environment is not None and not summary.warnings:
-                self._store_environment(db, environment, run_id)
+                self._store_environment(db, environment, run_id, recording.started_ns)
             summary.tests = sum(len(r.locations) for r in records)
             summary.rows = len(rows)
             return summary
@@ -103,12 +108,30 @@ class DepRecorder:
 
     # ----- building rows
 
+    def _first_read(self, records: list[ChildRecord]) -> dict[str, str | None]:
+        """Each opened project file -> its content when the tests first read it (None when two
+        processes read different contents)."""
+        found: dict[str, str | None] = {}
+        for record in records:
+            for path, sha in record.first_read.items():
+                relative = self.rules.relative(path)
+                if relative is not None:
+                    found[relative] = sha if found.get(relative, sha) == sha else None
+        return found
+
     def _state(self, recording: Recording, relative: str, used: dict[str, FileState]) -> str | None:
-        """The file's state as the run saw it; None if it changed during the run (or is gone)."""
+        """The file's state as the run saw it; None if it changed during the run (or is gone).
+
+        A data file whose stat changed but whose content is what the tests first read (a test
+        that rewrites it with the same content) did not change.
+        """
         if relative in used:
             return relative
         state = self.states.get(relative, need_spans=True)
-        if state is None or state.key != recording.start_keys.get(relative):
+        if state is None:
+            return None
+        stat_changed = state.key != recording.start_keys.get(relative)
+        if stat_changed and state.sha != recording.first_read.get(relative):
             return None
         used[relative] = state
         return relative
@@ -128,21 +151,37 @@ class DepRecorder:
 
         lines = data.lines_by_test(self.rules) if data is not None else {}
         relative_of = functools.cache(self.rules.relative)  # a test file's path recurs per test
+
+        def context_deps(record: ChildRecord, context: str) -> set[tuple[str, str, str | None]]:
+            """(path, kind, block) of what a test or a fixture setup ran and opened."""
+            found = set()
+            for relative, numbers in lines.get(context, {}).items():
+                for block in self._blocks_of(recording, relative, numbers, used):
+                    found.add((relative, f"block:{block}", block))
+            for opened in record.opened.get(context, []):
+                relative = relative_of(opened)
+                if relative is not None and not self.rules.ignored(opened):
+                    found.add((relative, "file", None))
+            return found
+
         for record in records:
+            fixture_deps = {}  # a fixture setup's deps, computed once for all the tests using it
             for nodeid, (path, line0) in record.locations.items():
-                for relative, numbers in lines.get(nodeid, {}).items():
-                    for block in self._blocks_of(recording, relative, numbers, used):
-                        add(nodeid, relative, f"block:{block}", block)
+                found = context_deps(record, nodeid)
+                for context in record.fixtures.get(nodeid, ()):
+                    if context not in fixture_deps:
+                        fixture_deps[context] = context_deps(record, context)
+                    found |= fixture_deps[context]
                 relative = relative_of(path)
                 if relative is not None and line0 is not None and self._state(recording, relative, used):
                     blocks = used[relative].blocks
                     own = blocks.defs.get(line0 + 1) if blocks else None
                     if own:
-                        add(nodeid, relative, f"block:{own}", own)
-                for opened in record.opened.get(nodeid, []):
-                    relative = relative_of(opened)
-                    if relative is not None and not self.rules.ignored(opened):
-                        add(nodeid, relative, "file")
+                        found.add((relative, f"block:{own}", own))
+                    elif not found:  # no lines and no def found: it depends on its file's module code
+                        found.add((relative, "module", MODULE_BLOCK))
+                for relative, kind, block in found:
+                    add(nodeid, relative, kind, block)
         graph = ImportGraph(
             [rel for rel in recording.start_keys if rel.endswith(".py")],
             functools.partial(self._imports, recording, used),
@@ -212,11 +251,14 @@ class DepRecorder:
         with db.conn:
             db["coverage"].upsert_all(rows, pk=("run_id", "file"))
 
-    def _store_environment(self, db, environment: str, run_id: int | None) -> None:
-        state = FileState(environment, {})
+    def _store_environment(self, db, environment: str, run_id: int | None, started_ns: int) -> None:
+        """The environment of a complete run, and when it started (as ``mtime_ns``): a test file
+        older than that which the run did not collect is one pytest leaves out, not a new one."""
+        state = FileState(environment, {}, (None, started_ns))
         with db.conn:
             db["file_state"].upsert(
-                {"path": ENVIRONMENT_PATH, "sha": environment, "blocks": None, "run_id": run_id},
+                {"path": ENVIRONMENT_PATH, "sha": environment, "blocks": None, "run_id": run_id,
+                 "size_bytes": None, "mtime_ns": started_ns},
                 pk="path",
             )
         self.states.remember(ENVIRONMENT_PATH, state)

@@ -2,9 +2,10 @@
 
 When it differs from the one stored at the last complete recorded run, every test is selected.
 Packages are fingerprinted by the names of the ``*.dist-info`` folders (name and version) in the
-child interpreter's site-packages, which is cheap enough to do on every change. A virtualenv's
-interpreter is read from its folder (``pyvenv.cfg``, ``lib/python*/site-packages``), never run:
-``testwatch affected`` runs nothing the project provides.
+site-packages of the interpreter that runs the tests (``--python`` or the config's ``python``, else
+testwatch's own), which is cheap enough to do on every change. A virtualenv's interpreter is read
+from its folder (``pyvenv.cfg``, ``lib/python*/site-packages``), never run: ``testwatch
+affected`` runs nothing the project provides.
 """
 
 from __future__ import annotations
@@ -26,12 +27,15 @@ _PROBE = "import json, site, sys; print(json.dumps([sys.version, [p for p in sys
 
 @lru_cache(maxsize=8)
 def _interpreter(python: str) -> tuple[str, tuple[str, ...]]:
+    """The version and import path of ``python``: this process's own only when it is the very
+    same program path. Two venvs of one base interpreter resolve to the same real executable but
+    hold different packages, so a resolved path says nothing about what the tests import."""
     venv = Path(python).absolute().parent.parent  # not resolved: the link lives in the virtualenv
     with suppress(OSError):
         described = (venv / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace")
         site_folders = [*venv.glob("lib/python*/site-packages"), *venv.glob("Lib/site-packages")]
         return f"virtualenv {described}", tuple(sorted(map(str, site_folders)))
-    if os.path.realpath(python) == os.path.realpath(sys.executable):
+    if os.path.abspath(shutil.which(python) or python) == os.path.abspath(sys.executable):
         return sys.version, tuple(p for p in sys.path if p)
     try:
         out = subprocess.run([python, "-c", _PROBE], capture_output=True, text=True, timeout=30)

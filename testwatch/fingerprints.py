@@ -45,7 +45,8 @@ class PythonBlocks:
     hashes: dict[str, str]
     # Function bodies as (first body line, last line, block name), sorted by first line.
     spans: list[tuple[int, int, str]] = field(default_factory=list)
-    # def line (of the function, decorators excluded) -> block name, for never-run tests.
+    # def line, and first decorator line, of each function -> block name, for tests that run
+    # none of their own lines (skipped by a marker, or never run).
     defs: dict[int, str] = field(default_factory=dict)
     # Every import statement, wherever it is (see ``imported_names``).
     imports: list[ImportStatement] = field(default_factory=list)
@@ -120,6 +121,8 @@ class _BlockCollector:
         self.hashes[name] = known[name] if known is not None else _hash_nodes(node.body)
         self.spans.append((node.body[0].lineno, node.end_lineno or node.lineno, name))
         self.defs[node.lineno] = name
+        if node.decorator_list:  # a decorated function's code (and pytest's location) starts here
+            self.defs.setdefault(node.decorator_list[0].lineno, name)
         self._scope.append(node.name)
         self._visit_statements(node)
         self._scope.pop()

@@ -32,7 +32,8 @@ _RACY_MTIME_NS = 2 * 10**9
 
 @dataclass
 class Selection:
-    """The affected tests in run order; ``everything`` means run the whole suite."""
+    """The affected tests in run order; ``everything`` means run the whole suite (``selected``
+    then lists every known test)."""
 
     selected: list[str]
     reasons: dict[str, str]
@@ -67,6 +68,23 @@ def _describe(path: str, kind: str, state: FileState | None) -> str:
     if block == MODULE_BLOCK:
         return f"module-level code of {path} changed (run by the test)"
     return f"{path}::{block} changed"
+
+
+def _everything(known: KnownTests, reason: str) -> Selection:
+    """The whole suite: every known test is listed (last failures first), as it will run."""
+    selected = sorted(known.tests, key=lambda nodeid: (nodeid not in known.failed, nodeid))
+    return Selection(selected, {}, len(known.tests), everything=True, everything_reason=reason,
+                     known=known.tests, dep_counts=known.counts)
+
+
+def _made_before(path: str, started_ns: int | None) -> bool:
+    """True when the file's last status change (creation, rename, write) is before ``started_ns``."""
+    if started_ns is None:
+        return False
+    try:
+        return os.stat(path).st_ctime_ns < started_ns
+    except OSError:
+        return False
 
 
 class FolderListings:
@@ -154,13 +172,12 @@ class Selector:
         stored_env = self.states.stored().get(ENVIRONMENT_PATH)
         env = environment_fingerprint(self.config.root, self.config.python)
         if not known.counts or stored_env is None:
-            return Selection([], {}, len(known.tests), everything=True,
-                             everything_reason="no recorded dependencies yet: running every test")
+            return _everything(known, "no recorded dependencies yet: running every test")
         if stored_env.sha != env:
-            return Selection([], {}, len(known.tests), everything=True, everything_reason=(
-                "the Python version, installed packages or pytest/testwatch config changed"))
+            return _everything(
+                known, "the Python version, installed packages or pytest/testwatch config changed")
         picked = self._pick(known, self._changed_owners(known.stale))
-        new_test_files, conftests = self._scan(known.files_seen)
+        new_test_files, conftests = self._scan(known.files_seen, stored_env.key)
         self._pick_under_changed_conftests(conftests, known.tests, picked)
         whole_files = dict.fromkeys(new_test_files, "new test file")
         reasons = {nodeid: why for nodeid, (_, why) in picked.items()}
@@ -229,15 +246,26 @@ class Selector:
                 changed.add(path)
         return changed
 
-    def _scan(self, files_seen: set[str]) -> tuple[list[str], list[str]]:
-        """The project's test files not in ``files_seen`` and its conftest.py files, on disk now."""
+    def _scan(self, files_seen: set[str], complete_run) -> tuple[list[str], list[str]]:
+        """The project's new test files and its conftest.py files, on disk now.
+
+        A test file is new when no run saw it and it was made (its ctime, which no copy or
+        archive sets back) after the last complete run (``complete_run``: the environment's
+        stored key, whose time is that run's start). One that was there then and that the
+        complete run did not collect is left out by pytest's own settings (``norecursedirs``,
+        ``testpaths``, ``collect_ignore``): selecting it would select it on every change.
+        """
+        started_ns = complete_run[1] if complete_run else None
         new_test_files, conftests = [], []
         prefix = len(str(self.rules.root)) + 1
         for path in self.listings.files():
             rel = path[prefix:].replace(os.sep, "/")
             is_conftest = rel.rpartition("/")[2] == "conftest.py"
             if (is_conftest or rel not in files_seen) and not self.rules.ignored(path):
-                (conftests if is_conftest else new_test_files).append(rel)
+                if is_conftest:
+                    conftests.append(rel)
+                elif not _made_before(path, started_ns):
+                    new_test_files.append(rel)
         return new_test_files, conftests
 
     def _pick_under_changed_conftests(self, conftests, known, picked) -> None:

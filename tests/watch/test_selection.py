@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 
+from tests.watch.conftest import SAMPLE
 from testwatch.history import open_history
 from testwatch.run_coverage import uncovered_changed_lines
 
@@ -106,3 +107,41 @@ def test_changed_lines_no_test_covers(sample, cli, edit):
         history.close()
     lines = (sample / "calc/core.py").read_text().splitlines()
     assert uncovered == {"calc/core.py": [lines.index("    return x + 1") + 1]}
+
+
+def test_config_change_lists_every_known_test_in_json(recorded, cli, edit, affected):
+    edit(recorded / "pyproject.toml", 'testpaths = ["tests"]', 'testpaths = ["tests"]\naddopts = "-q"')
+    result = affected(recorded)
+    assert result["everything"] is True
+    assert "config" in result["everything_reason"]
+    assert sorted(result["selected"]) == [
+        "tests/test_core.py::test_double", "tests/test_core.py::test_negate",
+        "tests/test_io.py::test_offset",
+    ]
+
+
+def test_json_lists_every_test_when_none_has_recorded_dependencies(sample, cli, affected):
+    out = cli("run", str(sample))  # a plain run: results, no dependencies
+    assert out.returncode == 0, out.stdout + out.stderr
+    result = affected(sample)
+    assert result["everything"] is True
+    assert result["everything_reason"].startswith("no recorded dependencies yet")
+    assert sorted(result["selected"]) == [
+        "tests/test_core.py::test_double", "tests/test_core.py::test_negate",
+        "tests/test_io.py::test_offset",
+    ]
+
+
+def test_test_files_pytest_leaves_out_are_not_new(make_project, cli, affected):
+    root = make_project({
+        **SAMPLE,
+        "pyproject.toml": SAMPLE["pyproject.toml"].replace(
+            "pythonpath", 'norecursedirs = ["cases"]\n        pythonpath'),
+        "tests/cases/test_case_data.py": "def test_not_collected():\n    raise AssertionError\n",
+        "docs/test_outside_testpaths.py": "def test_not_collected():\n    raise AssertionError\n",
+    })
+    out = cli("run", str(root), "--deps")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert affected(root)["selected"] == []
+    (root / "tests/test_added.py").write_text("def test_added():\n    assert True\n")
+    assert affected(root)["selected"] == ["tests/test_added.py"]

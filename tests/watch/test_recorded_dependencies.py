@@ -1,0 +1,211 @@
+"""What a recording keeps for tests that open missing files, are skipped, or share a fixture.
+
+Each project is recorded with a real ``testwatch run --affected``, by both recorders; ``testwatch
+affected`` must then select nothing on the clean tree, and the right tests after an edit.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from tests.watch.conftest import SAMPLE
+from tests.watch.test_line_monitor import python_312  # noqa: F401 (a fixture)
+
+OPENS = {
+    **SAMPLE,
+    "calc/settings.py": """
+        from pathlib import Path
+
+
+        def load(root):
+            try:
+                return (Path(root) / "local.cfg").read_text()
+            except FileNotFoundError:
+                return ""
+    """,
+    "tests/test_opens.py": """
+        from pathlib import Path
+
+        from calc.settings import load
+
+        ROOT = Path(__file__).parent.parent
+
+
+        def test_missing_file():
+            assert load(ROOT) == ""
+
+
+        def test_pseudo_file_name():
+            try:
+                open("<string>").close()
+            except OSError:
+                pass
+
+
+        def test_data_file_rewritten_as_it_was():
+            data = ROOT / "calc/data.json"
+            text = data.read_text()
+            data.write_text(text)
+
+
+        def test_file_made_and_removed():
+            scratch = ROOT / ".scratchrc"
+            scratch.write_text("x")
+            try:
+                assert scratch.read_text() == "x"
+            finally:
+                scratch.unlink()
+    """,
+}
+
+SKIPS = {
+    **SAMPLE,
+    "tests/conftest.py": """
+        import pytest
+
+
+        @pytest.fixture
+        def base():
+            return 1
+
+
+        @pytest.fixture
+        def database():
+            pytest.skip("no database here")
+    """,
+    "tests/test_skips.py": """
+        import sys
+
+        import pytest
+
+        from calc.core import double
+
+
+        @pytest.mark.skip(reason="later")
+        def test_marker():
+            assert double(1) == 2
+
+
+        @pytest.mark.skipif(sys.platform != "nowhere", reason="not here")
+        def test_skipif():
+            assert double(2) == 4
+
+
+        def test_setup_skip(database):
+            assert database
+
+
+        def test_inline_skip():
+            pytest.skip("inline")
+    """,
+}
+
+FIXTURES = {
+    **SAMPLE,
+    "calc/limits.py": """
+        def limit():
+            return 10
+    """,
+    "data/settings.json": '{"rate": 2}',
+    "tests/conftest.py": """
+        import json
+        from pathlib import Path
+
+        import pytest
+
+
+        @pytest.fixture
+        def base():
+            return 1
+
+
+        @pytest.fixture(scope="session")
+        def settings():
+            return json.loads((Path(__file__).parent.parent / "data/settings.json").read_text())
+
+
+        @pytest.fixture(scope="module")
+        def limits():
+            from calc.limits import limit
+
+            return limit()
+    """,
+    "tests/test_shared.py": """
+        def test_first(settings):
+            assert settings["rate"] == 2
+
+
+        def test_second(settings):
+            assert settings["rate"] == 2
+
+
+        def test_limit_one(limits):
+            assert limits == 10
+
+
+        def test_limit_two(limits):
+            assert limits == 10
+
+
+        def test_plain():
+            assert True
+    """,
+    "tests/test_other_module.py": """
+        def test_limit_elsewhere(limits):
+            assert limits == 10
+    """,
+}
+
+
+@pytest.fixture(params=["coverage.py", "sys.monitoring"])
+def python(request) -> list[str]:
+    """The recording (and selecting) interpreter's arguments: this one's child (3.11: coverage.py's
+    tracer), or a 3.12+ child (the line monitor)."""
+    return [] if request.param == "coverage.py" else ["--python", request.getfixturevalue("python_312")]
+
+
+@pytest.fixture
+def record(make_project, cli, python):
+    """Make a project from files and record it with ``run --affected``."""
+
+    def make(files: dict[str, str]):
+        root = make_project(files)
+        out = cli("run", str(root), "--affected", *python)
+        assert out.returncode == 0, out.stdout + out.stderr
+        return root
+
+    return make
+
+
+def test_failed_transient_and_rewritten_opens_select_nothing(record, python, affected):
+    root = record(OPENS)
+    assert affected(root, *python)["selected"] == []
+    db = sqlite3.connect(root / ".testwatch" / "history.db")
+    files = {path for (path,) in db.execute("select path from test_deps where kind = 'file'")}
+    assert files == {"calc/data.json"}
+
+
+def test_skipped_tests_are_known_and_keep_their_dependencies(record, python, affected, edit):
+    root = record(SKIPS)
+    assert affected(root, *python)["selected"] == []
+    edit(root / "tests/test_skips.py", "assert double(2) == 4", "assert double(2) == 2 * 2")
+    assert affected(root, *python)["selected"] == ["tests/test_skips.py::test_skipif"]
+
+
+def test_files_read_by_a_session_fixture_belong_to_every_test_using_it(record, python, affected):
+    root = record(FIXTURES)
+    (root / "data/settings.json").write_text('{"rate": 3}')
+    assert set(affected(root, *python)["selected"]) == {
+        "tests/test_shared.py::test_first", "tests/test_shared.py::test_second",
+    }
+
+
+def test_code_run_by_a_module_fixture_belongs_to_every_test_using_it(record, python, affected, edit):
+    root = record(FIXTURES)
+    edit(root / "calc/limits.py", "return 10", "return 5 + 5")
+    assert set(affected(root, *python)["selected"]) == {
+        "tests/test_shared.py::test_limit_one", "tests/test_shared.py::test_limit_two",
+        "tests/test_other_module.py::test_limit_elsewhere",
+    }
