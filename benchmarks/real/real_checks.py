@@ -2,7 +2,8 @@
 on a real project, each against the reference tool run on the same tests.
 
 ``check_project`` runs the references once, then testwatch's latency sequence in one history:
-``BASELINE_RUNS`` default runs, a ``--memray`` run, a ``--deps`` run, a default run again. Every
+``BASELINE_RUNS`` default runs, one more (the control: the first run compared, alike), a
+``--memray`` run, a ``--deps`` run, a default run again. Every
 run's outcomes are compared; coverage comes from the ``--deps`` run, the planted test's memory
 from the last default run (kernel peak) and the ``--memray`` run (heap peak); any test flagged
 "slower than their recent runs" in the sequence is a false alarm (nothing changed).
@@ -128,7 +129,7 @@ def check_project(env: ProjectEnv, baseline_runs: int = BASELINE_RUNS) -> Projec
     db = env.work / "sequence.db"
     for stale in env.work.glob("sequence.db*"):
         stale.unlink()
-    modes = ["default"] * baseline_runs + ["memray", "deps", "default"]
+    modes = ["default"] * (baseline_runs + 1) + ["memray", "deps", "default"]
     runs = [testwatch_run(env, db, mode) for mode in modes]
     results = {run.run_id: testwatch_rows(env, db, "results", run.run_id) for run in runs}
     last_default = runs[-1]
@@ -204,14 +205,16 @@ def compare_memory(
     small = env.planted_nodeid(PLANTED_SMALL)
     default_by_id = {row["nodeid"]: row for row in default_rows}
     memray_by_id = {row["nodeid"]: row for row in memray_rows}
+    missing: dict = {}  # a planted test testwatch did not report: its figures are None (a failure)
     figures = {
-        "peak_rss_bytes": (default_by_id[big]["peak_rss_bytes"], default_by_id[big]["memory_precision"]),
-        "heap_peak_bytes": (memray_by_id[big]["heap_peak_bytes"], "memray"),
+        "peak_rss_bytes": (default_by_id.get(big, missing).get("peak_rss_bytes"),
+                           default_by_id.get(big, missing).get("memory_precision")),
+        "heap_peak_bytes": (memray_by_id.get(big, missing).get("heap_peak_bytes"), "memray"),
     }
     small_figures = {
-        "peak_rss_bytes": default_by_id[small]["peak_rss_bytes"],
-        "retained_bytes": default_by_id[small]["retained_bytes"],
-        "heap_peak_bytes": memray_by_id[small]["heap_peak_bytes"] or 0,  # untracked: nothing held
+        "peak_rss_bytes": default_by_id.get(small, missing).get("peak_rss_bytes"),
+        "retained_bytes": default_by_id.get(small, missing).get("retained_bytes"),
+        "heap_peak_bytes": memray_by_id.get(small, missing).get("heap_peak_bytes", 0) or 0,  # untracked
     }
     sampled = Counter()
     for sample in samples:

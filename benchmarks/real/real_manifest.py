@@ -41,7 +41,9 @@ PROJECTS = {
             "itsdangerous", "2.2.0", ("itsdangerous",),
             ("freezegun==1.5.5", "python-dateutil==2.9.0.post0", "six==1.17.0"),
         ),
-        RealProject("tomlkit", "0.13.3", ("tomlkit",), ("PyYAML==6.0.2",)),
+        # tomlkit has no pytest section: pytest would climb from the work folder to this checkout's
+        # pyproject.toml; -c keeps it on its own file, as when it stands alone.
+        RealProject("tomlkit", "0.13.3", ("tomlkit",), ("PyYAML==6.0.2",), ("-c", "pyproject.toml", "tests")),
         RealProject("marshmallow", "3.26.1", ("marshmallow",), ("simplejson==3.20.1",)),
         RealProject(
             "attrs", "25.3.0", ("attr", "attrs"),
