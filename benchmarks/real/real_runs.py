@@ -52,6 +52,16 @@ class TestwatchRun:
 
 
 def _run(env: ProjectEnv, command: list[str]) -> tuple[subprocess.CompletedProcess, float]:
+    """Run ``command`` in the project; once more if a signal from outside killed it (shared machine)."""
+    done, wall_s = _run_once(env, command)
+    if done.returncode < 0:
+        print(f"note: killed by signal {-done.returncode}, run again: {' '.join(command[:6])} ...",
+              file=sys.stderr)
+        done, wall_s = _run_once(env, command)
+    return done, wall_s
+
+
+def _run_once(env: ProjectEnv, command: list[str]) -> tuple[subprocess.CompletedProcess, float]:
     started = time.perf_counter()
     done = subprocess.run(
         command, cwd=env.root, env=_child_env(), capture_output=True, text=True, timeout=RUN_TIMEOUT_S
