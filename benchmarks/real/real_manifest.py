@@ -1,0 +1,56 @@
+"""The real projects of the proving ground: pinned sdists, their pinned test dependencies, and the
+pinned measuring tools installed beside them (the reference tools and testwatch's own runtime).
+
+Each project is an sdist from the package index that ships its test suite; its suite passes on
+Python 3.11+ with these pins and runs in well under two minutes on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RealProject:
+    """A published project whose own tests the proving ground runs."""
+
+    name: str  # distribution name on the index
+    version: str
+    packages: tuple[str, ...]  # the import names measured (``coverage run --source=A,B``)
+    test_deps: tuple[str, ...]  # pinned requirements of its tests
+    pytest_args: tuple[str, ...] = ("tests",)
+    planted_dir: str = "tests"  # where the harness adds its memory test file
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.name}=={self.version}"
+
+
+# The reference tools and the runtime the child pytest uses, identical in every project's venv.
+TOOLS = (
+    "pytest==9.2.0",
+    "coverage==7.17.5",
+    "memray==1.20.0",
+    "pytest-json-report==1.5.0",
+)
+
+PROJECTS = {
+    project.name: project
+    for project in (
+        RealProject(
+            "itsdangerous", "2.2.0", ("itsdangerous",),
+            ("freezegun==1.5.5", "python-dateutil==2.9.0.post0", "six==1.17.0"),
+        ),
+        # tomlkit has no pytest section: pytest would climb from the work folder to this checkout's
+        # pyproject.toml; -c keeps it on its own file, as when it stands alone.
+        RealProject("tomlkit", "0.13.3", ("tomlkit",), ("PyYAML==6.0.2",), ("-c", "pyproject.toml", "tests")),
+        RealProject("marshmallow", "3.26.1", ("marshmallow",), ("simplejson==3.20.1",)),
+        RealProject(
+            "attrs", "25.3.0", ("attr", "attrs"),
+            ("hypothesis==6.131.9", "pympler==1.1", "cloudpickle==3.1.1"),
+        ),
+    )
+}
+
+# The small project of the test suite's fast slice (tests/real/): seconds to install and run.
+FAST_SLICE = "itsdangerous"
