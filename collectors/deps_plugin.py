@@ -5,8 +5,10 @@ Loaded with ``-p testwatch.collectors.deps_plugin`` and switched on by ``--testw
 Executed lines come, on Python 3.12+, from ``line_monitor`` (``sys.monitoring``, project code
 only, one callback per line per test); on 3.11, with branch coverage configured, or when no
 monitoring tool id is free, from coverage.py with one dynamic context per test (its C tracer is
-the cheapest line tracer there). Either is on from the first test on, as pytest-testmon does;
-the same data gives the run's coverage. Project files
+the cheapest line tracer there). Either starts as this plugin is registered, before pytest loads
+the installed plugins and the project's conftest.py files, as ``coverage run`` and pytest-cov
+do: the lines a package runs when something imports it early count as run (outside any test).
+The same data gives the run's coverage. Project files
 opened are caught by an audit hook on ``open``; project modules imported while a test module is
 collected by comparing ``sys.modules`` around its collection. Each process (the pytest child or
 each pytest-xdist worker) writes ``DIR/deps.<pid>.json`` (with the monitor's lines in it) or,
@@ -18,6 +20,7 @@ few set inserts. The monitor needs no coverage.py in the child's interpreter.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import sys
@@ -69,6 +72,7 @@ class Recorder:
                 data_file=None, source=[root],
                 omit=[f"*{part}*" for part in _SKIPPED_PARTS], branch=branch, config_file=False,
             )
+            self.coverage.start()
         except Exception as exc:  # coverage.py missing or unusable in this interpreter
             self.error = f"coverage.py cannot trace in {sys.executable}: {exc}"
 
@@ -97,12 +101,6 @@ class Recorder:
             self.monitor.switch(context)
         elif self.coverage is not None:
             self.coverage.switch_context(context)
-
-    def start_tracing(self) -> None:
-        if self.monitor is not None:
-            self.monitor.start()
-        elif self.coverage is not None:
-            self.coverage.start()
 
     def stop_tracing(self) -> None:
         """The xdist controller runs no tests: it needs no tracer."""
@@ -143,7 +141,7 @@ class Recorder:
         os.replace(target + ".tmp", target)
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     group = parser.getgroup("testwatch")
     group.addoption("--testwatch-deps", default=None, metavar="DIR",
                     help="testwatch: record each test's dependencies into DIR")
@@ -152,11 +150,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--testwatch-tracer", choices=("auto", "coverage"), default="auto",
                     help="testwatch: 'coverage' uses coverage.py's tracer even where sys.monitoring "
                     "could record (for comparisons)")
+    _start_at_registration(parser, pluginmanager)
+
+
+def _start_at_registration(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """Start recording now, as ``-p`` registers this plugin: before the installed plugins and the
+    conftest.py files load, which may import the project's package (its module-level lines would
+    otherwise never be seen run). Our options are read from the invocation's arguments (or, in a
+    pytest-xdist worker, from the options the controller handed over)."""
+    global _recorder
+    config = pluginmanager.get_plugin("pytestconfig")
+    if _recorder is not None or config is None:
+        return
+    try:
+        options = parser.parse_known_args(
+            list(config.invocation_params.args), namespace=copy.copy(config.option)
+        )
+        root = config.rootpath
+    except (pytest.UsageError, AttributeError):  # not parseable or no rootdir yet: start later
+        return
+    if options.testwatch_deps:
+        _recorder = Recorder(options.testwatch_deps, str(root), options.testwatch_branch,
+                             options.testwatch_tracer)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config, parser, args) -> None:
-    # Set up before conftest.py files are imported, so the modules they import are seen.
+    # Where registration was too early to read the options: still before conftest.py files load.
     global _recorder
     out_dir = getattr(early_config.known_args_namespace, "testwatch_deps", None)
     if out_dir and _recorder is None:
@@ -198,12 +218,6 @@ def _opened_for_reading(mode, flags) -> bool:
         writes = os.O_CREAT | os.O_TRUNC | os.O_APPEND
         return (flags & os.O_ACCMODE) != os.O_WRONLY and not flags & writes
     return not isinstance(mode, str) or "r" in mode
-
-
-def pytest_collection_finish(session) -> None:
-    # Trace from the first test on: tracing pytest's collection would double a fast suite's time.
-    if _recorder is not None:
-        _recorder.start_tracing()
 
 
 @pytest.hookimpl(hookwrapper=True)

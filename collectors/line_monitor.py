@@ -3,8 +3,9 @@
 The recorder used by ``deps_plugin`` where coverage.py cannot help: its own ``sys.monitoring``
 core supports no per-test contexts, and its older tracer calls back on every line. Here only
 project code objects get LINE events (set locally, found through the ``exec`` audit event that
-runs every module body); each line's callback returns ``DISABLE``, so a line costs one callback
-per test, and ``restart_events()`` at each test's start arms every line again. Code outside the
+runs every module body), from the monitor's creation on; each line's callback returns
+``DISABLE``, so a line costs one callback per test (and one outside tests, for the lines run at
+import), and ``restart_events()`` at each test's start arms every line again. Code outside the
 project is never instrumented by this tool. Standard library only: it runs in the user's pytest.
 """
 
@@ -42,8 +43,7 @@ class LineMonitor:
         self.tool_id = tool_id
         self._is_project = is_project
         self._real_paths: dict[str, str | None] = {}  # co_filename -> real path, None if not ours
-        self._pending: list[CodeType] = []  # project code seen before start()
-        self._started = False
+        self._recording = True  # until stop(): the tool id is ours
         self.lines: dict[str, dict[str, set[int]]] = {}  # context -> real path -> lines
         self._current: defaultdict[str, set[int]] = self._context(OUTSIDE_TESTS)
         monitoring = sys.monitoring
@@ -68,12 +68,8 @@ class LineMonitor:
 
     def watch(self, code: CodeType) -> None:
         """Monitor ``code`` (a module body about to run) and the functions and classes in it."""
-        if self._project_path(code.co_filename) is None:
-            return
-        if self._started:
+        if self._recording and self._project_path(code.co_filename) is not None:
             self._arm(code)
-        else:
-            self._pending.append(code)
 
     def watch_loaded(self, modules) -> None:
         """Monitor the functions of project modules imported before the monitor existed."""
@@ -94,13 +90,6 @@ class LineMonitor:
             sys.monitoring.set_local_events(self.tool_id, current, events)
             stack.extend(c for c in current.co_consts if isinstance(c, CodeType))
 
-    def start(self) -> None:
-        """Begin recording (at the end of collection): the code seen so far is armed now."""
-        self._started = True
-        for code in self._pending:
-            self._arm(code)
-        self._pending.clear()
-
     def switch(self, context: str) -> None:
         """Attribute the lines that run from now on to ``context`` (a test id, or ``""``)."""
         self._current = self._context(context)
@@ -112,7 +101,7 @@ class LineMonitor:
         monitoring = sys.monitoring
         monitoring.register_callback(self.tool_id, monitoring.events.LINE, None)
         monitoring.free_tool_id(self.tool_id)
-        self._started = False
+        self._recording = False
 
     def measured_files(self, root: str) -> list[str]:
         """Files with executed lines plus the never-imported modules under ``root`` (as coverage.py

@@ -14,8 +14,11 @@ travel in ``item.user_properties`` (``testwatch.heap_peak_bytes``, ``testwatch.l
 as ``figures`` events, which the engine merges into the stored results; where there is no event
 stream to send them on (a pytest-xdist worker) each test gets its own tracker as a marked one.
 
-memray itself is imported only when a test is tracked. When pytest-memray is loaded in the same
-process this plugin stays out of the way: two trackers cannot run at once, so it defers to it.
+memray itself is imported only when a test is tracked. Two trackers cannot run at once in one
+process, so where pytest-memray is active (``--memray`` or ``memray = true``) this plugin stays
+off; where it is only installed, it still tracks the tests carrying its markers, so this plugin
+leaves those tests to it and tracks the others. What it has to say goes to testwatch as a
+notice, never as a Python warning (a project's ``filterwarnings = error`` would stop pytest).
 """
 
 from __future__ import annotations
@@ -24,7 +27,6 @@ import json
 import os
 import re
 import tempfile
-import warnings
 
 import pytest
 
@@ -53,9 +55,12 @@ def parse_marker_size(text: object, nodeid: str, marker: str) -> float:
 class _MemrayTracking:
     """Tracks the tests that need it; capture files live in a private temp folder."""
 
-    def __init__(self, every_test: bool, known_small: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, every_test: bool, known_small: frozenset[str] = frozenset(), markers_owned: bool = False
+    ) -> None:
         self.every_test = every_test
         self.known_small = known_small
+        self.markers_owned = markers_owned  # pytest-memray is loaded: marked tests are its own
         self._folder = tempfile.TemporaryDirectory(prefix="testwatch-memray-")
         self._failures: dict[str, str] = {}
         self._shared: SharedCapture | None = None
@@ -66,13 +71,20 @@ class _MemrayTracking:
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, session, config: pytest.Config, items) -> None:
         # Without memray mode and without marked tests there is nothing to do per test.
-        marked = any(item.get_closest_marker(name) for item in items for name in MARKERS)
+        marked = not self.markers_owned and any(
+            item.get_closest_marker(name) for item in items for name in MARKERS
+        )
         if not self.every_test and not marked:
             config.pluginmanager.unregister(self)
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_call(self, item: pytest.Item):
         markers = {m.name: m for m in item.iter_markers() if m.name in MARKERS}
+        if markers and self.markers_owned:  # pytest-memray tracks it: no tracker of ours meanwhile
+            if self._shared is not None:
+                self._shared.flush()
+            yield
+            return
         if not markers and (not self.every_test or item.nodeid in self.known_small):
             yield
             return
@@ -193,19 +205,35 @@ def _known_small() -> frozenset[str]:
         return frozenset(json.load(f))
 
 
+def _pytest_memray_active(config: pytest.Config) -> bool:
+    """pytest-memray tracks every test only when asked to (its ``--memray`` option or ``memray``
+    ini setting); installed, it only tracks the tests carrying its markers."""
+    if not config.pluginmanager.hasplugin("memray"):
+        return False
+    if config.getoption("memray", default=False):
+        return True
+    try:
+        return bool(config.getini("memray"))
+    except (KeyError, ValueError):
+        return False
+
+
 def pytest_configure(config: pytest.Config) -> None:
     every_test = os.environ.get(ENV_MEMRAY) == "1"
-    if config.pluginmanager.hasplugin("memray"):  # pytest-memray owns the tracker and the markers
+    if _pytest_memray_active(config):  # pytest-memray owns the tracker and the markers
         if every_test:
-            warnings.warn(
-                "testwatch: pytest-memray is active in this run, so testwatch's memray mode defers "
-                "to it (one memray tracker per process); drop one of the two", stacklevel=1,
+            pytest_plugin.notice(
+                "pytest-memray is active in this run (--memray or memray = true), so testwatch's "
+                "memray mode defers to it: one memray tracker per process"
             )
         return
-    for name in MARKERS:
-        config.addinivalue_line(
-            "markers", f"{name}(limit): pytest-memray's marker, honoured by testwatch"
-        )
-    tracking = _MemrayTracking(every_test, _known_small() if every_test else frozenset())
+    markers_owned = config.pluginmanager.hasplugin("memray")
+    if not markers_owned:
+        for name in MARKERS:
+            config.addinivalue_line(
+                "markers", f"{name}(limit): pytest-memray's marker, honoured by testwatch"
+            )
+    known_small = _known_small() if every_test else frozenset()
+    tracking = _MemrayTracking(every_test, known_small, markers_owned)
     config.pluginmanager.register(tracking, "testwatch-memray")
     config.add_cleanup(tracking.close)

@@ -31,6 +31,7 @@ from testwatch.collectors.protocol import (
 
 _stream: EventStream | None = None
 _unsent_phases: dict[str, list[dict]] = {}  # node id -> its setup and call phases until teardown
+_unsent_notices: list[str] = []  # notices from before the stream connected
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # One encoder for every event: json.dumps with options builds a new one per call.
 _encode = json.JSONEncoder(ensure_ascii=False, default=repr).encode
@@ -125,6 +126,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         _stream.send(
             {"event": "session_start", "pid": os.getpid(), "rootdir": str(session.config.rootpath)}
         )
+        while _unsent_notices:
+            _stream.send({"event": "notice", "message": _unsent_notices.pop(0)})
 
 
 @pytest.hookimpl(trylast=True)
@@ -223,6 +226,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
 def streaming() -> bool:
     """Whether this process sends events to testwatch (its pytest-xdist workers do not)."""
     return _stream is not None
+
+
+def notice(message: str) -> None:
+    """Tell the user through testwatch (its log, its output), not through a Python warning that a
+    project's ``filterwarnings = error`` would turn into pytest's INTERNALERROR."""
+    if _stream is not None:
+        _stream.send({"event": "notice", "message": message})
+    else:
+        _unsent_notices.append(message)
 
 
 def send_figures(nodeid: str, extra: dict) -> None:

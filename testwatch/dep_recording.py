@@ -92,8 +92,7 @@ class DepRecorder:
             rows, states = self._rows(recording, records, data, run_id)
             self._store(db, rows, states, records, run_id)
             if run_id is not None and data is not None:
-                imported = {m for r in records for seen in r.collected.values() for m in seen["modules"]}
-                self._store_coverage(db, run_id, coverage_rows(data, self.rules, imported))
+                self._store_coverage(db, run_id, coverage_rows(data, self.rules))
             if environment is not None and not summary.warnings:
                 self._store_environment(db, environment, run_id)
             summary.tests = sum(len(r.locations) for r in records)

@@ -38,6 +38,7 @@ from testwatch.events import (
     TestStarted,
 )
 from testwatch.history import History, count_outcomes
+from testwatch.latency import measuring_mode
 from testwatch.launch import EarlyChild
 from testwatch.measuring import MeasuringListener
 from testwatch.memray_mode import write_skip_file
@@ -121,9 +122,10 @@ class RunEngine:
         """
         started = time.monotonic()
         args = [*self.config.pytest_args, *request.pytest_args]
-        run_id = self._start_run(request, args)
+        measuring = measuring_mode(self.config.memray, args)
+        run_id = self._start_run(request, args, measuring)
         state = _RunState(run_id=run_id)
-        self.listener(RunStarted(run_id, request.trigger, _count(request.select), request.reasons))
+        self.listener(RunStarted(run_id, request.trigger, _count(request.select), request.reasons, measuring))
         remaining = request.select
         restarts = 0
         adopt = early
@@ -277,6 +279,8 @@ class RunEngine:
             self._on_collect_error(state, event)
         elif kind == "figures":
             self._on_figures(state, event)
+        elif kind == "notice":
+            self.listener(EngineNotice(str(event.get("message", "")), "info"))
         elif kind == "session_start":
             self._rootdir = Path(event.get("rootdir") or self.config.root)
         elif kind == "session_finish":
@@ -402,10 +406,10 @@ class RunEngine:
 
     # ----- history
 
-    def _start_run(self, request: RunRequest, args: list[str]) -> int | None:
+    def _start_run(self, request: RunRequest, args: list[str], measuring: str) -> int | None:
         try:
             return self.history.start_run(
-                request.trigger, _count(request.select), args,
+                request.trigger, _count(request.select), args, measuring=measuring,
                 python=self.python, git_revision=_git_revision(self.config.root),
             )
         except sqlite3.Error as exc:

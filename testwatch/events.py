@@ -16,6 +16,7 @@ class RunStarted:
     trigger: str
     selected_count: int | None  # None when every test runs
     reasons: dict[str, str] = field(default_factory=dict)
+    measuring: str = "plain"  # latency.measuring_mode: latency compares runs of the same mode only
 
 
 @dataclass

@@ -5,6 +5,11 @@ shared fixtures, which land on whichever test happens to run first. The newest r
 regression when it is slower than the baseline (the runs before it) both by a robust statistic,
 more than ``REGRESSION_MADS`` scaled median absolute deviations above the baseline median, and
 by more than ``REGRESSION_RATIO`` and ``REGRESSION_FLOOR_S``.
+
+Durations are compared like with like: each run stores its measuring mode (``runs.measuring``:
+memray tracking, dependency recording, branch coverage, or none), and a test's recent durations
+are those of runs under the mode of its newest run; turning memray on slows every test, and must
+not make them look slower than usual.
 """
 
 from __future__ import annotations
@@ -72,30 +77,51 @@ def is_regression(newest_s: float, baseline_s: tuple[float, ...] | list[float]) 
     return robust and relative
 
 
+def measuring_mode(memray: bool, pytest_args: list[str]) -> str:
+    """What a run measures that slows tests down: ``plain``, or ``+``-joined ``deps`` (dependency
+    recording and coverage), ``branch`` (branch coverage), ``memray`` (every test tracked)."""
+    parts = []
+    if any(arg.startswith("--testwatch-deps") for arg in pytest_args):
+        parts.append("deps")
+        if "--testwatch-branch" in pytest_args:
+            parts.append("branch")
+    if memray:
+        parts.append("memray")
+    return "+".join(parts) or "plain"
+
+
 def baseline_durations(
-    history: History, nodeid: str, before_run_id: int, runs: int = RECENT_RUNS - 1
+    history: History, nodeid: str, before_run_id: int, measuring: str | None,
+    runs: int = RECENT_RUNS - 1,
 ) -> list[float]:
-    """A test's passed call durations in its last ``runs`` runs before ``before_run_id``, oldest first."""
+    """A test's passed call durations in its last ``runs`` runs before ``before_run_id`` that
+    measured as ``measuring`` did, oldest first."""
     sql = (
-        "select call_s from results where nodeid = ? and outcome = 'passed' and call_s is not null "
-        "and run_id < ? order by run_id desc limit ?"
+        "select r.call_s from results r join runs u on u.id = r.run_id where r.nodeid = ? "
+        "and r.outcome = 'passed' and r.call_s is not null and r.run_id < ? and u.measuring is ? "
+        "order by r.run_id desc limit ?"
     )
-    return [row[0] for row in history.conn.execute(sql, [nodeid, before_run_id, runs])][::-1]
+    return [row[0] for row in history.conn.execute(sql, [nodeid, before_run_id, measuring, runs])][::-1]
 
 
 def recent_latencies(
     history: History, nodeids: Iterable[str], runs: int = RECENT_RUNS
 ) -> dict[str, Latency]:
-    """Each test's passed call durations in its last ``runs`` runs, newest last."""
+    """Each test's passed call durations in its last ``runs`` runs under the measuring mode of its
+    newest one, newest last."""
     # One index seek per test (the covering index of schema v3) rather than one window over
     # every result of the chosen tests: a long history stays as fast as a short one.
+    passed = (
+        "from results r join runs u on u.id = r.run_id where r.nodeid = ? and r.outcome = 'passed' "
+        "and r.call_s is not null"
+    )
     sql = (
-        "select call_s from results where nodeid = ? and outcome = 'passed' and call_s is not null "
-        "order by run_id desc limit ?"
+        f"select r.call_s {passed} and u.measuring is "
+        f"(select u.measuring {passed} order by r.run_id desc limit 1) order by r.run_id desc limit ?"
     )
     durations: dict[str, list[float]] = {}
     for nodeid in dict.fromkeys(nodeids):
-        newest_first = [row[0] for row in history.conn.execute(sql, [nodeid, runs])]
+        newest_first = [row[0] for row in history.conn.execute(sql, [nodeid, nodeid, runs])]
         if newest_first:
             durations[nodeid] = newest_first[::-1]
     return {nodeid: Latency(nodeid, tuple(values)) for nodeid, values in durations.items()}

@@ -52,6 +52,7 @@ class MeasuringListener:
         self.history = history
         self.recorder = SampleRecorder(history, config.sample_interval, listener)
         self._run_id: int | None = None
+        self._measuring = "plain"
         self._markers: dict[str, list[str]] = {}
         self._ran: list[str] = []
         self._slower: list[_Slower] = []
@@ -62,6 +63,7 @@ class MeasuringListener:
         self.listener(event)
         if isinstance(event, RunStarted):
             self._run_id = event.run_id
+            self._measuring = event.measuring
             self._markers = {}
             self._ran = []
             self._slower = []
@@ -91,7 +93,7 @@ class MeasuringListener:
         if self._run_id is None or result.outcome != "passed" or call_s is None:
             return
         try:
-            baseline = baseline_durations(self.history, result.nodeid, self._run_id)
+            baseline = baseline_durations(self.history, result.nodeid, self._run_id, self._measuring)
         except sqlite3.Error:
             return  # the engine already says when the history cannot be used
         if is_regression(call_s, baseline):

@@ -20,6 +20,7 @@ from testwatch.events import (
     TestFinished,
     ThresholdBreached,
 )
+from testwatch.failure_text import headline
 from testwatch.units import format_duration
 
 _LABELS = {
@@ -43,9 +44,7 @@ def error_summary(longrepr: str) -> str:
 
     ``mod.py:1: ModuleNotFoundError: No module named 'x'`` or ``tests/t.py:3: SyntaxError: ...``.
     """
-    lines = longrepr.splitlines()
-    errors = [line[1:].strip() for line in lines if line.startswith("E ")]
-    what = errors[-1] if errors else (lines[-1].strip() if lines else "")
+    what = headline(longrepr)
     syntax = _SYNTAX_AT.findall(longrepr)
     frames = _FRAME_AT.findall(longrepr)
     where = f"{syntax[-1][0]}:{syntax[-1][1]}" if syntax else ":".join(frames[-1]) if frames else ""
@@ -99,6 +98,10 @@ class LineReporter:
             for result in self._failures:
                 write(f"\n{'_' * 20} {safe(result.nodeid)} [{result.outcome}] {'_' * 20}\n")
                 write(safe(result.longrepr).rstrip() + "\n")
+        if self._failures:
+            write("\n")
+        for result in self._failures:  # as pytest's short test summary
+            write(f"{result.outcome.upper()} {safe(result.nodeid)} - {safe(headline(result.longrepr))}\n")
         self._failures.clear()
         parts = [f"{n} {outcome}" for outcome, n in event.counts.items() if n]
         state = "cancelled" if event.cancelled else f"exit {event.exit_status}"

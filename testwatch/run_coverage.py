@@ -7,11 +7,10 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from testwatch.collectors.project_files import IgnoreRules
-from testwatch.fingerprints import MODULE_BLOCK, PARSE_LOCK, python_blocks
+from testwatch.fingerprints import PARSE_LOCK
 from testwatch.history import History
 
 if TYPE_CHECKING:
@@ -26,30 +25,26 @@ def is_test_file(relative: str) -> bool:
     return bool(_TEST_FILE.search(relative))
 
 
-def coverage_rows(run_coverage: RunCoverage, rules: IgnoreRules, imported: set[str]) -> list[dict]:
-    """One row per project file the run imported (test files left out): statements, covered, missing.
+def coverage_rows(run_coverage: RunCoverage, rules: IgnoreRules) -> list[dict]:
+    """One row per project file measured (test files left out): statements, covered, missing.
 
-    Tracing starts at the first test (as pytest-testmon's does), so module-level statements of
-    the modules imported during collection are counted as run: an approximation that can only
-    overstate a module-level ``if`` branch that did not run.
+    The recorder starts before pytest loads plugins and conftest.py files, so the lines a module
+    runs at import count as they do for ``coverage run``.
     """
     import coverage  # here, not at the top: the selection imports this module on every affected call
 
     cov = coverage.Coverage(data_file=None, config_file=False)
     cov.get_data().update(run_coverage.data)
     rows = []
-    for measured in sorted(set(run_coverage.project_files(rules)) | imported):
+    for measured in sorted(run_coverage.project_files(rules)):
         relative = rules.relative(measured)
         if relative is None or is_test_file(relative) or not measured.endswith(".py"):
             continue
         try:
             with PARSE_LOCK:
                 _, statements, _, missing, _ = cov.analysis2(measured)
-            blocks = python_blocks(Path(measured).read_bytes())
         except Exception:  # the file vanished or no longer parses: nothing to report for it
             continue
-        if measured in imported:
-            missing = [line for line in missing if blocks.block_at(line) != MODULE_BLOCK]
         covered = len(statements) - len(missing)
         rows.append({
             "file": relative, "statements": len(statements), "covered": covered,

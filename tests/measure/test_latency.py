@@ -7,7 +7,7 @@ import random
 import pytest
 
 from testwatch.history import open_history
-from testwatch.latency import is_regression, percentile, recent_latencies
+from testwatch.latency import baseline_durations, is_regression, percentile, recent_latencies
 from testwatch.results import PhaseReport, TestResult
 
 
@@ -77,3 +77,48 @@ def test_a_run_names_the_tests_slower_than_their_recent_runs(make_project, cli):
     notice = next(line for line in done.stdout.splitlines() if "slower than their recent runs" in line)
     assert "tests/test_timed.py::test_timed (8" in notice and "usually 1" in notice, notice
     assert "test_steady" not in notice
+
+
+def test_a_run_under_another_measuring_mode_is_not_compared_with_plain_runs(make_project, cli):
+    # Five plain runs at 10 ms; then 80 ms under memray mode (as memray's tracking slows tests):
+    # no memray run to compare with, so no regression. The same 80 ms in a plain run is one.
+    root = make_project({
+        "delay.txt": "0.01",
+        "tests/test_timed.py": """
+            import pathlib
+            import time
+
+
+            def test_timed():
+                time.sleep(float(pathlib.Path(__file__).parent.parent.joinpath("delay.txt").read_text()))
+        """,
+    })
+    for _ in range(5):
+        cli("run", str(root))
+    (root / "delay.txt").write_text("0.08")
+    done = cli("run", str(root), "--memray")
+    assert done.returncode == 0 and "slower than their recent runs" not in done.stdout, done.stdout
+    history = open_history(root / ".testwatch" / "history.db")
+    try:
+        modes = [row["measuring"] for row in history.rows("select measuring from runs order by id")]
+        latency = recent_latencies(history, ["tests/test_timed.py::test_timed"])
+    finally:
+        history.close()
+    assert modes == ["plain"] * 5 + ["memray"]
+    assert not latency["tests/test_timed.py::test_timed"].regressed  # the latency pane agrees
+    assert len(latency["tests/test_timed.py::test_timed"].durations_s) == 1
+    done = cli("run", str(root))
+    assert "tests/test_timed.py::test_timed (8" in done.stdout, done.stdout  # a real slowdown
+
+
+def test_recent_latencies_follow_the_measuring_mode_of_the_newest_run(tmp_path):
+    history = open_history(tmp_path / "history.db")
+    for measuring, call_s in [("plain", 0.1), ("memray", 0.5), ("plain", 0.2), ("memray", 0.6)]:
+        run_id = history.start_run("manual", None, [], measuring=measuring)
+        history.add_results(run_id, [
+            TestResult("tests/test_a.py::test_x", "passed", {"call": PhaseReport("passed", call_s)})
+        ])
+    latency = recent_latencies(history, ["tests/test_a.py::test_x"])["tests/test_a.py::test_x"]
+    assert latency.durations_s == (0.5, 0.6)
+    assert baseline_durations(history, "tests/test_a.py::test_x", run_id, "plain") == [0.1, 0.2]
+    history.close()

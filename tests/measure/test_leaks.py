@@ -15,6 +15,30 @@ PROJECT = {
             data = [bytearray(150_000) for _ in range(5)]
             del data
     """,
+    "tests/test_fixtures.py": """
+        import pytest
+
+        SETUPS = []
+
+
+        @pytest.fixture(scope="module")
+        def shared():
+            SETUPS.append(1)
+            return len(SETUPS)
+
+
+        @pytest.fixture
+        def fresh_file(tmp_path):
+            return tmp_path / "written"
+
+
+        @pytest.mark.parametrize("size", [20])  # its value comes from the item's own fixture closure
+        def test_uses_fixtures(shared, fresh_file, size):
+            print("what the test says " * size)
+            assert shared == 1  # set up once for all iterations
+            assert not fresh_file.exists()  # a new one each iteration
+            fresh_file.write_text("x")
+    """,
 }
 
 
@@ -31,6 +55,22 @@ def test_a_clean_test_is_not_a_finding(make_project, cli):
     done = cli("leaks", "tests/test_calls.py::test_clean", str(root), "--repeat", "30")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "no leak found" in done.stdout
+
+
+def test_each_iteration_gets_fresh_function_fixtures_and_keeps_wider_ones(make_project, cli):
+    root = make_project(PROJECT)
+    done = cli("leaks", "tests/test_fixtures.py::test_uses_fixtures[20]", str(root), "--repeat", "30")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "30 iterations in one process" in done.stdout
+    assert "no leak found" in done.stdout
+
+
+def test_pytest_keeping_its_reports_is_not_the_tests_growth(make_project, cli):
+    root = make_project(PROJECT)
+    done = cli("leaks", "tests/test_fixtures.py::test_uses_fixtures[20]", str(root), "--repeat", "30")
+    assert done.returncode == 0, done.stdout + done.stderr
+    # pytest's reports of the earlier iterations and the output they captured
+    assert "reports.py" not in done.stdout and "codecs" not in done.stdout
 
 
 def test_an_unknown_test_is_a_clear_error(make_project, cli):

@@ -16,7 +16,13 @@ from testwatch.history import History, open_history
 from testwatch.results import PhaseReport, TestResult
 from testwatch.tui.app import TestwatchApp, make_app
 
+from .svg_snapshots import SNAPSHOT_DIR, UPDATE_OPTION, compare_with_stored
+
 FROZEN_CLOCK_S = 1000.0
+
+
+def pytest_addoption(parser) -> None:
+    parser.addoption(UPDATE_OPTION, action="store_true", help="store the TUI screenshots this run takes")
 
 
 class FakeController:
@@ -105,3 +111,11 @@ def build_app(project, history) -> Callable[..., TestwatchApp]:
         return make_app(config, history, FakeController, clock=lambda: FROZEN_CLOCK_S)
 
     return build
+
+
+@pytest.fixture
+def matches_snapshot(request, tmp_path) -> Callable[[str], None]:
+    """``matches_snapshot(svg)``: compare with this test's stored screenshot (see svg_snapshots)."""
+    stored_path = SNAPSHOT_DIR / request.path.stem / f"{request.node.name}.svg"
+    update = request.config.getoption(UPDATE_OPTION)
+    return lambda svg: compare_with_stored(svg, stored_path, tmp_path, update)

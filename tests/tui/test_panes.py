@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 from textual.widgets import DataTable, Log, Sparkline, Static, Tree
 
@@ -54,9 +55,12 @@ async def test_tests_pane_shows_traceback_output_and_reason(build_app):
 
 async def test_memory_pane_graphs_samples_and_lists_heavy_tests(build_app, history):
     heavy = result("tests/test_a.py::test_heavy", extra={
-        "peak_rss_bytes": 200_000_000, "retained_bytes": 5_000_000,
-        "top_allocations": [{"function": "load", "file": "a.py", "line": 3, "size_bytes": 150_000_000}]})
-    record_run(history, [heavy, result("tests/test_a.py::test_light", extra={"peak_rss_bytes": 1000})])
+        "peak_growth_bytes": 200_000_000, "peak_rss_bytes": 260_000_000, "memory_precision": "exact",
+        "retained_bytes": 5_000_000,
+        "top_allocations": [{"location": "load a.py:3", "bytes": 150_000_000, "allocations": 1}]})
+    light = result("tests/test_a.py::test_light", extra={
+        "peak_growth_bytes": 0, "peak_rss_bytes": 60_000_000, "memory_precision": "sampled"})
+    record_run(history, [heavy, light])
     app = build_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await play(pilot, app, [RunStarted(2, "all", None)])
@@ -67,9 +71,10 @@ async def test_memory_pane_graphs_samples_and_lists_heavy_tests(build_app, histo
         await until(pilot, lambda: len(cells(app, "#memory-table")) == 2)
         assert app.query_one("#rss-graph", Sparkline).data == [50_000_000 + t * 1_000_000 for t in range(8)]
         assert "running: tests/test_a.py::test_heavy" in str(app.query_one("#memory-now", Static).content)
-        top = cells(app, "#memory-table")[0]
-        assert top[:3] == ["tests/test_a.py::test_heavy", "200.0 MB", "5.0 MB"]
-        assert top[3] == "load a.py:3 150.0 MB"
+        top, bottom = cells(app, "#memory-table")
+        assert top[:4] == ["tests/test_a.py::test_heavy", "200.0 MB", "260.0 MB", "5.0 MB"]
+        assert top[4] == "load a.py:3 150.0 MB"
+        assert bottom[1:3] == ["0 B", "60.0 MB ~"]  # a sampled peak is not shown as exact
 
 
 async def test_latency_pane_flags_a_regression(build_app, history):
@@ -183,3 +188,52 @@ async def test_a_controller_that_dies_is_reported_and_the_app_stays(project, his
         await pilot.press("7")
         assert any("watcher exploded" in line for line in app.query_one(Log).lines)
         assert app.is_running
+
+
+async def test_memory_pane_names_the_top_allocator_memray_recorded(build_app, project, cli):
+    (project / "tests" / "test_a.py").write_text(
+        "def fill(size):\n"
+        "    data = bytearray(size)\n"
+        "    data[::4096] = b'\\1' * len(data[::4096])\n"
+        "    return data\n\n\n"
+        "def test_ok():\n"
+        "    assert len(fill(30 * 1024 * 1024)) > 0\n"
+    )
+    done = cli("run", str(project), "--memray")
+    assert "1 passed" in done.stdout, done.stdout + done.stderr
+    app = build_app()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("2")
+        await until(pilot, lambda: len(cells(app, "#memory-table")) == 1)
+        allocator = cells(app, "#memory-table")[0][-1]
+        assert allocator.startswith("fill ") and "test_a.py:2 " in allocator, allocator
+        assert allocator.endswith(" MB") and float(allocator.split()[-2]) >= 30, allocator
+
+
+async def test_details_headline_is_the_assertion_of_a_real_report(build_app, project, cli):
+    (project / "tests" / "test_a.py").write_text(
+        "class Cart:\n    def total(self):\n        return 9.41\n\n\n"
+        "def make_cart():\n    return Cart()\n\n\n"
+        "def test_total():\n    assert make_cart().total() == 9.4\n"
+    )
+    cli("run", str(project))
+    [stored] = _failed_longreprs(project)
+    assert "+    where" in stored  # pytest's explanation lines under the assertion
+    bad = result("tests/test_a.py::test_total", "failed", stored)
+    app = build_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await play(pilot, app, [RunStarted(2, "change", 1), TestsCollected({bad.nodeid: []}),
+                                TestFinished(bad)])
+        tree = app.query_one("#tests-tree", Tree)
+        tree.move_cursor(tree.root.children[0].children[0])
+        await pilot.pause()
+        detail = str(app.query_one("#detail", Static).content).splitlines()
+        assert detail[2] == "assert 9.41 == 9.4", detail[:4]
+
+
+def _failed_longreprs(project) -> list[str]:
+    conn = sqlite3.connect(project / ".testwatch" / "history.db")
+    try:
+        return [row[0] for row in conn.execute("select longrepr from results where outcome = 'failed'")]
+    finally:
+        conn.close()

@@ -1,6 +1,7 @@
 """Screenshots of every pane at 80x24 and 120x40, compared with the stored ones (clock frozen, data fixed).
 
-Update them after an intended change with ``pytest tests/tui/test_snapshots.py --snapshot-update``.
+Update them after an intended change with ``pytest tests/tui/test_snapshots.py --snapshot-update``
+(the option comes from tests/tui/conftest.py, the comparison from svg_snapshots.py).
 """
 
 from __future__ import annotations
@@ -33,12 +34,11 @@ async def settle(pilot, timeout_s: float = 15.0) -> None:
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 @pytest.mark.parametrize("view", list(VIEWS))
-def test_pane_snapshot(view, size, build_app, history, snap_compare):
+async def test_pane_snapshot(view, size, build_app, history, matches_snapshot):
     seed_history(history)
     app = build_app(thresholds={"coverage": 80})
     app.animation_level = "none"  # the tab underline would otherwise slide
-
-    async def before(pilot) -> None:
+    async with app.run_test(size=size) as pilot:
         await play(pilot, app, live_run())
         # the cursor goes to the earliest failure by itself
         await until(pilot, lambda: getattr(app.tests_pane.selected_row, "status", None) == "failed")
@@ -49,5 +49,5 @@ def test_pane_snapshot(view, size, build_app, history, snap_compare):
         app.clear_notifications()
         await pilot.wait_for_scheduled_animations()
         await settle(pilot)
-
-    assert snap_compare(app, terminal_size=size, run_before=before)
+        screenshot = app.export_screenshot(simplify=True)
+    matches_snapshot(screenshot)

@@ -9,6 +9,7 @@ Each test's dependencies (with fingerprints) and the coverage rows must be the s
 from __future__ import annotations
 
 import glob
+import json
 import os
 import shutil
 import sqlite3
@@ -162,3 +163,87 @@ def test_monitor_in_xdist_workers(python_312, recorded_by_coverage_py, make_proj
     reference_deps, reference_coverage = recorded_by_coverage_py
     assert deps == reference_deps
     assert coverage == reference_coverage
+
+
+EARLY_IMPORT = {
+    "pyproject.toml": """
+        [tool.pytest.ini_options]
+        testpaths = ["tests"]
+        pythonpath = ["."]
+    """,
+    "shop/__init__.py": """
+        from shop.cart import Cart, total
+
+        __all__ = ["Cart", "total"]
+        VERSION = "1.0"
+    """,
+    "shop/cart.py": """
+        import sys
+
+        VAT = 0.2
+        if sys.version_info < (3, 0):
+            VAT = 0.0
+
+
+        class Cart:
+            def __init__(self):
+                self.items = []
+
+            def add(self, price):
+                self.items.append(price)
+
+            def never_used(self):
+                return len(self.items)
+
+
+        def total(cart):
+            return sum(cart.items) * (1 + VAT)
+    """,
+    # As click's: the conftest imports the package before any test module is collected.
+    "tests/conftest.py": """
+        import pytest
+
+        import shop
+
+
+        @pytest.fixture
+        def cart():
+            return shop.Cart()
+    """,
+    "tests/test_cart.py": """
+        from shop import total
+
+
+        def test_total(cart):
+            cart.add(10)
+            assert total(cart) == 12
+    """,
+}
+
+
+def _coverage_py_reference(root) -> dict[str, tuple[int, int, list[int]]]:
+    """``coverage run --source=shop -m pytest`` then ``coverage json``: file -> (statements,
+    covered, missing lines)."""
+    for command in (["run", "--source=shop", "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                    ["json", "-o", "coverage.json"]):
+        done = subprocess.run([sys.executable, "-m", "coverage", *command], cwd=root,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+    files = json.loads((root / "coverage.json").read_text())["files"]
+    return {path: (data["summary"]["num_statements"], data["summary"]["covered_lines"],
+                   data["missing_lines"]) for path, data in files.items()}
+
+
+@pytest.mark.parametrize("recorder", ["coverage.py", "monitor"])
+def test_coverage_counts_lines_run_at_import_as_coverage_run_does(recorder, request, make_project, cli):
+    root = make_project(EARLY_IMPORT, name=recorder)
+    python = [] if recorder == "coverage.py" else ["--python", request.getfixturevalue("python_312")]
+    done = cli("run", str(root), "--coverage", *python)
+    assert done.returncode == 0, done.stdout + done.stderr
+    db = sqlite3.connect(root / ".testwatch" / "history.db")
+    ours = {file: (statements, covered, json.loads(missing)) for file, statements, covered, missing in
+            db.execute("select file, statements, covered, missing_lines from coverage")}
+    db.close()
+    reference = _coverage_py_reference(root)
+    assert reference["shop/cart.py"][2] == [5, 16]  # the untaken module-level branch, never_used
+    assert ours == reference

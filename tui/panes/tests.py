@@ -11,6 +11,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, ProgressBar, Static, Tree
 
+from testwatch.failure_text import headline
 from testwatch.results import nodeid_file
 from testwatch.tui.outcomes import status_text
 from testwatch.tui.panes.base import Pane
@@ -214,7 +215,7 @@ def _detail_text(row: TestRow) -> Text:
     result = row.result
     if result is not None:
         text.append(f"  {format_duration(result.duration_s)}", style="dim")
-        error = _error_line(result.longrepr)
+        error = headline(result.longrepr)
         if error:
             text.append("\n")
             text.append_text(literal(error, style="bold red"))
@@ -234,9 +235,3 @@ def _detail_text(row: TestRow) -> Text:
             text.append(f"\n\n── {title} ──\n", style="bold dim")
             text.append_text(literal(body.rstrip("\n")))
     return text
-
-
-def _error_line(longrepr: str) -> str:
-    """The traceback's last ``E`` line (the error itself), so it shows without scrolling."""
-    errors = [line[1:].strip() for line in longrepr.splitlines() if line.startswith("E ")]
-    return errors[-1] if errors else ""
