@@ -206,13 +206,16 @@ def compare_memory(
     default_by_id = {row["nodeid"]: row for row in default_rows}
     memray_by_id = {row["nodeid"]: row for row in memray_rows}
     missing: dict = {}  # a planted test testwatch did not report: its figures are None (a failure)
+    # What the test itself added: the peak's growth over the test's start (before testwatch's
+    # history v7 that figure was in peak_rss_bytes, labelled as the peak).
+    growth = "peak_growth_bytes" if "peak_growth_bytes" in (default_rows or [{}])[0] else "peak_rss_bytes"
     figures = {
-        "peak_rss_bytes": (default_by_id.get(big, missing).get("peak_rss_bytes"),
-                           default_by_id.get(big, missing).get("memory_precision")),
+        growth: (default_by_id.get(big, missing).get(growth),
+                 default_by_id.get(big, missing).get("memory_precision")),
         "heap_peak_bytes": (memray_by_id.get(big, missing).get("heap_peak_bytes"), "memray"),
     }
     small_figures = {
-        "peak_rss_bytes": default_by_id.get(small, missing).get("peak_rss_bytes"),
+        growth: default_by_id.get(small, missing).get(growth),
         "retained_bytes": default_by_id.get(small, missing).get("retained_bytes"),
         "heap_peak_bytes": memray_by_id.get(small, missing).get("heap_peak_bytes", 0) or 0,  # untracked
     }
