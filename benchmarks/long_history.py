@@ -47,9 +47,10 @@ group by nodeid, coalesce(git_revision, '') having outcomes > 1 order by failure
 """
 TREND_SQL = "select duration_s, peak_rss_bytes from results where nodeid = ? order by id desc limit ?"
 MEMORY_SQL = (
-    "select nodeid, peak_rss_bytes, retained_bytes, top_allocations from results "
-    "where run_id = (select max(run_id) from results where peak_rss_bytes is not null) "
-    "and peak_rss_bytes is not null order by peak_rss_bytes desc limit ?"
+    "select nodeid, peak_growth_bytes, peak_rss_bytes, memory_precision, retained_bytes, "
+    "top_allocations from results "
+    "where run_id = (select max(run_id) from results where peak_growth_bytes is not null) "
+    "and peak_growth_bytes is not null order by peak_growth_bytes desc limit ?"
 )
 
 
@@ -84,7 +85,7 @@ def generate(path: Path, seed: int = 7) -> None:
             conn.executemany(
                 "insert into results (run_id, nodeid, file, lineno, outcome, duration_s, setup_s, call_s,"
                 " teardown_s, setup_outcome, call_outcome, teardown_outcome, longrepr, stdout, stderr,"
-                " peak_rss_bytes, retained_bytes, memory_precision, finished_at)"
+                " peak_growth_bytes, retained_bytes, memory_precision, finished_at)"
                 " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )

@@ -14,7 +14,7 @@ testwatch --memray's extra cost <= half of pytest-memray's. Plugins the tool und
 use are disabled with ``-p no:``.
 
 Part 2, accuracy: a few tests with known allocations run under ``testwatch run --memray``; each
-test's kernel peak (``peak_rss_bytes``) is compared with memray's heap peak for the same test.
+test's kernel peak growth (``peak_growth_bytes``) is compared with memray's heap peak for the same test.
 Target: within 10%.
 """
 
@@ -167,7 +167,7 @@ def accuracy(tmp: Path) -> None:
             "--", "-p", "no:monitor", "-p", "no:memray", "-p", "no:cacheprovider"]
     time_command_s(argv, project)
     rows = sqlite3.connect(db).execute(
-        "select nodeid, peak_rss_bytes, retained_bytes, heap_peak_bytes, leaked_bytes from results"
+        "select nodeid, peak_growth_bytes, retained_bytes, heap_peak_bytes, leaked_bytes from results"
     ).fetchall()
     print("allocation tests: testwatch's kernel peak (always on) vs memray's heap peak")
     worst = 0.0

@@ -6,10 +6,14 @@ higher mark there): exact and a few µs per test. Where that is not
 possible a light sampler thread watches RSS while the test runs (precision ``sampled``), or,
 without ``/proc``, the process's lifetime peak is used (precision ``process-peak``).
 
-Figures are the test's own: peak = highest RSS during the test minus RSS at its start,
-retained = RSS after its teardown minus RSS at its start. They travel to the engine in
-``item.user_properties`` (``testwatch.peak_rss_bytes``, ``testwatch.retained_bytes``,
-``testwatch.memory_precision``), which survive pytest-xdist's report serialisation.
+Three figures per test: ``peak_rss_bytes``, the process's highest RSS during the test (setup to
+teardown); ``peak_growth_bytes``, how far that peak rose above the RSS at the test's start (what
+the test itself needed; 0 for a test that allocated within memory the process already held);
+``retained_bytes``, RSS after its teardown minus RSS at its start. ``memory_precision`` says how
+far the peak can be trusted: ``exact`` (the kernel's mark: the true peak), ``sampled`` (the
+highest sample: at most the true peak), ``process-peak`` (the process's lifetime peak: at least
+the true peak, and not the test's own). They travel to the engine in ``item.user_properties``
+(``testwatch.<name>``), which survive pytest-xdist's report serialisation.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import time
 import pytest
 
 _KEY_PEAK = "testwatch.peak_rss_bytes"
+_KEY_GROWTH = "testwatch.peak_growth_bytes"
 _KEY_RETAINED = "testwatch.retained_bytes"
 _KEY_PRECISION = "testwatch.memory_precision"
 _SAMPLE_INTERVAL_S = 0.002
@@ -157,7 +162,8 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
     if before is not None:
         peak, after = _meter.stop()
         item.user_properties += [
-            (_KEY_PEAK, max(0, peak - before)),
+            (_KEY_PEAK, peak),
+            (_KEY_GROWTH, max(0, peak - before)),
             (_KEY_RETAINED, after - before),
             (_KEY_PRECISION, _meter.precision),
         ]

@@ -22,7 +22,7 @@ from testwatch.units import format_duration, format_size
 
 # threshold key -> the figure of a finished test it limits
 TEST_FIGURES: dict[str, Callable[[TestResult], float | None]] = {
-    "peak_memory": lambda result: result.extra.get("peak_rss_bytes"),
+    "peak_memory": lambda result: result.extra.get("peak_growth_bytes"),
     "retained_memory": lambda result: result.extra.get("retained_bytes"),
     "leaked_memory": lambda result: result.extra.get("leaked_bytes"),
     "call_duration": lambda result: result.phase_duration_s("call"),

@@ -148,7 +148,21 @@ def _v6(db: sqlite_utils.Database) -> None:
         db["runs"].add_column("measuring", str)
 
 
-MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6]
+def _v7(db: sqlite_utils.Database) -> None:
+    """results.peak_growth_bytes: how far a test's peak RSS rose above its start. Until now
+    ``peak_rss_bytes`` held that growth; it now holds the process's true peak during the test.
+    Older rows move their figure to the column that names it and keep no peak."""
+    if "peak_growth_bytes" in db["results"].columns_dict:
+        return
+    with db.conn:
+        db.conn.execute("alter table results add column peak_growth_bytes integer")
+        db.conn.execute(
+            "update results set peak_growth_bytes = peak_rss_bytes, peak_rss_bytes = null "
+            "where peak_rss_bytes is not null"
+        )
+
+
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

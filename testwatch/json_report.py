@@ -23,6 +23,7 @@ from testwatch.failure_text import headline
 from testwatch.results import PHASES, nodeid_file
 
 _FORMAT_OUTCOMES = {"crashed": "failed", "timeout": "failed"}
+_FIGURE_COLUMNS = ("peak_rss_bytes", "peak_growth_bytes", "retained_bytes", "heap_peak_bytes", "leaked_bytes")
 _LOCATION = re.compile(r"^(?P<path>[^\s:][^:]*):(?P<lineno>\d+): (?P<message>.*)$")
 _LOG_LINE = re.compile(
     r"^(?P<level>[A-Z]+)\s+(?P<name>[^:\s]+):(?P<file>[^:\s]+):(?P<lineno>\d+) (?P<msg>.*)$"
@@ -86,7 +87,7 @@ def test_record(row: sqlite3.Row) -> dict:
     record.update(stages)
     metadata = _loads(row["metadata"]) or {}
     figures = _loads(row["extra"]) or {}
-    for column in ("peak_rss_bytes", "retained_bytes", "heap_peak_bytes", "leaked_bytes"):
+    for column in _FIGURE_COLUMNS:
         if row[column] is not None:
             figures[column] = row[column]
     if outcome in _FORMAT_OUTCOMES:

@@ -26,7 +26,7 @@ join (select nodeid, max(id) as id from results group by nodeid) as newest
   on newest.nodeid = tracked.nodeid
 join results as latest on latest.id = newest.id
 where tracked.heap_peak_bytes < ? and coalesce(tracked.leaked_bytes, 0) < ?
-  and coalesce(latest.peak_rss_bytes, 0) < ? and latest.outcome = 'passed'
+  and coalesce(latest.peak_growth_bytes, 0) < ? and latest.outcome = 'passed'
 """
 
 

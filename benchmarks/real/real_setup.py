@@ -142,7 +142,8 @@ def install(project: RealProject, root: Path, venv: Path) -> None:
     """Create the venv and install into it, unless the same installation is already there."""
     wanted = [*TOOLS, *project.test_deps]
     stamp = venv / "proving-ground.sha256"
-    plan = {"project": project.requirement, "wanted": wanted, "testwatch": str(REPO)}
+    testwatch_pins = (REPO / "pyproject.toml").read_text(encoding="utf-8")  # its dependencies
+    plan = {"project": project.requirement, "wanted": wanted, "testwatch": str(REPO), "pins": testwatch_pins}
     digest = hashlib.sha256(json.dumps(plan, sort_keys=True).encode()).hexdigest()
     if stamp.exists() and stamp.read_text(encoding="utf-8") == digest:
         return

@@ -44,7 +44,8 @@ def seed_history(history: History) -> None:
         results = [
             result(nodeid, _outcome(nodeid, run), FAILURE if _outcome(nodeid, run) == "failed" else "",
                    duration_s=0.01 * (index + 1) * (3 if run == 4 and index == 4 else 1),
-                   extra={"peak_rss_bytes": 40_000_000 + index * 9_000_000,
+                   extra={"peak_growth_bytes": index * 9_000_000,
+                          "peak_rss_bytes": 40_000_000 + index * 9_000_000, "memory_precision": "exact",
                           "retained_bytes": index * 100_000})
             for index, nodeid in enumerate(TESTS)
         ]

@@ -55,9 +55,12 @@ async def test_tests_pane_shows_traceback_output_and_reason(build_app):
 
 async def test_memory_pane_graphs_samples_and_lists_heavy_tests(build_app, history):
     heavy = result("tests/test_a.py::test_heavy", extra={
-        "peak_rss_bytes": 200_000_000, "retained_bytes": 5_000_000,
+        "peak_growth_bytes": 200_000_000, "peak_rss_bytes": 260_000_000, "memory_precision": "exact",
+        "retained_bytes": 5_000_000,
         "top_allocations": [{"location": "load a.py:3", "bytes": 150_000_000, "allocations": 1}]})
-    record_run(history, [heavy, result("tests/test_a.py::test_light", extra={"peak_rss_bytes": 1000})])
+    light = result("tests/test_a.py::test_light", extra={
+        "peak_growth_bytes": 0, "peak_rss_bytes": 60_000_000, "memory_precision": "sampled"})
+    record_run(history, [heavy, light])
     app = build_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await play(pilot, app, [RunStarted(2, "all", None)])
@@ -68,9 +71,10 @@ async def test_memory_pane_graphs_samples_and_lists_heavy_tests(build_app, histo
         await until(pilot, lambda: len(cells(app, "#memory-table")) == 2)
         assert app.query_one("#rss-graph", Sparkline).data == [50_000_000 + t * 1_000_000 for t in range(8)]
         assert "running: tests/test_a.py::test_heavy" in str(app.query_one("#memory-now", Static).content)
-        top = cells(app, "#memory-table")[0]
-        assert top[:3] == ["tests/test_a.py::test_heavy", "200.0 MB", "5.0 MB"]
-        assert top[3] == "load a.py:3 150.0 MB"
+        top, bottom = cells(app, "#memory-table")
+        assert top[:4] == ["tests/test_a.py::test_heavy", "200.0 MB", "260.0 MB", "5.0 MB"]
+        assert top[4] == "load a.py:3 150.0 MB"
+        assert bottom[1:3] == ["0 B", "60.0 MB ~"]  # a sampled peak is not shown as exact
 
 
 async def test_latency_pane_flags_a_regression(build_app, history):

@@ -1,5 +1,7 @@
 """The memory pane: the test process tree's RSS over this run (and the last one, faint), the test
-running now, and the tests with the highest peak and retained memory with their top allocators."""
+running now, and the tests whose peak rose most above their start, with the process's peak RSS
+during each (``~`` where it is not the kernel's exact mark), what each retained and its top
+allocator."""
 
 from __future__ import annotations
 
@@ -30,7 +32,9 @@ class MemoryPane(Pane):
         yield Label("previous run", classes="graph-label faint")
         yield Sparkline([], id="rss-previous", classes="faint")
         table = DataTable(id="memory-table", cursor_type="row", zebra_stripes=True)
-        add_fixed_columns(table, ("test", 40), ("peak RSS", 9), ("retained", 9), ("top allocator", 40))
+        add_fixed_columns(
+            table, ("test", 40), ("growth", 9), ("peak RSS", 10), ("retained", 9), ("top allocator", 40)
+        )
         yield table
 
     def on_mount(self) -> None:
@@ -57,17 +61,27 @@ class MemoryPane(Pane):
         super().reload()
         rows, keys = [], []
         sql = (
-            "select nodeid, peak_rss_bytes, retained_bytes, top_allocations from results "
-            "where run_id = (select max(run_id) from results where peak_rss_bytes is not null) "
-            "and peak_rss_bytes is not null order by peak_rss_bytes desc limit ?"
+            "select nodeid, peak_growth_bytes, peak_rss_bytes, memory_precision, retained_bytes, "
+            "top_allocations from results "
+            "where run_id = (select max(run_id) from results where peak_growth_bytes is not null) "
+            "and peak_growth_bytes is not null order by peak_growth_bytes desc limit ?"
         )
         for row in self.history.rows(sql, [TOP_TESTS]):
             rows.append((
-                literal(row["nodeid"]), format_size(row["peak_rss_bytes"]),
+                literal(row["nodeid"]), format_size(row["peak_growth_bytes"]),
+                _peak(row["peak_rss_bytes"], row["memory_precision"]),
                 format_size(row["retained_bytes"]), literal(_top_allocator(row["top_allocations"])),
             ))
             keys.append(row["nodeid"])
         reset_table(self.query_one(DataTable), rows, keys)
+
+
+def _peak(peak_rss_bytes: int | None, precision: str | None) -> str:
+    """The peak RSS, marked ``~`` unless it is the kernel's exact mark (a sample is at most the
+    true peak, a process's lifetime peak at least)."""
+    if peak_rss_bytes is None:
+        return ""
+    return format_size(peak_rss_bytes) + ("" if precision == "exact" else " ~")
 
 
 def _top_allocator(raw: str | None) -> str:
