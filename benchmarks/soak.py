@@ -33,7 +33,7 @@ from testwatch.demo import copy_demo
 EDIT_FILE = "shop/pricing.py"
 BODIES = ("return round(net * (1 + rate), 2)", "return round((1 + rate) * net, 2)")
 TARGET_GROWTH = 0.10
-# Selected with the pricing tests (it imports the edited module); MARKER names its children.
+# Selected with the pricing tests (they run the edited function); MARKER names their children.
 FAULTS_TEST = '''
 import shutil
 import subprocess
@@ -47,6 +47,7 @@ MARKER = {marker!r}
 
 
 def test_makes_and_removes_a_top_level_folder():
+    assert pricing.with_vat(10.0) > 10  # runs the edited line: every edit selects this test
     root = Path(__file__).parent.parent
     for left in root.glob("scratch_*"):  # what a cancelled run left
         shutil.rmtree(left)
@@ -58,9 +59,9 @@ def test_makes_and_removes_a_top_level_folder():
 
 
 def test_starts_a_detached_child():
+    assert pricing.with_vat(10.0) > 10
     subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)", MARKER],
                      start_new_session=True)
-    assert pricing
 '''
 
 

@@ -308,7 +308,7 @@ def _read_only(path: Path) -> History:
                           "cannot be written to update it; results are kept in memory only")
     history = History(db, path)
     history.warnings.append(f"history {path} is in a folder that cannot be written: it is read, "
-                            "new results are not saved")
+                            "and new results are kept in memory only")
     return history
 
 

@@ -149,7 +149,9 @@ def test_read_only_history_falls_back_to_memory_and_keeps_the_file(make_project,
     done = _run(str(root), "--db", str(db))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
-    assert f"history {db} cannot be used" in done.stdout and "kept in memory only" in done.stdout
+    # Opened read-only (issue 14, item 13): read, never written.
+    assert f"history {db} is in a folder that cannot be written" in done.stdout
+    assert "kept in memory only" in done.stdout
     assert done.stdout.count("PASS") == 3  # the run itself still happened and was reported
     assert db.read_bytes() == before
     with contextlib.closing(sqlite3.connect(f"file:{db}?immutable=1", uri=True)) as conn:
