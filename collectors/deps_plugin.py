@@ -24,6 +24,7 @@ monitor needs no coverage.py in the child's interpreter.
 
 from __future__ import annotations
 
+import argparse
 import copy
 import hashlib
 import json
@@ -234,6 +235,19 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
                     help="testwatch: 'coverage' uses coverage.py's tracer even where sys.monitoring "
                     "could record (for comparisons)")
     _start_at_registration(parser, pluginmanager)
+
+
+def start_before_pytest(args: list[str], root: str) -> None:
+    """Start recording from the child's pytest arguments, before pytest reads its configuration
+    (``record_first``); registration and ``pytest_load_initial_conftests`` then find it running."""
+    global _recorder
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser.add_argument("--testwatch-deps")
+    parser.add_argument("--testwatch-branch", action="store_true")
+    parser.add_argument("--testwatch-tracer", default="auto")
+    options, _ = parser.parse_known_args(args)
+    if options.testwatch_deps and _recorder is None:
+        _recorder = Recorder(options.testwatch_deps, root, options.testwatch_branch, options.testwatch_tracer)
 
 
 def _start_at_registration(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:

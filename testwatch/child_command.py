@@ -18,18 +18,25 @@ from testwatch.config import Config
 # The modules the child imports from testwatch: the plugin and what it needs, standard library only.
 CHILD_MODULES = (
     "__init__", "protocol", "pytest_plugin", "warm_server", "peak_memory", "memray_plugin", "leak_hunt",
-    "deps_plugin", "memray_windows", "line_monitor", "leftovers",
+    "deps_plugin", "memray_windows", "line_monitor", "leftovers", "record_first",
 )
 DEFAULT_PLUGINS = (
     "testwatch.collectors.pytest_plugin",
     "testwatch.collectors.peak_memory",
     "testwatch.collectors.memray_plugin",
 )
+DEPS_PLUGIN = "testwatch.collectors.deps_plugin"
+
+
 def pytest_command(
     python: str, plugins: list[str], args: list[str], history_dir: Path | None, root: Path
 ) -> list[str]:
-    """The child's argv: an argument list, never a shell string."""
-    argv = [python, "-m", "pytest"]
+    """The child's argv: an argument list, never a shell string. When it records dependencies,
+    ``record_first`` starts the recorder before pytest reads the project's configuration."""
+    if DEPS_PLUGIN in plugins:
+        argv = [python, "-m", "testwatch.collectors.record_first", str(root)]
+    else:
+        argv = [python, "-m", "pytest"]
     for plugin in plugins:
         argv += ["-p", plugin]
     argv.append("--continue-on-collection-errors")

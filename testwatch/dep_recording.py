@@ -25,6 +25,7 @@ from pathlib import Path
 import sqlite_utils
 
 from testwatch import dep_index
+from testwatch.child_command import DEPS_PLUGIN
 from testwatch.collectors.project_files import IgnoreRules, snapshot
 from testwatch.config import Config
 from testwatch.dep_index import CHANGED_DURING_RUN
@@ -36,7 +37,7 @@ from testwatch.import_graph import ImportGraph
 from testwatch.run_coverage import coverage_rows
 from testwatch.workdirs import make_workdir
 
-PLUGIN = "testwatch.collectors.deps_plugin"
+PLUGIN = DEPS_PLUGIN
 _INSERT_DEPS = "insert into test_deps (nodeid, path, kind, fingerprint, run_id) values (?, ?, ?, ?, ?)"
 
 
