@@ -234,9 +234,34 @@ def _coverage_py_reference(root) -> dict[str, tuple[int, int, list[int]]]:
                    data["missing_lines"]) for path, data in files.items()}
 
 
+# As marshmallow's: pytest 9 applies filterwarnings before any -p plugin loads, and a filter naming
+# the package's own warning class imports the package there.
+EARLY_IMPORT_BY_WARNING_FILTER = {
+    **EARLY_IMPORT,
+    "pyproject.toml": EARLY_IMPORT["pyproject.toml"]
+    + '        filterwarnings = ["ignore::shop.cart.CartWarning"]\n',
+    "shop/cart.py": EARLY_IMPORT["shop/cart.py"]
+    + "\n\n        class CartWarning(UserWarning):\n            pass\n",
+    "tests/conftest.py": """
+        import pytest
+
+
+        @pytest.fixture
+        def cart():
+            from shop import Cart
+
+            return Cart()
+    """,
+}
+
+
 @pytest.mark.parametrize("recorder", ["coverage.py", "monitor"])
-def test_coverage_counts_lines_run_at_import_as_coverage_run_does(recorder, request, make_project, cli):
-    root = make_project(EARLY_IMPORT, name=recorder)
+@pytest.mark.parametrize("early", ["conftest", "warning filter"])
+def test_coverage_counts_lines_run_at_import_as_coverage_run_does(
+    recorder, early, request, make_project, cli
+):
+    files = EARLY_IMPORT if early == "conftest" else EARLY_IMPORT_BY_WARNING_FILTER
+    root = make_project(files, name=recorder)
     python = [] if recorder == "coverage.py" else ["--python", request.getfixturevalue("python_312")]
     done = cli("run", str(root), "--coverage", *python)
     assert done.returncode == 0, done.stdout + done.stderr
