@@ -2,6 +2,8 @@
 
 Loaded with ``-p testwatch.collectors.deps_plugin`` and switched on by ``--testwatch-deps=DIR``
 (watch mode, ``run --affected``, ``--deps``/``--coverage``); without the option it does nothing.
+``record_first`` imports it before pytest starts, so it carries pytest's PYTEST_DONT_REWRITE mark:
+pytest would otherwise warn that it cannot rewrite it, an error under ``filterwarnings = error``.
 Executed lines come, on Python 3.12+, from ``line_monitor`` (``sys.monitoring``, project code
 only, one callback per line per test); on 3.11, with branch coverage configured, or when no
 monitoring tool id is free, from coverage.py with one dynamic context per test (its C tracer is
