@@ -64,18 +64,18 @@ class _Parser:
         return matcher
 
     def or_expr(self) -> Matcher:
-        parts = [self.and_expr()]
-        while self.peek() == "or":
-            self.take("or")
-            parts.append(self.and_expr())
-        return parts[0] if len(parts) == 1 else lambda markers: any(part(markers) for part in parts)
+        return self.joined("or", self.and_expr, any)
 
     def and_expr(self) -> Matcher:
-        parts = [self.not_expr()]
-        while self.peek() == "and":
-            self.take("and")
-            parts.append(self.not_expr())
-        return parts[0] if len(parts) == 1 else lambda markers: all(part(markers) for part in parts)
+        return self.joined("and", self.not_expr, all)
+
+    def joined(self, keyword: str, operand: Callable[[], Matcher], combine) -> Matcher:
+        """``operand (keyword operand)*``, the operands' results combined by ``any`` or ``all``."""
+        parts = [operand()]
+        while self.peek() == keyword:
+            self.take(keyword)
+            parts.append(operand())
+        return parts[0] if len(parts) == 1 else lambda markers: combine(part(markers) for part in parts)
 
     def not_expr(self) -> Matcher:
         if self.peek() == "not":
