@@ -69,9 +69,9 @@ def main() -> None:
 
     def deps_child(*extra: str):
         def argv() -> list[str]:
-            return [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
-                    "testwatch.collectors.deps_plugin", f"--testwatch-deps={_fresh(scratch / 'deps')}",
-                    *extra]
+            return [py, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                    "-p", "testwatch.collectors.in_pytest.deps_plugin",
+                    f"--testwatch-deps={_fresh(scratch / 'deps')}", *extra]
         return argv
 
     def testwatch(*extra: str):

@@ -27,8 +27,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from testwatch.history import History, open_history
-from testwatch.latency import recent_latencies
+from testwatch.history.store import History, open_history
+from testwatch.measure.latency import recent_latencies
 
 RUNS = 10_000
 RESULTS_PER_RUN = 100

@@ -96,7 +96,10 @@ FIRST_MEMRAY = "testwatch --memray, 1st"
 RERUN_MEMRAY = "testwatch --memray, rerun"
 MONITOR = "pytest-monitor"
 PLUGINS = "pytest + measuring plugins"  # the per-test part of testwatch's default cost, alone
-MEASURING_PLUGINS = ("testwatch.collectors.peak_memory", "testwatch.collectors.memray_plugin")
+MEASURING_PLUGINS = (
+    "testwatch.collectors.in_pytest.peak_memory",
+    "testwatch.collectors.in_pytest.memray_plugin",
+)
 
 
 def commands(tmp: Path) -> dict[str, list[str]]:

@@ -28,9 +28,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from generate_suite import generate_suite
 from user_env import user_env
 
-from testwatch.child_command import DEFAULT_PLUGINS
-from testwatch.collectors.protocol import ENV_SOCKET
-from testwatch.resting_reader import REST_S
+from testwatch.collectors.in_pytest.protocol import ENV_SOCKET
+from testwatch.run.child_command import DEFAULT_PLUGINS
+from testwatch.run.resting_reader import REST_S
 
 _INSTRUCTIONS = re.compile(rb"I\s+refs:\s+([\d,]+)")
 

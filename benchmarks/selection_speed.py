@@ -39,11 +39,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from generate_suite import generate_suite  # a sibling script, not a package
 
-from testwatch.collectors.project_files import IgnoreRules
-from testwatch.config import load_config
-from testwatch.file_states import FileStates
-from testwatch.history import open_history
-from testwatch.selection import Selector
+from testwatch.collectors.in_testwatch.project_files import IgnoreRules
+from testwatch.config.settings import load_config
+from testwatch.history.store import open_history
+from testwatch.select.file_states import FileStates
+from testwatch.select.selection import Selector
 
 TARGET_MS = 100.0
 SHARED_MODULES = 5

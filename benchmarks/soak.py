@@ -27,7 +27,7 @@ from pathlib import Path
 
 import psutil
 
-from testwatch.demo import copy_demo
+from testwatch.cli.demo_copy import copy_demo
 
 # Two equivalent bodies of one function: each edit is a real change that reruns its tests.
 EDIT_FILE = "shop/pricing.py"

@@ -35,7 +35,7 @@ def noting(self, args, *rest, **kwargs):
 
 subprocess.Popen.__init__ = noting
 sys.argv = ["testwatch", "run", sys.argv[1]]
-from testwatch.cli import main
+from testwatch.cli.main import main
 main()
 print("SPAWN " + json.dumps(spawned), file=sys.stderr)
 """

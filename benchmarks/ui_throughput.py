@@ -28,11 +28,11 @@ from pathlib import Path
 from textual import events
 from textual.widgets import Tree
 
-from testwatch.config import load_config
-from testwatch.events import RunFinished, RunStarted, TestFinished, TestsCollected, TestStarted
-from testwatch.history import open_history
-from testwatch.latency import percentile
-from testwatch.results import PhaseReport, TestResult
+from testwatch.config.settings import load_config
+from testwatch.history.store import open_history
+from testwatch.measure.latency import percentile
+from testwatch.model.events import RunFinished, RunStarted, TestFinished, TestsCollected, TestStarted
+from testwatch.model.results import PhaseReport, TestResult
 from testwatch.tui.app import TestwatchApp
 
 KEY_INTERVAL_S = 0.05

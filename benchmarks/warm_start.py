@@ -29,10 +29,10 @@ import textwrap
 import time
 from pathlib import Path
 
-from testwatch.config import load_config
-from testwatch.engine import RunEngine, RunRequest
-from testwatch.events import EngineNotice, TestFinished
-from testwatch.history import open_history
+from testwatch.config.settings import load_config
+from testwatch.history.store import open_history
+from testwatch.model.events import EngineNotice, TestFinished
+from testwatch.run.engine import RunEngine, RunRequest
 
 LIBRARIES = {
     "pandas": """

@@ -1,4 +1,5 @@
-"""Data sources for testwatch: the pytest plugin, process sampling, memray, coverage and files.
+"""Data sources for testwatch, split by where they run: ``in_pytest`` inside the user's pytest child
+(standard library only), ``in_testwatch`` in testwatch's own process (files, process tree).
 
-Nothing in this package imports Textual; the pytest plugin imports only the standard library.
+Nothing in this package imports Textual or the testwatch core.
 """

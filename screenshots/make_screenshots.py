@@ -14,11 +14,11 @@ import asyncio
 import time
 from pathlib import Path
 
-from testwatch.config import load_config
-from testwatch.demo import AUTOPLAY_EDITS, apply_edit, copy_demo
-from testwatch.history import open_history
+from testwatch.cli.demo_copy import AUTOPLAY_EDITS, apply_edit, copy_demo
+from testwatch.config.settings import load_config
+from testwatch.history.store import open_history
+from testwatch.run.watch_loop import WatchLoop
 from testwatch.tui.app import make_app
-from testwatch.watch_loop import WatchLoop
 
 SIZE = (120, 40)
 PANES = ["tests", "memory", "latency", "coverage", "thresholds", "history", "log"]

@@ -3,7 +3,7 @@
 import sys
 
 try:
-    from testwatch.cli import entry
+    from testwatch.cli.main import entry
 except KeyboardInterrupt:  # Ctrl-C while testwatch is still being imported
     sys.exit(2)
 

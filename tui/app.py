@@ -18,9 +18,10 @@ from textual.css.query import NoMatches
 from textual.widgets import HelpPanel, TabbedContent, TabPane, Tree
 from textual.worker import Worker, WorkerState
 
-from testwatch.breaches import describe_breach
-from testwatch.config import Config
-from testwatch.history import History
+from testwatch.config.settings import Config
+from testwatch.history.store import History
+from testwatch.measure.breaches import describe_breach
+from testwatch.run.watch_loop import WatchLoop
 from testwatch.tui import messages
 from testwatch.tui.bridge import NewsBridge
 from testwatch.tui.commands import TestwatchCommands
@@ -43,7 +44,6 @@ from testwatch.tui.status import StatusLine
 from testwatch.tui.text import clean
 from testwatch.tui.verdict import announce_verdict
 from testwatch.tui.view_export import default_export_path, write_csv
-from testwatch.watch_loop import WatchLoop
 
 ControllerFactory = Callable[[Config, History, Callable[[object], None]], object]
 Autoplay = Callable[[Callable[[str], None]], Awaitable[None]]

@@ -1,6 +1,6 @@
 """News kinds: one type per kind of news from the run engine, the watch loop and the collectors.
 
-Engine events are plain dataclasses (``testwatch.events``); ``news_for`` wraps each in its news type.
+Engine events are plain dataclasses (``testwatch.model.events``); ``news_for`` wraps each in its news type.
 Events this version does not know are ignored, so the app works whichever producers exist. News is
 never posted one by one: the bridge buffers it and posts one ``NewsArrived`` (a Textual message) per
 batch, so a news item is a slim object (one per test event, ten thousand per big run), not a message.

@@ -19,7 +19,7 @@ import jinja2
 from aiohttp import web
 from textual_serve.server import Server
 
-from testwatch.serve_access import is_wildcard, public_url
+from testwatch.config.serve_access import is_wildcard, public_url
 
 SLOT_WAIT_S = 5.0  # a new session waits this long for an app to end (a reloaded tab) before refusal
 SHUTDOWN_WAIT_S = 15.0  # serve stopping: how long the open apps get to quit before serve leaves

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import attrgetter
 
-from testwatch.results import BAD_OUTCOMES, TestResult, nodeid_file
+from testwatch.model.results import BAD_OUTCOMES, TestResult, nodeid_file
 from testwatch.tui import messages as m
 
 # Sort rank of a status in the tests pane: failures first, then what is still moving.

@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from testwatch.config.units import format_duration
 from testwatch.tui.state import SessionState
 from testwatch.tui.text import literal
-from testwatch.units import format_duration
 
 SHOWN_CHANGES = 2
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from testwatch.terminal_text import safe as clean  # one meaning, one implementation
+from testwatch.model.terminal_text import safe as clean  # one meaning, one implementation
 
 
 def literal(value: object, style: str = "") -> Text:

@@ -6,8 +6,8 @@ import csv
 import time
 from pathlib import Path
 
-from testwatch.csv_cells import neutralise
-from testwatch.output_files import written_whole
+from testwatch.history.csv_cells import neutralise
+from testwatch.history.output_files import written_whole
 
 
 def default_export_path(history_path: Path, pane_name: str) -> Path:

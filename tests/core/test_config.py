@@ -2,7 +2,7 @@
 
 import pytest
 
-from testwatch.config import KEYS, Config, ConfigError, load_config
+from testwatch.config.settings import KEYS, Config, ConfigError, load_config
 
 
 def test_defaults_without_pyproject(tmp_path):

@@ -2,7 +2,7 @@
 
 import asyncio
 
-from testwatch.demo import AUTOPLAY_EDITS, DEMO_SOURCE, apply_edit, autoplay, copy_demo
+from testwatch.cli.demo_copy import AUTOPLAY_EDITS, DEMO_SOURCE, apply_edit, autoplay, copy_demo
 
 
 def test_copy_is_complete_and_independent(tmp_path):

@@ -10,8 +10,8 @@ import sqlite3
 import subprocess
 import sys
 
-from testwatch.demo import copy_demo
-from testwatch.failure_text import headline
+from testwatch.cli.demo_copy import copy_demo
+from testwatch.model.failure_text import headline
 
 SHAPES = {
     "tests/test_shapes.py": """

@@ -2,7 +2,7 @@
 
 import pytest
 
-from testwatch.results import PhaseReport, ResultBuilder, outcome_of
+from testwatch.model.results import PhaseReport, ResultBuilder, outcome_of
 
 
 def phases(**outcomes):

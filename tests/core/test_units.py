@@ -2,7 +2,7 @@
 
 import pytest
 
-from testwatch.units import format_duration, format_size, parse_duration, parse_size
+from testwatch.config.units import format_duration, format_size, parse_duration, parse_size
 
 
 @pytest.mark.parametrize(

@@ -8,12 +8,12 @@ import time
 
 from textual.widgets import Tree
 
-from testwatch.config import load_config
-from testwatch.history import open_history
-from testwatch.terminal_text import safe
+from testwatch.config.settings import load_config
+from testwatch.history.store import open_history
+from testwatch.model.terminal_text import safe
+from testwatch.run.watch_loop import WatchLoop
 from testwatch.tui.app import make_app
 from testwatch.tui.text import clean
-from testwatch.watch_loop import WatchLoop
 
 HIDDEN = ["\u202e", "\u202a", "\u202d", "\u2066", "\u2069", "\u200e", "\u200f", "\u200b", "\u2028",
           "\ufeff", "\x85", "\x1b"]

@@ -63,7 +63,7 @@ OPEN_AND_RUN = """
 import sys
 from pathlib import Path
 
-from testwatch.history import open_history
+from testwatch.history.store import open_history
 
 history = open_history(Path(sys.argv[1]))
 run_id = history.start_run("manual", None, [])

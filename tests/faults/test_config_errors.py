@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from testwatch.cli import main
+from testwatch.cli.main import main
 
 CASES = {
     "unknown key": ('colour = "red"', "[tool.testwatch]: unknown key 'colour' (known keys: "),

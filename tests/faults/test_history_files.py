@@ -97,7 +97,7 @@ def test_history_from_a_newer_schema_is_left_untouched(make_project, history_of)
 def test_a_refused_history_stops_the_pytest_started_before_it(
     make_project, history_of, processes_mentioning
 ):
-    # A plain `testwatch run` starts pytest before it opens the history (testwatch.launch).
+    # A plain `testwatch run` starts pytest before it opens the history (testwatch.run.launch).
     root = make_project({"tests/test_mark.py": MARKING_TEST})
     db = history_of(root)
     assert _run(str(root)).returncode == 0

@@ -64,7 +64,7 @@ def _corrupt(db: Path) -> bytes:
 
 
 def test_corrupt_histories_set_aside_one_after_another_keep_every_one(tmp_path):
-    from testwatch.history import open_history
+    from testwatch.history.store import open_history
 
     db = tmp_path / "history.db"
     originals = []
@@ -78,7 +78,7 @@ def test_corrupt_histories_set_aside_one_after_another_keep_every_one(tmp_path):
 OPEN_WHEN_TOLD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from testwatch.history import open_history
+    from testwatch.history.store import open_history
 
     go = Path(sys.argv[2])
     while not go.exists():

@@ -9,8 +9,8 @@ import shlex
 import stat
 from pathlib import Path
 
-from testwatch.cli import build_parser
-from testwatch.commands.serve import app_command
+from testwatch.cli.commands.serve import app_command
+from testwatch.cli.main import build_parser
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCE_DIRS = ("testwatch", "tui", "collectors")

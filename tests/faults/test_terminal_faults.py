@@ -20,11 +20,11 @@ from pathlib import Path
 
 from textual.widgets import Log, Tree
 
-from testwatch.config import load_config
-from testwatch.history import open_history
+from testwatch.config.settings import load_config
+from testwatch.history.store import open_history
+from testwatch.run.watch_loop import WatchLoop
 from testwatch.tui.app import make_app
 from testwatch.tui.text import clean
-from testwatch.watch_loop import WatchLoop
 
 HOSTILE_IDS = ["case_a", "[red]", "[/]", "[/tmp/x]", "[bold unclosed", "esc\x1b[31m"]
 HOSTILE_TESTS = f"""

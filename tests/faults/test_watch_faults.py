@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import watchfiles
 
-from testwatch.collectors import file_watcher
-from testwatch.collectors.file_watcher import FileWatcher
-from testwatch.collectors.project_files import IgnoreRules
+from testwatch.collectors.in_testwatch import file_watcher
+from testwatch.collectors.in_testwatch.file_watcher import FileWatcher
+from testwatch.collectors.in_testwatch.project_files import IgnoreRules
 
 SOURCE = {
     "src/shop.py": "VALUE = 1\n",

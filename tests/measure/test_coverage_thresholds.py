@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from testwatch.breaches import BreachChecker, coverage_percent
-from testwatch.history import open_history
-from testwatch.thresholds import parse_thresholds
+from testwatch.config.thresholds import parse_thresholds
+from testwatch.history.store import open_history
+from testwatch.measure.breaches import BreachChecker, coverage_percent
 
 
 def _history_with_coverage(tmp_path):

@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from testwatch.history import open_history
-from testwatch.latency import baseline_durations, is_regression, percentile, recent_latencies
-from testwatch.results import PhaseReport, TestResult
+from testwatch.history.store import open_history
+from testwatch.measure.latency import baseline_durations, is_regression, percentile, recent_latencies
+from testwatch.model.results import PhaseReport, TestResult
 
 
 def _noisy(median_s: float, n: int, seed: int) -> list[float]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from testwatch.history import open_history
+from testwatch.history.store import open_history
 
 MIB = 1024 * 1024
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from testwatch.collectors.memray_windows import SharedCapture
+from testwatch.collectors.in_pytest.memray_windows import SharedCapture
 
 MIB = 1024 * 1024
 KEPT: list = []

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from testwatch.collectors import peak_memory
+from testwatch.collectors.in_pytest import peak_memory
 
 MIB = 1024 * 1024
 
@@ -52,7 +52,7 @@ if not os.environ.get("STARTED_BY_SCRIPT"):
     del data
     env = {**os.environ, "STARTED_BY_SCRIPT": "1"}
     sys.exit(subprocess.run([sys.executable, *sys.argv], env=env).returncode)
-from testwatch.collectors import peak_memory
+from testwatch.collectors.in_pytest import peak_memory
 meter = peak_memory._KernelPeak()
 before = meter.start()
 data = bytearray(20 * 1024 * 1024)

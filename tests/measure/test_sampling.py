@@ -12,8 +12,8 @@ import sys
 import pytest
 
 from tests.conftest import wait_for
-from testwatch.collectors.process_sampler import ProcessTreeSampler
-from testwatch.sampling import Downsampler
+from testwatch.collectors.in_testwatch.process_sampler import ProcessTreeSampler
+from testwatch.measure.sampling import Downsampler
 
 SPAWN_TWO = (
     "import subprocess, sys, time\n"

@@ -10,10 +10,10 @@ from pathlib import Path
 import psutil
 import pytest
 
-from testwatch.config import load_config
-from testwatch.engine import RunEngine
-from testwatch.events import EngineEvent, EngineNotice, TestFinished
-from testwatch.history import open_history
+from testwatch.config.settings import load_config
+from testwatch.history.store import open_history
+from testwatch.model.events import EngineEvent, EngineNotice, TestFinished
+from testwatch.run.engine import RunEngine
 
 DEADLINE_S = 60.0
 

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 
-from testwatch.engine import RunRequest
+from testwatch.run.engine import RunRequest
 
 # Each run appends the pid of the process that started pytest: the warm process when forked,
 # the engine (this test process) when pytest started cold.

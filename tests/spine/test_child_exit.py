@@ -50,7 +50,7 @@ def test_the_child_skips_the_exit_collection_and_runs_every_exit_handler(make_pr
 def test_plain_pytest_is_left_as_it_is(make_project):
     root = make_project(PROJECT)
     subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "testwatch.collectors.pytest_plugin"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "testwatch.collectors.in_pytest.pytest_plugin"],
         cwd=root, check=True, capture_output=True,
     )
     assert (root / "exit.txt").read_text().splitlines() == [

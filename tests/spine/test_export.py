@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from testwatch.csv_cells import neutralise
+from testwatch.history.csv_cells import neutralise
 
 HOSTILE = {
     "tests/test_cells.py": """

@@ -11,11 +11,11 @@ import sqlite3
 
 import pytest
 
-from testwatch import export_workers
-from testwatch.csv_batches import CsvBatchEncoder
-from testwatch.csv_cells import neutralise
-from testwatch.export import RowFilter, open_readonly, write_csv
-from testwatch.history import open_history
+from testwatch.history import export_workers
+from testwatch.history.csv_batches import CsvBatchEncoder
+from testwatch.history.csv_cells import neutralise
+from testwatch.history.export import RowFilter, open_readonly, write_csv
+from testwatch.history.store import open_history
 
 NASTY_TEXTS = [
     'say "hi", then go', "line one\nline two", "carriage\rreturn", "crlf\r\nend", "=1+2", "+SUM(A1)",

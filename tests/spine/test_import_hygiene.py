@@ -8,12 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from testwatch.fingerprints import PARSE_LOCK
+from testwatch.select.fingerprints import PARSE_LOCK
 
 REPO = Path(__file__).resolve().parents[2]
 HEADLESS = [
-    "testwatch", "testwatch.collectors", "testwatch.engine", "testwatch.cli",
-    "testwatch.collectors.pytest_plugin", "testwatch.export", "testwatch.history",
+    "testwatch", "testwatch.collectors", "testwatch.run.engine", "testwatch.cli.main",
+    "testwatch.collectors.in_pytest.pytest_plugin", "testwatch.history.export", "testwatch.history.store",
 ]
 
 
@@ -33,7 +33,7 @@ def test_no_file_imports_tui_or_collectors_as_top_level_names():
             if "demo_project" in path.parts:
                 continue
             # The lock: an earlier test's watch-loop thread in this worker may still be parsing
-            # (CPython 3.11 fails two threads parsing at once, see testwatch.fingerprints).
+            # (CPython 3.11 fails two threads parsing at once, see testwatch.select.fingerprints).
             with PARSE_LOCK:
                 tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
             for node in ast.walk(tree):

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from testwatch.config import load_config
-from testwatch.events import RunFinished, RunStarted, TestFinished, TestsCollected, TestStarted
-from testwatch.history import History, open_history
-from testwatch.results import PhaseReport, TestResult
+from testwatch.config.settings import load_config
+from testwatch.history.store import History, open_history
+from testwatch.model.events import RunFinished, RunStarted, TestFinished, TestsCollected, TestStarted
+from testwatch.model.results import PhaseReport, TestResult
 from testwatch.tui.app import TestwatchApp, make_app
 
 from .svg_snapshots import SNAPSHOT_DIR, UPDATE_OPTION, compare_with_stored

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from testwatch.events import (
+from testwatch.history.store import History, result_row
+from testwatch.model.events import (
     ChangesDetected,
     EngineNotice,
     MemorySampled,
@@ -16,7 +17,6 @@ from testwatch.events import (
     TestsCollected,
     TestStarted,
 )
-from testwatch.history import History, result_row
 
 from .conftest import result
 

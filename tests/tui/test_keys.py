@@ -7,7 +7,7 @@ import gc
 
 from textual.widgets import HelpPanel, Input, Tree
 
-from testwatch.events import EngineNotice, RunStarted, TestsCollected
+from testwatch.model.events import EngineNotice, RunStarted, TestsCollected
 
 from .conftest import play, result, run_events, until
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import Log, Static, Tree
 
-from testwatch.events import CollectionError, EngineNotice
+from testwatch.model.events import CollectionError, EngineNotice
 from testwatch.tui.text import clean, literal
 
 from .conftest import play, result, run_events, until

@@ -7,7 +7,7 @@ import sqlite3
 
 from textual.widgets import DataTable, Log, Sparkline, Static, Tree
 
-from testwatch.events import (
+from testwatch.model.events import (
     ChangesDetected,
     EngineNotice,
     MemorySampled,
@@ -175,7 +175,7 @@ async def test_status_line_says_what_changed_what_ran_and_how_fast(build_app):
 
 
 async def test_a_controller_that_dies_is_reported_and_the_app_stays(project, history):
-    from testwatch.config import load_config
+    from testwatch.config.settings import load_config
     from testwatch.tui.app import make_app
 
     class Broken(FakeController):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from testwatch.events import (
+from testwatch.model.events import (
     MemorySampled,
     RunFinished,
     RunStarted,

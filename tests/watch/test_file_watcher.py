@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from testwatch.collectors.file_watcher import FileWatcher
-from testwatch.collectors.project_files import IgnoreRules
+from testwatch.collectors.in_testwatch.file_watcher import FileWatcher
+from testwatch.collectors.in_testwatch.project_files import IgnoreRules
 
 DEADLINE_S = 60
 

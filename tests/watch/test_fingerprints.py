@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from testwatch.fingerprints import MODULE_BLOCK, UNPARSABLE, imported_names, python_blocks
+from testwatch.select.fingerprints import MODULE_BLOCK, UNPARSABLE, imported_names, python_blocks
 
 SOURCE = """
 import json

@@ -6,8 +6,8 @@ import sqlite3
 import subprocess
 
 from tests.watch.conftest import SAMPLE
-from testwatch.history import open_history
-from testwatch.run_coverage import uncovered_changed_lines
+from testwatch.history.store import open_history
+from testwatch.measure.line_coverage import uncovered_changed_lines
 
 
 def test_first_run_records_dependencies_and_coverage(recorded):

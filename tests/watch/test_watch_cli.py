@@ -32,8 +32,9 @@ def test_headless_watch_prints_changes_and_results(sample, edit, wait_for, tmp_p
 
 def test_watch_modules_never_import_textual():
     code = (
-        "import sys, testwatch.watch_loop, testwatch.commands.watch, testwatch.commands.affected, "
-        "testwatch.collectors.deps_plugin, testwatch.collectors.file_watcher; "
+        "import sys, testwatch.run.watch_loop, testwatch.cli.commands.watch, "
+        "testwatch.cli.commands.affected, "
+        "testwatch.collectors.in_pytest.deps_plugin, testwatch.collectors.in_testwatch.file_watcher; "
         "print('textual' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -7,8 +7,9 @@ import time
 
 import pytest
 
-from testwatch.config import load_config
-from testwatch.events import (
+from testwatch.config.settings import load_config
+from testwatch.history.store import open_history
+from testwatch.model.events import (
     ChangesDetected,
     RunFinished,
     SelectionMade,
@@ -16,8 +17,7 @@ from testwatch.events import (
     TestStarted,
     WatchStatus,
 )
-from testwatch.history import open_history
-from testwatch.watch_loop import WatchLoop
+from testwatch.run.watch_loop import WatchLoop
 
 DEADLINE_S = 90
 

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.containers import Vertical
 from textual.widgets import DataTable
 
-from testwatch.history import History
+from testwatch.history.store import History
 from testwatch.tui.state import SessionState
 
 

@@ -10,8 +10,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
-from testwatch.breaches import coverage_percent
-from testwatch.thresholds import parse_thresholds
+from testwatch.config.thresholds import parse_thresholds
+from testwatch.measure.breaches import coverage_percent
 from testwatch.tui.panes.base import Pane, add_fixed_columns, reset_table
 from testwatch.tui.text import literal
 

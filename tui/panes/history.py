@@ -9,10 +9,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Sparkline, Static
 
+from testwatch.config.units import format_duration, format_size
 from testwatch.tui.outcomes import status_text
 from testwatch.tui.panes.base import Pane, add_fixed_columns, reset_table
 from testwatch.tui.text import literal
-from testwatch.units import format_duration, format_size
 
 SHOWN_RUNS = 100
 TREND_RUNS = 50

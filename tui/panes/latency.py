@@ -1,5 +1,5 @@
 """The latency pane: slowest tests, median and p95 call time per test over the history, regressions
-flagged (``testwatch.latency`` decides what a regression is)."""
+flagged (``testwatch.measure.latency`` decides what a regression is)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
-from testwatch.latency import RECENT_RUNS, recent_latencies
+from testwatch.config.units import format_duration
+from testwatch.measure.latency import RECENT_RUNS, recent_latencies
 from testwatch.tui.panes.base import Pane, add_fixed_columns, reset_table
 from testwatch.tui.text import literal
-from testwatch.units import format_duration
 
 SHOWN_TESTS = 200
 

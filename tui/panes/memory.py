@@ -11,10 +11,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Label, Sparkline, Static
 
+from testwatch.config.units import format_size
 from testwatch.tui.panes.base import Pane, add_fixed_columns, reset_table
 from testwatch.tui.state import SessionState
 from testwatch.tui.text import literal
-from testwatch.units import format_size
 
 TOP_TESTS = 50
 

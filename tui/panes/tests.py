@@ -11,14 +11,14 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, ProgressBar, Static, Tree
 
-from testwatch.failure_text import headline
-from testwatch.results import nodeid_file
+from testwatch.config.units import format_duration
+from testwatch.model.failure_text import headline
+from testwatch.model.results import nodeid_file
 from testwatch.tui.outcomes import status_text
 from testwatch.tui.panes.base import Pane
 from testwatch.tui.panes.tests_tree import TestsTree
 from testwatch.tui.state import SessionState, TestRow
 from testwatch.tui.text import literal
-from testwatch.units import format_duration
 
 
 class TestsPane(Pane):

@@ -13,10 +13,10 @@ from rich.text import Text
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from testwatch.config.units import format_duration
 from testwatch.tui.outcomes import status_symbol
 from testwatch.tui.state import TestRow
 from testwatch.tui.text import literal
-from testwatch.units import format_duration
 
 OPEN_TESTS = 300
 Groups = list[tuple[str, list[TestRow]]]

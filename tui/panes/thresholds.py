@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from testwatch.breaches import format_figure
+from testwatch.measure.breaches import format_figure
 from testwatch.tui.panes.base import Pane, add_fixed_columns, reset_table
 from testwatch.tui.text import literal
 

@@ -1,0 +1,357 @@
+"""Child-side dependency recorder: what each test executed, imported and opened in the project.
+
+Loaded with ``-p testwatch.collectors.in_pytest.deps_plugin`` and switched on by ``--testwatch-deps=DIR``
+(watch mode, ``run --affected``, ``--deps``/``--coverage``); without the option it does nothing.
+``record_first`` imports it before pytest starts, so it carries pytest's PYTEST_DONT_REWRITE mark:
+pytest would otherwise warn that it cannot rewrite it, an error under ``filterwarnings = error``.
+Executed lines come, on Python 3.12+, from ``line_monitor`` (``sys.monitoring``, project code
+only, one callback per line per test); on 3.11, with branch coverage configured, or when no
+monitoring tool id is free, from coverage.py with one dynamic context per test (its C tracer is
+the cheapest line tracer there). Either starts as this plugin is registered, before pytest loads
+the installed plugins and the project's conftest.py files, as ``coverage run`` and pytest-cov
+do: the lines a package runs when something imports it early count as run (outside any test).
+The same data gives the run's coverage. Project files opened are caught by an audit hook on
+``open`` (kept only if they exist at the session's end: a failed open read nothing, and a file
+the tests made and removed is their scratch); project modules imported while a test module is
+collected by comparing ``sys.modules`` around its collection. A session-, package-, module- or
+class-scoped fixture's setup runs in a context of its own, given to every test that uses the
+fixture (its ``item.fixturenames`` and the scope node holding the test), not only to the test
+that set it up. Each process (the pytest child or each pytest-xdist worker) writes
+``DIR/deps.<pid>.json`` (with the monitor's lines in it) or, with coverage.py, also
+``DIR/cov.<pid>`` (coverage.py data, serialised) at the end of its session; the engine side
+(``testwatch.select.dep_reading``) reads them after the run. Per-test data stays out of the event
+stream: the per-test cost is one context switch (kept in memory) and a few set inserts. The
+monitor needs no coverage.py in the child's interpreter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import json
+import os
+import sys
+from types import CodeType
+
+import pytest
+
+from testwatch.collectors.in_pytest.line_monitor import LineMonitor, free_tool_id
+
+_recorder: Recorder | None = None
+FIXTURE_CONTEXT = "fixture:"  # prefix of a higher-scoped fixture setup's context
+_HASHED_BYTES = 16 * 2**20  # a bigger data file opened is not hashed at its first read
+_SKIPPED_PARTS = (
+    f"{os.sep}.venv{os.sep}", f"{os.sep}venv{os.sep}", f"{os.sep}site-packages{os.sep}",
+    f"{os.sep}.git{os.sep}", f"{os.sep}__pycache__{os.sep}", f"{os.sep}.tox{os.sep}",
+    f"{os.sep}node_modules{os.sep}", f"{os.sep}.testwatch{os.sep}",
+)
+
+
+class Recorder:
+    """Per-process recording state: the tracer, the current test, what was seen so far."""
+
+    def __init__(self, out_dir: str, root: str, branch: bool, tracer: str = "auto") -> None:
+        self.out_dir = out_dir
+        self.root = root.rstrip(os.sep) + os.sep
+        self.real_root = os.path.realpath(root).rstrip(os.sep) + os.sep
+        self.current: set[str] | None = None  # files opened by the test or collection under way
+        self.context = ""  # the test (or fixture setup) the executed lines go to
+        self.opened_by_test: dict[str, set[str]] = {}  # by context: a test, or a fixture setup
+        # Higher-scoped fixtures' setups by fixture name: (their context, their scope's node id).
+        self.fixture_setups: dict[str, list[tuple[str, str]]] = {}
+        self.fixtures_used: dict[str, list[str]] = {}  # test -> contexts of the setups it used
+        self.set_up_in_test: list[str] = []  # contexts of the setups done in the current test
+        # Opened file -> its content hash when first opened, so that a file a test rewrites with
+        # the same content (its stat changes during the run) still counts as unchanged.
+        self.first_read: dict[str, str | None] = {}
+        self.collected: dict[str, dict[str, set[str]]] = {}
+        self.locations: dict[str, list] = {}
+        self.error = ""
+        self.coverage = None
+        self.monitor: LineMonitor | None = None
+        tool_id = None if branch or tracer == "coverage" else free_tool_id()
+        if tool_id is not None:
+            self.monitor = LineMonitor(tool_id, self._is_project_file)
+            self.monitor.watch_loaded(
+                module for module in list(sys.modules.values())
+                if self._is_project_file(os.path.realpath(getattr(module, "__file__", None) or "/"))
+            )
+        else:
+            self._start_coverage(root, branch)
+        sys.addaudithook(self._on_audit)
+
+    def _start_coverage(self, root: str, branch: bool) -> None:
+        try:
+            import coverage
+
+            # In memory: with a data file, every per-test context switch reopens SQLite.
+            self.coverage = coverage.Coverage(
+                data_file=None, source=[root],
+                omit=[f"*{part}*" for part in _SKIPPED_PARTS], branch=branch, config_file=False,
+            )
+            self.coverage.start()
+        except Exception as exc:  # coverage.py missing or unusable in this interpreter
+            self.error = f"coverage.py cannot trace in {sys.executable}: {exc}"
+
+    def _is_project_file(self, real_path: str) -> bool:
+        return real_path.startswith(self.real_root) and not any(p in real_path for p in _SKIPPED_PARTS)
+
+    def _on_audit(self, event: str, args: tuple) -> None:
+        if event == "exec":
+            if self.monitor is not None and isinstance(args[0], CodeType):
+                self.monitor.watch(args[0])
+            return
+        if event != "open" or self.current is None:
+            return
+        path, mode, flags = args
+        if not isinstance(path, str) or not _opened_for_reading(mode, flags):
+            return
+        if not os.path.isabs(path):
+            path = os.path.abspath(path)
+        if path.startswith(self.root) and not path.endswith((".py", ".pyc")) and not any(
+            part in path for part in _SKIPPED_PARTS
+        ):
+            self.current.add(path)
+            if path not in self.first_read:
+                self.first_read[path] = None  # set first: the read below is an open too
+                self.first_read[path] = _content_hash(path)
+
+    def switch(self, context: str) -> None:
+        self.context = context
+        if self.monitor is not None:
+            self.monitor.switch(context)
+        elif self.coverage is not None:
+            self.coverage.switch_context(context)
+
+    def begin_fixture(self, name: str, scope_id: str) -> tuple[str, set[str] | None]:
+        """A session-, package-, module- or class-scoped fixture's setup begins: what it runs
+        and opens goes to its own context, shared by every test that uses it. Returns what
+        ``end_fixture`` restores."""
+        saved = (self.context, self.current)
+        context = f"{FIXTURE_CONTEXT}{name}@{scope_id}"
+        setups = self.fixture_setups.setdefault(name, [])
+        if (context, scope_id) not in setups:
+            setups.append((context, scope_id))
+        self.set_up_in_test.append(context)
+        self.current = self.opened_by_test.setdefault(context, set())
+        self.switch(context)
+        return saved
+
+    def end_fixture(self, saved: tuple[str, set[str] | None]) -> None:
+        context, self.current = saved
+        self.switch(context)
+
+    def note_fixtures_used(self, nodeid: str, fixturenames) -> None:
+        """The higher-scoped fixture setups this test used: those of its fixtures' names whose
+        scope node holds the test, and any set up while it ran (``request.getfixturevalue``)."""
+        used = dict.fromkeys(self.set_up_in_test)
+        self.set_up_in_test = []
+        for name in fixturenames:
+            for context, scope_id in self.fixture_setups.get(name, ()):
+                if _holds(scope_id, nodeid):
+                    used[context] = None
+        if used:
+            self.fixtures_used[nodeid] = list(used)
+
+    def stop_tracing(self) -> None:
+        """The xdist controller runs no tests: it needs no tracer."""
+        if self.monitor is not None:
+            self.monitor.stop()
+            self.monitor = None
+        if self.coverage is not None:
+            self.coverage.stop()
+            self.coverage.erase()
+            self.coverage = None
+
+    def save(self) -> None:
+        lines = None
+        if self.monitor is not None:
+            self.monitor.stop()
+            lines = self.monitor.serialisable(self.real_root.rstrip(os.sep))
+        if self.coverage is not None:
+            self.coverage.stop()
+            target = os.path.join(self.out_dir, f"cov.{os.getpid()}")
+            with open(target + ".tmp", "wb") as f:
+                f.write(self.coverage.get_data().dumps())
+            os.replace(target + ".tmp", target)
+        collected_opened = _existing_files({path: seen["opened"] for path, seen in self.collected.items()})
+        record = {
+            "pid": os.getpid(),
+            "error": self.error,
+            "traced": self.coverage is not None or lines is not None,
+            "lines": lines,
+            "locations": self.locations,
+            "opened": _existing_files(self.opened_by_test),
+            "fixtures": self.fixtures_used,
+            "first_read": {path: sha for path, sha in self.first_read.items() if sha},
+            "collected": {
+                path: {"modules": sorted(seen["modules"]), "opened": collected_opened[path]}
+                for path, seen in self.collected.items()
+            },
+        }
+        target = os.path.join(self.out_dir, f"deps.{os.getpid()}.json")
+        with open(target + ".tmp", "w", encoding="utf-8") as f:
+            json.dump(record, f)
+        os.replace(target + ".tmp", target)
+
+
+def _content_hash(path: str) -> str | None:
+    """The file's content hash as ``testwatch.select.fingerprints.content_hash`` makes it (this plugin
+    imports only the standard library); None for a file that is missing, unreadable or big."""
+    try:
+        if os.stat(path).st_size > _HASHED_BYTES:
+            return None
+        with open(path, "rb") as f:
+            return hashlib.blake2b(f.read(), digest_size=10).hexdigest()
+    except OSError:
+        return None
+
+
+def _holds(scope_id: str, nodeid: str) -> bool:
+    """True when the node ``scope_id`` (the session's is "") is ``nodeid`` or one of its parents."""
+    return not scope_id or nodeid == scope_id or nodeid.startswith((f"{scope_id}::", f"{scope_id}/"))
+
+
+def _existing_files(opened: dict[str, set[str]]) -> dict[str, list[str]]:
+    """Each context's opened files that exist at the session's end. An open that failed (a file
+    that never existed: ``<string>``, an optional config file) read nothing, and a file the tests
+    made and removed again is their own scratch: neither is an input that can change."""
+    exists: dict[str, bool] = {}
+    kept = {}
+    for context, paths in opened.items():
+        for path in paths:
+            if path not in exists:
+                exists[path] = os.path.isfile(path)
+        kept[context] = sorted(path for path in paths if exists[path])
+    return kept
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    group = parser.getgroup("testwatch")
+    group.addoption("--testwatch-deps", default=None, metavar="DIR",
+                    help="testwatch: record each test's dependencies into DIR")
+    group.addoption("--testwatch-branch", action="store_true", default=False,
+                    help="testwatch: measure branch coverage while recording dependencies")
+    group.addoption("--testwatch-tracer", choices=("auto", "coverage"), default="auto",
+                    help="testwatch: 'coverage' uses coverage.py's tracer even where sys.monitoring "
+                    "could record (for comparisons)")
+    _start_at_registration(parser, pluginmanager)
+
+
+def start_before_pytest(args: list[str], root: str) -> None:
+    """Start recording from the child's pytest arguments, before pytest reads its configuration
+    (``record_first``); registration and ``pytest_load_initial_conftests`` then find it running."""
+    global _recorder
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser.add_argument("--testwatch-deps")
+    parser.add_argument("--testwatch-branch", action="store_true")
+    parser.add_argument("--testwatch-tracer", default="auto")
+    options, _ = parser.parse_known_args(args)
+    if options.testwatch_deps and _recorder is None:
+        _recorder = Recorder(options.testwatch_deps, root, options.testwatch_branch, options.testwatch_tracer)
+
+
+def _start_at_registration(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """Start recording now, as ``-p`` registers this plugin: before the installed plugins and the
+    conftest.py files load, which may import the project's package (its module-level lines would
+    otherwise never be seen run). Our options are read from the invocation's arguments (or, in a
+    pytest-xdist worker, from the options the controller handed over)."""
+    global _recorder
+    config = pluginmanager.get_plugin("pytestconfig")
+    if _recorder is not None or config is None:
+        return
+    try:
+        options = parser.parse_known_args(
+            list(config.invocation_params.args), namespace=copy.copy(config.option)
+        )
+        root = config.rootpath
+    except (pytest.UsageError, AttributeError):  # not parseable or no rootdir yet: start later
+        return
+    if options.testwatch_deps:
+        _recorder = Recorder(options.testwatch_deps, str(root), options.testwatch_branch,
+                             options.testwatch_tracer)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args) -> None:
+    # Where registration was too early to read the options: still before conftest.py files load.
+    global _recorder
+    out_dir = getattr(early_config.known_args_namespace, "testwatch_deps", None)
+    if out_dir and _recorder is None:
+        options = early_config.known_args_namespace
+        _recorder = Recorder(out_dir, str(early_config.rootpath), options.testwatch_branch,
+                             options.testwatch_tracer)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    is_controller = not hasattr(config, "workerinput") and getattr(config.option, "dist", "no") != "no"
+    if _recorder is not None and is_controller:
+        _recorder.stop_tracing()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    if _recorder is None or not isinstance(collector, pytest.Module):
+        yield
+        return
+    before = set(sys.modules)
+    opened: set[str] = set()
+    _recorder.current = opened
+    try:
+        yield
+    finally:
+        _recorder.current = None
+        modules = set()
+        for name in set(sys.modules) - before:
+            path = getattr(sys.modules.get(name), "__file__", None)
+            if isinstance(path, str) and path.startswith(_recorder.root):
+                modules.add(path)
+        _recorder.collected[str(collector.path)] = {"modules": modules, "opened": opened}
+
+
+def _opened_for_reading(mode, flags) -> bool:
+    """An input of the test, not its output: a file it creates, truncates or appends to is not
+    a dependency (counting it would make every test that writes a file select itself forever)."""
+    if isinstance(flags, int):
+        writes = os.O_CREAT | os.O_TRUNC | os.O_APPEND
+        return (flags & os.O_ACCMODE) != os.O_WRONLY and not flags & writes
+    return not isinstance(mode, str) or "r" in mode
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    # A function-scoped fixture runs in its test's context already; a wider one runs once, in
+    # whichever test set it up first, yet every test that uses it depends on what it ran.
+    if _recorder is None or request.scope == "function":
+        yield
+        return
+    saved = _recorder.begin_fixture(request.fixturename, request.node.nodeid)
+    try:
+        yield
+    finally:
+        _recorder.end_fixture(saved)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    if _recorder is None:
+        yield
+        return
+    opened: set[str] = set()
+    _recorder.current = opened
+    _recorder.switch(item.nodeid)
+    try:
+        yield
+    finally:
+        # No switch back to "": the next test's switch ends this context, at half the cost.
+        _recorder.current = None
+        if opened:
+            _recorder.opened_by_test[item.nodeid] = opened
+        _recorder.note_fixtures_used(item.nodeid, getattr(item, "fixturenames", ()))
+        _recorder.locations[item.nodeid] = [str(item.path), item.location[1]]
+
+
+def pytest_sessionfinish(session) -> None:
+    if _recorder is not None:
+        _recorder.save()

@@ -1,0 +1,260 @@
+"""The pytest plugin testwatch loads into its child with ``-p``: streams one JSON line per event.
+
+Events go over a Unix socket named by the engine (not stdout/stderr, which tests use). The plugin
+is inert unless that socket is set, imports only the standard library and pytest, and does the
+least per test: it runs once per test of the user's suite. Under pytest-xdist only the controller
+streams; workers' reports reach it through xdist, carrying per-test figures in
+``user_properties``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import gc
+import json
+import os
+import re
+import signal
+import socket
+import threading
+
+import pytest
+
+from testwatch.collectors.in_pytest.leftovers import end_leftovers
+from testwatch.collectors.in_pytest.protocol import (
+    ENV_MAX_OUTPUT,
+    ENV_SELECT,
+    ENV_SOCKET,
+    ENV_TEST,
+    EVENT_TEXT_LIMIT,
+    EXTRA_PREFIX,
+    SCHEMA_VERSION,
+    cap_text,
+)
+
+_stream: EventStream | None = None
+_marking = False  # under testwatch: each test's node id goes into the environment it runs in
+_unsent_phases: dict[str, list[dict]] = {}  # node id -> its setup and call phases until teardown
+_unsent_notices: list[str] = []  # notices from before the stream connected
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# One encoder for every event: json.dumps with options builds a new one per call.
+_encode = json.JSONEncoder(ensure_ascii=False, default=repr).encode
+
+
+class EventStream:
+    """A connection to the engine; a watchdog kills this process group when the engine is gone."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._sock.connect(path)
+        self._lock = threading.Lock()
+        threading.Thread(target=self._watch_engine, name="testwatch-watchdog", daemon=True).start()
+
+    def send(self, event: dict) -> None:
+        """Send ``event`` as one JSON line."""
+        event["v"] = SCHEMA_VERSION
+        line = _encode(event) + "\n"
+        try:
+            data = line.encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate (odd test data, undecodable bytes) travels as the text \udcff.
+            data = _SURROGATE.sub(lambda m: f"\\\\u{ord(m.group()):04x}", line).encode("utf-8")
+        with self._lock:
+            self._sock.sendall(data)
+
+    def _watch_engine(self) -> None:
+        # The engine never writes to us; EOF or an error means it died (even by SIGKILL),
+        # so nothing is left to record results and the run must not go on as an orphan, nor
+        # anything its tests started in sessions of their own.
+        try:
+            while self._sock.recv(4096):
+                pass
+        except OSError:
+            pass
+        end_leftovers(self._path, os.getpgrp())
+        os.killpg(os.getpgrp(), signal.SIGKILL)
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def _extras(user_properties) -> dict:
+    return {
+        key[len(EXTRA_PREFIX) :]: value
+        for key, value in user_properties
+        if isinstance(key, str) and key.startswith(EXTRA_PREFIX)
+    }
+
+
+class _XdistHooks:
+    """Hooks that exist only when pytest-xdist is loaded (the controller collects nothing)."""
+
+    def __init__(self) -> None:
+        self._sent = False
+
+    def pytest_xdist_node_collection_finished(self, node, ids) -> None:
+        if _stream is not None and not self._sent:
+            self._sent = True
+            _stream.send({"event": "collected", "items": [[nodeid, []] for nodeid in ids]})
+
+
+class _JsonReportHooks:
+    """Adds testwatch's per-test figures to a pytest-json-report the user asked for."""
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_json_runtest_metadata(self, item, call):
+        figures = _extras(item.user_properties)
+        return {"testwatch": figures} if figures and call.when == "teardown" else None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _stream, _marking
+    if getattr(config.option, "json_report", False):
+        config.pluginmanager.register(_JsonReportHooks(), "testwatch-json-report")
+    path = os.environ.get(ENV_SOCKET)
+    if not path:
+        return
+    # Every result is reported by the time the interpreter shuts down; the shutdown's garbage
+    # collections then only walk the whole heap to free memory the exit frees anyway (a third
+    # of a second after 2,000 tests). Objects still in reference cycles are not finalized, which
+    # Python does not promise at exit either.
+    atexit.register(gc.freeze)
+    _marking = True
+    if _is_worker(config):
+        return
+    _stream = EventStream(path)
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistHooks(), "testwatch-xdist")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if _stream is not None:
+        _stream.send(
+            {"event": "session_start", "pid": os.getpid(), "rootdir": str(session.config.rootpath)}
+        )
+        while _unsent_notices:
+            _stream.send({"event": "notice", "message": _unsent_notices.pop(0)})
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session, config, items) -> None:
+    select_file = os.environ.get(ENV_SELECT)
+    if not select_file:
+        return
+    with open(select_file, encoding="utf-8") as f:
+        wanted = {nodeid: rank for rank, nodeid in enumerate(json.load(f))}
+    # A selected file (one that failed to collect last time) brings all of its tests.
+    ranks = {item: wanted.get(item.nodeid, wanted.get(item.nodeid.split("::", 1)[0])) for item in items}
+    kept = [item for item in items if ranks[item] is not None]
+    dropped = [item for item in items if ranks[item] is None]
+    kept.sort(key=ranks.__getitem__)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+    items[:] = kept
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if _stream is None:
+        return
+    items = [[item.nodeid, sorted({m.name for m in item.iter_markers()})] for item in session.items]
+    _stream.send({"event": "collected", "items": items})
+
+
+def pytest_collectreport(report) -> None:
+    if _stream is not None and report.failed:
+        _stream.send(
+            {"event": "collect_error", "nodeid": report.nodeid, "longrepr": report.longreprtext}
+        )
+
+
+def pytest_runtest_logstart(nodeid: str, location) -> None:
+    if _marking:
+        os.environ[ENV_TEST] = nodeid
+    if _stream is not None:
+        _stream.send({"event": "start", "nodeid": nodeid, "location": location})
+
+
+def pytest_runtest_logreport(report) -> None:
+    """A test's phases travel together in one ``test`` event after its teardown: one write
+    and one JSON encoding per test, not three. Its ``start`` event is never held back, so a
+    crash is still blamed on the right test."""
+    if _stream is None:
+        return
+    # Attributes that only some reports carry are looked up in vars(): a missing one raises
+    # AttributeError inside getattr/hasattr, which costs more than the rest of a passing phase.
+    attributes = vars(report)
+    phase = {"when": report.when, "outcome": report.outcome, "duration": report.duration}
+    if report.failed:
+        phase["longrepr"] = _capped(report.longreprtext, EVENT_TEXT_LIMIT // 6)
+    elif report.skipped:
+        longrepr = report.longrepr
+        phase["longrepr"] = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    if "wasxfail" in attributes:
+        phase["wasxfail"] = report.wasxfail or "xfail"
+    nodeid = report.nodeid
+    if report.when in ("setup", "call"):
+        _unsent_phases.setdefault(nodeid, []).append(phase)
+        return
+    node = attributes.get("node")  # set by pytest-xdist on a worker's report
+    event = {
+        "event": "test", "nodeid": nodeid, "phases": [*_unsent_phases.pop(nodeid, ()), phase],
+        "worker": node and node.gateway.id,
+    }
+    if report.when == "teardown":
+        if report.sections:
+            share = EVENT_TEXT_LIMIT // 2 // len(report.sections)
+            event["sections"] = [[title, _capped(text, share)] for title, text in report.sections]
+        if report.user_properties:
+            _add_properties(event, report.user_properties)
+        metadata = attributes.get("_json_report_extra", {}).get("metadata")
+        if metadata:
+            event["metadata"] = metadata
+    _stream.send(event)
+
+
+def _add_properties(event: dict, user_properties) -> None:
+    """testwatch's own figures go in ``extra``, the test's record_property pairs as they are."""
+    extras = _extras(user_properties)
+    if extras:
+        event["extra"] = extras
+    props = [[k, v] for k, v in user_properties if not str(k).startswith(EXTRA_PREFIX)]
+    if props:
+        event["user_properties"] = props
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
+    if _stream is None:
+        return
+    # Tests an interruption left without a teardown: what they did report still counts.
+    for nodeid, phases in list(_unsent_phases.items()):
+        _stream.send({"event": "test", "nodeid": nodeid, "phases": phases})
+    _unsent_phases.clear()
+    _stream.send({"event": "session_finish", "exitstatus": int(exitstatus)})
+
+
+def streaming() -> bool:
+    """Whether this process sends events to testwatch (its pytest-xdist workers do not)."""
+    return _stream is not None
+
+
+def notice(message: str) -> None:
+    """Tell the user through testwatch (its log, its output), not through a Python warning that a
+    project's ``filterwarnings = error`` would turn into pytest's INTERNALERROR."""
+    if _stream is not None:
+        _stream.send({"event": "notice", "message": message})
+    else:
+        _unsent_notices.append(message)
+
+
+def send_figures(nodeid: str, extra: dict) -> None:
+    """Send figures of a test measured after its report went; the engine adds them to its result."""
+    if _stream is not None:
+        _stream.send({"event": "figures", "nodeid": nodeid, "extra": extra})
+
+
+def _capped(text: str, most: int) -> str:
+    """``text`` cut to ``max_output``, and to ``most`` characters whatever that says."""
+    configured = int(os.environ.get(ENV_MAX_OUTPUT, "65536"))
+    return cap_text(text, most if configured <= 0 else min(configured, most))

@@ -1,0 +1,99 @@
+"""``testwatch run``: run the tests once, headless, and record them in the history."""
+
+from __future__ import annotations
+
+import argparse
+
+from testwatch.cli.project import Project, add_project_arguments, project_config
+from testwatch.config.settings import Config
+from testwatch.run.launch import EarlyChild, launch_early
+from testwatch.select.recording_mode import recording_requested
+
+HELP = """Run the project's tests once in a pytest child and record every result.
+
+Exit status, as pytest's: 0 all tests passed, 1 some failed/errored/crashed/timed out,
+2 interrupted, 3 pytest internal error, 4 pytest usage error, 5 no tests collected.
+Arguments after -- go to pytest unchanged, e.g. testwatch run -- -n 2 -k slow.
+"""
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "run", help="run the tests once, headless", description=HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_project_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print one JSON object per event")
+    parser.add_argument(
+        "--warm", action="store_true", default=None,
+        help="fork pytest from a process that already imported the third-party dependencies "
+        "(config: warm = true); falls back to a cold start whenever that is unsafe",
+    )
+    parser.add_argument(
+        "--memray", action="store_true", default=None,
+        help="track every test's heap with memray: peak, top allocations, leaks (config: memray = true)",
+    )
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument("--all", action="store_true", help="run every test (the default)")
+    scope.add_argument("--failed", action="store_true", help="run the tests that failed last")
+    scope.add_argument("--affected", action="store_true",
+                       help="run the tests the working tree's changes affect (records dependencies)")
+    parser.add_argument("--deps", "--coverage", dest="record", action="store_true",
+                        help="record each test's dependencies and the run's coverage (slower; "
+                        "also on with --affected or an explicit coverage = true in config)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = project_config(args, warm=args.warm, memray=args.memray)
+    recording = args.affected or args.record or recording_requested(config)
+    early = None
+    try:
+        # A plain run starts pytest first: the imports and history work below overlap its start-up.
+        if _plain(args, config, recording):
+            early = launch_early(config, args.pytest_args)
+        return _run(args, config, recording, early)
+    finally:
+        if early is not None:
+            early.discard()  # a no-op once the engine adopted it
+
+
+def _run(args: argparse.Namespace, config: Config, recording: bool, early: EarlyChild | None) -> int:
+    from testwatch.cli.reporter import JsonReporter, LineReporter
+    from testwatch.history.store import open_history
+    from testwatch.model.results import BAD_OUTCOMES
+    from testwatch.run.engine import RunEngine, RunRequest
+    from testwatch.run.signals import run_cancellable
+
+    project = Project(config, open_history(config.history_path))
+    reporter = JsonReporter() if args.json else LineReporter()
+    for warning in project.history.warnings:
+        print(f"warning: {warning}")
+    if recording:
+        from testwatch.run.watch_loop import run_recorded  # imports coverage.py: only when recording
+
+        return run_recorded(project, reporter, args)
+    request = RunRequest(trigger="manual", pytest_args=args.pytest_args)
+    if args.failed:
+        failed = [n for n, o in project.history.last_outcomes().items() if o in BAD_OUTCOMES]
+        request = RunRequest(
+            trigger="failed", select=failed, pytest_args=args.pytest_args,
+            reasons=dict.fromkeys(failed, "failed last time"),
+        )
+    engine = RunEngine(project.config, project.history, reporter)
+
+    async def go() -> int:
+        try:
+            return (await engine.run(request, early)).exit_status
+        finally:
+            engine.close()
+
+    try:
+        return run_cancellable(go())
+    finally:
+        project.history.close()
+
+
+def _plain(args: argparse.Namespace, config: Config, recording: bool) -> bool:
+    """A run whose child needs nothing but the config: every test, cold, no memray, no recording."""
+    return not (recording or args.failed or config.warm or config.memray)

@@ -1,0 +1,175 @@
+"""The history's tables, created and migrated by version (``PRAGMA user_version``).
+
+Each migration is a function from one version to the next; never edit a released one, add a new
+one at the end. The README's "History schema" section documents these tables.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db["runs"].create(
+        {
+            "id": int, "started_at": str, "finished_at": str, "trigger": str, "status": str,
+            "exit_status": int, "duration_s": float, "selected": int, "collected": int,
+            "passed": int, "failed": int, "error": int, "skipped": int, "xfailed": int,
+            "xpassed": int, "crashed": int, "timeout": int, "python": str, "git_revision": str,
+            "pid": int, "args": str, "message": str,
+        },
+        pk="id",
+        defaults={"status": "running"},
+        if_not_exists=True,
+    )
+    db["results"].create(
+        {
+            "id": int, "run_id": int, "nodeid": str, "file": str, "lineno": int, "outcome": str,
+            "duration_s": float, "setup_s": float, "call_s": float, "teardown_s": float,
+            "setup_outcome": str, "call_outcome": str, "teardown_outcome": str,
+            "longrepr": str, "stdout": str, "stderr": str, "log": str, "worker": str,
+            "peak_rss_bytes": int, "retained_bytes": int, "memory_precision": str,
+            "heap_peak_bytes": int, "leaked_bytes": int, "top_allocations": str,
+            "extra": str, "metadata": str, "finished_at": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+        if_not_exists=True,
+    )
+    db["results"].create_index(["run_id"], if_not_exists=True)
+    db["results"].create_index(["nodeid", "run_id"], if_not_exists=True)
+    db["samples"].create(
+        {
+            "id": int, "run_id": int, "t_s": float, "rss_bytes": int, "cpu_percent": float,
+            "threads": int, "processes": int, "nodeid": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+        if_not_exists=True,
+    )
+    db["samples"].create_index(["run_id"], if_not_exists=True)
+    db["breaches"].create(
+        {
+            "id": int, "run_id": int, "nodeid": str, "path": str, "kind": str,
+            "value": float, "limit_value": float, "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+        if_not_exists=True,
+    )
+    db["breaches"].create_index(["run_id"], if_not_exists=True)
+    db["coverage"].create(
+        {
+            "run_id": int, "file": str, "statements": int, "covered": int, "percent": float,
+            "missing_lines": str, "branches": int, "covered_branches": int,
+        },
+        pk=("run_id", "file"),
+        foreign_keys=[("run_id", "runs", "id")],
+        if_not_exists=True,
+    )
+    # Selection: what each test depended on when it last ran, and the state of those files.
+    db["test_deps"].create(
+        {"nodeid": str, "path": str, "kind": str, "fingerprint": str, "run_id": int},
+        pk=("nodeid", "path", "kind"),
+        if_not_exists=True,
+    )
+    db["test_deps"].create_index(["path"], if_not_exists=True)
+    db["file_state"].create(
+        {"path": str, "sha": str, "blocks": str, "run_id": int},
+        pk="path",
+        if_not_exists=True,
+    )
+
+
+def _v2(db: sqlite_utils.Database) -> None:
+    """file_state keeps each file's size and mtime, so a file whose stat is unchanged is not re-read."""
+    columns = db["file_state"].columns_dict
+    for column in ("size_bytes", "mtime_ns"):
+        if column not in columns:
+            db["file_state"].add_column(column, int)
+
+
+def _v3(db: sqlite_utils.Database) -> None:
+    """A covering index for a test's recent passed call durations (the latency pane, p95 checks)."""
+    db["results"].create_index(
+        ["nodeid", "outcome", "run_id", "call_s"], index_name="idx_results_latency", if_not_exists=True
+    )
+
+
+def _v4(db: sqlite_utils.Database) -> None:
+    """dep_owners and stale_dep_paths (testwatch/history/dep_index.py), so a selection reads only the
+    test_deps rows of the files that changed; filled from the existing rows."""
+    from testwatch.history import dep_index
+
+    with db.conn:
+        dep_index.rebuild(db.conn)
+
+
+_LATEST_RESULT_SQL = (
+    "create table if not exists latest_results "
+    "(nodeid text primary key, result_id integer, outcome text, duration_s real)",
+    # A result newer than the one held (a higher id) replaces it.
+    "create trigger if not exists latest_results_insert after insert on results "
+    "when new.id >= coalesce((select result_id from latest_results where nodeid = new.nodeid), 0) begin "
+    "insert or replace into latest_results values (new.nodeid, new.id, new.outcome, new.duration_s); end",
+    "create trigger if not exists latest_results_update after update of outcome, duration_s on results "
+    "when new.id = (select result_id from latest_results where nodeid = new.nodeid) begin "
+    "update latest_results set outcome = new.outcome, duration_s = new.duration_s "
+    "where nodeid = new.nodeid; end",
+    # Pruning the held result falls back to the test's newest remaining one (or none).
+    "create trigger if not exists latest_results_delete after delete on results "
+    "when old.id = (select result_id from latest_results where nodeid = old.nodeid) begin "
+    "delete from latest_results where nodeid = old.nodeid; "
+    "insert into latest_results select nodeid, id, outcome, duration_s from results "
+    "where nodeid = old.nodeid order by id desc limit 1; end",
+)
+
+
+def _v5(db: sqlite_utils.Database) -> None:
+    """latest_results: each test's newest result (outcome, duration), kept by triggers on results, so
+    a selection reads one row per test instead of grouping every stored result."""
+    with db.conn:
+        for sql in _LATEST_RESULT_SQL:
+            db.conn.execute(sql)
+        db.conn.execute("delete from latest_results")
+        db.conn.execute(
+            "insert into latest_results select nodeid, id, outcome, duration_s from results "
+            "where id in (select max(id) from results group by nodeid)"
+        )
+
+
+def _v6(db: sqlite_utils.Database) -> None:
+    """runs.measuring: what measured beside the tests (``testwatch.measure.latency.measuring_mode``), so
+    latency baselines compare like with like. Older runs keep NULL: a mode nobody knows."""
+    if "measuring" not in db["runs"].columns_dict:
+        db["runs"].add_column("measuring", str)
+
+
+def _v7(db: sqlite_utils.Database) -> None:
+    """results.peak_growth_bytes: how far a test's peak RSS rose above its start. Until now
+    ``peak_rss_bytes`` held that growth; it now holds the process's true peak during the test.
+    Older rows move their figure to the column that names it and keep no peak."""
+    if "peak_growth_bytes" in db["results"].columns_dict:
+        return
+    with db.conn:
+        db.conn.execute("alter table results add column peak_growth_bytes integer")
+        db.conn.execute(
+            "update results set peak_growth_bytes = peak_rss_bytes, peak_rss_bytes = null "
+            "where peak_rss_bytes is not null"
+        )
+
+
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Bring the file up to ``SCHEMA_VERSION``; migrations are idempotent, so one cut short reruns."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+        migration(db)
+        with db.conn:
+            db.execute(f"PRAGMA user_version = {number}")

@@ -1,0 +1,271 @@
+"""Engine side of dependency recording: turn what the child recorded into history rows.
+
+``DepRecorder.begin()`` gives the pytest arguments for a run (``collectors/in_pytest/deps_plugin.py`` does the
+recording) and remembers every project file's stat; ``finish(run_id)`` reads the side files and
+writes ``test_deps`` (what each test depends on, with the fingerprint it had when the test ran),
+``file_state`` and the run's ``coverage`` rows. A file that changed while the run went on gets
+the fingerprint ``changed-during-run``, so its tests are selected again: no change is lost.
+
+``dep_index.refresh`` keeps the index beside ``test_deps`` in step, in the same transaction.
+
+``test_deps`` rows: ``nodeid`` is a test id, or a test file's path for what the whole file depends
+on; ``kind`` is ``block:<name>`` (a function body or ``<module>``), ``module`` (a project module
+imported by the file, fingerprinted by its ``<module>`` block) or ``file`` (a data file opened).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlite_utils
+
+from testwatch.collectors.in_testwatch.project_files import IgnoreRules, snapshot
+from testwatch.config.settings import Config
+from testwatch.history import dep_index
+from testwatch.history.dep_index import CHANGED_DURING_RUN, MODULE_BLOCK
+from testwatch.history.store import History
+from testwatch.measure.line_coverage import coverage_rows
+from testwatch.run.child_command import DEPS_PLUGIN
+from testwatch.run.workdirs import make_workdir
+from testwatch.select.dep_reading import ChildRecord, read_child_records
+from testwatch.select.file_states import ENVIRONMENT_PATH, FileState, FileStates
+from testwatch.select.fingerprints import ImportStatement, python_blocks
+from testwatch.select.import_graph import ImportGraph
+
+PLUGIN = DEPS_PLUGIN
+_INSERT_DEPS = "insert into test_deps (nodeid, path, kind, fingerprint, run_id) values (?, ?, ?, ?, ?)"
+
+
+@dataclass
+class Recording:
+    """One run's recording: where the child writes, and the project's stats at the start."""
+
+    out_dir: Path
+    start_keys: dict[str, tuple[int, int]]
+    pytest_args: list[str] = field(default_factory=list)
+    started_ns: int = 0  # wall clock (time.time_ns) before the start snapshot
+    first_read: dict[str, str | None] = field(default_factory=dict)  # data file -> hash tests read
+
+
+@dataclass
+class RecordSummary:
+    tests: int = 0
+    rows: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+class DepRecorder:
+    """Records dependencies and coverage for runs of one project."""
+
+    def __init__(self, config: Config, history: History, rules: IgnoreRules, states: FileStates):
+        self.config = config
+        self.history = history
+        self.rules = rules
+        self.states = states
+
+    def begin(self) -> Recording:
+        """Call just before a run; pass ``recording.pytest_args`` to pytest."""
+        started_ns = time.time_ns()
+        out_dir = make_workdir("tw-deps-")
+        args = [f"--testwatch-deps={out_dir}"]
+        if self.config.branch:
+            args.append("--testwatch-branch")
+        return Recording(out_dir, snapshot(self.rules), args, started_ns)
+
+    def finish(
+        self, recording: Recording, run_id: int | None, environment: str | None = None,
+        db: sqlite_utils.Database | None = None,
+    ) -> RecordSummary:
+        """Call after the run (finished or cancelled): store what the child recorded.
+
+        ``environment`` is stored after a complete run of every test; ``db`` is a connection of
+        the calling thread (default: the history's own).
+        """
+        db = db or self.history.db
+        try:
+            records, data = read_child_records(recording.out_dir, self.config.root)
+            summary = RecordSummary(warnings=[r.error for r in records if r.error])
+            if not records or summary.warnings:
+                # Without executed lines a test's deps would look complete and hide changes:
+                # store none, so its tests keep being selected.
+                return summary
+            recording.first_read = self._first_read(records)
+            rows, states = self._rows(recording, records, data, run_id)
+            self._store(db, rows, states, records, run_id)
+            if run_id is not None and data is not None:
+                self._store_coverage(db, run_id, coverage_rows(data, self.rules))
+            if environment is not None and not summary.warnings:
+                self._store_environment(db, environment, run_id, recording.started_ns)
+            summary.tests = sum(len(r.locations) for r in records)
+            summary.rows = len(rows)
+            return summary
+        finally:
+            shutil.rmtree(recording.out_dir, ignore_errors=True)
+
+    # ----- building rows
+
+    def _first_read(self, records: list[ChildRecord]) -> dict[str, str | None]:
+        """Each opened project file -> its content when the tests first read it (None when two
+        processes read different contents)."""
+        found: dict[str, str | None] = {}
+        for record in records:
+            for path, sha in record.first_read.items():
+                relative = self.rules.relative(path)
+                if relative is not None:
+                    found[relative] = sha if found.get(relative, sha) == sha else None
+        return found
+
+    def _state(self, recording: Recording, relative: str, used: dict[str, FileState]) -> str | None:
+        """The file's state as the run saw it; None if it changed during the run (or is gone).
+
+        A data file whose stat changed but whose content is what the tests first read (a test
+        that rewrites it with the same content) did not change.
+        """
+        if relative in used:
+            return relative
+        state = self.states.get(relative, need_spans=True)
+        if state is None:
+            return None
+        stat_changed = state.key != recording.start_keys.get(relative)
+        if stat_changed and state.sha != recording.first_read.get(relative):
+            return None
+        used[relative] = state
+        return relative
+
+    def _rows(self, recording, records: list[ChildRecord], data, run_id) -> tuple[list[tuple], dict]:
+        """``test_deps`` rows as (nodeid, path, kind, fingerprint, run_id), and the file states used."""
+        used: dict[str, FileState] = {}
+        deps: set[tuple[str, str, str, str]] = set()
+
+        def add(owner: str, relative: str, kind: str, block: str | None = None) -> None:
+            if self._state(recording, relative, used) is None:
+                deps.add((owner, relative, kind, CHANGED_DURING_RUN))
+                return
+            state = used[relative]
+            fingerprint = state.hashes.get(block, CHANGED_DURING_RUN) if block else state.sha
+            deps.add((owner, relative, kind, fingerprint))
+
+        lines = data.lines_by_test(self.rules) if data is not None else {}
+        relative_of = functools.cache(self.rules.relative)  # a test file's path recurs per test
+
+        def context_deps(record: ChildRecord, context: str) -> set[tuple[str, str, str | None]]:
+            """(path, kind, block) of what a test or a fixture setup ran and opened."""
+            found = set()
+            for relative, numbers in lines.get(context, {}).items():
+                for block in self._blocks_of(recording, relative, numbers, used):
+                    found.add((relative, f"block:{block}", block))
+            for opened in record.opened.get(context, []):
+                relative = relative_of(opened)
+                if relative is not None and not self.rules.ignored(opened):
+                    found.add((relative, "file", None))
+            return found
+
+        for record in records:
+            fixture_deps = {}  # a fixture setup's deps, computed once for all the tests using it
+            for nodeid, (path, line0) in record.locations.items():
+                found = context_deps(record, nodeid)
+                for context in record.fixtures.get(nodeid, ()):
+                    if context not in fixture_deps:
+                        fixture_deps[context] = context_deps(record, context)
+                    found |= fixture_deps[context]
+                relative = relative_of(path)
+                if relative is not None and line0 is not None and self._state(recording, relative, used):
+                    blocks = used[relative].blocks
+                    own = blocks.defs.get(line0 + 1) if blocks else None
+                    if own:
+                        found.add((relative, f"block:{own}", own))
+                    elif not found:  # no lines and no def found: it depends on its file's module code
+                        found.add((relative, "module", MODULE_BLOCK))
+                for relative, kind, block in found:
+                    add(nodeid, relative, kind, block)
+        graph = ImportGraph(
+            [rel for rel in recording.start_keys if rel.endswith(".py")],
+            functools.partial(self._imports, recording, used),
+        )
+        for record in records:
+            for test_file, seen in record.collected.items():
+                owner = self.rules.relative(test_file)
+                if owner is None:
+                    continue
+                start = {owner, *_conftests_above(owner, recording.start_keys)}
+                start |= {r for m in seen.get("modules", []) if (r := self.rules.relative(m))}
+                for module in graph.closure(start):
+                    add(owner, module, "module", MODULE_BLOCK)
+                for opened in seen.get("opened", []):
+                    relative = self.rules.relative(opened)
+                    if relative is not None and not self.rules.ignored(opened):
+                        add(owner, relative, "file")
+        return [(*dep, run_id) for dep in deps], used
+
+    def _blocks_of(self, recording, relative: str, numbers: set[int], used) -> set[str]:
+        if self._state(recording, relative, used) is None:
+            return {MODULE_BLOCK}
+        blocks = used[relative].blocks
+        if blocks is None:
+            return {MODULE_BLOCK}
+        return {blocks.block_at(n) for n in numbers}
+
+    def _imports(self, recording, used, relative: str) -> list[ImportStatement] | None:
+        """The file's import statements, from the parse its fingerprint came from when there is one."""
+        if self._state(recording, relative, used) is not None and used[relative].blocks is not None:
+            return used[relative].blocks.imports
+        try:  # changed during the run, or not a .py file: parse what is there now
+            return python_blocks((self.config.root / relative).read_bytes()).imports
+        except OSError:
+            return None
+
+    # ----- storing
+
+    def _store(self, db, rows: list[tuple], states: dict[str, FileState], records, run_id) -> None:
+        owners = {row[0] for row in rows}
+        owners |= {nodeid for r in records for nodeid in r.locations}
+        owners |= {rel for r in records for f in r.collected if (rel := self.rules.relative(f))}
+        state_rows = [
+            {
+                "path": relative, "sha": state.sha, "blocks": json.dumps(state.hashes),
+                "size_bytes": state.key[0] if state.key else None,
+                "mtime_ns": state.key[1] if state.key else None, "run_id": run_id,
+            }
+            for relative, state in states.items()
+        ]
+        with db.conn:
+            owner_list = sorted(owners)
+            for i in range(0, len(owner_list), 500):
+                chunk = owner_list[i : i + 500]
+                db.execute(
+                    f"delete from test_deps where nodeid in ({','.join('?' * len(chunk))})", chunk
+                )
+            db.conn.executemany(_INSERT_DEPS, rows)  # plain values: sqlite-utils' per-value checks cost more
+            db["file_state"].upsert_all(state_rows, pk="path", batch_size=500)
+            dep_index.refresh(db.conn, owners, {row[1] for row in rows} | set(states))
+        for relative, state in states.items():
+            self.states.remember(relative, state)
+
+    def _store_coverage(self, db, run_id: int, rows: list[dict]) -> None:
+        for row in rows:
+            row["run_id"] = run_id
+        with db.conn:
+            db["coverage"].upsert_all(rows, pk=("run_id", "file"))
+
+    def _store_environment(self, db, environment: str, run_id: int | None, started_ns: int) -> None:
+        """The environment of a complete run, and when it started (as ``mtime_ns``): a test file
+        older than that which the run did not collect is one pytest leaves out, not a new one."""
+        state = FileState(environment, {}, (None, started_ns))
+        with db.conn:
+            db["file_state"].upsert(
+                {"path": ENVIRONMENT_PATH, "sha": environment, "blocks": None, "run_id": run_id,
+                 "size_bytes": None, "mtime_ns": started_ns},
+                pk="path",
+            )
+        self.states.remember(ENVIRONMENT_PATH, state)
+
+
+def _conftests_above(relative: str, files) -> list[str]:
+    parts = relative.split("/")[:-1]
+    candidates = ["/".join([*parts[:i], "conftest.py"]) for i in range(len(parts) + 1)]
+    return [c for c in candidates if c in files]

@@ -1,0 +1,258 @@
+"""The watch loop: file changes -> affected-test selection -> a run, forever, with no change lost.
+
+Shared by ``testwatch watch --headless`` and the TUI. Every run records dependencies (and so
+coverage). A change arriving during a run cancels it and starts a new selection on the current
+tree (``on_change = "restart"``) or waits for it to end (``"wait"``); either way the change is
+kept in the pending set until a run has started after it, and the per-test fingerprints make
+the cancelled run's tests eligible again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections import deque
+from collections.abc import Callable
+
+import sqlite_utils
+
+from testwatch.collectors.in_testwatch.file_watcher import FileWatcher
+from testwatch.collectors.in_testwatch.project_files import IgnoreRules
+from testwatch.config.settings import Config
+from testwatch.history.store import History
+from testwatch.model.events import ChangesDetected, EngineNotice, RunFinished, SelectionMade, WatchStatus
+from testwatch.model.results import BAD_OUTCOMES
+from testwatch.run.child_command import DEFAULT_PLUGINS
+from testwatch.run.dep_recording import PLUGIN, DepRecorder, Recording
+from testwatch.run.engine import RunEngine, RunRequest
+from testwatch.run.signals import run_cancellable
+from testwatch.select.environment import CONFIG_FILES, environment_fingerprint
+from testwatch.select.file_states import FileStates
+from testwatch.select.selection import Selector
+
+KINDS = ("affected", "all", "failed", "tests")
+
+
+class WatchLoop:
+    """Watches ``config.root`` and runs what each change affects; drive it with ``await run()``."""
+
+    def __init__(self, config: Config, history: History, listener: Callable[[object], None]) -> None:
+        self.config = config
+        self.history = history
+        self.listener = listener
+        self.pytest_args: list[str] = []
+        self.rules = IgnoreRules(config.root, config.ignore, config.history_path)
+        self.states = FileStates(config.root, history)
+        self.selector = Selector(config, history, self.rules, self.states)
+        self.recorder = DepRecorder(config, history, self.rules, self.states)
+        self.engine = RunEngine(config, history, listener, plugins=[*DEFAULT_PLUGINS, PLUGIN])
+        self.pending_changes: set[str] = set()
+        self.runs_finished = 0
+        self._requests: deque[tuple[str, list[str] | None]] = deque()
+        self._paused = False
+        self._wake = asyncio.Event()
+        self._run_task: asyncio.Task | None = None
+        self._dep_paths: set[str] | None = None  # data files some test opened
+        self._in_engine = False
+
+    # ----- the interface the TUI drives
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def pause(self) -> None:
+        """Stop starting runs on changes (changes are kept; explicit requests still run)."""
+        self._paused = True
+        self.listener(WatchStatus("paused: changes are kept and run on resume"))
+
+    def resume(self) -> None:
+        self._paused = False
+        self.listener(WatchStatus("resumed"))
+        self._wake.set()
+
+    def request(self, kind: str, nodeids: list[str] | None = None) -> None:
+        """Queue a run: ``affected``, ``all``, ``failed`` or ``tests`` (the given node ids)."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown run request {kind!r} (expected one of {', '.join(KINDS)})")
+        self._requests.append((kind, list(nodeids or [])))
+        self._wake.set()
+
+    def cancel_run(self) -> None:
+        """Cancel the run in progress: its child is killed, finished results stay (run cancelled)."""
+        if self._run_task is not None and not self._run_task.done():
+            self._run_task.cancel()
+
+    async def run(self) -> None:
+        """Watch and run until cancelled; the first run is the affected set (all without history)."""
+        watcher = FileWatcher(
+            self.rules, self.config.debounce, self.config.poll, self.config.rescan,
+            on_status=lambda message, severity: self.listener(WatchStatus(message, severity)),
+        )
+        watching = asyncio.create_task(self._consume(watcher), name="testwatch-changes")
+        if not self._requests:
+            self.request("affected")
+        try:
+            await self._serve()
+        finally:
+            watching.cancel()
+            self.cancel_run()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watching
+            if self._run_task is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await self._run_task
+            self.engine.close()
+
+    async def run_once(self, kind: str = "affected", nodeids: list[str] | None = None):
+        """One recorded run without watching (``testwatch run --affected``); None if none selected."""
+        try:
+            return await self._run_job(kind, nodeids, kind)
+        finally:
+            self.engine.close()
+
+    # ----- internals
+
+    async def _consume(self, watcher: FileWatcher) -> None:
+        mode = "polling" if self.config.poll else "file events"
+        self.listener(WatchStatus(f"watching {self.config.root} ({mode})"))
+        async for paths in watcher.changes():
+            self.listener(ChangesDetected(paths))
+            relevant = [path for path in paths if self._relevant(path)]
+            if not relevant:
+                continue  # no test reads it (a log a test wrote, a scratch file): nothing to run
+            self.pending_changes.update(relevant)
+            running = self._in_engine  # not while selecting or storing: those finish quickly
+            if running and self.config.on_change == "restart" and not self._paused:
+                self.cancel_run()
+            elif running:
+                self.listener(WatchStatus("a change arrived during the run: it runs next"))
+            self._wake.set()
+
+    def _relevant(self, path: str) -> bool:
+        """Python files, config files and files some test read can change test outcomes."""
+        if path.endswith(".py") or path in CONFIG_FILES:
+            return True
+        if self._dep_paths is None:
+            try:
+                rows = self.history.rows("select distinct path from test_deps where kind = 'file'")
+                self._dep_paths = {row["path"] for row in rows}
+            except sqlite3.Error:
+                return True
+        return path in self._dep_paths
+
+    async def _serve(self) -> None:
+        while True:
+            job = self._next_job()
+            if job is None:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            self._run_task = asyncio.create_task(self._run_job(*job), name="testwatch-run")
+            try:
+                await asyncio.shield(self._run_task)
+            except asyncio.CancelledError:
+                if asyncio.current_task().cancelling():
+                    raise  # the loop itself is being stopped
+            except Exception as exc:  # a bug must not end watching: say it and go on
+                self.listener(EngineNotice(f"the run failed: {exc!r}", "error"))
+            if not self._has_work():
+                self.listener(WatchStatus("waiting for changes"))
+
+    def _has_work(self) -> bool:
+        return bool(self._requests or (self.pending_changes and not self._paused))
+
+    def _next_job(self) -> tuple[str, list[str] | None, str] | None:
+        if self._requests:
+            kind, nodeids = self._requests.popleft()
+            return kind, nodeids, kind
+        if self.pending_changes and not self._paused:
+            return "affected", None, "change"
+        return None
+
+    async def _run_job(self, kind: str, nodeids: list[str] | None, trigger: str) -> RunFinished | None:
+        if trigger == "change" or kind == "affected":
+            self.pending_changes.clear()  # the selection below sees every change so far
+        if self.history.recreate_if_gone():
+            self.listener(EngineNotice(
+                f"the history {self.history.path} was deleted; a new one was started"))
+        request = self._build_request(kind, nodeids, trigger)
+        if request is None:
+            return None
+        recording = await asyncio.to_thread(self.recorder.begin)
+        request.pytest_args = [*request.pytest_args, *recording.pytest_args]
+        # Fingerprinted before the run: a config edited during it must still select everything.
+        environment = None
+        if request.select is None:
+            environment = environment_fingerprint(self.config.root, self.config.python)
+        finished: RunFinished | None = None
+        try:
+            self._in_engine = True
+            finished = await self.engine.run(request)
+        finally:
+            self._in_engine = False
+            complete = finished is not None and not finished.cancelled and finished.exit_status in (0, 1)
+            run_id = finished.run_id if finished is not None else None
+            await self._finish_recording(recording, run_id, environment if complete else None)
+            self._dep_paths = None
+            self.runs_finished += 1
+        return finished
+
+    def _build_request(self, kind: str, nodeids, trigger: str) -> RunRequest | None:
+        args = list(self.pytest_args)
+        if kind == "all":
+            return RunRequest(trigger=trigger, pytest_args=args)
+        if kind == "tests":
+            return RunRequest(trigger=trigger, select=nodeids, pytest_args=args,
+                              reasons=dict.fromkeys(nodeids, "requested"))
+        if kind == "failed":
+            failed = [n for n, o in self.history.last_outcomes().items() if o in BAD_OUTCOMES]
+            return RunRequest(trigger=trigger, select=failed, pytest_args=args,
+                              reasons=dict.fromkeys(failed, "failed last time"))
+        selection = self.selector.select()
+        self.listener(SelectionMade(selection.selected, selection.reasons, selection.total_known,
+                                    selection.elapsed_s, selection.everything))
+        if selection.everything:
+            return RunRequest(trigger=trigger, pytest_args=args,
+                              reasons={"*": selection.everything_reason})
+        if not selection.selected:
+            self.listener(WatchStatus("no tests are affected by the changes"))
+            return None
+        return RunRequest(trigger=trigger, select=selection.selected, pytest_args=args,
+                          reasons=selection.reasons)
+
+    async def _finish_recording(self, recording: Recording, run_id, environment) -> None:
+        try:
+            summary = await asyncio.to_thread(self._record_in_thread, recording, run_id, environment)
+        except (sqlite3.Error, OSError, ValueError) as exc:
+            self.listener(EngineNotice(f"cannot store the tests' dependencies: {exc}"))
+            return
+        for warning in summary.warnings:
+            self.listener(EngineNotice(warning))
+
+    def _record_in_thread(self, recording: Recording, run_id, environment):
+        """Store on a connection of this thread, so the app's connection is never shared."""
+        if self.history.path is None:
+            return self.recorder.finish(recording, run_id, environment)
+        db = sqlite_utils.Database(sqlite3.connect(str(self.history.path), timeout=30))
+        try:
+            return self.recorder.finish(recording, run_id, environment, db=db)
+        finally:
+            db.close()
+
+
+def run_recorded(project, listener, args) -> int:
+    """``testwatch run --affected/--deps``: one run that records dependencies and coverage."""
+    loop = WatchLoop(project.config, project.history, listener)
+    loop.pytest_args = list(args.pytest_args)
+    kind = "affected" if args.affected else "failed" if args.failed else "all"
+
+    async def go() -> int:
+        finished = await loop.run_once(kind)
+        return finished.exit_status if finished is not None else 0
+
+    try:
+        return run_cancellable(go())
+    finally:
+        project.history.close()

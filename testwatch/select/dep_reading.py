@@ -1,0 +1,97 @@
+"""Reads what ``collectors/in_pytest/deps_plugin.py`` left in a run's side folder: one JSON record per pytest
+process (the child, or each pytest-xdist worker), holding the executed lines when
+``collectors/in_pytest/line_monitor.py`` recorded them, else beside one coverage.py data file."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from coverage import CoverageData
+
+from testwatch.collectors.in_testwatch.project_files import IgnoreRules
+
+
+@dataclass
+class ChildRecord:
+    """One pytest process's record: tests run (with their def location), files opened (by test,
+    or by a higher-scoped fixture's setup context), imports, and the fixture setups each test used."""
+
+    locations: dict[str, tuple[str, int | None]] = field(default_factory=dict)
+    opened: dict[str, list[str]] = field(default_factory=dict)
+    collected: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    error: str = ""
+    fixtures: dict[str, list[str]] = field(default_factory=dict)  # test -> fixture setup contexts
+    first_read: dict[str, str] = field(default_factory=dict)  # opened file -> hash at its first open
+
+
+class RunCoverage:
+    """The executed lines of every process of a run, merged: ``data`` (coverage.py's, for the
+    coverage figures) and, from the line monitor, ``test_lines`` (test id -> file -> lines);
+    coverage.py's tracer keeps a test's lines in ``data`` under the test's context instead."""
+
+    def __init__(self, data: CoverageData, test_lines: dict[str, dict[str, set[int]]] | None = None):
+        self.data = data
+        self.test_lines = test_lines or {}
+
+    def add_monitored(self, recorded: dict) -> None:
+        """Merge one process's line-monitor record (``files`` and ``lines`` by context)."""
+        files = recorded["files"]
+        union: dict[str, set[int]] = {}
+        for context, by_index in recorded["lines"].items():
+            for index, numbers in by_index.items():
+                path = files[int(index)]
+                union.setdefault(path, set()).update(numbers)
+                if context:
+                    self.test_lines.setdefault(context, {}).setdefault(path, set()).update(numbers)
+        self.data.add_lines(union)
+        if union:  # coverage.py touches files only once it holds lines
+            self.data.touch_files(files)
+
+    def project_files(self, rules: IgnoreRules) -> list[str]:
+        return [f for f in self.data.measured_files() if not rules.ignored(f)]
+
+    def lines_by_test(self, rules: IgnoreRules) -> dict[str, dict[str, set[int]]]:
+        """nodeid -> project file -> lines it executed (lines run outside any test are left out)."""
+        result: dict[str, dict[str, set[int]]] = {}
+        relative_of: dict[str, str | None] = {}  # one path computation per file, not per test
+        for nodeid, by_file in self.test_lines.items():
+            for measured, numbers in by_file.items():
+                if measured not in relative_of:
+                    relative_of[measured] = None if rules.ignored(measured) else rules.relative(measured)
+                if relative := relative_of[measured]:
+                    result.setdefault(nodeid, {}).setdefault(relative, set()).update(numbers)
+        for measured in self.project_files(rules):
+            relative = rules.relative(measured)
+            for lineno, contexts in self.data.contexts_by_lineno(measured).items():
+                for context in contexts:
+                    if context:
+                        result.setdefault(context, {}).setdefault(relative, set()).add(lineno)
+        return result
+
+
+def read_child_records(out_dir: Path, root: Path) -> tuple[list[ChildRecord], RunCoverage | None]:
+    """Every process's record (a process killed before its session ended leaves none)."""
+    records = []
+    merged = None
+    for path in sorted(out_dir.glob("deps.*.json")):
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        locations = {nodeid: (loc[0], loc[1]) for nodeid, loc in raw.get("locations", {}).items()}
+        records.append(ChildRecord(locations, raw.get("opened", {}), raw.get("collected", {}),
+                                   raw.get("error", ""), raw.get("fixtures", {}),
+                                   raw.get("first_read", {})))
+        if raw.get("lines") is not None:
+            merged = merged or RunCoverage(CoverageData(no_disk=True))
+            merged.add_monitored(raw["lines"])
+    for path in sorted(out_dir.glob("cov.*")):
+        if path.suffix == ".tmp":
+            continue
+        data = CoverageData(no_disk=True)
+        data.loads(path.read_bytes())
+        merged = merged or RunCoverage(CoverageData(no_disk=True))
+        merged.data.update(data)
+    return records, merged

@@ -1,0 +1,282 @@
+"""Which tests the working tree's changes can affect, why, and in which order to run them.
+
+A test is selected when a dependency recorded at its last run (a function body it executed, a
+module its file imported, a data file it opened) no longer has the fingerprint it had then; when
+it failed, crashed or timed out last time; when it has no recorded dependencies; when it is in a
+new test file or under a changed ``conftest.py``. A changed Python version, installed package or
+config file selects everything. When in doubt, select. Order: last failures first, then the tests
+that touch the change most directly, then the fastest.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+from testwatch.collectors.in_testwatch.project_files import IgnoreRules, is_test_file
+from testwatch.history import dep_index
+from testwatch.history.dep_index import MODULE_BLOCK
+from testwatch.history.store import History
+from testwatch.model.results import nodeid_file
+from testwatch.select.environment import environment_fingerprint
+from testwatch.select.file_states import ENVIRONMENT_PATH, FileState, FileStates
+from testwatch.select.known_tests import KnownTests
+
+# Directness ranks: lower runs earlier.
+_RULE, _DIRECT, _IMPORTED = 0, 1, 2
+# A folder modified this recently may change again within its mtime's resolution: not cached.
+_RACY_MTIME_NS = 2 * 10**9
+
+
+@dataclass
+class Selection:
+    """The affected tests in run order; ``everything`` means run the whole suite (``selected``
+    then lists every known test)."""
+
+    selected: list[str]
+    reasons: dict[str, str]
+    total_known: int
+    elapsed_s: float = 0.0
+    everything: bool = False
+    everything_reason: str = ""
+    known: set[str] = field(default_factory=set)  # every test the history knows
+    dep_counts: dict[str, int] = field(default_factory=dict)  # owner -> recorded dependencies
+
+    def why_not(self, nodeid: str) -> str:
+        """Why a test is not in the selection (or the reason it is)."""
+        if self.everything:
+            return f"selected: {self.everything_reason}"
+        if nodeid in self.reasons:
+            return f"selected: {self.reasons[nodeid]}"
+        if nodeid not in self.known:
+            return "testwatch has never seen this test (not in the history)"
+        count = self.dep_counts.get(nodeid, 0) + self.dep_counts.get(nodeid_file(nodeid), 0)
+        return (f"not selected: none of its {count} recorded dependencies "
+                "changed since it last ran")
+
+
+def _describe(path: str, kind: str, state: FileState | None) -> str:
+    if state is None:
+        return f"{path} was deleted"
+    if kind == "file":
+        return f"data file {path} changed"
+    if kind == "module":
+        return f"module-level code of {path} changed (imported by its file)"
+    block = kind.removeprefix("block:")
+    if block == MODULE_BLOCK:
+        return f"module-level code of {path} changed (run by the test)"
+    return f"{path}::{block} changed"
+
+
+def _everything(known: KnownTests, reason: str) -> Selection:
+    """The whole suite: every known test is listed (last failures first), as it will run."""
+    selected = sorted(known.tests, key=lambda nodeid: (nodeid not in known.failed, nodeid))
+    return Selection(selected, {}, len(known.tests), everything=True, everything_reason=reason,
+                     known=known.tests, dep_counts=known.counts)
+
+
+def _made_before(path: str, started_ns: int | None) -> bool:
+    """True when the file's last status change (creation, rename, write) is before ``started_ns``."""
+    if started_ns is None:
+        return False
+    try:
+        return os.stat(path).st_ctime_ns < started_ns
+    except OSError:
+        return False
+
+
+class FolderListings:
+    """The project's test and conftest files, each folder listed again only when its mtime changed.
+
+    Folders the ignore rules exclude are not entered; files are matched by name only (the caller
+    applies the ignore rules to the few it needs). Adding, removing or renaming an entry changes
+    its folder's mtime; the ignore rules are fixed for the life of ``rules``. A folder modified in
+    the last two seconds is not cached.
+    """
+
+    def __init__(self, rules: IgnoreRules) -> None:
+        self.rules = rules
+        self._cache: dict[str, tuple[int, list[str], list[str]]] = {}  # folder -> mtime, files, folders
+
+    def files(self) -> list[str]:
+        """Absolute paths of every file named like a test file or conftest.py."""
+        found: list[str] = []
+        stack = [str(self.rules.root)]
+        while stack:
+            folder = stack.pop()
+            try:
+                mtime_ns = os.stat(folder).st_mtime_ns
+            except OSError:
+                continue
+            cached = self._cache.get(folder)
+            if cached is None or cached[0] != mtime_ns:
+                cached = (mtime_ns, *self._list(folder))
+                if time.time_ns() - mtime_ns > _RACY_MTIME_NS:
+                    self._cache[folder] = cached
+            found += cached[1]
+            stack += cached[2]
+        return found
+
+    def _list(self, folder: str) -> tuple[list[str], list[str]]:
+        files, folders = [], []
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            return files, folders
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if not self.rules.ignored(entry.path):
+                    folders.append(entry.path)
+            elif is_test_file(entry.name) and entry.is_file():
+                files.append(entry.path)
+        return files, folders
+
+
+class Selector:
+    """Computes selections for one project; cheap to call on every change."""
+
+    def __init__(self, config, history: History, rules: IgnoreRules, states: FileStates) -> None:
+        self.config = config
+        self.history = history
+        self.rules = rules
+        self.states = states
+        self.listings = FolderListings(rules)
+        self._loaded: tuple[tuple[int, int, int], KnownTests] | None = None  # (history version, _load())
+        self._groups: dict[str, list[tuple[str, str, list[str]]]] = {}  # path -> its rows, grouped
+
+    def select(self) -> Selection:
+        started = time.monotonic()
+        selection = self._select()
+        selection.elapsed_s = time.monotonic() - started
+        return selection
+
+    def _history_version(self) -> tuple[int, int, int]:
+        """Changes when this connection or any other commits to the history file (or it reopens)."""
+        conn = self.history.conn
+        return id(conn), conn.total_changes, conn.execute("pragma data_version").fetchone()[0]
+
+    def _load(self) -> KnownTests:
+        """What the history knows about tests; kept until the history changes (each changed
+        path's rows are read once per history version, in ``_groups``)."""
+        version = self._history_version()
+        if self._loaded is None or self._loaded[0] != version:
+            self.states.reload_stored()  # another process may have recorded since
+            self._groups = {}
+            self._loaded = (version, KnownTests.read(self.history.conn, self.config.root))
+        return self._loaded[1]
+
+    def _select(self) -> Selection:
+        known = self._load()
+        stored_env = self.states.stored().get(ENVIRONMENT_PATH)
+        env = environment_fingerprint(self.config.root, self.config.python)
+        if not known.counts or stored_env is None:
+            return _everything(known, "no recorded dependencies yet: running every test")
+        if stored_env.sha != env:
+            return _everything(
+                known, "the Python version, installed packages or pytest/testwatch config changed")
+        picked = self._pick(known, self._changed_owners(known.stale))
+        new_test_files, conftests = self._scan(known.files_seen, stored_env.key)
+        self._pick_under_changed_conftests(conftests, known.tests, picked)
+        whole_files = dict.fromkeys(new_test_files, "new test file")
+        reasons = {nodeid: why for nodeid, (_, why) in picked.items()}
+        durations = known.durations(self.history.conn, picked)
+        order = sorted(
+            picked,
+            key=lambda n: (n not in known.failed, picked[n][0], durations.get(n) or 0.0, n),
+        )
+        for path, why in sorted(whole_files.items()):
+            reasons[path] = why
+        selected = [p for p in sorted(whole_files) if p not in picked] + order
+        return Selection(selected, reasons, len(known.tests), known=known.tests, dep_counts=known.counts)
+
+    def _pick(self, known: KnownTests, hits) -> dict[str, tuple[int, str]]:
+        """Known tests (in files that still exist) that failed last time, have no recorded
+        dependencies, or have a changed one -> (rank, reason). Visits only those candidates."""
+        counts, by_file = known.counts, known.tests_by_file
+        candidates = set(known.failed) | (known.tests - counts.keys()) | (hits.keys() & known.tests)
+        whole = [f for f in by_file if f in hits or f not in counts]
+        candidates.update(nodeid for test_file in whole for nodeid in by_file[test_file])
+        picked: dict[str, tuple[int, str]] = {}
+        file_exists: dict[str, bool] = {}
+        root_text = str(self.config.root)
+        for nodeid in candidates:
+            test_file = nodeid_file(nodeid)
+            if test_file not in file_exists:
+                file_exists[test_file] = os.path.isfile(os.path.join(root_text, test_file))
+            if not file_exists[test_file]:
+                continue
+            if nodeid in known.failed:
+                picked[nodeid] = (_RULE, f"{known.failed[nodeid]} last time")
+            elif nodeid not in counts or test_file not in counts:
+                picked[nodeid] = (_RULE, "no recorded dependencies yet")
+            elif hit := hits.get(nodeid) or hits.get(test_file):
+                picked[nodeid] = hit
+        return picked
+
+    def _changed_owners(self, stale: set[str]) -> dict[str, tuple[int, str]]:
+        """Each test or test file with a changed dependency -> (rank, reason), the most direct first.
+
+        Only the rows of stale paths and of files that differ from their ``file_state`` are read.
+        """
+        hits: dict[str, tuple[int, str]] = {}
+        for path in sorted(self._changed_paths(stale)):
+            if path not in self._groups:
+                self._groups[path] = dep_index.groups_of(self.history.conn, path)
+            state = self.states.get(path)
+            sha, hashes = (state.sha, state.hashes) if state is not None else (None, {})
+            for kind, fingerprint, owners in self._groups[path]:
+                if not dep_index.dep_changed(kind, fingerprint, sha, hashes):
+                    continue
+                hit = (_IMPORTED if kind == "module" else _DIRECT, _describe(path, kind, state))
+                for owner in owners:
+                    if owner not in hits or hit < hits[owner]:
+                        hits[owner] = hit
+        return hits
+
+    def _changed_paths(self, stale: set[str]) -> set[str]:
+        """Stale paths and every recorded file whose content is not what ``file_state`` holds."""
+        changed = set(stale)
+        for path, before in self.states.stored().items():
+            if path == ENVIRONMENT_PATH:
+                continue
+            state = self.states.get(path)
+            if state is None or state.sha != before.sha:
+                changed.add(path)
+        return changed
+
+    def _scan(self, files_seen: set[str], complete_run) -> tuple[list[str], list[str]]:
+        """The project's new test files and its conftest.py files, on disk now.
+
+        A test file is new when no run saw it and it was made (its ctime, which no copy or
+        archive sets back) after the last complete run (``complete_run``: the environment's
+        stored key, whose time is that run's start). One that was there then and that the
+        complete run did not collect is left out by pytest's own settings (``norecursedirs``,
+        ``testpaths``, ``collect_ignore``): selecting it would select it on every change.
+        """
+        started_ns = complete_run[1] if complete_run else None
+        new_test_files, conftests = [], []
+        prefix = len(str(self.rules.root)) + 1
+        for path in self.listings.files():
+            rel = path[prefix:].replace(os.sep, "/")
+            is_conftest = rel.rpartition("/")[2] == "conftest.py"
+            if (is_conftest or rel not in files_seen) and not self.rules.ignored(path):
+                if is_conftest:
+                    conftests.append(rel)
+                elif not _made_before(path, started_ns):
+                    new_test_files.append(rel)
+        return new_test_files, conftests
+
+    def _pick_under_changed_conftests(self, conftests, known, picked) -> None:
+        stored = self.states.stored()
+        for rel in conftests:
+            state = self.states.get(rel)
+            before = stored.get(rel)
+            if state is not None and before is not None and before.sha == state.sha:
+                continue
+            folder = rel.rpartition("/")[0]
+            prefix = f"{folder}/" if folder else ""
+            why = f"{rel} changed (a conftest.py applies to every test under {folder or 'the root'})"
+            for nodeid in known:
+                if nodeid.startswith(prefix) and nodeid not in picked:
+                    picked[nodeid] = (_RULE, why)
