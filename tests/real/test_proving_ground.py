@@ -30,7 +30,8 @@ def test_a_real_project_agrees_with_pytest_coverage_and_memray(tmp_path):
     # coverage: total and every file within 0.5 point of coverage.py's;
     # memory: the planted 64 MiB test within 10% of memray's peak, small figures for the test that
     #   allocates nothing, no figure labelled exact that is below the RSS sampled during its test;
-    # latency: no test flagged slower in runs alternating default, --memray and --deps modes.
+    # Latency alarms are left to the benchmark (benchmarks/real/compare.py): whether a test looks
+    # slower depends on the machine's load, and the suite holds no timed assertion.
     assert sum(report.outcomes.reference.values()) > 250
-    failures = report.failures()
+    failures = report.failures(timing=False)
     assert not failures, "\n".join([*failures, f"coverage files off: {report.coverage.deviations}"])
