@@ -44,3 +44,17 @@ def test_headless_demo_runs_the_suite_with_one_readable_failure(tmp_path, cli):
     assert "1 failed" in result.stdout
     assert "test_loyalty_discount_rounds_down" in result.stdout
     assert "assert 9.41 == 9.4" in result.stdout
+    assert "as expected: the demo plants a failing test" in result.stdout
+    assert (tmp_path / "demo" / "shop").is_dir()  # --dir: the user's folder stays
+
+
+def test_the_demo_removes_its_temp_copy_unless_kept(tmp_path, cli):
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    result = cli("demo", "--headless", env={"TMPDIR": str(temp)}, timeout=180)
+    assert result.returncode == 1, result.stdout[-2000:]
+    assert "removed" in result.stdout
+    assert not [p for p in temp.iterdir() if p.name.startswith("testwatch-demo-")]
+    kept = cli("demo", "--headless", "--keep", env={"TMPDIR": str(temp)}, timeout=180)
+    (copy,) = [p for p in temp.iterdir() if p.name.startswith("testwatch-demo-")]
+    assert (copy / "shop-demo" / "shop").is_dir(), kept.stdout[-2000:]

@@ -23,6 +23,7 @@ DEFAULT_COMMAND = "tui"
 
 USAGE_ERROR = 4
 INTERRUPTED = 2  # pytest's own code for an interrupted session
+BROKEN_PIPE = 141  # what a shell reports for a command SIGPIPE ended (128 + 13)
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -80,6 +81,9 @@ def entry() -> None:
     except KeyboardInterrupt:  # Ctrl-C before a command's own handling took over
         print("testwatch: interrupted", file=sys.stderr)
         code = INTERRUPTED
+    except BrokenPipeError:  # ``testwatch history | head``: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = BROKEN_PIPE
     for stream in filter(None, (sys.stdout, sys.stderr)):  # None when started without one
         with contextlib.suppress(OSError, ValueError):  # a closed pipe (| head) has nothing to flush
             stream.flush()

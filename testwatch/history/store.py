@@ -65,7 +65,13 @@ def read_only_uri(path: Path) -> str:
 
 
 def _create_private(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.parent.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    else:  # a folder testwatch made holds only its own files: git ignores it, as pytest's cache does
+        (path.parent / ".gitignore").write_text("# Created by testwatch automatically.\n*\n")
     if not path.exists():
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 

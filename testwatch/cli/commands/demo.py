@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 from pathlib import Path
 
 from testwatch.cli.demo_copy import autoplay, copy_demo
@@ -13,6 +14,7 @@ from testwatch.model.events import RunFinished
 from testwatch.run.engine import RunEngine, RunRequest
 from testwatch.run.signals import run_cancellable
 
+TESTS_FAILED = 1  # pytest's exit code when a test failed
 SETTLE_S = 60.0  # after the last scripted edit, how long headless autoplay waits for its run
 
 
@@ -22,7 +24,8 @@ def add_parser(subparsers) -> None:
         description="Copy the bundled demo project (a small shop library with about 30 tests) "
         "to a new temp folder, say where, and open testwatch on it.",
     )
-    parser.add_argument("--dir", type=Path, help="copy the demo here instead (must not exist)")
+    parser.add_argument("--dir", type=Path, help="copy the demo here instead (must not exist; kept)")
+    parser.add_argument("--keep", action="store_true", help="keep the temp copy when the demo ends")
     parser.add_argument(
         "--headless", action="store_true", help="print results as lines instead of opening the TUI"
     )
@@ -36,14 +39,26 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     root = copy_demo(args.dir.resolve() if args.dir else None)
     print(f"testwatch demo: copied the demo project to {root}")
+    try:
+        return _run_demo(args, root)
+    finally:
+        if not (args.dir or args.keep):
+            shutil.rmtree(root.parent, ignore_errors=True)
+            print(f"testwatch demo: removed {root} (--keep keeps it)")
+
+
+def _run_demo(args: argparse.Namespace, root: Path) -> int:
     args.path = str(root)
     project = open_project(args)
     if args.headless:
         go = _watch_with_autoplay(project, root) if args.autoplay else _run_once(project)
         try:
-            return run_cancellable(go)
+            code = run_cancellable(go)
         finally:
             project.history.close()
+        if code == TESTS_FAILED:
+            print(f"testwatch demo: exit {code}, as expected: the demo plants a failing test")
+        return code
     # The CLI is the one place the core starts the UI; the import stays lazy so that headless
     # commands never load Textual.
     from testwatch.tui.app import run_tui

@@ -117,14 +117,12 @@ def _output(path: Path | None, mode: int = PRIVATE_MODE) -> Iterator[TextIO]:
             sys.stdout.buffer, encoding="utf-8", errors="surrogateescape", newline="",
             write_through=False,
         )
-        try:
+        try:  # a reader that stops early (head) ends the command in testwatch.cli.main.entry
             yield out
             out.flush()
-        except BrokenPipeError:
-            # The reader (head, less) stopped early: not an error; silence the final flush.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         finally:
-            out.detach()
+            with contextlib.suppress(BrokenPipeError):
+                out.detach()
         return
     try:
         with written_whole(path, mode, errors="surrogateescape") as out:
