@@ -18,8 +18,12 @@ CODE_SPAN = re.compile(r"`[^`\n]*`")
 
 
 def documents() -> list[Path]:
-    return [REPO / "README.md", REPO / "CONTRIBUTING.md", REPO / "CHANGELOG.md",
-            *sorted((REPO / "docs").glob("*.md"))]
+    return [
+        REPO / "README.md",
+        REPO / "CONTRIBUTING.md",
+        REPO / "CHANGELOG.md",
+        *sorted((REPO / "docs").glob("*.md")),
+    ]
 
 
 def relative_links(text: str) -> list[str]:
