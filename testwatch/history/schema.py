@@ -1,7 +1,7 @@
 """The history's tables, created and migrated by version (``PRAGMA user_version``).
 
 Each migration is a function from one version to the next; never edit a released one, add a new
-one at the end. The README's "History schema" section documents these tables.
+one at the end. docs/history-schema.md documents these tables.
 """
 
 from __future__ import annotations
