@@ -25,7 +25,7 @@ MAY_IMPORT = {
     "config": {"model", "config"},
     "history": {"model", "config", "history"},
     "select": {"model", "config", "history", "select", "collectors.in_testwatch"},
-    "measure": {*CORE[:4], "measure", "collectors.in_pytest", "collectors.in_testwatch"},
+    "measure": {*CORE[:4], "measure", "collectors.in_testwatch"},
     "run": {*CORE, "collectors.in_pytest", "collectors.in_testwatch"},
     "tui": {*CORE, "tui", "collectors.in_pytest", "collectors.in_testwatch"},
     "cli": {*CORE, "cli", "tui", "collectors.in_pytest", "collectors.in_testwatch"},
