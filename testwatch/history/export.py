@@ -8,7 +8,6 @@ run as formulas are neutralised (see ``testwatch.history.csv_cells`` and ``testw
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
+from testwatch.config.units import has_unit, parse_duration
 from testwatch.history import export_workers
 from testwatch.history.csv_batches import CsvBatchEncoder
 from testwatch.history.store import read_only_uri
@@ -24,8 +24,6 @@ TABLES = ("runs", "results", "samples", "breaches", "coverage")
 # Columns that hold JSON text; the JSON export writes them as nested values.
 JSON_COLUMNS = frozenset({"args", "extra", "metadata", "top_allocations", "missing_lines"})
 _FETCH_ROWS = 500  # a CSV batch of ~100 KB stays in the CPU cache through its few passes
-_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)\s*$")
-_AGE_UNITS_S = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 class ExportError(Exception):
@@ -41,11 +39,16 @@ class RowFilter:
 
 
 def parse_since(text: str, now: datetime | None = None) -> str:
-    """The ISO time (as the history stores it) for ``7d``, ``12h``, ``30 min`` or a date."""
+    """The ISO time (as the history stores it) for an age such as ``7d``, ``12h`` or ``30 min``
+    (a duration of ``testwatch.config.units``) or a date such as ``2024-05-01``."""
     now = now or datetime.now(UTC)
-    match = _AGE.match(text)
-    if match:
-        cutoff = now - timedelta(seconds=float(match.group(1)) * _AGE_UNITS_S[match.group(2)])
+    if has_unit(text):
+        try:
+            cutoff = now - timedelta(seconds=parse_duration(text))
+        except ValueError as exc:
+            raise ExportError(f"--since: {exc}") from None
+        except OverflowError:
+            raise ExportError(f"--since {text!r}: older than any date") from None
     else:
         try:
             cutoff = datetime.fromisoformat(text.strip())
