@@ -18,6 +18,7 @@ from typing import BinaryIO, TextIO
 from testwatch.config.units import has_unit, parse_duration
 from testwatch.history import export_workers
 from testwatch.history.csv_batches import CsvBatchEncoder
+from testwatch.history.output_files import written_whole
 from testwatch.history.store import read_only_uri
 
 TABLES = ("runs", "results", "samples", "breaches", "coverage")
@@ -144,6 +145,18 @@ def write_csv(
             database_path(conn), range_sql, params, len(columns), (first_rowid, last_rowid), processes, out
         )
     return write_rows(_cursor(conn, table, expressions, row_filter), encoder, out.write)
+
+
+def write_rows_csv(path: Path, headers: list[str], rows: list[list[object]]) -> int:
+    """Write a table held in memory (a TUI pane's) to ``path`` as the export writes CSV, in a
+    private file that appears whole; returns the rows written. Raises OSError when it cannot."""
+    encoder = CsvBatchEncoder(len(headers))
+    cells = [tuple("" if cell is None else cell for cell in row) for row in rows]  # None as csv.writer
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with written_whole(path, errors="surrogateescape") as out:
+        out.buffer.write(encoder.header(headers))
+        out.buffer.write(encoder.encode(cells))
+    return len(rows)
 
 
 def write_rows(cursor: sqlite3.Cursor, encoder: CsvBatchEncoder, write: Callable[[bytes], object]) -> int:
