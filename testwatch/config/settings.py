@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from testwatch.config.thresholds import Thresholds, parse_thresholds
 from testwatch.config.units import parse_duration, parse_size
 
 
@@ -78,7 +79,7 @@ KEYS: dict[str, Callable[[object], Any]] = {
     "branch": _boolean,
     "notify": _choice("off", "bell", "desktop"),
     "warm": _boolean,
-    "thresholds": _table,
+    "thresholds": _table,  # then parse_thresholds, whose errors name the key inside the table
 }
 
 
@@ -106,7 +107,7 @@ class Config:
     branch: bool = False
     notify: str = "off"
     warm: bool = False
-    thresholds: dict = field(default_factory=dict)
+    thresholds: Thresholds = field(default_factory=Thresholds)
     from_user: frozenset[str] = frozenset()  # keys set by the command line or the environment
 
     @property
@@ -132,15 +133,13 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> Config:
     for key, raw in (overrides or {}).items():
         if raw is not None:
             values[key] = _parse_key(key, raw, "command line")
-    from_user = frozenset(key for key, raw in (overrides or {}).items() if raw is not None)
-    config = Config(root=root, source=source, from_user=from_user, **values)
-    if config.thresholds:
-        from testwatch.config.thresholds import parse_thresholds
-
+    if "thresholds" in values:
         try:
-            parse_thresholds(config.thresholds)
+            values["thresholds"] = parse_thresholds(values["thresholds"])
         except ValueError as exc:
             raise ConfigError(f"{pyproject} [tool.testwatch.thresholds] {exc}") from None
+    from_user = frozenset(key for key, raw in (overrides or {}).items() if raw is not None)
+    config = Config(root=root, source=source, from_user=from_user, **values)
     from testwatch.config.trust import check_project_choices
 
     check_project_choices(config)
