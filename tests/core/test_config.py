@@ -3,6 +3,7 @@
 import pytest
 
 from testwatch.config.settings import KEYS, Config, ConfigError, load_config
+from testwatch.select.recording_mode import recording_requested
 
 
 def test_defaults_without_pyproject(tmp_path):
@@ -86,3 +87,13 @@ def test_cli_reports_config_error_with_exit_4(make_project, cli):
     assert result.returncode == 4
     assert "unknown key 'timout'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("body", "records"),
+    [("", False), ("[tool.testwatch]\ncoverage = false", False), ("[tool.testwatch]\ncoverage = true", True),
+     ("[tool.testwatch]\ntimeout = 5", False)],
+)
+def test_a_plain_run_records_only_when_the_project_asks_for_coverage(make_project, body, records):
+    root = make_project({"pyproject.toml": body + "\n"})
+    assert recording_requested(load_config(root)) is records

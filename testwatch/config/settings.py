@@ -109,6 +109,7 @@ class Config:
     warm: bool = False
     thresholds: Thresholds = field(default_factory=Thresholds)
     from_user: frozenset[str] = frozenset()  # keys set by the command line or the environment
+    from_project: frozenset[str] = frozenset()  # keys set by the project's [tool.testwatch]
 
     @property
     def history_path(self) -> Path:
@@ -139,7 +140,7 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> Config:
         except ValueError as exc:
             raise ConfigError(f"{pyproject} [tool.testwatch.thresholds] {exc}") from None
     from_user = frozenset(key for key, raw in (overrides or {}).items() if raw is not None)
-    config = Config(root=root, source=source, from_user=from_user, **values)
+    config = Config(root=root, source=source, from_user=from_user, from_project=frozenset(table), **values)
     from testwatch.config.trust import check_project_choices
 
     check_project_choices(config)
