@@ -67,7 +67,6 @@ KEYS: dict[str, Callable[[object], Any]] = {
     "history": _string,
     "max_output": parse_size,
     "max_restarts": _count,
-    "watch": _strings,
     "ignore": _strings,
     "debounce": parse_duration,
     "on_change": _choice("restart", "wait"),
@@ -95,7 +94,6 @@ class Config:
     history: str | None = None
     max_output: int = 64 * 1024
     max_restarts: int = 20
-    watch: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
     debounce: float = 0.08
     on_change: str = "restart"
