@@ -21,40 +21,43 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 
-_SIZE_UNITS = {
-    "": 1, "b": 1,
-    "kb": 1000, "mb": 1000**2, "gb": 1000**3,
-    "kib": 1024, "mib": 1024**2, "gib": 1024**3,
-}
-_DURATION_UNITS_S = {
-    "": 1.0, "us": 1e-6, "ms": 0.001, "s": 1.0, "sec": 1.0,
-    "min": 60.0, "h": 3600.0, "d": 86400.0, "w": 7 * 86400.0,
-}
-# What a refused unit should have been, in a size and in a duration.
-_AMBIGUOUS_SIZE = {"k": "KiB (1024) or KB (1000)", "m": "MiB (1024²) or MB (1000²)", "g": "GiB or GB"}
-_AMBIGUOUS_DURATION = {"m": "min for minutes or ms for milliseconds"}
+
+@dataclass(frozen=True)
+class _Grammar:
+    """The units of one kind of value, and how its errors speak of it."""
+
+    what: str
+    example: str  # what was expected, for a value of the wrong type
+    units: dict[str, float]  # unit -> bytes or seconds
+    known: str  # the units, as an error lists them
+    ambiguous: dict[str, str]  # a refused unit -> what to write instead
+
+
+_SIZE = _Grammar(
+    "size", 'a size such as "150 MB" or a number of bytes',
+    {"": 1, "b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2, "gib": 1024**3},
+    "B, KB, MB, GB, KiB, MiB or GiB",
+    {"k": "KiB (1024) or KB (1000)", "m": "MiB (1024²) or MB (1000²)", "g": "GiB or GB"},
+)
+_DURATION = _Grammar(
+    "duration", 'a duration such as "0.5 s" or a number of seconds',
+    {"": 1, "us": 1e-6, "ms": 0.001, "s": 1, "sec": 1, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400},
+    "us, ms, s, min, h, d or w",
+    {"m": "min for minutes or ms for milliseconds"},
+)
 _NUMBER_UNIT = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([a-zA-Z]*)\s*$")
 
 
 def parse_size(value: object) -> int:
     """Bytes from an int (bytes) or a string such as ``"150 MB"`` or ``"64 KiB"``."""
-    number, unit = _number_and_unit(value, "a size such as \"150 MB\" or a number of bytes")
-    if unit in _AMBIGUOUS_SIZE:
-        raise ValueError(f"the unit {unit!r} in {value!r} is ambiguous: write {_AMBIGUOUS_SIZE[unit]}")
-    if unit not in _SIZE_UNITS:
-        raise ValueError(f"unknown size unit {unit!r} (use B, KB, MB, GB, KiB, MiB or GiB)")
-    return int(_checked(number, value, "size") * _SIZE_UNITS[unit])
+    return int(_parse(value, _SIZE))
 
 
 def parse_duration(value: object) -> float:
     """Seconds from a number (seconds) or a string such as ``"0.5 s"``, ``"200 ms"`` or ``"2 min"``."""
-    number, unit = _number_and_unit(value, "a duration such as \"0.5 s\" or a number of seconds")
-    if unit in _AMBIGUOUS_DURATION:
-        raise ValueError(f"the unit {unit!r} in {value!r} is ambiguous: write {_AMBIGUOUS_DURATION[unit]}")
-    if unit not in _DURATION_UNITS_S:
-        raise ValueError(f"unknown duration unit {unit!r} (use us, ms, s, min, h, d or w)")
-    return _checked(number, value, "duration") * _DURATION_UNITS_S[unit]
+    return _parse(value, _DURATION)
 
 
 def has_unit(text: str) -> bool:
@@ -63,23 +66,25 @@ def has_unit(text: str) -> bool:
     return bool(match and match.group(2))
 
 
-def _number_and_unit(value: object, expected: str) -> tuple[float, str]:
+def _parse(value: object, grammar: _Grammar) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError(f"expected {expected}, got {value!r}")
+        raise ValueError(f"expected {grammar.example}, got {value!r}")
     if isinstance(value, int | float):
-        return float(value), ""
-    match = _NUMBER_UNIT.match(value)
-    if not match:
-        raise ValueError(f"{value!r} is not a number with an optional unit")
-    return float(match.group(1)), match.group(2).lower()
-
-
-def _checked(number: float, value: object, what: str) -> float:
+        number, unit = float(value), ""
+    else:
+        match = _NUMBER_UNIT.match(value)
+        if not match:
+            raise ValueError(f"{value!r} is not a number with an optional unit")
+        number, unit = float(match.group(1)), match.group(2).lower()
+    if unit in grammar.ambiguous:
+        raise ValueError(f"the unit {unit!r} in {value!r} is ambiguous: write {grammar.ambiguous[unit]}")
+    if unit not in grammar.units:
+        raise ValueError(f"unknown {grammar.what} unit {unit!r} (use {grammar.known})")
     if not math.isfinite(number):
-        raise ValueError(f"expected a finite {what}, got {value!r}")
+        raise ValueError(f"expected a finite {grammar.what}, got {value!r}")
     if number < 0:
-        raise ValueError(f"a {what} cannot be negative, got {value!r}")
-    return number
+        raise ValueError(f"a {grammar.what} cannot be negative, got {value!r}")
+    return number * grammar.units[unit]
 
 
 def format_size(n_bytes: float | None) -> str:

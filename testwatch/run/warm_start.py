@@ -182,10 +182,7 @@ class WarmStart:
         self._tell(f"warm start: {why}; this run starts pytest cold", once=False)
 
     def close(self) -> None:
-        """Stop the warm process (its forked children have their own process groups)."""
-        if self._starting is not None:
-            self._starting.cancel()
-            self._starting = None
+        """Stop the warm process, or its start (its forked children have their own process groups)."""
         self._drop()
 
     async def _ready_server(self) -> WarmServer:
