@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import re
 import shlex
 from pathlib import Path
 
+from testwatch.model.failure_text import locations
 from testwatch.tui.state import TestRow
 
-# "path/to/file.py:42: AssertionError" as pytest prints it in a long traceback.
-_LOCATION = re.compile(r"^(?P<path>[^\s:][^:\n]*\.py):(?P<line>\d+):", re.MULTILINE)
 FALLBACK_EDITOR = "vi"
 
 
 def failure_location(row: TestRow, root: Path) -> tuple[Path, int | None]:
     """The deepest file:line of the traceback inside the project, else the test's own line."""
     if row.result is not None:
-        for match in reversed(list(_LOCATION.finditer(row.result.longrepr))):
-            path = (root / match["path"]).resolve()
+        for at in reversed(locations(row.result.longrepr)):
+            path = (root / at.path).resolve()
             if path.is_file() and path.is_relative_to(root.resolve()):
-                return path, int(match["line"])
+                return path, at.lineno
     lineno = row.result.lineno if row.result is not None else None
     return (root / row.file).resolve(), lineno
 

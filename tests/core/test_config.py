@@ -3,6 +3,7 @@
 import pytest
 
 from testwatch.config.settings import KEYS, Config, ConfigError, load_config
+from testwatch.select.recording_mode import recording_requested
 
 
 def test_defaults_without_pyproject(tmp_path):
@@ -44,11 +45,14 @@ def test_every_key_is_a_config_field():
         ("colour = 'red'", "'colour'"),
         ("timeout = 'soon'", "timeout"),
         ("timeout = -1", "timeout"),
+        ("timeout = '5m'", "timeout: the unit 'm' in '5m' is ambiguous"),
+        ("max_output = '64m'", "max_output: the unit 'm' in '64m' is ambiguous"),
         ("on_change = 'sometimes'", "on_change"),
         ("pytest_args = '-x'", "pytest_args"),
         ("max_restarts = true", "max_restarts"),
         ("[tool.testwatch.thresholds]\npeak_memory = '-5 MB'", "peak_memory"),
         ("[tool.testwatch.thresholds]\ncoverage = 120", "coverage"),
+        ("[tool.testwatch.thresholds]\nretained_memory = '20m'", "retained_memory: the unit 'm'"),
         ("[tool.testwatch.thresholds]\nlatency = 3", "latency"),
         ("[tool.testwatch.thresholds.markers.slow]\ncall_duration = 'x'", "markers.slow.call_duration"),
     ],
@@ -83,3 +87,13 @@ def test_cli_reports_config_error_with_exit_4(make_project, cli):
     assert result.returncode == 4
     assert "unknown key 'timout'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("body", "records"),
+    [("", False), ("[tool.testwatch]\ncoverage = false", False), ("[tool.testwatch]\ncoverage = true", True),
+     ("[tool.testwatch]\ntimeout = 5", False)],
+)
+def test_a_plain_run_records_only_when_the_project_asks_for_coverage(make_project, body, records):
+    root = make_project({"pyproject.toml": body + "\n"})
+    assert recording_requested(load_config(root)) is records

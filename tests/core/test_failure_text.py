@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 from testwatch.cli.demo_copy import copy_demo
-from testwatch.model.failure_text import headline
+from testwatch.model.failure_text import headline, locations
 
 SHAPES = {
     "tests/test_shapes.py": """
@@ -97,6 +97,11 @@ def test_headline_is_what_pytest_short_summary_shows(make_project, cli):
     missing = "tests/test_shapes.py::test_missing_fixture"
     assert expected.pop(missing) == ""
     assert headline(stored[missing]) == "fixture 'no_such_fixture' not found"
+    plain = stored["tests/test_shapes.py::test_plain_assert_with_where_lines"]
+    [where] = locations(plain)
+    source = (root / "tests" / "test_shapes.py").read_text().splitlines()
+    assert (where.path, where.message) == ("tests/test_shapes.py", "AssertionError")
+    assert source[where.lineno - 1].strip() == "assert make_cart().total() == 9.4"
     for nodeid, summary in expected.items():
         assert headline(stored[nodeid]) == summary, (nodeid, stored[nodeid])
         assert f" {nodeid} - {summary}\n" in done.stdout  # the headless run's own short summary

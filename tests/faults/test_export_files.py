@@ -4,10 +4,13 @@ a link planted at the temporary name or at the target is never written through."
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import stat
 
-from testwatch.tui.view_export import write_csv
+from testwatch.history.csv_cells import neutralise
+from testwatch.history.export import write_rows_csv
 
 SUITE = {"tests/test_one.py": "def test_one():\n    print('API_KEY=hunter2')\n"}
 
@@ -54,10 +57,21 @@ def test_the_apps_csv_export_is_private_and_replaces_a_planted_link(tmp_path):
     os.symlink(victim, target)
     old_umask = os.umask(0o022)
     try:
-        assert write_csv(target, ["test", "outcome"], [["tests/test_one.py::test_one", "passed"]]) == 1
+        assert write_rows_csv(target, ["test", "outcome"], [["tests/test_one.py::test_one", "passed"]]) == 1
     finally:
         os.umask(old_umask)
     assert victim.read_text() == "the user's file\n"
     assert not target.is_symlink() and _mode(target) == 0o600
     assert target.read_text().splitlines() == ["test,outcome", "tests/test_one.py::test_one,passed"]
     assert sorted(p.name for p in target.parent.iterdir()) == ["tests.csv"]
+
+
+def test_the_apps_csv_export_writes_the_bytes_csv_writer_writes(tmp_path):
+    rows = [[None, 1.5, "=SUM(A1)", 'a,"b"', -3], ["line\nbreak", True, "", "\tx", "ok"]]
+    target = tmp_path / "view.csv"
+    assert write_rows_csv(target, ["a", "b", "c", "d", "e"], rows) == 2
+    expected = io.StringIO(newline="")
+    writer = csv.writer(expected)
+    writer.writerow(["a", "b", "c", "d", "e"])
+    writer.writerows([[neutralise(cell) for cell in row] for row in rows])
+    assert target.read_bytes() == expected.getvalue().encode()

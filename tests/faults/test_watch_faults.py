@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -38,69 +35,10 @@ SOURCE = {
 }
 
 
-class Watch:
-    """``testwatch watch --headless`` on a project; its output goes to a file outside the tree."""
-
-    def __init__(self, root: Path, log: Path, wait_for, query, env: dict[str, str] | None = None):
-        self.root, self.log, self.wait_for, self.query = root, log, wait_for, query
-        self.db = root / ".testwatch" / "history.db"
-        full_env = {k: v for k, v in os.environ.items() if k != "TESTWATCH_DB"}
-        with log.open("w") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "testwatch", "watch", "--headless", str(root)],
-                env={**full_env, **(env or {})}, stdout=out, stderr=subprocess.STDOUT,
-            )
-
-    def runs(self) -> list[tuple[int, str, str]]:
-        """(id, trigger, status) of every run so far."""
-        if not self.db.exists():
-            return []
-        try:
-            return self.query(self.db, "select id, trigger, status from runs order by id")
-        except Exception:  # the file exists but its tables are being created
-            return []
-
-    def idle(self, count: int) -> bool:
-        """``count`` runs have ended (finished or cancelled) and the loop waits for changes.
-
-        A change nothing depends on may still be printed after the wait began (a file a test
-        wrote, seen after its run ended): it starts no run, so the loop is still waiting.
-        """
-        runs = self.runs()
-        output = self.output()
-        return (
-            len(runs) >= count and all(status != "running" for _, _, status in runs)
-            and output.rfind("waiting for changes") > output.rfind("\nrun ")
-        )
-
-    def wait_until_done(self, count: int) -> list[tuple[int, str, str]]:
-        """Wait until ``count`` runs have ended and the loop is idle; return every run."""
-        self.wait_for(lambda: self.idle(count), what=lambda: f"{count} runs to end; output:\n{self.output()}")
-        return self.runs()
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
-
 @pytest.fixture
-def watch(tmp_path, wait_for, query):
-    started = []
-
-    def start(root: Path, **env: str) -> Watch:
-        started.append(Watch(root, tmp_path / f"watch-{len(started)}.log", wait_for, query, env))
-        return started[-1]
-
-    yield start
-    for running in started:
-        running.stop()
+def watch(headless_watch):
+    """``watch(root, **env)``: a headless watch session on ``root``."""
+    return lambda root, **env: headless_watch(root, env=env)
 
 
 def _atomic_save(path: Path, text: str) -> None:

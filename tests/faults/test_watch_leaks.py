@@ -31,76 +31,10 @@ def test_makes_and_removes_a_top_level_folder():
 """
 
 
-class Watcher:
-    """``testwatch watch --headless`` on a project, with what it holds open."""
-
-    def __init__(self, root: Path, log: Path, wait_for, args: list[str] = (), env: dict | None = None):
-        self.root, self.log, self.wait_for = root, log, wait_for
-        base = {k: v for k, v in os.environ.items() if k != "TESTWATCH_DB"}
-        with log.open("w") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "testwatch", "watch", "--headless", str(root), *args],
-                env={**base, **(env or {})}, stdout=out, stderr=subprocess.STDOUT,
-            )
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def runs_ended(self) -> int:
-        return self.output().count("(exit ") + self.output().count("(cancelled)")
-
-    def wait_idle(self, runs: int) -> None:
-        """``runs`` runs ended and the loop waits for changes."""
-        def idle() -> bool:
-            out = self.output()
-            return self.runs_ended() >= runs and out.rfind("waiting for changes") > out.rfind("\nrun ")
-        self.wait_for(idle, what=lambda: f"{runs} runs to end; output:\n{self.output()[-3000:]}")
-
-    def descriptors(self) -> list[str]:
-        fds = Path(f"/proc/{self.process.pid}/fd")
-        targets = []
-        for fd in fds.iterdir():
-            try:
-                targets.append(os.readlink(fd))
-            except OSError:
-                continue
-        return targets
-
-    def inotify_watches(self) -> int:
-        """Watches held by all of the process's inotify instances."""
-        count = 0
-        for fd in Path(f"/proc/{self.process.pid}/fd").iterdir():
-            try:
-                if os.readlink(fd) == "anon_inode:inotify":
-                    info = Path(f"/proc/{self.process.pid}/fdinfo/{fd.name}").read_text()
-                    count += info.count("inotify wd:")
-            except OSError:
-                continue
-        return count
-
-    def threads(self) -> int:
-        return len(os.listdir(f"/proc/{self.process.pid}/task"))
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
-
 @pytest.fixture
-def watcher(tmp_path, wait_for):
-    started = []
-
-    def start(root: Path, args: list[str] = (), env: dict | None = None) -> Watcher:
-        started.append(Watcher(root, tmp_path / f"watch-{len(started)}.log", wait_for, args, env))
-        return started[-1]
-
-    yield start
-    for running in started:
-        running.stop()
+def watcher(headless_watch):
+    """``watcher(root, args=(), env=None)``: a headless watch session on ``root``."""
+    return headless_watch
 
 
 def _edit(root: Path, number: int) -> None:

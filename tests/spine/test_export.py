@@ -106,6 +106,7 @@ def test_json_and_filters_and_output_file(make_project, cli, tmp_path):
     [
         (["--run", "9"], "has no run 9 (runs 1 to 1)"),
         (["--since", "soon"], "--since 'soon'"),
+        (["--since", "30m"], "--since: the unit 'm' in '30m' is ambiguous: write min for minutes"),
         (["--format", "json-report", "--since", "1d"], "use --run N, not --since"),
         (["--workers", "0"], "--workers 0: expected 1 or more"),
     ],

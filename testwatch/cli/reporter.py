@@ -21,7 +21,7 @@ from testwatch.model.events import (
     TestFinished,
     ThresholdBreached,
 )
-from testwatch.model.failure_text import headline
+from testwatch.model.failure_text import headline, locations
 from testwatch.model.terminal_text import one_line, safe
 
 _LABELS = {
@@ -37,13 +37,12 @@ def error_summary(longrepr: str) -> str:
     """
     what = headline(longrepr)
     syntax = _SYNTAX_AT.findall(longrepr)
-    frames = _FRAME_AT.findall(longrepr)
-    where = f"{syntax[-1][0]}:{syntax[-1][1]}" if syntax else ":".join(frames[-1]) if frames else ""
+    frames = [f"{at.path}:{at.lineno}" for at in locations(longrepr)]
+    where = f"{syntax[-1][0]}:{syntax[-1][1]}" if syntax else frames[-1] if frames else ""
     return f"{where}: {what}" if where else what
 
 
 _SYNTAX_AT = re.compile(r'File "([^"]+)", line (\d+)')
-_FRAME_AT = re.compile(r"^([^\s:][^:\n]*\.py):(\d+): ", re.MULTILINE)
 
 
 class LineReporter:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from testwatch.config.thresholds import Thresholds, parse_thresholds
 from testwatch.config.units import parse_duration, parse_size
 
 
@@ -66,7 +67,6 @@ KEYS: dict[str, Callable[[object], Any]] = {
     "history": _string,
     "max_output": parse_size,
     "max_restarts": _count,
-    "watch": _strings,
     "ignore": _strings,
     "debounce": parse_duration,
     "on_change": _choice("restart", "wait"),
@@ -78,7 +78,7 @@ KEYS: dict[str, Callable[[object], Any]] = {
     "branch": _boolean,
     "notify": _choice("off", "bell", "desktop"),
     "warm": _boolean,
-    "thresholds": _table,
+    "thresholds": _table,  # then parse_thresholds, whose errors name the key inside the table
 }
 
 
@@ -94,7 +94,6 @@ class Config:
     history: str | None = None
     max_output: int = 64 * 1024
     max_restarts: int = 20
-    watch: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
     debounce: float = 0.08
     on_change: str = "restart"
@@ -106,8 +105,9 @@ class Config:
     branch: bool = False
     notify: str = "off"
     warm: bool = False
-    thresholds: dict = field(default_factory=dict)
+    thresholds: Thresholds = field(default_factory=Thresholds)
     from_user: frozenset[str] = frozenset()  # keys set by the command line or the environment
+    from_project: frozenset[str] = frozenset()  # keys set by the project's [tool.testwatch]
 
     @property
     def history_path(self) -> Path:
@@ -132,15 +132,13 @@ def load_config(root: Path, overrides: dict[str, Any] | None = None) -> Config:
     for key, raw in (overrides or {}).items():
         if raw is not None:
             values[key] = _parse_key(key, raw, "command line")
-    from_user = frozenset(key for key, raw in (overrides or {}).items() if raw is not None)
-    config = Config(root=root, source=source, from_user=from_user, **values)
-    if config.thresholds:
-        from testwatch.config.thresholds import parse_thresholds
-
+    if "thresholds" in values:
         try:
-            parse_thresholds(config.thresholds)
+            values["thresholds"] = parse_thresholds(values["thresholds"])
         except ValueError as exc:
             raise ConfigError(f"{pyproject} [tool.testwatch.thresholds] {exc}") from None
+    from_user = frozenset(key for key, raw in (overrides or {}).items() if raw is not None)
+    config = Config(root=root, source=source, from_user=from_user, from_project=frozenset(table), **values)
     from testwatch.config.trust import check_project_choices
 
     check_project_choices(config)

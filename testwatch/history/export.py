@@ -8,7 +8,6 @@ run as formulas are neutralised (see ``testwatch.history.csv_cells`` and ``testw
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,16 +15,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
+from testwatch.config.units import has_unit, parse_duration
 from testwatch.history import export_workers
 from testwatch.history.csv_batches import CsvBatchEncoder
+from testwatch.history.output_files import written_whole
 from testwatch.history.store import read_only_uri
 
 TABLES = ("runs", "results", "samples", "breaches", "coverage")
 # Columns that hold JSON text; the JSON export writes them as nested values.
 JSON_COLUMNS = frozenset({"args", "extra", "metadata", "top_allocations", "missing_lines"})
 _FETCH_ROWS = 500  # a CSV batch of ~100 KB stays in the CPU cache through its few passes
-_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)\s*$")
-_AGE_UNITS_S = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 class ExportError(Exception):
@@ -41,11 +40,16 @@ class RowFilter:
 
 
 def parse_since(text: str, now: datetime | None = None) -> str:
-    """The ISO time (as the history stores it) for ``7d``, ``12h``, ``30 min`` or a date."""
+    """The ISO time (as the history stores it) for an age such as ``7d``, ``12h`` or ``30 min``
+    (a duration of ``testwatch.config.units``) or a date such as ``2024-05-01``."""
     now = now or datetime.now(UTC)
-    match = _AGE.match(text)
-    if match:
-        cutoff = now - timedelta(seconds=float(match.group(1)) * _AGE_UNITS_S[match.group(2)])
+    if has_unit(text):
+        try:
+            cutoff = now - timedelta(seconds=parse_duration(text))
+        except ValueError as exc:
+            raise ExportError(f"--since: {exc}") from None
+        except OverflowError:
+            raise ExportError(f"--since {text!r}: older than any date") from None
     else:
         try:
             cutoff = datetime.fromisoformat(text.strip())
@@ -141,6 +145,18 @@ def write_csv(
             database_path(conn), range_sql, params, len(columns), (first_rowid, last_rowid), processes, out
         )
     return write_rows(_cursor(conn, table, expressions, row_filter), encoder, out.write)
+
+
+def write_rows_csv(path: Path, headers: list[str], rows: list[list[object]]) -> int:
+    """Write a table held in memory (a TUI pane's) to ``path`` as the export writes CSV, in a
+    private file that appears whole; returns the rows written. Raises OSError when it cannot."""
+    encoder = CsvBatchEncoder(len(headers))
+    cells = [tuple("" if cell is None else cell for cell in row) for row in rows]  # None as csv.writer
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with written_whole(path, errors="surrogateescape") as out:
+        out.buffer.write(encoder.header(headers))
+        out.buffer.write(encoder.encode(cells))
+    return len(rows)
 
 
 def write_rows(cursor: sqlite3.Cursor, encoder: CsvBatchEncoder, write: Callable[[bytes], object]) -> int:

@@ -19,12 +19,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
-from testwatch.model.failure_text import headline
+from testwatch.model.failure_text import headline, locations
 from testwatch.model.results import PHASES, nodeid_file
 
 _FORMAT_OUTCOMES = {"crashed": "failed", "timeout": "failed"}
 _FIGURE_COLUMNS = ("peak_rss_bytes", "peak_growth_bytes", "retained_bytes", "heap_peak_bytes", "leaked_bytes")
-_LOCATION = re.compile(r"^(?P<path>[^\s:][^:]*):(?P<lineno>\d+): (?P<message>.*)$")
 _LOG_LINE = re.compile(
     r"^(?P<level>[A-Z]+)\s+(?P<name>[^:\s]+):(?P<file>[^:\s]+):(?P<lineno>\d+) (?P<msg>.*)$"
 )
@@ -128,17 +127,13 @@ def log_records(text: str) -> list[dict]:
 
 def _add_longrepr(stage: dict, longrepr: str) -> None:
     stage["longrepr"] = longrepr
-    locations = [m for m in map(_LOCATION.match, longrepr.splitlines()) if m]
-    if locations:
-        stage["traceback"] = [_fileloc(m) for m in locations]
-        crash = _fileloc(locations[-1])
+    frames = [{"path": at.path, "lineno": at.lineno, "message": at.message} for at in locations(longrepr)]
+    if frames:
+        stage["traceback"] = frames
+        crash = dict(frames[-1])
         if message := headline(longrepr):
             crash["message"] = message
         stage["crash"] = crash
-
-
-def _fileloc(match: re.Match) -> dict:
-    return {"path": match["path"], "lineno": int(match["lineno"]), "message": match["message"]}
 
 
 def _summary(conn: sqlite3.Connection, run_id: int, collected: int | None) -> dict:

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from testwatch.config.settings import Config
-from testwatch.config.thresholds import parse_thresholds
 from testwatch.history.store import History
 from testwatch.measure.breaches import BreachChecker
 from testwatch.measure.latency import baseline_durations, is_regression
@@ -48,7 +47,7 @@ class MeasuringListener:
 
     def __init__(self, config: Config, history: History, listener: Callable[[EngineEvent], None]):
         self.listener = listener
-        self.checker = BreachChecker(parse_thresholds(config.thresholds), history)
+        self.checker = BreachChecker(config.thresholds, history)
         self.history = history
         self.recorder = SampleRecorder(history, config.sample_interval, listener)
         self._run_id: int | None = None

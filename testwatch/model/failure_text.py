@@ -1,13 +1,32 @@
-"""The one-line headline of a failure, taken from pytest's report text: what pytest's short test
-summary shows after ``FAILED nodeid -`` (the TUI's details, the JSON report's ``crash`` and the
-headless reporter all use it)."""
+"""What a failure says and where, read from pytest's report text: its one-line headline (what
+pytest's short test summary shows after ``FAILED nodeid -``) and the ``path:line: message`` lines
+of its traceback. The TUI's details and editor jump, the JSON report's ``crash`` and ``traceback``
+and the headless reporter all use these."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 # A SyntaxError's display starts with where it is; its headline is the block's last line.
 _SYNTAX_DISPLAY = re.compile(r'^File "[^"]*", line \d+')
+# "tests/test_a.py:42: AssertionError", as pytest's long traceback ends each frame.
+_LOCATION = re.compile(r"(?P<path>[^\s:][^:]*):(?P<lineno>\d+): (?P<message>.*)")
+
+
+@dataclass(frozen=True)
+class Location:
+    """One ``path:line: message`` line of a traceback (``path`` as pytest printed it)."""
+
+    path: str
+    lineno: int
+    message: str
+
+
+def locations(longrepr: str) -> list[Location]:
+    """The frames' location lines of a long traceback, outermost first (the last is where it failed)."""
+    matches = (_LOCATION.fullmatch(line) for line in longrepr.splitlines())
+    return [Location(match["path"], int(match["lineno"]), match["message"]) for match in matches if match]
 
 
 def headline(longrepr: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import subprocess
 from collections import deque
@@ -12,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from testwatch.run.process_group import kill_group, start_in_group
 from testwatch.run.resting_reader import RestingReader
 
 _KEPT_LINE_BYTES = 2000
@@ -62,11 +62,7 @@ class PytestChild:
         self._output: asyncio.ReadTransport | None = None
 
     async def start(self) -> None:
-        self.process = subprocess.Popen(
-            self.argv, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: one kill reaches every descendant
-        )
+        self.process = start_in_group(self.argv, self.cwd, self.env, stdout=subprocess.PIPE)
         await self.drain(self.process.stdout)
 
     async def drain(self, pipe: BinaryIO) -> None:
@@ -90,10 +86,8 @@ class PytestChild:
 
     def kill(self) -> None:
         """SIGKILL the whole process group (pytest, xdist workers, anything a test started)."""
-        if self.pid is None:
-            return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signal.SIGKILL)
+        if self.pid is not None:
+            kill_group(self.pid)
 
     async def wait(self) -> int:
         code = await self._exit_code()

@@ -11,10 +11,7 @@ closed and stops itself (the plugin's watchdog).
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -23,6 +20,7 @@ from pathlib import Path
 
 from testwatch.config.settings import Config
 from testwatch.run.child_command import DEFAULT_PLUGINS, child_env, pytest_command
+from testwatch.run.process_group import end_group, start_in_group
 from testwatch.run.workdirs import make_workdir
 
 
@@ -41,9 +39,7 @@ class EarlyChild:
         if self.adopted:
             return
         self.adopted = True
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
+        end_group(self.process)
         self.server.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -61,10 +57,7 @@ def launch_early(config: Config, pytest_args: list[str]) -> EarlyChild | None:
             config.history_path.parent, config.root,
         )
         env = child_env(config, python, workdir)
-        process = subprocess.Popen(
-            argv, cwd=config.root, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )
+        process = start_in_group(argv, config.root, env, stdout=subprocess.PIPE)
     except OSError:
         server.close()
         shutil.rmtree(workdir, ignore_errors=True)

@@ -11,7 +11,6 @@ server is replaced for the next run.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import shutil
@@ -21,8 +20,9 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from testwatch.run.child import PytestChild
+from testwatch.run.child import PytestChild, describe_exit
 from testwatch.run.child_command import with_plugin_path
+from testwatch.run.process_group import end_group, start_in_group
 from testwatch.run.warm_checks import changed_file, dependency_state, import_candidates
 from testwatch.run.workdirs import make_workdir
 
@@ -41,10 +41,9 @@ class WarmServer:
         self.workdir = make_workdir("tw-warm-")
         ours, theirs = socket.socketpair()
         env = with_plugin_path(env, python, self.workdir)
-        self.process = subprocess.Popen(
+        self.process = start_in_group(
             [python, "-m", "testwatch.collectors.in_pytest.warm_server", str(theirs.fileno())],
-            cwd=root, env=env, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            root, env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=[theirs.fileno()],
         )
         theirs.close()
         ours.setblocking(False)
@@ -91,9 +90,7 @@ class WarmServer:
         return self.process.poll() is None
 
     def close(self) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
+        end_group(self.process)
         self.sock.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -112,7 +109,9 @@ class WarmServer:
                         return message
                 data = await loop.sock_recv(self.sock, 1 << 16)
                 if not data:
-                    raise WarmUnavailable(f"the warm process ended ({_describe(self.process)})")
+                    code = self.process.poll()
+                    why = "closed its socket" if code is None else describe_exit(code)
+                    raise WarmUnavailable(f"the warm process ended ({why})")
                 self._buffer += data
 
 
@@ -127,13 +126,6 @@ async def _retry_on_full(loop, sock: socket.socket, send: Callable[[], int]) -> 
                 await ready
             finally:
                 loop.remove_writer(sock)
-
-
-def _describe(process: subprocess.Popen) -> str:
-    code = process.poll()
-    if code is None:
-        return "closed its socket"
-    return f"killed by signal {-code}" if code < 0 else f"exit code {code}"
 
 
 class WarmStart:
@@ -190,10 +182,7 @@ class WarmStart:
         self._tell(f"warm start: {why}; this run starts pytest cold", once=False)
 
     def close(self) -> None:
-        """Stop the warm process (its forked children have their own process groups)."""
-        if self._starting is not None:
-            self._starting.cancel()
-            self._starting = None
+        """Stop the warm process, or its start (its forked children have their own process groups)."""
         self._drop()
 
     async def _ready_server(self) -> WarmServer:

@@ -48,7 +48,6 @@ class WatchLoop:
         self.recorder = DepRecorder(config, history, self.rules, self.states)
         self.engine = RunEngine(config, history, listener, plugins=[*DEFAULT_PLUGINS, PLUGIN])
         self.pending_changes: set[str] = set()
-        self.runs_finished = 0
         self._requests: deque[tuple[str, list[str] | None]] = deque()
         self._paused = False
         self._wake = asyncio.Event()
@@ -196,7 +195,6 @@ class WatchLoop:
             run_id = finished.run_id if finished is not None else None
             await self._finish_recording(recording, run_id, environment if complete else None)
             self._dep_paths = None
-            self.runs_finished += 1
         return finished
 
     def _build_request(self, kind: str, nodeids, trigger: str) -> RunRequest | None:

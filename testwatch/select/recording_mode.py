@@ -5,18 +5,9 @@ line tracing every test costs more than the 5% budget on Python 3.11.
 
 from __future__ import annotations
 
-import tomllib
-
 from testwatch.config.settings import Config
 
 
 def recording_requested(config: Config) -> bool:
     """True when the project's config sets ``coverage = true`` itself (the default records nothing)."""
-    if config.source is None:
-        return False
-    try:
-        with config.source.open("rb") as f:
-            table = tomllib.load(f).get("tool", {}).get("testwatch", {})
-    except (OSError, tomllib.TOMLDecodeError):
-        return False
-    return table.get("coverage") is True
+    return "coverage" in config.from_project and config.coverage

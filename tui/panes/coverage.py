@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
-from testwatch.config.thresholds import parse_thresholds
+from testwatch.config.thresholds import Thresholds
 from testwatch.measure.breaches import coverage_percent
 from testwatch.tui.panes.base import Pane, add_fixed_columns, reset_table
 from testwatch.tui.text import literal
@@ -22,11 +22,11 @@ class CoveragePane(Pane):
     NAME = "coverage"
     TITLE = "Coverage"
 
-    def __init__(self, history, state, thresholds: dict | None = None) -> None:
+    def __init__(self, history, state, thresholds: Thresholds | None = None) -> None:
         super().__init__(history, state)
-        parsed = parse_thresholds(thresholds or {})
-        self.limit_percent = parsed.limits.get("coverage")
-        self.path_limits = parsed.paths
+        thresholds = thresholds or Thresholds()
+        self.limit_percent = thresholds.limits.get("coverage")
+        self.path_limits = thresholds.paths
 
     def compose(self) -> ComposeResult:
         yield Static(id="coverage-summary", markup=False)
