@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from testwatch.model.results import OUTCOMES
-
 
 @dataclass(frozen=True)
 class OutcomeLabel:
@@ -18,6 +16,7 @@ class OutcomeLabel:
     style: str  # the app's colour for it (a Rich style), e.g. "bold red"
 
 
+# Every outcome in ``results.OUTCOMES``, in that order.
 OUTCOME_LABELS: dict[str, OutcomeLabel] = {
     "passed": OutcomeLabel("PASS", "pass", "✓", "green"),
     "failed": OutcomeLabel("FAIL", "fail", "✗", "bold red"),
@@ -28,4 +27,3 @@ OUTCOME_LABELS: dict[str, OutcomeLabel] = {
     "crashed": OutcomeLabel("CRASH", "crash", "☠", "bold red"),
     "timeout": OutcomeLabel("TIMEOUT", "t/o", "⏱", "bold red"),
 }
-assert tuple(OUTCOME_LABELS) == OUTCOMES, "every outcome has its labels, in OUTCOMES order"
