@@ -40,12 +40,12 @@ KINDS = ("pane switch", "cursor")
 
 
 class IdleController:
-    """The watch loop's interface, doing nothing: the benchmark plays the events itself."""
+    """A ``Controller`` (testwatch.tui.controller) doing nothing: the benchmark plays the events itself."""
 
     def __init__(self, config, history, listener) -> None:
         self.listener = listener
-        self.pytest_args: list[str] = []
         self.paused = False
+        self.memray = False
 
     async def run(self) -> None:
         await asyncio.Event().wait()
@@ -57,6 +57,13 @@ class IdleController:
     def resume(self) -> None: ...
 
     def cancel_run(self) -> None: ...
+
+    def set_memray(self, on) -> None: ...
+
+    def marker_filter(self) -> str:
+        return ""
+
+    def set_marker_filter(self, expression) -> None: ...
 
 
 class TimedApp(TestwatchApp):

@@ -20,39 +20,34 @@ from textual.worker import Worker, WorkerState
 
 from testwatch.config.settings import Config
 from testwatch.history.store import History
-from testwatch.measure.breaches import describe_breach
+from testwatch.model.terminal_text import safe
 from testwatch.run.watch_loop import WatchLoop
 from testwatch.tui import messages
 from testwatch.tui.bridge import NewsBridge
 from testwatch.tui.commands import TestwatchCommands
+from testwatch.tui.controller import Controller, ControllerFactory
 from testwatch.tui.editor import editor_argv, failure_location
 from testwatch.tui.footer import KeysFooter
 from testwatch.tui.heap import release_heap, settle_startup_heap
 from testwatch.tui.lifeline import on_hangup
 from testwatch.tui.markers import marker_matcher
+from testwatch.tui.notices import notice_for
 from testwatch.tui.panes.base import Pane
-from testwatch.tui.panes.coverage import CoveragePane
-from testwatch.tui.panes.history import HistoryPane
-from testwatch.tui.panes.latency import LatencyPane
-from testwatch.tui.panes.log import LogPane
-from testwatch.tui.panes.memory import MemoryPane
+from testwatch.tui.panes.registry import PANES, tab_id
 from testwatch.tui.panes.tests import TestsPane
 from testwatch.tui.panes.thresholds import ThresholdsPane
 from testwatch.tui.prompt import PromptScreen
-from testwatch.tui.state import SessionState
+from testwatch.tui.state import EVERY_PANE, SessionState
 from testwatch.tui.status import StatusLine
-from testwatch.tui.text import clean
 from testwatch.tui.verdict import announce_verdict
 from testwatch.tui.view_export import default_export_path
 
-ControllerFactory = Callable[[Config, History, Callable[[object], None]], object]
 Autoplay = Callable[[Callable[[str], None]], Awaitable[None]]
 FRAME_S = 1 / 10  # news is drawn at most this often
 KEY_FIRST_S = 0.1  # after a key or a click has been drawn, news waits this long (the next key may come),
 MAX_NEWS_DELAY_S = 0.5  # but never longer than this after the last batch drawn
 _INPUT = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 QUIT_WAIT_S = 10.0
-_NOTIFIED = {messages.NoticeReceived, messages.CollectionFailed, messages.BreachFound}  # see _notify_about
 # Actions that need the main screen (not a prompt, the palette or the help).
 _MAIN_SCREEN_ACTIONS = {"next_pane", "previous_pane", "show_pane", "filter", "export", "open_editor"}
 
@@ -79,7 +74,7 @@ class TestwatchApp(App[int]):
         Binding("q", "quit", "Quit"),
         Binding("tab", "next_pane", "Next pane", show=False, priority=True),
         Binding("shift+tab", "previous_pane", "Previous pane", show=False, priority=True),
-        *(Binding(str(n), f"show_pane({n - 1})", f"Pane {n}", show=False) for n in range(1, 8)),
+        *(Binding(pane.key, f"show_pane({pane.id!r})", f"Pane {pane.key}", show=False) for pane in PANES),
     ]
 
     def __init__(
@@ -96,22 +91,17 @@ class TestwatchApp(App[int]):
         self.autoplay = autoplay
         self.state = SessionState(clock)
         self.bridge = NewsBridge(self)
-        self.controller = None
+        self.controller: Controller | None = None
         self._last_apply_s = 0.0
         self._last_input_s = 0.0
         self._apply_scheduled = False
         self._gc_thresholds: tuple[int, int, int] | None = None  # set once the started app is frozen
-        self.panes: list[Pane] = [
-            TestsPane(history, self.state), MemoryPane(history, self.state),
-            LatencyPane(history, self.state), CoveragePane(history, self.state, config.thresholds),
-            ThresholdsPane(history, self.state), HistoryPane(history, self.state),
-            LogPane(history, self.state),
-        ]
+        self.panes: list[Pane] = [spec.pane_class.for_session(history, self.state, config) for spec in PANES]
 
     def compose(self) -> ComposeResult:
         with TabbedContent(id="panes"):
-            for number, pane in enumerate(self.panes, start=1):
-                with TabPane(f"{number} {pane.TITLE}", id=f"tab-{pane.NAME}"):
+            for spec, pane in zip(PANES, self.panes, strict=True):
+                with TabPane(spec.tab_label, id=spec.tab_id):
                     yield pane
         yield StatusLine(id="status")
         yield KeysFooter(compact=True)
@@ -134,7 +124,7 @@ class TestwatchApp(App[int]):
                 self.autoplay(lambda text: self.notify(text, markup=False)), name="autoplay",
                 group="autoplay", exit_on_error=False, description="the demo autoplay",
             )
-        self._draw({pane.NAME for pane in self.panes})
+        self._draw({EVERY_PANE})
         self.query_one("#tests-tree").focus()
         self.call_after_refresh(self._settle_heap)
 
@@ -186,8 +176,10 @@ class TestwatchApp(App[int]):
         for news in self.bridge.drain():
             touched |= self.state.apply(news)
             kinds.add(type(news))
-            if type(news) in _NOTIFIED:
-                self._notify_about(news)
+            notice = notice_for(news)
+            if notice is not None:
+                text, severity = notice
+                self.notify(text, severity=severity, markup=False)
         self._draw(touched)
         if kinds & {messages.RunBegan, messages.RunEnded}:
             self.refresh_bindings()
@@ -199,23 +191,12 @@ class TestwatchApp(App[int]):
         # NoMatches: news that arrives while the app is closing finds the panes' widgets gone.
         with contextlib.suppress(NoMatches), self.batch_update():
             for pane in self.panes:
-                if pane.NAME in touched:
+                if pane.NAME in touched or EVERY_PANE in touched:
                     pane.refresh_from(self.state)
             self._reload_if_stale(self.active_pane)
             self.query_one(StatusLine).show(self.state)
         self.state.changed.clear()
         self.state.structure_changed = False
-
-    def _notify_about(self, news: messages.News) -> None:
-        event = news.event
-        if isinstance(news, messages.NoticeReceived) and event.severity == "error":
-            self.notify(clean(event.message), severity="error", markup=False)
-        elif isinstance(news, messages.CollectionFailed):
-            self.notify(
-                f"cannot collect {clean(event.path)}; see the log (7)", severity="error", markup=False
-            )
-        elif isinstance(news, messages.BreachFound):
-            self.notify(f"over a limit: {clean(describe_breach(event))}", severity="warning", markup=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
@@ -224,7 +205,7 @@ class TestwatchApp(App[int]):
     def _report(self, message: str) -> None:
         """An error of the app's own: a notification and a line in the log pane."""
         self.state.notices.append(("error", message))
-        self.notify(clean(message), severity="error", markup=False)
+        self.notify(safe(message), severity="error", markup=False)
         self._draw({"log"})
 
     # ----- panes
@@ -232,7 +213,7 @@ class TestwatchApp(App[int]):
     @property
     def active_pane(self) -> Pane:
         active = self.query_one(TabbedContent).active
-        return next(pane for pane in self.panes if f"tab-{pane.NAME}" == active)
+        return next(pane for pane in self.panes if tab_id(pane.NAME) == active)
 
     @property
     def tests_pane(self) -> TestsPane:
@@ -247,7 +228,7 @@ class TestwatchApp(App[int]):
     def _pane_shown(self, event: TabbedContent.TabActivated) -> None:
         if not self.screen_stack:
             return  # the app is closing
-        shown = next((pane for pane in self.panes if f"tab-{pane.NAME}" == event.pane.id), None)
+        shown = next((pane for pane in self.panes if tab_id(pane.NAME) == event.pane.id), None)
         if shown is not None:
             shown.catch_up()
             self._reload_if_stale(shown)
@@ -263,21 +244,25 @@ class TestwatchApp(App[int]):
             pane.stale = False
             self._report(f"the {pane.TITLE} pane could not read the history: {exc!r}")
 
-    def action_show_pane(self, index: int) -> None:
-        pane = self.panes[index]
+    def action_show_pane(self, pane_id: str) -> None:
+        pane = next(pane for pane in self.panes if pane_id == pane.NAME)
         if pane is self.active_pane:
             pane.focus_main()
             return
         self.set_focus(None)  # else the hidden pane's focus falls back into it and switches it back
         pane.catch_up()  # before the switch, so the new pane is laid out and drawn once
-        self.query_one(TabbedContent).active = f"tab-{pane.NAME}"
+        self.query_one(TabbedContent).active = tab_id(pane.NAME)
         pane.focus_main()  # now, not after the refresh: a key pressed right after the switch must land
 
     def action_next_pane(self) -> None:
-        self.action_show_pane((self.panes.index(self.active_pane) + 1) % len(self.panes))
+        self._show_pane_after(1)
 
     def action_previous_pane(self) -> None:
-        self.action_show_pane((self.panes.index(self.active_pane) - 1) % len(self.panes))
+        self._show_pane_after(-1)
+
+    def _show_pane_after(self, step: int) -> None:
+        index = (self.panes.index(self.active_pane) + step) % len(self.panes)
+        self.action_show_pane(self.panes[index].NAME)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in _MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1:
@@ -314,7 +299,7 @@ class TestwatchApp(App[int]):
 
     @on(ThresholdsPane.ShowTest)
     def _show_test(self, event: ThresholdsPane.ShowTest) -> None:
-        self.action_show_pane(0)
+        self.action_show_pane(TestsPane.NAME)
         self.tests_pane.show_test(event.nodeid)
 
     def action_cancel_run(self) -> None:
@@ -329,18 +314,18 @@ class TestwatchApp(App[int]):
         self._draw(set())
 
     def action_toggle_memray(self) -> None:
-        self.config.memray = not self.config.memray
-        self.notify(f"memray {'on' if self.config.memray else 'off'} from the next run")
+        self.controller.set_memray(not self.controller.memray)
+        self.notify(f"memray {'on' if self.controller.memray else 'off'} from the next run")
 
     # ----- filters, export, editor, help, quit
 
     def action_filter(self) -> None:
-        self.action_show_pane(0)
+        self.action_show_pane(TestsPane.NAME)
         self.tests_pane.open_filter()
 
     @work(exclusive=True, group="prompt")
     async def action_marker_filter(self) -> None:
-        current = " ".join(self.controller.pytest_args[1:2])
+        current = self.controller.marker_filter()
         expression = await self.push_screen_wait(
             PromptScreen("Run and show only tests matching a marker expression (pytest -m):", current,
                          "e.g. slow and not db; empty for every test")
@@ -353,7 +338,7 @@ class TestwatchApp(App[int]):
         except ValueError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        self.controller.pytest_args = ["-m", expression] if expression else []
+        self.controller.set_marker_filter(expression)
         self.tests_pane.set_marker_filter(matcher)
         self.notify(f"marker filter: {expression or 'off'}", markup=False)
 

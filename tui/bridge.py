@@ -17,13 +17,13 @@ import threading
 from textual.message_pump import MessagePump
 
 from testwatch.tui.messages import (
-    NEWS_TYPES,
     News,
     NewsArrived,
     ResultReceived,
     SampleTaken,
     TestBegan,
     news_for,
+    news_type_of,
 )
 
 
@@ -37,7 +37,7 @@ class NewsBridge:
         self._posted = False
 
     def __call__(self, event: object) -> None:
-        news_type = NEWS_TYPES.get(type(event).__name__)
+        news_type = news_type_of(event)
         if news_type is None:
             return
         with self._lock:
@@ -67,9 +67,9 @@ class NewsBridge:
 
 
 def _is_sample(event: object) -> bool:
-    return NEWS_TYPES.get(type(event).__name__) is SampleTaken
+    return news_type_of(event) is SampleTaken
 
 
 def _is_start_of(event: object, finished: object) -> bool:
     """Whether ``event`` is the start (TestStarted) of the test whose result is ``finished``."""
-    return NEWS_TYPES.get(type(event).__name__) is TestBegan and event.nodeid == finished.result.nodeid
+    return news_type_of(event) is TestBegan and event.nodeid == finished.result.nodeid

@@ -6,6 +6,8 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from testwatch.tui.panes.registry import PANES
+
 # (title, action, help) for every action a key also starts.
 PALETTE_COMMANDS = (
     ("Rerun affected tests", "rerun_affected", "r: run the tests the last changes affect"),
@@ -21,9 +23,7 @@ PALETTE_COMMANDS = (
     ("Open the failure in $EDITOR", "open_editor", "o: the selected failure at its file and line"),
     ("Show keys", "help", "?"),
     ("Quit", "quit", "q: stop the run and leave"),
-    *((f"Show the {name} pane", f"show_pane({index})", str(index + 1)) for index, name in enumerate(
-        ("tests", "memory", "latency", "coverage", "thresholds", "history", "log")
-    )),
+    *((f"Show the {pane.id} pane", f"show_pane({pane.id!r})", pane.key) for pane in PANES),
 )
 
 

@@ -1,7 +1,7 @@
 """News kinds: one type per kind of news from the run engine, the watch loop and the collectors.
 
-Engine events are plain dataclasses (``testwatch.model.events``); ``news_for`` wraps each in its news type.
-Events this version does not know are ignored, so the app works whichever producers exist. News is
+Engine events are plain dataclasses (``testwatch.model.events``); ``news_for`` wraps each in its news
+type, found by the event's type in ``NEWS_TYPES``. Events the app does not show are ignored. News is
 never posted one by one: the bridge buffers it and posts one ``NewsArrived`` (a Textual message) per
 batch, so a news item is a slim object (one per test event, ten thousand per big run), not a message.
 """
@@ -9,6 +9,8 @@ batch, so a news item is a slim object (one per test event, ten thousand per big
 from __future__ import annotations
 
 from textual.message import Message
+
+from testwatch.model import events
 
 
 class News:
@@ -68,10 +70,6 @@ class WatchStatusChanged(News):
     """The watch loop's own state (WatchStatus)."""
 
 
-class ChildSpawned(News):
-    """A pytest child process started (ChildStarted)."""
-
-
 class SampleTaken(News):
     """A memory sample of the test process tree (MemorySampled); only the newest matters (the bridge
     replaces one not yet drawn)."""
@@ -88,27 +86,30 @@ class NewsArrived(Message):
         return isinstance(message, NewsArrived)
 
 
-# Engine event class name -> message type. Matched by name so events still being written elsewhere
-# (the watch loop's, the collectors') need no import here.
-NEWS_TYPES: dict[str, type[News]] = {
-    "RunStarted": RunBegan,
-    "TestsCollected": TestsListed,
-    "TestStarted": TestBegan,
-    "TestFinished": ResultReceived,
-    "CollectionError": CollectionFailed,
-    "ChildRestarted": ChildRestarted,
-    "EngineNotice": NoticeReceived,
-    "RunFinished": RunEnded,
-    "ChangesDetected": ChangesSeen,
-    "SelectionMade": SelectionChosen,
-    "WatchStatus": WatchStatusChanged,
-    "ChildStarted": ChildSpawned,
-    "MemorySampled": SampleTaken,
-    "ThresholdBreached": BreachFound,
+# Engine event type -> news type; an event of any other type is not news to the app.
+NEWS_TYPES: dict[type, type[News]] = {
+    events.RunStarted: RunBegan,
+    events.TestsCollected: TestsListed,
+    events.TestStarted: TestBegan,
+    events.TestFinished: ResultReceived,
+    events.CollectionError: CollectionFailed,
+    events.ChildRestarted: ChildRestarted,
+    events.EngineNotice: NoticeReceived,
+    events.RunFinished: RunEnded,
+    events.ChangesDetected: ChangesSeen,
+    events.SelectionMade: SelectionChosen,
+    events.WatchStatus: WatchStatusChanged,
+    events.MemorySampled: SampleTaken,
+    events.ThresholdBreached: BreachFound,
 }
 
 
+def news_type_of(event: object) -> type[News] | None:
+    """The news type of an engine event, or None for an event the app does not show."""
+    return NEWS_TYPES.get(type(event))
+
+
 def news_for(event: object) -> News | None:
-    """The message for an engine event, or None for an event this version does not know."""
-    news_type = NEWS_TYPES.get(type(event).__name__)
+    """The news for an engine event, or None for an event the app does not show."""
+    news_type = news_type_of(event)
     return news_type(event) if news_type else None

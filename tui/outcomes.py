@@ -4,16 +4,10 @@ from __future__ import annotations
 
 from rich.text import Text
 
-# status -> (symbol, style)
-LOOKS = {
-    "passed": ("✓", "green"),
-    "failed": ("✗", "bold red"),
-    "error": ("E", "bold red"),
-    "crashed": ("☠", "bold red"),
-    "timeout": ("⏱", "bold red"),
-    "skipped": ("s", "yellow"),
-    "xfailed": ("x", "yellow"),
-    "xpassed": ("X", "yellow"),
+from testwatch.model.outcome_labels import OUTCOME_LABELS
+
+# status -> (symbol, style): the outcomes' own, then the states a test has only in the app.
+LOOKS = {outcome: (label.symbol, label.style) for outcome, label in OUTCOME_LABELS.items()} | {
     "running": ("▶", "bold cyan"),
     "queued": ("·", "dim"),
     "cancelled": ("-", "dim"),

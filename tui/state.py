@@ -12,9 +12,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import attrgetter
 
+from testwatch.model.events import (
+    ChangesDetected,
+    ChildRestarted,
+    CollectionError,
+    EngineNotice,
+    MemorySampled,
+    RunFinished,
+    RunStarted,
+    SelectionMade,
+    TestFinished,
+    TestsCollected,
+    TestStarted,
+    ThresholdBreached,
+    WatchStatus,
+)
 from testwatch.model.results import BAD_OUTCOMES, TestResult, nodeid_file
 from testwatch.tui import messages as m
 
+# What ``SessionState.apply`` returns for news that touches every pane, whichever panes exist.
+EVERY_PANE = "every pane"
 # Sort rank of a status in the tests pane: failures first, then what is still moving.
 _RANK = {"running": 1, "queued": 2}
 
@@ -54,13 +71,13 @@ class LiveRun:
     started_s: float
     done: int = 0
     counts: Counter = field(default_factory=Counter)
-    finished: object | None = None  # the RunFinished event
+    finished: RunFinished | None = None
     reasons: dict[str, str] = field(default_factory=dict)  # "*" is the reason every test runs
     in_run: set[str] = field(default_factory=set)
 
 
 class SessionState:
-    """Tests, the current run, memory samples, breaches, notices and the watch status."""
+    """Tests, the current run, memory samples, notices and the watch status."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
@@ -72,8 +89,6 @@ class SessionState:
         self.samples: list[tuple[float, int]] = []
         self.previous_samples: list[tuple[float, int]] = []
         self.running_now: str | None = None
-        self.child_pid: int | None = None
-        self.breaches: list[object] = []
         self.notices: list[tuple[str, str]] = []
         self.watch_message = ""
         self.paused = False
@@ -89,8 +104,8 @@ class SessionState:
             m.CollectionFailed: self._collection_failed, m.ChildRestarted: self._child_restarted,
             m.NoticeReceived: self._notice, m.RunEnded: self._run_ended,
             m.ChangesSeen: self._changes_seen, m.SelectionChosen: self._selection_chosen,
-            m.WatchStatusChanged: self._watch_status, m.ChildSpawned: self._child_spawned,
-            m.SampleTaken: self._sample_taken, m.BreachFound: self._breach_found,
+            m.WatchStatusChanged: self._watch_status, m.SampleTaken: self._sample_taken,
+            m.BreachFound: self._breach_found,
         }
 
     def load_outcomes(self, outcomes: dict[str, str]) -> None:
@@ -101,7 +116,8 @@ class SessionState:
         self.structure_changed = True
 
     def apply(self, news: m.News) -> set[str]:
-        """Apply one piece of news; returns the names of the panes it touched."""
+        """Apply one piece of news; returns the ids of the panes it touched (``EVERY_PANE`` for all of
+        them) and ``"status"`` when the status line must be drawn again."""
         handler = self._handlers.get(type(news))
         return handler(news.event) if handler else set()
 
@@ -133,7 +149,7 @@ class SessionState:
 
     # ----- handlers: each returns the panes it touched
 
-    def _run_began(self, event) -> set[str]:
+    def _run_began(self, event: RunStarted) -> set[str]:
         if self.samples:
             self.previous_samples = self.samples
         self.samples = []
@@ -141,7 +157,7 @@ class SessionState:
         self.run.reasons = dict(event.reasons)
         return {"tests", "status", "memory"}
 
-    def _tests_listed(self, event) -> set[str]:
+    def _tests_listed(self, event: TestsCollected) -> set[str]:
         reasons = self.run.reasons if self.run is not None else {}
         for nodeid, markers in event.markers.items():
             row = self.row(nodeid)
@@ -153,12 +169,12 @@ class SessionState:
             self.run.total = len(event.markers)
         return {"tests", "status"}
 
-    def _test_began(self, event) -> set[str]:
+    def _test_began(self, event: TestStarted) -> set[str]:
         self.row(event.nodeid).status = "running"
         self.running_now = event.nodeid
         return {"tests", "memory"}
 
-    def _result_received(self, event) -> set[str]:
+    def _result_received(self, event: TestFinished) -> set[str]:
         result = event.result
         row = self.row(result.nodeid)
         row.status = result.outcome
@@ -171,21 +187,21 @@ class SessionState:
             self._changes_at_s = None
         return {"tests", "status", "memory"}
 
-    def _collection_failed(self, event) -> set[str]:
+    def _collection_failed(self, event: CollectionError) -> set[str]:
         self.notices.append(("error", f"cannot collect {event.path}: {event.message}"))
         return {"log"}
 
-    def _child_restarted(self, event) -> set[str]:
+    def _child_restarted(self, event: ChildRestarted) -> set[str]:
         self.notices.append(
             ("warning", f"pytest died ({event.reason}); restarted it for the {event.remaining} tests left")
         )
         return {"log", "status"}
 
-    def _notice(self, event) -> set[str]:
+    def _notice(self, event: EngineNotice) -> set[str]:
         self.notices.append((event.severity, event.message))
         return {"log"}
 
-    def _run_ended(self, event) -> set[str]:
+    def _run_ended(self, event: RunFinished) -> set[str]:
         run = self.run or LiveRun(event.run_id, "?", None, self.clock())
         run.finished = event
         self.run = run
@@ -200,47 +216,42 @@ class SessionState:
             green = event.exit_status == 0
             self.verdict_flipped = self.green is not None and green != self.green
             self.green = green
-        return {"tests", "status", "memory", "history", "latency", "coverage", "thresholds"}
+        return {"status", EVERY_PANE}  # the run is in the history now: every pane may show it
 
-    def _changes_seen(self, event) -> set[str]:
+    def _changes_seen(self, event: ChangesDetected) -> set[str]:
         self.last_changes = [str(path) for path in event.paths]
         self._changes_at_s = self.clock()
         return {"status"}
 
-    def _selection_chosen(self, event) -> set[str]:
-        reasons = {n: str(r) for n, r in (getattr(event, "reasons", {}) or {}).items() if n != "*"}
+    def _selection_chosen(self, event: SelectionMade) -> set[str]:
+        reasons = {n: str(r) for n, r in (event.reasons or {}).items() if n != "*"}
         why = Counter(reasons.values()).most_common(2)
         because = ", ".join(f"{count} {reason}" for reason, count in why)
-        total = getattr(event, "total_known", None)
-        if getattr(event, "everything", False):
+        total = event.total_known
+        if event.everything:
             self.selection = "every test"
         else:
             self.selection = f"{len(event.selected)} of {total if total is not None else '?'} tests"
         self.selection += f" ({because})" if because else ""
         return {"status"}
 
-    def _watch_status(self, event) -> set[str]:
+    def _watch_status(self, event: WatchStatus) -> set[str]:
         self.watch_message = event.message
-        if getattr(event, "severity", "information") in ("warning", "error"):
+        if event.severity in ("warning", "error"):
             self.notices.append((event.severity, event.message))
             return {"status", "log"}
         return {"status"}
 
-    def _child_spawned(self, event) -> set[str]:
-        self.child_pid = getattr(event, "pid", None)
-        return {"memory"}
-
-    def _sample_taken(self, event) -> set[str]:
-        rss_bytes = getattr(event, "rss_bytes", None)
+    def _sample_taken(self, event: MemorySampled) -> set[str]:
+        rss_bytes = event.rss_bytes
         if not rss_bytes:  # no reading (the process tree was already gone)
             return set()
-        t_s = getattr(event, "t_s", None)
+        t_s = event.t_s
         start = self.run.started_s if self.run else 0.0
         self.samples.append((t_s if t_s is not None else self.clock() - start, int(rss_bytes)))
-        if getattr(event, "nodeid", None):
+        if event.nodeid:
             self.running_now = event.nodeid
         return {"memory"}
 
-    def _breach_found(self, event) -> set[str]:
-        self.breaches.insert(0, event)
-        return {"thresholds"}
+    def _breach_found(self, event: ThresholdBreached) -> set[str]:
+        return {"thresholds"}  # the pane reads the breach from the history

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from testwatch.model.terminal_text import safe as clean  # one meaning, one implementation
+from testwatch.model.terminal_text import safe
 
 
 def literal(value: object, style: str = "") -> Text:
     """A rich ``Text`` that shows ``value`` exactly as written (``[red]`` stays ``[red]``)."""
-    return Text(clean(value), style=style, no_wrap=False)
+    return Text(safe(value), style=style, no_wrap=False)

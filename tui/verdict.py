@@ -6,8 +6,10 @@ import shutil
 import subprocess
 from collections.abc import Callable
 
+from testwatch.config.settings import NotifyMode
 
-def announce_verdict(mode: str, green: bool, bell: Callable[[], None]) -> None:
+
+def announce_verdict(mode: NotifyMode, green: bool, bell: Callable[[], None]) -> None:
     """``bell`` rings the terminal bell; ``desktop`` uses notify-send, or the bell without it."""
     if mode == "off":
         return

@@ -2,7 +2,8 @@
 
 import pytest
 
-from testwatch.model.results import PhaseReport, ResultBuilder, outcome_of
+from testwatch.model.outcome_labels import OUTCOME_LABELS
+from testwatch.model.results import OUTCOMES, PhaseReport, ResultBuilder, outcome_of
 
 
 def phases(**outcomes):
@@ -45,3 +46,7 @@ def test_builder_collects_sections_and_extras():
     assert result.metadata == {"k": 1, "prop": 2}
     assert result.duration_s == pytest.approx(0.6)
     assert result.file == "tests/test_a.py"
+
+
+def test_every_outcome_has_its_labels_in_order():
+    assert tuple(OUTCOME_LABELS) == OUTCOMES

@@ -22,9 +22,9 @@ from textual.widgets import Log, Tree
 
 from testwatch.config.settings import load_config
 from testwatch.history.store import open_history
+from testwatch.model.terminal_text import safe
 from testwatch.run.watch_loop import WatchLoop
 from testwatch.tui.app import make_app
-from testwatch.tui.text import clean
 
 HOSTILE_IDS = ["case_a", "[red]", "[/]", "[/tmp/x]", "[bold unclosed", "esc\x1b[31m"]
 HOSTILE_TESTS = f"""
@@ -83,7 +83,7 @@ async def test_real_run_in_a_60x20_app_resized_mid_run_with_no_color(make_projec
             assert resized and done, f"tests pane: {_leaf_labels(tree)}\nlog pane:\n{log}"
             labels = _leaf_labels(tree)
             for case in HOSTILE_IDS:
-                assert any(f"test_x[{clean(case)}]" in label for label in labels), (case, labels)
+                assert any(f"test_x[{safe(case)}]" in label for label in labels), (case, labels)
             assert any(label.startswith("✗") and "test_x[[/]]" in label for label in labels)
             await pilot.resize_terminal(60, 20)
             app.export_screenshot()  # every visible cell renders

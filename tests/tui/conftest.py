@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from testwatch.config.settings import load_config
+from testwatch.config.settings import Config, load_config
 from testwatch.history.store import History, open_history
 from testwatch.model.events import RunFinished, RunStarted, TestFinished, TestsCollected, TestStarted
 from testwatch.model.results import PhaseReport, TestResult
@@ -26,12 +26,14 @@ def pytest_addoption(parser) -> None:
 
 
 class FakeController:
-    """The watch loop's interface; records requests instead of running pytest."""
+    """A ``Controller`` (tests/tui/test_controller.py checks it); records what the app asks for instead
+    of running pytest, and hands the test the listener to play events into."""
 
-    def __init__(self, config, history, listener) -> None:
+    def __init__(self, config: Config, history: History, listener: Callable[[object], None]) -> None:
         self.listener = listener
         self.requests: list[tuple[str, list[str] | None]] = []
-        self.pytest_args: list[str] = []
+        self.marker_expression = ""
+        self.memray = config.memray
         self.paused = False
         self.cancels = 0
         self.stopped = False
@@ -53,6 +55,15 @@ class FakeController:
 
     def cancel_run(self) -> None:
         self.cancels += 1
+
+    def set_memray(self, on: bool) -> None:
+        self.memray = on
+
+    def marker_filter(self) -> str:
+        return self.marker_expression
+
+    def set_marker_filter(self, expression: str) -> None:
+        self.marker_expression = expression
 
 
 def result(nodeid: str, outcome: str = "passed", longrepr: str = "", duration_s: float = 0.01, **fields):

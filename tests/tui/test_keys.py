@@ -69,13 +69,13 @@ async def test_m_filters_runs_and_view_by_marker(build_app):
             TestsCollected({"tests/test_a.py::test_fast": [], "tests/test_a.py::test_slow": ["slow"]}),
         ])
         await pilot.press("m", *"slow", "enter")
-        await until(pilot, lambda: app.controller.pytest_args == ["-m", "slow"])
+        await until(pilot, lambda: app.controller.marker_filter() == "slow")
         assert leaves(app) == ["tests/test_a.py::test_slow"]
         await pilot.press("m", *" and", "enter")  # "slow and" is not an expression pytest accepts
         await until(pilot, lambda: any("not valid" in n.message for n in app._notifications))
-        assert app.controller.pytest_args == ["-m", "slow"]
+        assert app.controller.marker_filter() == "slow"
         await pilot.press("m", *["backspace"] * 20, "enter")
-        await until(pilot, lambda: app.controller.pytest_args == [])
+        await until(pilot, lambda: app.controller.marker_filter() == "")
         assert len(leaves(app)) == 2
 
 
@@ -106,9 +106,12 @@ async def test_capital_m_toggles_memray(build_app):
     app = build_app()
     async with app.run_test() as pilot:
         await pilot.press("M")
-        assert app.config.memray is True
+        assert app.controller.memray is True
+        notices = lambda: [n.message for n in app._notifications]  # noqa: E731
+        await until(pilot, lambda: "memray on from the next run" in notices())
         await pilot.press("M")
-        assert app.config.memray is False
+        assert app.controller.memray is False
+        assert app.config.memray is False  # the app asks the controller; it does not edit the config
 
 
 async def test_e_exports_the_current_view_with_formulas_neutralised(build_app, tmp_path):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from textual.widgets import Log, Static, Tree
 
 from testwatch.model.events import CollectionError, EngineNotice
-from testwatch.tui.text import clean, literal
+from testwatch.model.terminal_text import safe
+from testwatch.tui.text import literal
 
 from .conftest import play, result, run_events, until
 
@@ -15,10 +16,10 @@ NASTY_NAMES = [
 ]
 
 
-def test_clean_escapes_control_bytes_and_lone_surrogates():
-    assert clean("a\x1b[31mb\x07") == "a\\x1b[31mb\\x07"
-    assert clean("bad \udcff") == "bad \\udcff"
-    assert clean("tab\tand\nnewline") == "tab\tand\nnewline"
+def test_safe_escapes_control_bytes_and_lone_surrogates():
+    assert safe("a\x1b[31mb\x07") == "a\\x1b[31mb\\x07"
+    assert safe("bad \udcff") == "bad \\udcff"
+    assert safe("tab\tand\nnewline") == "tab\tand\nnewline"
     assert literal("[red]x[/red]").plain == "[red]x[/red]"
 
 
@@ -33,12 +34,12 @@ async def test_nasty_names_output_and_tracebacks_render_literally(build_app):
         tree = app.query_one("#tests-tree", Tree)
         labels = [leaf.label.plain for leaf in tree.root.children[0].children]
         for name in NASTY_NAMES:
-            assert any(label.startswith(f"✗ {clean(name)}") for label in labels), name
+            assert any(label.startswith(f"✗ {safe(name)}") for label in labels), name
         for leaf in tree.root.children[0].children:
             tree.move_cursor(leaf)
             await pilot.pause()
             detail = str(app.query_one("#detail", Static).content)
-            assert clean(leaf.data) in detail and "\\x1b[1mbold?[/b]" in detail
+            assert safe(leaf.data) in detail and "\\x1b[1mbold?[/b]" in detail
         app.export_screenshot()  # renders every visible cell without error
         await pilot.press("6", "3", "2")
         app.export_screenshot()

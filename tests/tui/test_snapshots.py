@@ -10,13 +10,14 @@ import time
 
 import pytest
 
+from testwatch.tui.panes.registry import PANES
+
 from .conftest import play, until
 from .scenario import live_run, seed_history
 
 SIZES = [(80, 24), (120, 40)]
-# pane key -> what to press after the live run
-VIEWS = {"tests": [], "memory": ["2"], "latency": ["3"], "coverage": ["4"], "thresholds": ["5"],
-         "history": ["6"], "log": ["7"], "help": ["question_mark"]}
+# view -> what to press after the live run: every pane's digit (the first pane shows from the start)
+VIEWS = {pane.id: [pane.key] if pane is not PANES[0] else [] for pane in PANES} | {"help": ["question_mark"]}
 
 
 async def settle(pilot, timeout_s: float = 15.0) -> None:

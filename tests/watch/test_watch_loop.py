@@ -183,3 +183,23 @@ async def test_cancel_run_keeps_finished_results(sample, edit):
     finally:
         (sample / "gate").unlink(missing_ok=True)
         await _stop(task, history)
+
+
+async def test_marker_filter_narrows_the_runs_until_cleared(sample):
+    marked = "import pytest\n\n\n@pytest.mark.slow\ndef test_marked():\n    pass\n"
+    (sample / "tests/test_marked.py").write_text(marked)
+    loop, task, events, history = await _start(sample)
+    try:
+        loop.set_marker_filter("slow")
+        assert loop.marker_filter() == "slow"
+        mark = len(events.events)
+        loop.request("all")
+        await events.until(_is_run_end, mark)
+        assert events.finished_tests(mark) == {"tests/test_marked.py::test_marked": "passed"}
+        loop.set_marker_filter("")
+        mark = len(events.events)
+        loop.request("all")
+        await events.until(_is_run_end, mark)
+        assert len(events.finished_tests(mark)) > 1
+    finally:
+        await _stop(task, history)

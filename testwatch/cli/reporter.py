@@ -22,12 +22,8 @@ from testwatch.model.events import (
     ThresholdBreached,
 )
 from testwatch.model.failure_text import headline, locations
+from testwatch.model.outcome_labels import OUTCOME_LABELS
 from testwatch.model.terminal_text import one_line, safe
-
-_LABELS = {
-    "passed": "PASS", "failed": "FAIL", "error": "ERROR", "skipped": "SKIP",
-    "xfailed": "XFAIL", "xpassed": "XPASS", "crashed": "CRASH", "timeout": "TIMEOUT",
-}
 
 
 def error_summary(longrepr: str) -> str:
@@ -66,7 +62,8 @@ class LineReporter:
             write(f"run {event.run_id or '-'} ({event.trigger}): {scope}\n")
         elif isinstance(event, TestFinished):
             result = event.result
-            label = _LABELS.get(result.outcome, result.outcome.upper())
+            known = OUTCOME_LABELS.get(result.outcome)
+            label = known.word if known else result.outcome.upper()
             write(f"{label:<7} {format_duration(result.duration_s):>9}  {one_line(result.nodeid)}\n")
             if result.is_bad:
                 self._failures.append(result)

@@ -10,7 +10,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from testwatch.config.thresholds import Thresholds, parse_thresholds
 from testwatch.config.units import parse_duration, parse_size
@@ -44,7 +44,15 @@ def _count(value: object) -> int:
     return value
 
 
-def _choice(*allowed: str) -> Callable[[object], str]:
+# The values an enumerated key may take; its parser checks against the same Literal.
+OnChange = Literal["restart", "wait"]
+NotifyMode = Literal["off", "bell", "desktop"]
+
+
+def _choice(choices: object) -> Callable[[object], str]:
+    """The parser of a key whose value is one of the ``Literal`` type ``choices``."""
+    allowed = get_args(choices)
+
     def parse(value: object) -> str:
         if value not in allowed:
             raise ValueError(f"expected one of {', '.join(map(repr, allowed))}, got {value!r}")
@@ -69,14 +77,14 @@ KEYS: dict[str, Callable[[object], Any]] = {
     "max_restarts": _count,
     "ignore": _strings,
     "debounce": parse_duration,
-    "on_change": _choice("restart", "wait"),
+    "on_change": _choice(OnChange),
     "poll": _boolean,
     "rescan": parse_duration,
     "memray": _boolean,
     "sample_interval": parse_duration,
     "coverage": _boolean,
     "branch": _boolean,
-    "notify": _choice("off", "bell", "desktop"),
+    "notify": _choice(NotifyMode),
     "warm": _boolean,
     "thresholds": _table,  # then parse_thresholds, whose errors name the key inside the table
 }
@@ -96,14 +104,14 @@ class Config:
     max_restarts: int = 20
     ignore: list[str] = field(default_factory=list)
     debounce: float = 0.08
-    on_change: str = "restart"
+    on_change: OnChange = "restart"
     poll: bool = False
     rescan: float = 30.0
     memray: bool = False
     sample_interval: float = 0.25
     coverage: bool = True
     branch: bool = False
-    notify: str = "off"
+    notify: NotifyMode = "off"
     warm: bool = False
     thresholds: Thresholds = field(default_factory=Thresholds)
     from_user: frozenset[str] = frozenset()  # keys set by the command line or the environment

@@ -14,6 +14,7 @@ import contextlib
 import sqlite3
 from collections import deque
 from collections.abc import Callable
+from typing import Literal, get_args
 
 import sqlite_utils
 
@@ -31,7 +32,8 @@ from testwatch.select.environment import CONFIG_FILES, environment_fingerprint
 from testwatch.select.file_states import FileStates
 from testwatch.select.selection import Selector
 
-KINDS = ("affected", "all", "failed", "tests")
+RunKind = Literal["affected", "all", "failed", "tests"]
+KINDS: tuple[RunKind, ...] = get_args(RunKind)
 
 
 class WatchLoop:
@@ -42,6 +44,7 @@ class WatchLoop:
         self.history = history
         self.listener = listener
         self.pytest_args: list[str] = []
+        self._marker_expression = ""
         self.rules = IgnoreRules(config.root, config.ignore, config.history_path)
         self.states = FileStates(config.root, history)
         self.selector = Selector(config, history, self.rules, self.states)
@@ -71,7 +74,23 @@ class WatchLoop:
         self.listener(WatchStatus("resumed"))
         self._wake.set()
 
-    def request(self, kind: str, nodeids: list[str] | None = None) -> None:
+    @property
+    def memray(self) -> bool:
+        return self.config.memray
+
+    def set_memray(self, on: bool) -> None:
+        """Measure allocations with memray (or stop) from the next run on."""
+        self.config.memray = on
+
+    def marker_filter(self) -> str:
+        """The pytest ``-m`` expression every run is given ("" for none)."""
+        return self._marker_expression
+
+    def set_marker_filter(self, expression: str) -> None:
+        """Give every run from the next on ``-m expression`` after ``pytest_args`` ("" for none)."""
+        self._marker_expression = expression
+
+    def request(self, kind: RunKind, nodeids: list[str] | None = None) -> None:
         """Queue a run: ``affected``, ``all``, ``failed`` or ``tests`` (the given node ids)."""
         if kind not in KINDS:
             raise ValueError(f"unknown run request {kind!r} (expected one of {', '.join(KINDS)})")
@@ -198,7 +217,7 @@ class WatchLoop:
         return finished
 
     def _build_request(self, kind: str, nodeids, trigger: str) -> RunRequest | None:
-        args = list(self.pytest_args)
+        args = [*self.pytest_args, *(["-m", self._marker_expression] if self._marker_expression else [])]
         if kind == "all":
             return RunRequest(trigger=trigger, pytest_args=args)
         if kind == "tests":

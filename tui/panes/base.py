@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.containers import Vertical
 from textual.widgets import DataTable
 
+from testwatch.config.settings import Config
 from testwatch.history.store import History
 from testwatch.tui.state import SessionState
 
@@ -21,6 +22,11 @@ class Pane(Vertical):
         self.history = history
         self.state = state
         self.stale = True  # history-backed panes reload when next shown
+
+    @classmethod
+    def for_session(cls, history: History, state: SessionState, config: Config) -> Pane:
+        """The pane for this session (panes that need a setting of ``config`` override this)."""
+        return cls(history, state)
 
     def refresh_from(self, state: SessionState) -> None:
         """Draw the news in ``state``; called at most once per frame with a batch applied.
@@ -64,10 +70,13 @@ def table_contents(table: DataTable) -> tuple[list[str], list[list[object]]]:
     return headers, rows
 
 
-def add_fixed_columns(table: DataTable, *columns: tuple[str, int]) -> None:
-    """Columns of fixed widths (cells), so streaming rows never make the table jump sideways."""
+def fixed_table(table_id: str, *columns: tuple[str, int], zebra_stripes: bool = True) -> DataTable:
+    """A table with a row cursor and columns of fixed widths (cells), so streaming rows never make it
+    jump sideways."""
+    table = DataTable(id=table_id, cursor_type="row", zebra_stripes=zebra_stripes)
     for label, width in columns:
         table.add_column(label, width=width)
+    return table
 
 
 def reset_table(table: DataTable, rows: list[tuple], keys: list[str] | None = None) -> None:

@@ -10,9 +10,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
+from testwatch.config.settings import Config
 from testwatch.config.thresholds import Thresholds
+from testwatch.history.store import History
 from testwatch.measure.breaches import coverage_percent
-from testwatch.tui.panes.base import Pane, add_fixed_columns, reset_table
+from testwatch.tui.panes.base import Pane, fixed_table, reset_table
+from testwatch.tui.state import SessionState
 from testwatch.tui.text import literal
 
 
@@ -28,12 +31,15 @@ class CoveragePane(Pane):
         self.limit_percent = thresholds.limits.get("coverage")
         self.path_limits = thresholds.paths
 
+    @classmethod
+    def for_session(cls, history: History, state: SessionState, config: Config) -> CoveragePane:
+        return cls(history, state, config.thresholds)
+
     def compose(self) -> ComposeResult:
         yield Static(id="coverage-summary", markup=False)
-        table = DataTable(id="coverage-table", cursor_type="row", zebra_stripes=True)
-        add_fixed_columns(
-            table, ("file", 36), ("statements", 10), ("covered", 8), ("percent", 8), ("missing lines", 24),
-            ("", 10),
+        table = fixed_table(
+            "coverage-table", ("file", 36), ("statements", 10), ("covered", 8), ("percent", 8),
+            ("missing lines", 24), ("", 10),
         )
         yield table
 

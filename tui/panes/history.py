@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Sparkline, Static
 
 from testwatch.config.units import format_duration, format_size
 from testwatch.tui.outcomes import status_text
-from testwatch.tui.panes.base import Pane, add_fixed_columns, reset_table
+from testwatch.tui.panes.base import Pane, fixed_table, reset_table
 from testwatch.tui.text import literal
 
 SHOWN_RUNS = 100
@@ -31,22 +31,23 @@ class HistoryPane(Pane):
     TITLE = "History"
 
     def compose(self) -> ComposeResult:
-        runs = DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
-        add_fixed_columns(
-            runs, ("run", 5), ("when", 19), ("trigger", 8), ("passed", 6), ("failed", 6), ("other", 5),
-            ("duration", 8), ("status", 11),
+        runs = fixed_table(
+            "runs-table", ("run", 5), ("when", 19), ("trigger", 8), ("passed", 6), ("failed", 6),
+            ("other", 5), ("duration", 8), ("status", 11),
         )
         yield runs
         with Horizontal(id="history-lower"):
-            results = DataTable(id="run-results-table", cursor_type="row", zebra_stripes=True)
-            add_fixed_columns(results, ("test", 40), ("outcome", 10), ("duration", 8), ("peak RSS", 9))
+            results = fixed_table(
+                "run-results-table", ("test", 40), ("outcome", 10), ("duration", 8), ("peak RSS", 9)
+            )
             yield results
             with Vertical(id="history-side"):
                 yield Static(id="trend-title", markup=False)
                 yield Sparkline([], id="trend-duration")
                 yield Sparkline([], id="trend-memory")
-                flaky = DataTable(id="flaky-table", cursor_type="row")
-                add_fixed_columns(flaky, ("flaky test", 36), ("runs", 4), ("failures", 8))
+                flaky = fixed_table(
+                    "flaky-table", ("flaky test", 36), ("runs", 4), ("failures", 8), zebra_stripes=False
+                )
                 yield flaky
 
     def reload(self) -> None:

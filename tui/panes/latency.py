@@ -9,7 +9,7 @@ from textual.widgets import DataTable, Static
 
 from testwatch.config.units import format_duration
 from testwatch.measure.latency import RECENT_RUNS, recent_latencies
-from testwatch.tui.panes.base import Pane, add_fixed_columns, reset_table
+from testwatch.tui.panes.base import Pane, fixed_table, reset_table
 from testwatch.tui.text import literal
 
 SHOWN_TESTS = 200
@@ -23,8 +23,9 @@ class LatencyPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static(id="latency-summary", markup=False)
-        table = DataTable(id="latency-table", cursor_type="row", zebra_stripes=True)
-        add_fixed_columns(table, ("test", 44), ("last", 8), ("p50", 8), ("p95", 8), ("runs", 5), ("", 7))
+        table = fixed_table(
+            "latency-table", ("test", 44), ("last", 8), ("p50", 8), ("p95", 8), ("runs", 5), ("", 7)
+        )
         yield table
 
     def reload(self) -> None:

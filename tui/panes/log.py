@@ -5,9 +5,9 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import Log
 
+from testwatch.model.terminal_text import safe
 from testwatch.tui.panes.base import Pane
 from testwatch.tui.state import SessionState
-from testwatch.tui.text import clean
 
 
 class LogPane(Pane):
@@ -29,7 +29,7 @@ class LogPane(Pane):
     def refresh_from(self, state: SessionState) -> None:
         log = self.query_one(Log)
         for severity, message in state.notices[self._written :]:
-            log.write_line(f"{severity}: {clean(message)}")
+            log.write_line(f"{severity}: {safe(message)}")
         self._written = len(state.notices)
 
     def export_table(self) -> tuple[list[str], list[list[object]]]:

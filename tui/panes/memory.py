@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable, Label, Sparkline, Static
 
 from testwatch.config.units import format_size
-from testwatch.tui.panes.base import Pane, add_fixed_columns, reset_table
+from testwatch.tui.panes.base import Pane, fixed_table, reset_table
 from testwatch.tui.state import SessionState
 from testwatch.tui.text import literal
 
@@ -31,9 +31,9 @@ class MemoryPane(Pane):
         yield Sparkline([], id="rss-graph")
         yield Label("previous run", classes="graph-label faint")
         yield Sparkline([], id="rss-previous", classes="faint")
-        table = DataTable(id="memory-table", cursor_type="row", zebra_stripes=True)
-        add_fixed_columns(
-            table, ("test", 40), ("growth", 9), ("peak RSS", 10), ("retained", 9), ("top allocator", 40)
+        table = fixed_table(
+            "memory-table", ("test", 40), ("growth", 9), ("peak RSS", 10), ("retained", 9),
+            ("top allocator", 40),
         )
         yield table
 

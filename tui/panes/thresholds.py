@@ -8,7 +8,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from testwatch.measure.breaches import format_figure
-from testwatch.tui.panes.base import Pane, add_fixed_columns, reset_table
+from testwatch.tui.panes.base import Pane, fixed_table, reset_table
 from testwatch.tui.text import literal
 
 SHOWN_BREACHES = 200
@@ -29,9 +29,9 @@ class ThresholdsPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static(id="thresholds-summary", markup=False)
-        table = DataTable(id="thresholds-table", cursor_type="row", zebra_stripes=True)
-        add_fixed_columns(
-            table, ("when", 19), ("test or file", 40), ("limit", 14), ("value", 9), ("allowed", 9)
+        table = fixed_table(
+            "thresholds-table", ("when", 19), ("test or file", 40), ("limit", 14), ("value", 9),
+            ("allowed", 9),
         )
         yield table
 

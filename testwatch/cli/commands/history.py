@@ -11,11 +11,8 @@ import sqlite_utils
 from testwatch.cli.project import Project, add_project_arguments, project_config
 from testwatch.config.units import format_duration
 from testwatch.history.store import open_history
-from testwatch.model.results import OUTCOMES
+from testwatch.model.outcome_labels import OUTCOME_LABELS
 from testwatch.model.terminal_text import one_line
-
-_COUNT_LABELS = {"passed": "pass", "failed": "fail", "error": "err", "skipped": "skip",
-                 "xfailed": "xfail", "xpassed": "xpass", "crashed": "crash", "timeout": "t/o"}
 
 
 def add_parser(subparsers) -> None:
@@ -100,7 +97,7 @@ def format_runs(runs: list[dict]) -> str:
     header = ["run", "started (UTC)", "trigger", "status", "exit", "duration", "results"]
     lines = [header]
     for row in runs:
-        counts = ", ".join(f"{row[o]} {_COUNT_LABELS[o]}" for o in OUTCOMES if row.get(o))
+        counts = ", ".join(f"{row[o]} {label.count}" for o, label in OUTCOME_LABELS.items() if row.get(o))
         lines.append([
             str(row["id"]), (row["started_at"] or "")[:19].replace("T", " "), one_line(row["trigger"] or ""),
             row["status"] or "", "" if row["exit_status"] is None else str(row["exit_status"]),

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from typing import TextIO
+from typing import TextIO, get_args
 
 from testwatch.cli.project import add_project_arguments, open_project
 from testwatch.cli.reporter import LineReporter, stop_printing
+from testwatch.config.settings import OnChange
 from testwatch.model.events import ChangesDetected, SelectionMade, WatchStatus
 from testwatch.model.terminal_text import one_line, safe
 from testwatch.run.signals import run_cancellable
@@ -29,7 +30,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--poll", action="store_true", default=None,
                         help="poll for changes instead of OS file events (config: poll = true)")
     parser.add_argument("--debounce", help="quiet time that ends a burst of changes (default 80 ms)")
-    parser.add_argument("--on-change", choices=("restart", "wait"), default=None,
+    parser.add_argument("--on-change", choices=get_args(OnChange), default=None,
                         help="a change during a run: cancel it and restart (default) or wait")
     parser.set_defaults(handler=run)
 
