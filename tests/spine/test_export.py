@@ -133,5 +133,6 @@ def test_closed_pipe_is_not_an_error(make_project, cli):
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     export.stdout.readline()
     export.stdout.close()
-    assert export.wait(timeout=60) == 0
-    assert b"Traceback" not in export.stderr.read()
+    # Quietly, with what a shell reports for a command a closed pipe ended (every command does).
+    assert export.wait(timeout=60) == 141
+    assert export.stderr.read() == b""
