@@ -9,14 +9,20 @@ import json
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Label, Sparkline, Static
+from textual.widgets import Label, Sparkline, Static
 
 from testwatch.config.units import format_size
-from testwatch.tui.panes.base import Pane, add_fixed_columns, reset_table
+from testwatch.tui.panes.base import Pane
+from testwatch.tui.panes.fitted_table import Column, FittedTable
 from testwatch.tui.state import SessionState
 from testwatch.tui.text import literal
 
 TOP_TESTS = 50
+# Growth and peak outlast what was retained and who allocated it at 80 columns.
+COLUMNS = [
+    Column("test", flex=3, min_width=20), Column("growth", 9), Column("peak RSS", 10),
+    Column("retained", 9, drop=1), Column("top allocator", flex=2, min_width=16, drop=2, cut="end"),
+]
 
 
 class MemoryPane(Pane):
@@ -31,11 +37,7 @@ class MemoryPane(Pane):
         yield Sparkline([], id="rss-graph")
         yield Label("previous run", classes="graph-label faint")
         yield Sparkline([], id="rss-previous", classes="faint")
-        table = DataTable(id="memory-table", cursor_type="row", zebra_stripes=True)
-        add_fixed_columns(
-            table, ("test", 40), ("growth", 9), ("peak RSS", 10), ("retained", 9), ("top allocator", 40)
-        )
-        yield table
+        yield FittedTable(COLUMNS, id="memory-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.refresh_from(self.state)
@@ -73,7 +75,7 @@ class MemoryPane(Pane):
                 format_size(row["retained_bytes"]), literal(_top_allocator(row["top_allocations"])),
             ))
             keys.append(row["nodeid"])
-        reset_table(self.query_one(DataTable), rows, keys)
+        self.query_one(FittedTable).show_rows(rows, keys)
 
 
 def _peak(peak_rss_bytes: int | None, precision: str | None) -> str:
