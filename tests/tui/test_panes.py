@@ -19,9 +19,10 @@ from testwatch.model.events import (
     ThresholdBreached,
     WatchStatus,
 )
+from testwatch.tui.panes.fitted_table import FittedTable
 
 from . import svg_snapshots
-from .conftest import FakeController, play, result, run_events, until
+from .conftest import FakeController, detail_text, play, result, run_events, until
 
 
 def cells(app, selector: str) -> list[list[str]]:
@@ -53,7 +54,7 @@ async def test_tests_pane_shows_traceback_output_and_reason(build_app):
         tree = app.query_one("#tests-tree", Tree)
         tree.move_cursor(tree.root.children[0].children[0])
         await pilot.pause()
-        detail = str(app.query_one("#detail", Static).content)
+        detail = detail_text(app)
         for expected in ("✗ failed", "selected because: uses a.py", "markers: slow", "E   assert 1 == 2",
                          "captured stdout", "printed"):
             assert expected in detail
@@ -152,7 +153,9 @@ async def test_history_pane_shows_runs_results_trend_and_flaky_tests(build_app, 
         await until(pilot, lambda: len(cells(app, "#runs-table")) == 2)
         assert [row[0] for row in cells(app, "#runs-table")] == ["2", "1"]
         assert cells(app, "#run-results-table")[0][:2] == ["tests/test_a.py::test_flip", "✗ failed"]
-        assert cells(app, "#flaky-table") == [["tests/test_a.py::test_flip", "2", "1"]]
+        flaky = app.query_one("#flaky-table", FittedTable)
+        assert flaky.contents()[1] == [["tests/test_a.py::test_flip", 2, 1]]  # whole; narrow on screen
+        assert cells(app, "#flaky-table") == [["tests/test_a…y::test_flip", "2", "1"]]
         await pilot.press("down")  # the second run
         await until(pilot, lambda: cells(app, "#run-results-table")[0][1] == "✓ passed")
         app.query_one("#run-results-table", DataTable).focus()
@@ -239,7 +242,7 @@ async def test_details_headline_is_the_assertion_of_a_real_report(build_app, pro
         tree = app.query_one("#tests-tree", Tree)
         tree.move_cursor(tree.root.children[0].children[0])
         await pilot.pause()
-        detail = str(app.query_one("#detail", Static).content).splitlines()
+        detail = detail_text(app).splitlines()
         assert detail[2] == "assert 9.41 == 9.4", detail[:4]
 
 

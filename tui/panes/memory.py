@@ -21,7 +21,7 @@ TOP_TESTS = 50
 # Growth and peak outlast what was retained and who allocated it at 80 columns.
 COLUMNS = [
     Column("test", flex=3, min_width=20), Column("growth", 9), Column("peak RSS", 10),
-    Column("retained", 9, drop=1), Column("top allocator", flex=2, min_width=16, drop=2, cut="end"),
+    Column("retained", 9, drop=1), Column("top allocator", flex=2, min_width=16, drop=2),
 ]
 
 
