@@ -20,6 +20,7 @@ from testwatch.model.events import (
     WatchStatus,
 )
 from testwatch.tui.panes.fitted_table import FittedTable
+from testwatch.tui.panes.memory_graph import MemoryGraph
 
 from . import svg_snapshots
 from .conftest import FakeController, detail_text, play, result, run_events, until
@@ -77,12 +78,45 @@ async def test_memory_pane_graphs_samples_and_lists_heavy_tests(build_app, histo
             await play(pilot, app, [sample])
         await pilot.press("2")
         await until(pilot, lambda: len(cells(app, "#memory-table")) == 2)
-        assert app.query_one("#rss-graph", Sparkline).data == [50_000_000 + t * 1_000_000 for t in range(8)]
+        graph = app.query_one("#rss-graph", MemoryGraph)
+        assert graph.data.values == tuple(50_000_000 + t * 1_000_000 for t in range(8))
         assert "running: tests/test_a.py::test_heavy" in str(app.query_one("#memory-now", Static).content)
         top, bottom = cells(app, "#memory-table")
         assert top[:4] == ["tests/test_a.py::test_heavy", "200.0 MB", "260.0 MB", "5.0 MB"]
         assert top[4] == "load a.py:3 150.0 MB"
         assert bottom[1:3] == ["0 B", "60.0 MB ~"]  # a sampled peak is not shown as exact
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_memory_graphs_have_a_scale_and_the_chosen_test_its_own_graph_with_its_limit(
+    size, build_app, history
+):
+    for growth_mb in (40, 60, 250):  # the heavy test's growth over three runs; the light one stays small
+        record_run(history, [
+            result("tests/test_a.py::test_heavy", extra={"peak_growth_bytes": growth_mb * 1_000_000}),
+            result("tests/test_a.py::test_light", extra={"peak_growth_bytes": 1_000_000}),
+        ])
+    app = build_app(thresholds={"peak_memory": "150 MB"})
+    async with app.run_test(size=size) as pilot:
+        await play(pilot, app, [RunStarted(4, "all", None)])
+        for t in range(5):  # one frame each: samples waiting in the same frame replace each other
+            await play(pilot, app, [MemorySampled(4, t / 4, (50 + 10 * t) * 1_000_000, 1.0, 2, 1, None)])
+        await pilot.press("2")
+        await until(pilot, lambda: len(cells(app, "#memory-table")) == 2)
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+        top, _, bottom = [line.lstrip() for line in lines if "┤" in line][:3]  # this run's graph
+        assert top.startswith("90.0 MB ┤") and bottom.startswith("50.0 MB ┤")
+        title = str(app.query_one("#test-memory-title", Static).content)
+        assert "limit 150.0 MB" in title and "test_heavy" in title  # the heaviest test is chosen first
+        heavy = app.query_one("#test-memory", MemoryGraph).data
+        assert heavy.values == (40_000_000, 60_000_000, 250_000_000) and heavy.limit_bytes == 150_000_000
+        heavy_lines = "\n".join(lines[lines.index(next(li for li in lines if "limit 150.0 MB" in li)):])
+        assert "250.0 MB ┤" in heavy_lines and "╌" in heavy_lines  # the limit is a line across the graph
+        app.query_one("#memory-table").focus()
+        await pilot.press("down")
+        await until(pilot, lambda: "test_light" in str(app.query_one("#test-memory-title", Static).content))
+        assert app.query_one("#test-memory", MemoryGraph).data.values == (1_000_000,) * 3
 
 
 async def test_latency_pane_flags_a_regression(build_app, history):

@@ -36,7 +36,7 @@ class TestsPane(Pane):
     TITLE = "Tests"
     BINDINGS = [
         Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("d", "zoom_details", "Details"),
+        Binding("d", "zoom_details", "Details", show=False),  # said in the details; the footer keeps app keys
         Binding("left", "scroll_details(-1)", "Scroll details left", show=False),
         Binding("right", "scroll_details(1)", "Scroll details right", show=False),
     ]
@@ -280,12 +280,17 @@ def _detail_body(row: TestRow) -> Text:
     result = row.result
     if result is None:
         return text
+    hint = "  ← → scroll sideways, d: whole screen"
     for title, body in (
         ("traceback", result.longrepr), ("captured stdout", result.stdout),
         ("captured stderr", result.stderr), ("captured log", result.log),
     ):
         if body:
-            text.append(f"\n── {title} ──\n", style="bold dim")
+            text.append(f"\n── {title} ──", style="bold dim")
+            if hint:  # the first block says how to see it all
+                text.append(hint, style="dim")
+                hint = ""
+            text.append("\n")
             text.append_text(literal(body.rstrip("\n")))
             text.append("\n")
     return text
