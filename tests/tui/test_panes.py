@@ -119,20 +119,28 @@ async def test_memory_graphs_have_a_scale_and_the_chosen_test_its_own_graph_with
         assert app.query_one("#test-memory", MemoryGraph).data.values == (1_000_000,) * 3
 
 
-async def test_latency_pane_flags_a_regression(build_app, history):
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_latency_pane_flags_a_regression_and_names_it(size, build_app, history):
+    slower = "tests/test_a.py::test_slower_since_the_last_change_to_the_parser"
     for _ in range(6):
         record_run(history, [result("tests/test_a.py::test_steady", duration_s=0.010),
-                             result("tests/test_a.py::test_slower", duration_s=0.010)])
+                             result(slower, duration_s=0.010)])
     record_run(history, [result("tests/test_a.py::test_steady", duration_s=0.010),
-                         result("tests/test_a.py::test_slower", duration_s=0.500)])
+                         result(slower, duration_s=0.500)])
     app = build_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.press("3")
         await until(pilot, lambda: len(cells(app, "#latency-table")) == 2)
-        rows = cells(app, "#latency-table")
-        assert rows[0][0] == "tests/test_a.py::test_slower" and rows[0][-1] == "slower"
+        await pilot.pause()
+        rows = app.query_one("#latency-table", FittedTable).contents()[1]
+        assert rows[0][0] == slower and rows[0][-1] == "slower"
         assert rows[1][0] == "tests/test_a.py::test_steady" and rows[1][-1] == ""
-        assert "1 slower than usual" in str(app.query_one("#latency-summary", Static).content)
+        summary = str(app.query_one("#latency-summary", Static).content)
+        assert f"1 slower than usual: {slower}" in summary  # which one, not only how many
+        screen = screen_text(app)
+        assert "1 slower than usual:" in screen and slower in screen  # named whole in the summary
+        flagged = next(line for line in screen.splitlines() if "500 ms" in line)
+        assert flagged.rstrip().endswith("slower") and "p95" in screen  # p95 and the mark survive 80 columns
 
 
 async def test_coverage_pane_marks_files_under_their_threshold(build_app, history):
