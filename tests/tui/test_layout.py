@@ -20,7 +20,7 @@ from testwatch.tui.panes.memory_graph import GraphData, graph_lines
 from testwatch.tui.shorten import shorten_middle
 
 from . import svg_snapshots
-from .conftest import detail_text, until
+from .conftest import detail_text, play, result, run_events, until
 
 PLANTED = "test_loyalty_discount_rounds_down"
 SIZES = [(80, 24), (120, 40)]
@@ -94,3 +94,27 @@ def test_a_memory_graph_has_its_scale_and_its_limit_line():
     assert lines[1].startswith("15.0 MB ┤") and lines[1].endswith("╌" * 7)  # the limit, where no bar is
     over = graph_lines(data, 40, 3)[0]
     assert any(span.style == "red" for span in over.spans)  # bars over the limit are red
+
+
+async def test_d_gives_the_details_the_screen_arrows_scroll_them_and_escape_gives_it_back(build_app):
+    long_line = ">       assert compute(" + "x, " * 50 + "'the end of a long line')"
+    report = f"    def test_long():\n{long_line}\nE   assert 1 == 2"
+    bad = result("tests/test_a.py::test_long", "failed", report)
+    app = build_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await play(pilot, app, run_events([bad], run_id=1))
+        await until(pilot, lambda: "test_long" in detail_text(app))
+        details = app.query_one("#detail-scroll")
+        assert not any("the end of a long line" in line for line in screen_lines(app))  # not wrapped in
+        await pilot.press("right", "right")  # from the tree: the details scroll sideways
+        await until(pilot, lambda: details.scroll_x > 0)
+        assert app.tests_pane.selected_row.nodeid == bad.nodeid  # the cursor stayed
+        await pilot.press("d")
+        await until(pilot, lambda: app.screen.maximized is details)
+        assert details.region.height > 18 and app.focused is details
+        await pilot.press("end")
+        await pilot.press("ctrl+pagedown", "ctrl+pagedown", "ctrl+pagedown")  # a page right each
+        await until(pilot, lambda: any("the end of a long line" in line for line in screen_lines(app)))
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen.maximized is None)
+        assert app.focused is app.query_one("#tests-tree")

@@ -21,6 +21,7 @@ from testwatch.model.events import (
 )
 from testwatch.tui.panes.fitted_table import FittedTable
 from testwatch.tui.panes.memory_graph import MemoryGraph
+from testwatch.tui.panes.name_line import NameLine
 
 from . import svg_snapshots
 from .conftest import FakeController, detail_text, play, result, run_events, until
@@ -107,7 +108,7 @@ async def test_memory_graphs_have_a_scale_and_the_chosen_test_its_own_graph_with
         lines = screen_text(app).splitlines()
         top, _, bottom = [line.lstrip() for line in lines if "┤" in line][:3]  # this run's graph
         assert top.startswith("90.0 MB ┤") and bottom.startswith("50.0 MB ┤")
-        title = str(app.query_one("#test-memory-title", Static).content)
+        title = app.query_one("#test-memory-title", NameLine).text.plain
         assert "limit 150.0 MB" in title and "test_heavy" in title  # the heaviest test is chosen first
         heavy = app.query_one("#test-memory", MemoryGraph).data
         assert heavy.values == (40_000_000, 60_000_000, 250_000_000) and heavy.limit_bytes == 150_000_000
@@ -115,7 +116,7 @@ async def test_memory_graphs_have_a_scale_and_the_chosen_test_its_own_graph_with
         assert "250.0 MB ┤" in heavy_lines and "╌" in heavy_lines  # the limit is a line across the graph
         app.query_one("#memory-table").focus()
         await pilot.press("down")
-        await until(pilot, lambda: "test_light" in str(app.query_one("#test-memory-title", Static).content))
+        await until(pilot, lambda: "test_light" in app.query_one("#test-memory-title", NameLine).text.plain)
         assert app.query_one("#test-memory", MemoryGraph).data.values == (1_000_000,) * 3
 
 
@@ -202,7 +203,7 @@ async def test_history_pane_shows_runs_results_trend_and_flaky_tests(build_app, 
         await until(pilot, lambda: cells(app, "#run-results-table")[0][1] == "✓ passed")
         app.query_one("#run-results-table", DataTable).focus()
         await pilot.press("down", "up")
-        await until(pilot, lambda: "test_flip" in str(app.query_one("#trend-title", Static).content))
+        await until(pilot, lambda: "test_flip" in app.query_one("#trend-title", NameLine).text.plain)
         assert len(app.query_one("#trend-duration", Sparkline).data) == 2
 
 

@@ -13,6 +13,7 @@ from testwatch.config.units import format_duration, format_size
 from testwatch.tui.outcomes import status_text
 from testwatch.tui.panes.base import Pane
 from testwatch.tui.panes.fitted_table import Column, FittedTable
+from testwatch.tui.panes.name_line import NameLine
 from testwatch.tui.text import literal
 
 SHOWN_RUNS = 100
@@ -46,7 +47,8 @@ class HistoryPane(Pane):
         with Horizontal(id="history-lower"):
             yield FittedTable(RESULT_COLUMNS, id="run-results-table", cursor_type="row", zebra_stripes=True)
             with Vertical(id="history-side"):
-                yield Static(id="trend-title", markup=False)
+                yield NameLine(id="trend-title")
+                yield Static(id="trend-figures", markup=False)
                 yield Sparkline([], id="trend-duration")
                 yield Sparkline([], id="trend-memory")
                 yield FittedTable(FLAKY_COLUMNS, id="flaky-table", cursor_type="row")
@@ -89,12 +91,12 @@ class HistoryPane(Pane):
         points = list(self.history.rows(sql, [nodeid, TREND_RUNS]))[::-1]
         durations = [p["duration_s"] or 0.0 for p in points]
         memory = [p["peak_rss_bytes"] for p in points if p["peak_rss_bytes"] is not None]
-        title = literal(nodeid, style="bold")
+        self.query_one("#trend-title", NameLine).show(Text(), literal(nodeid, style="bold"))
         last_s = durations[-1] if durations else None
-        title.append(f"\n{len(points)} runs; duration last {format_duration(last_s)}")
+        figures = f"{len(points)} runs; duration last {format_duration(last_s)}"
         if memory:
-            title.append(f", peak RSS last {format_size(memory[-1])}")
-        self.query_one("#trend-title", Static).update(title)
+            figures += f", peak RSS last {format_size(memory[-1])}"
+        self.query_one("#trend-figures", Static).update(figures)
         self.query_one("#trend-duration", Sparkline).data = durations
         self.query_one("#trend-memory", Sparkline).data = memory
 

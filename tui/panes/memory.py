@@ -18,6 +18,7 @@ from testwatch.config.units import format_size
 from testwatch.tui.panes.base import Pane
 from testwatch.tui.panes.fitted_table import Column, FittedTable
 from testwatch.tui.panes.memory_graph import LIMIT_MARK, GraphData, MemoryGraph
+from testwatch.tui.panes.name_line import NameLine
 from testwatch.tui.state import SessionState
 from testwatch.tui.text import literal
 
@@ -42,7 +43,7 @@ class MemoryPane(Pane):
         yield MemoryGraph(id="rss-graph")
         yield Label("previous run", classes="graph-label faint")
         yield MemoryGraph(id="rss-previous", classes="faint")
-        yield Static(id="test-memory-title", classes="graph-label", markup=False)
+        yield NameLine(id="test-memory-title", classes="graph-label")
         yield MemoryGraph(id="test-memory")
         yield FittedTable(COLUMNS, id="memory-table", cursor_type="row", zebra_stripes=True)
 
@@ -90,10 +91,10 @@ class MemoryPane(Pane):
 
     def show_test(self, nodeid: str | None) -> None:
         """Graph one test's peak growth over its recent runs, with its ``peak_memory`` limit as a line."""
-        title = self.query_one("#test-memory-title", Static)
+        title = self.query_one("#test-memory-title", NameLine)
         graph = self.query_one("#test-memory", MemoryGraph)
         if nodeid is None:
-            title.update(Text("choose a test in the table to graph its memory over its runs", style="dim"))
+            title.show(Text("choose a test in the table: its memory over its runs", style="dim"), Text())
             graph.show(GraphData())
             return
         sql = (
@@ -103,12 +104,11 @@ class MemoryPane(Pane):
         growth = tuple(row["peak_growth_bytes"] for row in self.history.rows(sql, [nodeid, TREND_RUNS]))[::-1]
         row = self.state.tests.get(nodeid)
         limit = self.thresholds.for_markers(row.markers if row else []).get("peak_memory")
-        text = Text(f"peak growth, last {len(growth)} runs", style="dim", no_wrap=True, overflow="ellipsis")
+        lead = Text(f"peak growth, last {len(growth)} runs", style="dim")
         if limit is not None:
-            text.append(f"  {LIMIT_MARK} limit {format_size(limit)}", style="red")
-        text.append("  ")
-        text.append_text(literal(nodeid, style="bold"))  # last: a narrow window cuts the name only
-        title.update(text)
+            lead.append(f"  {LIMIT_MARK} limit {format_size(limit)}", style="red")
+        lead.append("  ")
+        title.show(lead, literal(nodeid, style="bold"))  # the name last: cut in the middle to fit
         graph.show(GraphData(growth, int(limit) if limit is not None else None, floor_bytes=0))
 
     @on(DataTable.RowHighlighted, "#memory-table")

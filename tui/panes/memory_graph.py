@@ -1,5 +1,5 @@
 """A memory graph with a scale: RSS over time as bars, its top and bottom in MB on the axis, a limit
-drawn as a dashed line across it, and one stretch of it (the selected test's samples) in its own colour."""
+drawn as a dashed line across it (through whole bars too: red on them), bars over the limit in red."""
 
 from __future__ import annotations
 
@@ -17,11 +17,10 @@ AXIS = " ┤"
 
 @dataclass(frozen=True)
 class GraphData:
-    """What a graph shows: samples in bytes (oldest first), a limit, and which samples are marked."""
+    """What a graph shows: samples in bytes (oldest first) and a limit."""
 
     values: tuple[int, ...] = ()
     limit_bytes: int | None = None
-    marked: tuple[bool, ...] = ()  # parallel to ``values``; True for the selected test's samples
     floor_bytes: int | None = None  # the scale's bottom at most this (0 for growth); else the lowest value
 
 
@@ -46,14 +45,14 @@ def graph_lines(data: GraphData, width: int, height: int) -> list[Text]:
         line = Text(labels.get(row, "").rjust(label_width), style=label_style)
         line.append(AXIS, style="dim")
         floor_eighths = (height - 1 - row) * 8
-        for value, marked in columns:
+        for value in columns:
             eighths = max(1, round((value - low) / span * height * 8))  # the lowest shows as ▁
             cell = BARS[min(max(eighths - floor_eighths, 0), 8)]
             over = data.limit_bytes is not None and value > data.limit_bytes
-            if cell == " " and row == limit_row:
-                line.append(LIMIT_MARK, style="red")
+            if row == limit_row and cell in (" ", BARS[-1]):  # the line crosses gaps and whole bars
+                line.append(LIMIT_MARK, style="red" if cell == " " else "red reverse")
             else:
-                line.append(cell, style="red" if over else "yellow" if marked else "")
+                line.append(cell, style="red" if over else "")
         lines.append(line)
     return lines
 
@@ -64,16 +63,15 @@ def _row_of(value: int, low: int, high: int, height: int) -> int:
     return height - 1 - min((eighths - 1) // 8, height - 1)
 
 
-def _columns(data: GraphData, plot_width: int) -> list[tuple[int, bool]]:
-    """One (value, marked) per plot column: the peak of the samples that fall in it (a short series
-    is stretched, a long one bucketed)."""
+def _columns(data: GraphData, plot_width: int) -> list[int]:
+    """One value per plot column: the peak of the samples that fall in it (a short series is
+    stretched, a long one bucketed)."""
     count = len(data.values)
-    marked = data.marked if len(data.marked) == count else (False,) * count
     columns = []
     for column in range(plot_width):
         start = column * count // plot_width
         end = max(start + 1, (column + 1) * count // plot_width)
-        columns.append((max(data.values[start:end]), any(marked[start:end])))
+        columns.append(max(data.values[start:end]))
     return columns
 
 

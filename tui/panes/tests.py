@@ -29,6 +29,12 @@ NARROW_COLUMNS = 100  # below this the details go under the tree instead of besi
 SIDEWAYS_STEP = 8  # columns the details scroll per Left or Right
 
 
+class DetailsScroll(ScrollableContainer):
+    """The details' scroll view, both ways; ``d`` may give it the whole screen."""
+
+    ALLOW_MAXIMIZE = True
+
+
 class TestsPane(Pane):
     """Tree of files and tests; ``/`` filters by name or file as you type."""
 
@@ -67,7 +73,7 @@ class TestsPane(Pane):
         yield Input(placeholder="filter by test name or file", id="filter", classes="hidden")
         with Horizontal(id="tests-split"):
             yield TestsTree(id="tests-tree")
-            with ScrollableContainer(id="detail-scroll"):
+            with DetailsScroll(id="detail-scroll"):
                 yield Static(id="detail", markup=False)
                 yield Static(id="detail-body", markup=False)
 
