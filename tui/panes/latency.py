@@ -17,7 +17,7 @@ SHOWN_TESTS = 200
 NAMED_SLOWER = 3  # the summary names this many of the tests slower than usual
 # p95 and the regression mark outlast the run count at 80 columns; the name takes the room left.
 COLUMNS = [
-    Column("test", flex=1, min_width=20), Column("last", 8), Column("p50", 8), Column("p95", 8),
+    Column("test", flex=1, min_width=20), Column("last", 7), Column("p50", 7), Column("p95", 7),
     Column("runs", 4, drop=1), Column("", 6),
 ]
 
