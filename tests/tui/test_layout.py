@@ -13,6 +13,7 @@ from textual.widgets import Tree
 from testwatch.cli.demo_copy import copy_demo
 from testwatch.config.settings import load_config
 from testwatch.history.store import open_history
+from testwatch.model.events import RunFinished, RunStarted, TestFinished, TestsCollected, TestStarted
 from testwatch.run.watch_loop import WatchLoop
 from testwatch.tui.app import make_app
 from testwatch.tui.panes.fitted_table import Column, fit_columns
@@ -118,3 +119,16 @@ async def test_d_gives_the_details_the_screen_arrows_scroll_them_and_escape_give
         await pilot.press("escape")
         await until(pilot, lambda: app.screen.maximized is None)
         assert app.focused is app.query_one("#tests-tree")
+
+
+async def test_a_cancelled_run_says_so_apart_from_the_progress_bar(build_app):
+    done = [result(f"tests/test_a.py::test_{n}") for n in range(3)]
+    app = build_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await play(pilot, app, [RunStarted(1, "all", 10), TestsCollected({r.nodeid: [] for r in done})])
+        await play(pilot, app, [event for r in done for event in (TestStarted(r.nodeid), TestFinished(r))])
+        assert app.query_one("#progress").display  # a run going: its bar shows
+        await play(pilot, app, [RunFinished(1, {"passed": 3}, 2, 0.4, cancelled=True)])
+        counts_line = next(line for line in screen_lines(app) if "3 passed" in line)
+        assert counts_line.rstrip().endswith("cancelled") and "━" not in counts_line
+        assert not app.query_one("#progress").display  # a finished run's counts take the whole line
