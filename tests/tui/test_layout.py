@@ -62,8 +62,13 @@ async def test_a_red_run_on_the_demo_shows_the_assertion_with_no_key_pressed(siz
 
 
 def test_columns_fit_by_priority_and_names_take_the_room_left():
-    columns = [Column("test", flex=1, min_width=20), Column("kind", 15), Column("value", 9),
-               Column("limit", 9), Column("when", 19, drop=1)]
+    columns = [
+        Column("test", flex=1, min_width=20),
+        Column("kind", 15),
+        Column("value", 9),
+        Column("limit", 9),
+        Column("when", 19, drop=1),
+    ]
     assert fit_columns(columns, 118) == [118 - 52 - 10, 15, 9, 9, 19]
     assert fit_columns(columns, 78) == [78 - 33 - 8, 15, 9, 9, None]  # the time goes; value and limit stay
     assert fit_columns(columns, 30) == [20, 15, 9, 9, None]  # never under the minimum: the table scrolls
