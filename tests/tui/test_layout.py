@@ -114,6 +114,8 @@ async def test_d_gives_the_details_the_screen_arrows_scroll_them_and_escape_give
         await pilot.press("escape")
         await until(pilot, lambda: app.screen.maximized is None)
         assert app.focused is app.query_one("#tests-tree")
+        await pilot.press("d", "2")  # another pane: the details give the screen back
+        await until(pilot, lambda: app.active_pane.NAME == "memory" and app.screen.maximized is None)
 
 
 async def test_a_cancelled_run_says_so_apart_from_the_progress_bar(build_app):

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, ScrollableContainer
 from textual.message import Message
-from textual.widgets import Input, ProgressBar, Static, Tree
+from textual.widgets import Input, ProgressBar, Static, TabbedContent, Tree
 
 from testwatch.config.units import format_duration
 from testwatch.model.failure_text import headline
@@ -80,6 +80,8 @@ class TestsPane(Pane):
     def on_mount(self) -> None:
         self.refresh_from(self.state)
         self.watch(self.screen, "maximized", self._zoom_changed, init=False)
+        tabs = next(widget for widget in self.ancestors if isinstance(widget, TabbedContent))
+        self.watch(tabs, "active", self._tab_changed, init=False)
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < NARROW_COLUMNS, "-narrow")
@@ -192,6 +194,10 @@ class TestsPane(Pane):
     def _zoom_changed(self, maximized) -> None:
         if maximized is None and self.screen.focused is self.query_one("#detail-scroll"):
             self.query_one(TestsTree).focus()  # back to the tree when the details are given back
+
+    def _tab_changed(self, _: str) -> None:
+        if self.screen.maximized is self.query_one("#detail-scroll"):
+            self.screen.minimize()  # another pane is shown: the details must not stay over it
 
     def action_scroll_details(self, direction: int) -> None:
         details = self.query_one("#detail-scroll")
