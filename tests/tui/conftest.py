@@ -101,6 +101,11 @@ async def play(pilot, app: TestwatchApp, events: list) -> None:
     await pilot.pause()
 
 
+def detail_text(app: TestwatchApp) -> str:
+    """The tests pane's details as plain text: the head (name, status, headline), then the body."""
+    return "\n".join(str(app.query_one(part).content) for part in ("#detail", "#detail-body"))
+
+
 @pytest.fixture
 def project(make_project) -> Path:
     return make_project({"tests/test_a.py": "def test_ok():\n    pass\n"})

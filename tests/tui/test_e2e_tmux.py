@@ -1,5 +1,6 @@
-"""End to end: the real ``testwatch`` in a real terminal (tmux) on a temp project. Save a change,
-read the screen until the rerun's result shows; open the failure in $EDITOR; quit with no leftovers."""
+"""End to end: the real ``testwatch`` in a real 80x24 terminal (tmux) on a temp project. Save a change
+that breaks a test: its assertion shows with no key pressed; open the failure in $EDITOR; quit with no
+leftovers."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 
 CALC = "def add(a, b):\n    return a + b\n"
+WRONG = "def add(a, b):\n    return a - b\n"
 BROKEN = "def add(a, b):\n    raise ValueError('broken add')\n"
 TEST = "from calc import add\n\n\ndef test_add():\n    assert add(1, 2) == 3\n"
 
@@ -75,7 +77,9 @@ def _processes_under(root) -> list[psutil.Process]:
 
 
 def test_save_rerun_open_failure_and_quit(make_project, tmp_path):
-    root = make_project({"calc.py": CALC, "tests/test_calc.py": TEST, "conftest.py": ""})
+    # test_a_first.py lists first until test_calc.py fails: the cursor then moves to another file's test
+    root = make_project({"calc.py": CALC, "tests/test_calc.py": TEST, "conftest.py": "",
+                         "tests/test_a_first.py": "def test_first():\n    pass\n"})
     opened = tmp_path / "editor-argv.txt"
     editor = tmp_path / "fake-editor"
     editor.write_text(f"#!/bin/sh\nprintf '%s\\n' \"$@\" > {opened}\n")
@@ -85,11 +89,14 @@ def test_save_rerun_open_failure_and_quit(make_project, tmp_path):
     try:
         terminal.wait_for("✓ test_add")
         terminal.wait_for("waiting for changes")
-        (root / "calc.py").write_text(BROKEN)
+        (root / "calc.py").write_text(WRONG)
         screen = terminal.wait_for("✗ test_add")
         assert "changed: calc.py" in screen
-        terminal.keys("1")  # the tests pane; its cursor is on the first failure
-        terminal.wait_for("ValueError: broken add")
+        # No key pressed: the cursor went to the failure and its assertion is on screen, full width.
+        screen = terminal.wait_for("assert -1 == 3", timeout_s=10)
+        assert "tests/test_calc.py::test_add" in screen
+        (root / "calc.py").write_text(BROKEN)
+        terminal.wait_for("ValueError: broken add")  # the details follow the new failure, no key pressed
         terminal.keys("o")
         deadline = time.monotonic() + 30
         while not opened.exists() and time.monotonic() < deadline:

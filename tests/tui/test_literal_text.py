@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from textual.widgets import Log, Static, Tree
+from textual.widgets import Log, Tree
 
 from testwatch.model.events import CollectionError, EngineNotice
 from testwatch.model.terminal_text import safe
 from testwatch.tui.text import literal
 
-from .conftest import play, result, run_events, until
+from .conftest import detail_text, play, result, run_events, until
 
 NASTY_NAMES = [
     "test_x[[red]]", "test_x[case_a]", "test_x[[/tmp/x]]", "test_x[[bold unclosed]", "test_x[\x1b[31mred]",
@@ -38,7 +38,7 @@ async def test_nasty_names_output_and_tracebacks_render_literally(build_app):
         for leaf in tree.root.children[0].children:
             tree.move_cursor(leaf)
             await pilot.pause()
-            detail = str(app.query_one("#detail", Static).content)
+            detail = detail_text(app)
             assert safe(leaf.data) in detail and "\\x1b[1mbold?[/b]" in detail
         app.export_screenshot()  # renders every visible cell without error
         await pilot.press("6", "3", "2")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+import pytest
 from textual.widgets import DataTable, Log, Sparkline, Static, Tree
 
 from testwatch.model.events import (
@@ -18,14 +19,23 @@ from testwatch.model.events import (
     ThresholdBreached,
     WatchStatus,
 )
+from testwatch.tui.panes.fitted_table import FittedTable
+from testwatch.tui.panes.memory_graph import MemoryGraph
+from testwatch.tui.panes.name_line import NameLine
 
-from .conftest import FakeController, play, result, run_events, until
+from . import svg_snapshots
+from .conftest import FakeController, detail_text, play, result, run_events, until
 
 
 def cells(app, selector: str) -> list[list[str]]:
     """A DataTable's rows as plain strings."""
     table = app.query_one(selector, DataTable)
     return [[str(getattr(c, "plain", c)) for c in table.get_row(row.key)] for row in table.ordered_rows]
+
+
+def screen_text(app) -> str:
+    """The characters on screen, one line per terminal row."""
+    return "\n".join(svg_snapshots.screen_text(svg_snapshots.normalized(app.export_screenshot())))
 
 
 def record_run(history, results, trigger="all") -> int:
@@ -46,7 +56,7 @@ async def test_tests_pane_shows_traceback_output_and_reason(build_app):
         tree = app.query_one("#tests-tree", Tree)
         tree.move_cursor(tree.root.children[0].children[0])
         await pilot.pause()
-        detail = str(app.query_one("#detail", Static).content)
+        detail = detail_text(app)
         for expected in ("✗ failed", "selected because: uses a.py", "markers: slow", "E   assert 1 == 2",
                          "captured stdout", "printed"):
             assert expected in detail
@@ -69,7 +79,8 @@ async def test_memory_pane_graphs_samples_and_lists_heavy_tests(build_app, histo
             await play(pilot, app, [sample])
         await pilot.press("2")
         await until(pilot, lambda: len(cells(app, "#memory-table")) == 2)
-        assert app.query_one("#rss-graph", Sparkline).data == [50_000_000 + t * 1_000_000 for t in range(8)]
+        graph = app.query_one("#rss-graph", MemoryGraph)
+        assert graph.data.values == tuple(50_000_000 + t * 1_000_000 for t in range(8))
         assert "running: tests/test_a.py::test_heavy" in str(app.query_one("#memory-now", Static).content)
         top, bottom = cells(app, "#memory-table")
         assert top[:4] == ["tests/test_a.py::test_heavy", "200.0 MB", "260.0 MB", "5.0 MB"]
@@ -77,20 +88,60 @@ async def test_memory_pane_graphs_samples_and_lists_heavy_tests(build_app, histo
         assert bottom[1:3] == ["0 B", "60.0 MB ~"]  # a sampled peak is not shown as exact
 
 
-async def test_latency_pane_flags_a_regression(build_app, history):
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_memory_graphs_have_a_scale_and_the_chosen_test_its_own_graph_with_its_limit(
+    size, build_app, history
+):
+    for growth_mb in (40, 60, 250):  # the heavy test's growth over three runs; the light one stays small
+        record_run(history, [
+            result("tests/test_a.py::test_heavy", extra={"peak_growth_bytes": growth_mb * 1_000_000}),
+            result("tests/test_a.py::test_light", extra={"peak_growth_bytes": 1_000_000}),
+        ])
+    app = build_app(thresholds={"peak_memory": "150 MB"})
+    async with app.run_test(size=size) as pilot:
+        await play(pilot, app, [RunStarted(4, "all", None)])
+        for t in range(5):  # one frame each: samples waiting in the same frame replace each other
+            await play(pilot, app, [MemorySampled(4, t / 4, (50 + 10 * t) * 1_000_000, 1.0, 2, 1, None)])
+        await pilot.press("2")
+        await until(pilot, lambda: len(cells(app, "#memory-table")) == 2)
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+        top, _, bottom = [line.lstrip() for line in lines if "┤" in line][:3]  # this run's graph
+        assert top.startswith("90.0 MB ┤") and bottom.startswith("50.0 MB ┤")
+        title = app.query_one("#test-memory-title", NameLine).text.plain
+        assert "limit 150.0 MB" in title and "test_heavy" in title  # the heaviest test is chosen first
+        heavy = app.query_one("#test-memory", MemoryGraph).data
+        assert heavy.values == (40_000_000, 60_000_000, 250_000_000) and heavy.limit_bytes == 150_000_000
+        heavy_lines = "\n".join(lines[lines.index(next(li for li in lines if "limit 150.0 MB" in li)):])
+        assert "250.0 MB ┤" in heavy_lines and "╌" in heavy_lines  # the limit is a line across the graph
+        app.query_one("#memory-table").focus()
+        await pilot.press("down")
+        await until(pilot, lambda: "test_light" in app.query_one("#test-memory-title", NameLine).text.plain)
+        assert app.query_one("#test-memory", MemoryGraph).data.values == (1_000_000,) * 3
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_latency_pane_flags_a_regression_and_names_it(size, build_app, history):
+    slower = "tests/test_a.py::test_slower_since_the_last_change_to_the_parser"
     for _ in range(6):
         record_run(history, [result("tests/test_a.py::test_steady", duration_s=0.010),
-                             result("tests/test_a.py::test_slower", duration_s=0.010)])
+                             result(slower, duration_s=0.010)])
     record_run(history, [result("tests/test_a.py::test_steady", duration_s=0.010),
-                         result("tests/test_a.py::test_slower", duration_s=0.500)])
+                         result(slower, duration_s=0.500)])
     app = build_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await pilot.press("3")
         await until(pilot, lambda: len(cells(app, "#latency-table")) == 2)
-        rows = cells(app, "#latency-table")
-        assert rows[0][0] == "tests/test_a.py::test_slower" and rows[0][-1] == "slower"
+        await pilot.pause()
+        rows = app.query_one("#latency-table", FittedTable).contents()[1]
+        assert rows[0][0] == slower and rows[0][-1] == "slower"
         assert rows[1][0] == "tests/test_a.py::test_steady" and rows[1][-1] == ""
-        assert "1 slower than usual" in str(app.query_one("#latency-summary", Static).content)
+        summary = str(app.query_one("#latency-summary", Static).content)
+        assert f"1 slower than usual: {slower}" in summary  # which one, not only how many
+        screen = screen_text(app)
+        assert "1 slower than usual:" in screen and slower in screen  # named whole in the summary
+        flagged = next(line for line in screen.splitlines() if "500 ms" in line)
+        assert flagged.rstrip().endswith("slower") and "p95" in screen  # p95 and the mark survive 80 columns
 
 
 async def test_coverage_pane_marks_files_under_their_threshold(build_app, history):
@@ -111,20 +162,25 @@ async def test_coverage_pane_marks_files_under_their_threshold(build_app, histor
         assert "total 75.0%" in summary and "not covered in changed src/a.py: lines 3-5, 9" in summary
 
 
-async def test_thresholds_pane_lists_breaches_and_enter_shows_the_test(build_app, history):
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
+async def test_thresholds_pane_lists_breaches_and_enter_shows_the_test(size, build_app, history):
     run_id = record_run(history, [result("tests/test_a.py::test_ok"), result("tests/test_a.py::test_big")])
     history.db["breaches"].insert({"run_id": run_id, "nodeid": "tests/test_a.py::test_big",
                                    "kind": "peak_memory", "value": 3e8, "limit_value": 1e8,
                                    "created_at": "2026-01-02T03:04:05"})
     app = build_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=size) as pilot:
         breach = ThresholdBreached(run_id, "peak_memory", 3e8, 1e8, "tests/test_a.py::test_big")
         await play(pilot, app, [breach])
         await until(pilot, lambda: any("peak_memory" in n.message for n in app._notifications))
         await pilot.press("5")
         await until(pilot, lambda: len(cells(app, "#thresholds-table")) == 1)
-        assert cells(app, "#thresholds-table")[0] == [
-            "2026-01-02 03:04:05", "tests/test_a.py::test_big", "peak_memory", "300.0 MB", "100.0 MB"]
+        shown = ["tests/test_a.py::test_big", "peak_memory", "300.0 MB", "100.0 MB"]
+        if size[0] >= 100:
+            shown.append("2026-01-02 03:04:05")  # the time gives way first in a narrow window
+        assert cells(app, "#thresholds-table")[0] == shown
+        assert "300.0 MB" in screen_text(app) and "100.0 MB" in screen_text(app)  # fully on screen
+        assert app.active_pane.export_table()[1][0][-1] == "2026-01-02 03:04:05"  # the export has it all
         await pilot.press("enter")
         await until(pilot, lambda: app.active_pane.NAME == "tests")
         assert app.tests_pane.selected_row.nodeid == "tests/test_a.py::test_big"
@@ -140,12 +196,14 @@ async def test_history_pane_shows_runs_results_trend_and_flaky_tests(build_app, 
         await until(pilot, lambda: len(cells(app, "#runs-table")) == 2)
         assert [row[0] for row in cells(app, "#runs-table")] == ["2", "1"]
         assert cells(app, "#run-results-table")[0][:2] == ["tests/test_a.py::test_flip", "✗ failed"]
-        assert cells(app, "#flaky-table") == [["tests/test_a.py::test_flip", "2", "1"]]
+        flaky = app.query_one("#flaky-table", FittedTable)
+        assert flaky.contents()[1] == [["tests/test_a.py::test_flip", 2, 1]]  # whole; narrow on screen
+        assert cells(app, "#flaky-table") == [["tests/test_a…y::test_flip", "2", "1"]]
         await pilot.press("down")  # the second run
         await until(pilot, lambda: cells(app, "#run-results-table")[0][1] == "✓ passed")
         app.query_one("#run-results-table", DataTable).focus()
         await pilot.press("down", "up")
-        await until(pilot, lambda: "test_flip" in str(app.query_one("#trend-title", Static).content))
+        await until(pilot, lambda: "test_flip" in app.query_one("#trend-title", NameLine).text.plain)
         assert len(app.query_one("#trend-duration", Sparkline).data) == 2
 
 
@@ -227,7 +285,7 @@ async def test_details_headline_is_the_assertion_of_a_real_report(build_app, pro
         tree = app.query_one("#tests-tree", Tree)
         tree.move_cursor(tree.root.children[0].children[0])
         await pilot.pause()
-        detail = str(app.query_one("#detail", Static).content).splitlines()
+        detail = detail_text(app).splitlines()
         assert detail[2] == "assert 9.41 == 9.4", detail[:4]
 
 

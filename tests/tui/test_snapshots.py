@@ -37,7 +37,7 @@ async def settle(pilot, timeout_s: float = 15.0) -> None:
 @pytest.mark.parametrize("view", list(VIEWS))
 async def test_pane_snapshot(view, size, build_app, history, matches_snapshot):
     seed_history(history)
-    app = build_app(thresholds={"coverage": 80})
+    app = build_app(thresholds={"coverage": 80, "peak_memory": "30 MB"})
     app.animation_level = "none"  # the tab underline would otherwise slide
     async with app.run_test(size=size) as pilot:
         await play(pilot, app, live_run())

@@ -3,9 +3,11 @@ lazily, and reruns that change the tree node by node instead of building it agai
 
 from __future__ import annotations
 
+import pytest
+
 from testwatch.tui.panes.tests_tree import OPEN_TESTS, TestsTree
 
-from .conftest import play, result, run_events, until
+from .conftest import detail_text, play, result, run_events, until
 
 PASSING = [result(f"tests/test_{f}.py::test_{n}") for f in "ab" for n in range(3)]
 
@@ -36,7 +38,7 @@ async def test_a_run_ending_with_failures_selects_the_first_failure(build_app):
         assert shown(app)[0] == ("tests/test_b.py", ["tests/test_b.py::test_2", "tests/test_b.py::test_0",
                                                      "tests/test_b.py::test_1"])
         assert tree.cursor_line == 1  # right under its file, the top of the tree
-        assert "✗ failed" in str(app.query_one("#detail").content)
+        assert "✗ failed" in detail_text(app)
         assert "o" in app.screen.active_bindings  # the failure is selected, so the editor key applies
 
 
@@ -84,7 +86,7 @@ async def test_reruns_keep_the_nodes_and_move_only_what_changed_order(build_app)
         assert list(tree.root.children) == [file_a, file_b]  # the same nodes: nothing was built again
         assert list(file_a.children) == leaves_a  # its leaves relabelled in the new order
         assert tree.cursor_node is leaves_a[0] and app.tests_pane.selected_row.nodeid.endswith("a.py::test_2")
-        await until(pilot, lambda: "tests/test_a.py::test_2" in str(app.query_one("#detail").content))
+        await until(pilot, lambda: "tests/test_a.py::test_2" in detail_text(app))
         assert shown(app)[0] == ("tests/test_a.py", ["tests/test_a.py::test_2", "tests/test_a.py::test_0",
                                                      "tests/test_a.py::test_1"])
         assert "1 failing" in file_a.label.plain
@@ -123,4 +125,20 @@ async def test_a_rerun_that_moves_an_older_failure_under_the_cursor_shows_that_f
         await until(pilot, lambda: app.tests_pane.selected_row.nodeid == first.nodeid)
         await play(pilot, app, run_events([result(first.nodeid)], run_id=2))  # only the first reruns: fixed
         await until(pilot, lambda: app.tests_pane.selected_row.nodeid == second.nodeid)
-        await until(pilot, lambda: "E   assert 1" in str(app.query_one("#detail").content))
+        await until(pilot, lambda: "E   assert 1" in detail_text(app))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_the_details_follow_the_cursor_to_each_new_first_failure(size, build_app):
+    def failing(*nodeids: str) -> list:
+        return [result(r.nodeid, "failed", f"E   assert {r.nodeid[-6:]} == 99") if r.nodeid in nodeids else r
+                for r in PASSING]
+
+    app = build_app()
+    async with app.run_test(size=size) as pilot:
+        for run_id, bad in enumerate([("tests/test_a.py::test_1",), ("tests/test_b.py::test_2",),
+                                      ("tests/test_b.py::test_1", "tests/test_b.py::test_2")], start=1):
+            await play(pilot, app, run_events(failing(*bad), run_id=run_id))
+            await until(pilot, lambda bad=bad: app.tests_pane.selected_row.nodeid == min(bad))
+            await until(pilot, lambda bad=bad: detail_text(app).startswith(min(bad)))  # no key pressed
+            assert f"assert {min(bad)[-6:]} == 99" in detail_text(app)

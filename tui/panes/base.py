@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.containers import Vertical
-from textual.widgets import DataTable
 
 from testwatch.config.settings import Config
 from testwatch.history.store import History
+from testwatch.tui.panes.fitted_table import FittedTable
 from testwatch.tui.state import SessionState
 
 
@@ -53,37 +52,8 @@ class Pane(Vertical):
         main.focus()
 
     def export_table(self) -> tuple[list[str], list[list[object]]]:
-        """The table this pane shows (the focused one when it has several), as headers and rows."""
-        tables = list(self.query(DataTable))
+        """The table this pane shows (the focused one when it has several), as headers and whole rows."""
+        tables = list(self.query(FittedTable))
         if not tables:
             return [], []
-        table = next((t for t in tables if t.has_focus), tables[0])
-        return table_contents(table)
-
-
-def table_contents(table: DataTable) -> tuple[list[str], list[list[object]]]:
-    """Headers and plain cell values of a DataTable, in display order."""
-    headers = [str(column.label) for column in table.ordered_columns]
-    rows = []
-    for row_key in (row.key for row in table.ordered_rows):
-        rows.append([cell.plain if isinstance(cell, Text) else cell for cell in table.get_row(row_key)])
-    return headers, rows
-
-
-def fixed_table(table_id: str, *columns: tuple[str, int], zebra_stripes: bool = True) -> DataTable:
-    """A table with a row cursor and columns of fixed widths (cells), so streaming rows never make it
-    jump sideways."""
-    table = DataTable(id=table_id, cursor_type="row", zebra_stripes=zebra_stripes)
-    for label, width in columns:
-        table.add_column(label, width=width)
-    return table
-
-
-def reset_table(table: DataTable, rows: list[tuple], keys: list[str] | None = None) -> None:
-    """Replace a DataTable's rows, keeping the cursor on the same row index where possible."""
-    cursor_row = table.cursor_row
-    table.clear()
-    for index, row in enumerate(rows):
-        table.add_row(*row, key=keys[index] if keys else None)
-    if rows:
-        table.move_cursor(row=min(cursor_row, len(rows) - 1))
+        return next((t for t in tables if t.has_focus), tables[0]).contents()

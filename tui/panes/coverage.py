@@ -8,15 +8,23 @@ from fnmatch import fnmatch
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from testwatch.config.settings import Config
 from testwatch.config.thresholds import Thresholds
 from testwatch.history.store import History
 from testwatch.measure.breaches import coverage_percent
-from testwatch.tui.panes.base import Pane, fixed_table, reset_table
+from testwatch.tui.panes.base import Pane
+from testwatch.tui.panes.fitted_table import Column, FittedTable
 from testwatch.tui.state import SessionState
 from testwatch.tui.text import literal
+
+# The percent, the missing lines and the under-limit mark outlast the counts at narrow widths; the file
+# and the missing lines share the room left.
+COLUMNS = [
+    Column("file", flex=3, min_width=16), Column("stmts", 5, drop=1), Column("covered", 7, drop=1),
+    Column("percent", 7), Column("missing lines", flex=2, min_width=12, cut="end"), Column("", 11),
+]
 
 
 class CoveragePane(Pane):
@@ -37,11 +45,7 @@ class CoveragePane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static(id="coverage-summary", markup=False)
-        table = fixed_table(
-            "coverage-table", ("file", 36), ("statements", 10), ("covered", 8), ("percent", 8),
-            ("missing lines", 24), ("", 10),
-        )
-        yield table
+        yield FittedTable(COLUMNS, id="coverage-table", cursor_type="row", zebra_stripes=True)
 
     def reload(self) -> None:
         super().reload()
@@ -71,7 +75,7 @@ class CoveragePane(Pane):
                 literal(f["file"]), f["statements"], f["covered"], f"{f['percent'] or 0.0:.1f}%",
                 literal(_missing(f)), Text(f"under {limit:g}%", style="bold red") if under else "",
             ))
-        reset_table(self.query_one(DataTable), rows, [f["file"] for f in files])
+        self.query_one(FittedTable).show_rows(rows, [f["file"] for f in files])
 
     def _limit_for(self, file: str) -> float | None:
         matches = [glob for glob in self.path_limits if fnmatch(file, glob)]

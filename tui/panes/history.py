@@ -11,7 +11,9 @@ from textual.widgets import DataTable, Sparkline, Static
 
 from testwatch.config.units import format_duration, format_size
 from testwatch.tui.outcomes import status_text
-from testwatch.tui.panes.base import Pane, fixed_table, reset_table
+from testwatch.tui.panes.base import Pane
+from testwatch.tui.panes.fitted_table import Column, FittedTable
+from testwatch.tui.panes.name_line import NameLine
 from testwatch.tui.text import literal
 
 SHOWN_RUNS = 100
@@ -22,6 +24,16 @@ from results join runs on runs.id = results.run_id
 where outcome in ('passed', 'failed') and run_id in (select id from runs order by id desc limit 200)
 group by nodeid, coalesce(git_revision, '') having outcomes > 1 order by failures desc limit 100
 """
+# The status outlasts the other outcomes at 80 columns; names take the room left.
+RUN_COLUMNS = [
+    Column("run", 4), Column("when", 19), Column("trigger", 8), Column("passed", 6), Column("failed", 6),
+    Column("other", 5, drop=1), Column("duration", 8), Column("status", 9),
+]
+RESULT_COLUMNS = [
+    Column("test", flex=1, min_width=16), Column("outcome", 9), Column("duration", 8),
+    Column("peak RSS", 9, drop=1),
+]
+FLAKY_COLUMNS = [Column("flaky test", flex=1, min_width=12), Column("runs", 4), Column("failures", 8)]
 
 
 class HistoryPane(Pane):
@@ -31,24 +43,15 @@ class HistoryPane(Pane):
     TITLE = "History"
 
     def compose(self) -> ComposeResult:
-        runs = fixed_table(
-            "runs-table", ("run", 5), ("when", 19), ("trigger", 8), ("passed", 6), ("failed", 6),
-            ("other", 5), ("duration", 8), ("status", 11),
-        )
-        yield runs
+        yield FittedTable(RUN_COLUMNS, id="runs-table", cursor_type="row", zebra_stripes=True)
         with Horizontal(id="history-lower"):
-            results = fixed_table(
-                "run-results-table", ("test", 40), ("outcome", 10), ("duration", 8), ("peak RSS", 9)
-            )
-            yield results
+            yield FittedTable(RESULT_COLUMNS, id="run-results-table", cursor_type="row", zebra_stripes=True)
             with Vertical(id="history-side"):
-                yield Static(id="trend-title", markup=False)
+                yield NameLine(id="trend-title")
+                yield Static(id="trend-figures", markup=False)
                 yield Sparkline([], id="trend-duration")
                 yield Sparkline([], id="trend-memory")
-                flaky = fixed_table(
-                    "flaky-table", ("flaky test", 36), ("runs", 4), ("failures", 8), zebra_stripes=False
-                )
-                yield flaky
+                yield FittedTable(FLAKY_COLUMNS, id="flaky-table", cursor_type="row")
 
     def reload(self) -> None:
         super().reload()
@@ -61,11 +64,11 @@ class HistoryPane(Pane):
                 other, format_duration(run["duration_s"]), run["status"] or "",
             ))
             keys.append(str(run["id"]))
-        reset_table(self.query_one("#runs-table", DataTable), rows, keys)
+        self.query_one("#runs-table", FittedTable).show_rows(rows, keys)
         flaky = [
             (literal(row["nodeid"]), row["runs"], row["failures"]) for row in self.history.rows(FLAKY_SQL)
         ]
-        reset_table(self.query_one("#flaky-table", DataTable), flaky)
+        self.query_one("#flaky-table", FittedTable).show_rows(flaky)
         if keys:
             self.show_run(int(keys[self.query_one("#runs-table", DataTable).cursor_row]))
 
@@ -78,7 +81,7 @@ class HistoryPane(Pane):
                 format_duration(result["duration_s"]), format_size(result["peak_rss_bytes"]),
             ))
             keys.append(result["nodeid"])
-        reset_table(self.query_one("#run-results-table", DataTable), rows, keys)
+        self.query_one("#run-results-table", FittedTable).show_rows(rows, keys)
         if keys:
             self.show_trend(keys[self.query_one("#run-results-table", DataTable).cursor_row])
 
@@ -88,12 +91,12 @@ class HistoryPane(Pane):
         points = list(self.history.rows(sql, [nodeid, TREND_RUNS]))[::-1]
         durations = [p["duration_s"] or 0.0 for p in points]
         memory = [p["peak_rss_bytes"] for p in points if p["peak_rss_bytes"] is not None]
-        title = literal(nodeid, style="bold")
+        self.query_one("#trend-title", NameLine).show(Text(), literal(nodeid, style="bold"))
         last_s = durations[-1] if durations else None
-        title.append(f"\n{len(points)} runs; duration last {format_duration(last_s)}")
+        figures = f"{len(points)} runs; duration last {format_duration(last_s)}"
         if memory:
-            title.append(f", peak RSS last {format_size(memory[-1])}")
-        self.query_one("#trend-title", Static).update(title)
+            figures += f", peak RSS last {format_size(memory[-1])}"
+        self.query_one("#trend-figures", Static).update(figures)
         self.query_one("#trend-duration", Sparkline).data = durations
         self.query_one("#trend-memory", Sparkline).data = memory
 

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from testwatch.config.units import format_duration
 from testwatch.measure.latency import RECENT_RUNS, recent_latencies
-from testwatch.tui.panes.base import Pane, fixed_table, reset_table
+from testwatch.tui.panes.base import Pane
+from testwatch.tui.panes.fitted_table import Column, FittedTable
 from testwatch.tui.text import literal
 
 SHOWN_TESTS = 200
+NAMED_SLOWER = 3  # the summary names this many of the tests slower than usual
+# p95 and the regression mark outlast the run count at 80 columns; the name takes the room left.
+COLUMNS = [
+    Column("test", flex=1, min_width=20), Column("last", 7), Column("p50", 7), Column("p95", 7),
+    Column("runs", 4, drop=1), Column("", 6),
+]
 
 
 class LatencyPane(Pane):
@@ -23,10 +30,7 @@ class LatencyPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static(id="latency-summary", markup=False)
-        table = fixed_table(
-            "latency-table", ("test", 44), ("last", 8), ("p50", 8), ("p95", 8), ("runs", 5), ("", 7)
-        )
-        yield table
+        yield FittedTable(COLUMNS, id="latency-table", cursor_type="row", zebra_stripes=True)
 
     def reload(self) -> None:
         super().reload()
@@ -34,10 +38,13 @@ class LatencyPane(Pane):
             recent_latencies(self.history, self.state.tests).values(), key=lambda lat: lat.newest_s,
             reverse=True,
         )
-        regressions = sum(lat.regressed for lat in latencies)
         summary = Text(f"{len(latencies)} tests, call time over their last {RECENT_RUNS} passing runs")
-        if regressions:
-            summary.append(f"  {regressions} slower than usual", style="bold red")
+        slower = [lat.nodeid for lat in latencies if lat.regressed]
+        if slower:
+            summary.append(f"\n{len(slower)} slower than usual: ", style="bold red")
+            summary.append_text(literal(", ".join(slower[:NAMED_SLOWER])))
+            if len(slower) > NAMED_SLOWER:
+                summary.append(f" and {len(slower) - NAMED_SLOWER} more (marked below)", style="dim")
         self.query_one("#latency-summary", Static).update(summary)
         shown = latencies[:SHOWN_TESTS]
         rows = [
@@ -48,4 +55,4 @@ class LatencyPane(Pane):
             )
             for lat in shown
         ]
-        reset_table(self.query_one(DataTable), rows, [lat.nodeid for lat in shown])
+        self.query_one(FittedTable).show_rows(rows, [lat.nodeid for lat in shown])

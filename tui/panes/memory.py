@@ -1,22 +1,36 @@
 """The memory pane: the test process tree's RSS over this run (and the last one, faint), the test
 running now, and the tests whose peak rose most above their start, with the process's peak RSS
 during each (``~`` where it is not the kernel's exact mark), what each retained and its top
-allocator."""
+allocator. The graphs have a scale in MB; the test chosen in the table has its own graph, its peak
+growth over its recent runs, with its ``peak_memory`` limit (the threshold on that growth) as a line."""
 
 from __future__ import annotations
 
 import json
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Label, Sparkline, Static
+from textual.widgets import DataTable, Label, Static
 
+from testwatch.config.settings import Config
+from testwatch.config.thresholds import Thresholds
 from testwatch.config.units import format_size
-from testwatch.tui.panes.base import Pane, fixed_table, reset_table
+from testwatch.history.store import History
+from testwatch.tui.panes.base import Pane
+from testwatch.tui.panes.fitted_table import Column, FittedTable
+from testwatch.tui.panes.memory_graph import LIMIT_MARK, GraphData, MemoryGraph
+from testwatch.tui.panes.name_line import NameLine
 from testwatch.tui.state import SessionState
 from testwatch.tui.text import literal
 
 TOP_TESTS = 50
+TREND_RUNS = 30  # a chosen test's graph covers this many of its runs
+# Growth and peak outlast what was retained and who allocated it at 80 columns.
+COLUMNS = [
+    Column("test", flex=3, min_width=30), Column("growth", 9), Column("peak RSS", 10),
+    Column("retained", 9, drop=1), Column("top allocator", flex=2, min_width=16, drop=2),
+]
 
 
 class MemoryPane(Pane):
@@ -25,26 +39,34 @@ class MemoryPane(Pane):
     NAME = "memory"
     TITLE = "Memory"
 
+    def __init__(self, history: History, state: SessionState, thresholds: Thresholds | None = None) -> None:
+        super().__init__(history, state)
+        self.thresholds = thresholds or Thresholds()
+
+    @classmethod
+    def for_session(cls, history: History, state: SessionState, config: Config) -> MemoryPane:
+        return cls(history, state, config.thresholds)
+
     def compose(self) -> ComposeResult:
         yield Static(id="memory-now", markup=False)
         yield Label("this run", classes="graph-label")
-        yield Sparkline([], id="rss-graph")
+        yield MemoryGraph(id="rss-graph")
         yield Label("previous run", classes="graph-label faint")
-        yield Sparkline([], id="rss-previous", classes="faint")
-        table = fixed_table(
-            "memory-table", ("test", 40), ("growth", 9), ("peak RSS", 10), ("retained", 9),
-            ("top allocator", 40),
-        )
-        yield table
+        yield MemoryGraph(id="rss-previous", classes="faint")
+        yield NameLine(id="test-memory-title", classes="graph-label")
+        yield MemoryGraph(id="test-memory")
+        yield FittedTable(COLUMNS, id="memory-table", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.refresh_from(self.state)
+        self.show_test(None)
 
     def refresh_from(self, state: SessionState) -> None:
         if state.run is not None and state.run.finished is not None:
             self.stale = True  # the run's per-test figures are in the history now
-        self.query_one("#rss-graph", Sparkline).data = [rss for _, rss in state.samples]
-        self.query_one("#rss-previous", Sparkline).data = [rss for _, rss in state.previous_samples]
+        self.query_one("#rss-graph", MemoryGraph).show(GraphData(tuple(rss for _, rss in state.samples)))
+        previous = GraphData(tuple(rss for _, rss in state.previous_samples))
+        self.query_one("#rss-previous", MemoryGraph).show(previous)
         now = Text()
         if state.samples:
             latest = state.samples[-1][1]
@@ -73,7 +95,35 @@ class MemoryPane(Pane):
                 format_size(row["retained_bytes"]), literal(_top_allocator(row["top_allocations"])),
             ))
             keys.append(row["nodeid"])
-        reset_table(self.query_one(DataTable), rows, keys)
+        self.query_one(FittedTable).show_rows(rows, keys)
+        self.show_test(keys[0] if keys else None)
+
+    def show_test(self, nodeid: str | None) -> None:
+        """Graph one test's peak growth over its recent runs, with its ``peak_memory`` limit as a line."""
+        title = self.query_one("#test-memory-title", NameLine)
+        graph = self.query_one("#test-memory", MemoryGraph)
+        if nodeid is None:
+            title.show(Text("choose a test in the table: its memory over its runs", style="dim"), Text())
+            graph.show(GraphData())
+            return
+        sql = (
+            "select peak_growth_bytes from results where nodeid = ? and peak_growth_bytes is not null "
+            "order by id desc limit ?"
+        )
+        growth = tuple(row["peak_growth_bytes"] for row in self.history.rows(sql, [nodeid, TREND_RUNS]))[::-1]
+        row = self.state.tests.get(nodeid)
+        limit = self.thresholds.for_markers(row.markers if row else []).get("peak_memory")
+        lead = Text(f"peak growth, last {len(growth)} runs", style="dim")
+        if limit is not None:
+            lead.append(f"  {LIMIT_MARK} limit {format_size(limit)}", style="red")
+        lead.append("  ")
+        title.show(lead, literal(nodeid, style="bold"))  # the name last: cut in the middle to fit
+        graph.show(GraphData(growth, int(limit) if limit is not None else None, floor_bytes=0))
+
+    @on(DataTable.RowHighlighted, "#memory-table")
+    def _test_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is not None:
+            self.show_test(event.row_key.value)
 
 
 def _peak(peak_rss_bytes: int | None, precision: str | None) -> str:

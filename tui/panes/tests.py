@@ -1,15 +1,20 @@
 """The tests pane: every test grouped by file with its status, failures first, and the details of
-the highlighted test (traceback, captured output, why it was selected)."""
+the highlighted test (traceback, captured output, why it was selected).
+
+Below ``NARROW_COLUMNS`` the details go under the tree, full width, so the failing assertion shows with
+no key pressed; ``d`` gives the details the whole screen and Escape gives it back. The details' head
+(the test's whole name, its status and headline) wraps; tracebacks and captured output never wrap:
+they scroll sideways (Left and Right)."""
 
 from __future__ import annotations
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, ScrollableContainer
 from textual.message import Message
-from textual.widgets import Input, ProgressBar, Static, Tree
+from textual.widgets import Input, ProgressBar, Static, TabbedContent, Tree
 
 from testwatch.config.units import format_duration
 from testwatch.model.failure_text import headline
@@ -20,13 +25,27 @@ from testwatch.tui.panes.tests_tree import TestsTree
 from testwatch.tui.state import SessionState, TestRow
 from testwatch.tui.text import literal
 
+NARROW_COLUMNS = 100  # below this the details go under the tree instead of beside it
+SIDEWAYS_STEP = 8  # columns the details scroll per Left or Right
+
+
+class DetailsScroll(ScrollableContainer):
+    """The details' scroll view, both ways; ``d`` may give it the whole screen."""
+
+    ALLOW_MAXIMIZE = True
+
 
 class TestsPane(Pane):
     """Tree of files and tests; ``/`` filters by name or file as you type."""
 
     NAME = "tests"
     TITLE = "Tests"
-    BINDINGS = [Binding("escape", "clear_filter", "Clear filter", show=False)]
+    BINDINGS = [
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("d", "zoom_details", "Details", show=False),  # said in the details; the footer keeps app keys
+        Binding("left", "scroll_details(-1)", "Scroll details left", show=False),
+        Binding("right", "scroll_details(1)", "Scroll details right", show=False),
+    ]
 
     class RunTests(Message):
         """The user asked to run these tests (Enter on a test)."""
@@ -45,6 +64,7 @@ class TestsPane(Pane):
         self._restructure = False
         self._filters_changed = False
         self._run_ended: object | None = None  # the last RunFinished drawn
+        self._detail_of: str | None = None  # the test whose details are drawn
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="run-progress"):
@@ -53,11 +73,18 @@ class TestsPane(Pane):
         yield Input(placeholder="filter by test name or file", id="filter", classes="hidden")
         with Horizontal(id="tests-split"):
             yield TestsTree(id="tests-tree")
-            with VerticalScroll(id="detail-scroll"):
+            with DetailsScroll(id="detail-scroll"):
                 yield Static(id="detail", markup=False)
+                yield Static(id="detail-body", markup=False)
 
     def on_mount(self) -> None:
         self.refresh_from(self.state)
+        self.watch(self.screen, "maximized", self._zoom_changed, init=False)
+        tabs = next(widget for widget in self.ancestors if isinstance(widget, TabbedContent))
+        self.watch(tabs, "active", self._tab_changed, init=False)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW_COLUMNS, "-narrow")
 
     # ----- drawing
 
@@ -76,8 +103,16 @@ class TestsPane(Pane):
             self._restructure_tree(tree)
         tree.relabel_tests([self.state.tests[nodeid] for nodeid in changed if nodeid in self.state.tests])
         self._draw_progress(self.state)
-        if tree.cursor_node is not None and tree.cursor_node.data in changed:
-            self.show_detail(tree.cursor_node.data)
+        if self._detail_of in changed:
+            self._detail_of = None  # its test has news: draw it again
+        self.call_after_refresh(self._follow_cursor)  # after the cursor's own move (scheduled above)
+
+    def _follow_cursor(self) -> None:
+        """Show the details of the test under the cursor, if they are not what is shown."""
+        node = self.query_one(TestsTree).cursor_node
+        nodeid = node.data if node is not None and node.data in self.state.tests else None
+        if nodeid != self._detail_of:
+            self.show_detail(nodeid)
 
     def rebuild(self) -> None:
         """Build the tree again from the state, applying the filters; keeps the cursor on its test."""
@@ -127,7 +162,8 @@ class TestsPane(Pane):
         run = state.run
         counts = self.query_one("#counts", Static)
         bar = self.query_one(ProgressBar)
-        bar.display = run is not None  # an empty bar would pulse (animate) forever
+        # An empty bar would pulse (animate) forever; a finished run's counts take the whole line.
+        bar.display = run is not None and run.finished is None
         if run is None:
             counts.update(Text(f"{len(state.tests)} tests known; no run yet", style="dim"), layout=False)
             return
@@ -142,9 +178,30 @@ class TestsPane(Pane):
 
     def show_detail(self, nodeid: str | None) -> None:
         """Show the test's traceback, output and selection reason in the detail view."""
-        detail = self.query_one("#detail", Static)
         row = self.state.tests.get(nodeid) if nodeid else None
-        detail.update(_detail_text(row) if row else Text("Choose a test to see its details.", style="dim"))
+        self._detail_of = row.nodeid if row else None
+        head = _detail_head(row) if row else Text("Choose a test to see its details.", style="dim")
+        self.query_one("#detail", Static).update(head)
+        self.query_one("#detail-body", Static).update(_detail_body(row) if row else "")
+        self.query_one("#detail-scroll").scroll_to(x=0, y=0, animate=False)
+
+    def action_zoom_details(self) -> None:
+        """Give the details the whole screen (Escape gives it back); there, arrow keys scroll them."""
+        details = self.query_one("#detail-scroll")
+        self.screen.maximize(details, container=False)
+        details.focus()
+
+    def _zoom_changed(self, maximized) -> None:
+        if maximized is None and self.screen.focused is self.query_one("#detail-scroll"):
+            self.query_one(TestsTree).focus()  # back to the tree when the details are given back
+
+    def _tab_changed(self, _: str) -> None:
+        if self.screen.maximized is self.query_one("#detail-scroll"):
+            self.screen.minimize()  # another pane is shown: the details must not stay over it
+
+    def action_scroll_details(self, direction: int) -> None:
+        details = self.query_one("#detail-scroll")
+        details.scroll_to(x=details.scroll_x + direction * SIDEWAYS_STEP, animate=False)
 
     # ----- what the user does
 
@@ -208,7 +265,8 @@ class TestsPane(Pane):
         return ["file", "test", "status", "duration_s", "reason"], rows
 
 
-def _detail_text(row: TestRow) -> Text:
+def _detail_head(row: TestRow) -> Text:
+    """The test's whole name, status, the headline of its failure, and why it ran (wrapped)."""
     text = literal(row.nodeid, style="bold")
     text.append("\n")
     text.append_text(status_text(row.status))
@@ -225,13 +283,26 @@ def _detail_text(row: TestRow) -> Text:
     if row.markers:
         text.append("\nmarkers: ", style="dim")
         text.append_text(literal(", ".join(row.markers)))
+    return text
+
+
+def _detail_body(row: TestRow) -> Text:
+    """The traceback and the captured output, line for line (never wrapped: they scroll sideways)."""
+    text = Text(no_wrap=True, overflow="ignore")
+    result = row.result
     if result is None:
         return text
+    hint = "  ← → scroll sideways, d: whole screen"
     for title, body in (
         ("traceback", result.longrepr), ("captured stdout", result.stdout),
         ("captured stderr", result.stderr), ("captured log", result.log),
     ):
         if body:
-            text.append(f"\n\n── {title} ──\n", style="bold dim")
+            text.append(f"\n── {title} ──", style="bold dim")
+            if hint:  # the first block says how to see it all
+                text.append(hint, style="dim")
+                hint = ""
+            text.append("\n")
             text.append_text(literal(body.rstrip("\n")))
+            text.append("\n")
     return text

@@ -8,10 +8,16 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from testwatch.measure.breaches import format_figure
-from testwatch.tui.panes.base import Pane, fixed_table, reset_table
+from testwatch.tui.panes.base import Pane
+from testwatch.tui.panes.fitted_table import Column, FittedTable
 from testwatch.tui.text import literal
 
 SHOWN_BREACHES = 200
+# The value and its limit outlast the time at 80 columns; the name takes the room left.
+COLUMNS = [
+    Column("test or file", flex=1, min_width=20), Column("kind", 15), Column("value", 9),
+    Column("limit", 9), Column("when", 19, drop=1),
+]
 
 
 class ThresholdsPane(Pane):
@@ -29,11 +35,7 @@ class ThresholdsPane(Pane):
 
     def compose(self) -> ComposeResult:
         yield Static(id="thresholds-summary", markup=False)
-        table = fixed_table(
-            "thresholds-table", ("when", 19), ("test or file", 40), ("limit", 14), ("value", 9),
-            ("allowed", 9),
-        )
-        yield table
+        yield FittedTable(COLUMNS, id="thresholds-table", cursor_type="row", zebra_stripes=True)
 
     def reload(self) -> None:
         super().reload()
@@ -44,14 +46,14 @@ class ThresholdsPane(Pane):
         self.query_one("#thresholds-summary", Static).update(summary)
         rows = [
             (
+                literal(b.get("nodeid") or b.get("path") or ""), b["kind"] or "",
+                _figure(b["kind"], b["value"]), _figure(b["kind"], b["limit_value"]),
                 (b.get("created_at") or "")[:19].replace("T", " "),
-                literal(b.get("nodeid") or b.get("path") or ""),
-                b["kind"] or "", _figure(b["kind"], b["value"]), _figure(b["kind"], b["limit_value"]),
             )
             for b in breaches
         ]
         keys = [f"{index}:{b.get('nodeid') or ''}" for index, b in enumerate(breaches)]
-        reset_table(self.query_one(DataTable), rows, keys)
+        self.query_one(FittedTable).show_rows(rows, keys)
 
     @on(DataTable.RowSelected)
     def _chosen(self, event: DataTable.RowSelected) -> None:
