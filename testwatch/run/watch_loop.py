@@ -25,7 +25,7 @@ from testwatch.model.events import ChangesDetected, EngineNotice, RunFinished, S
 from testwatch.model.results import BAD_OUTCOMES
 from testwatch.run.child_command import DEFAULT_PLUGINS
 from testwatch.run.dep_recording import PLUGIN, DepRecorder, Recording
-from testwatch.run.engine import RunEngine, RunRequest
+from testwatch.run.engine import RunRequest, measured_engine
 from testwatch.run.signals import run_cancellable
 from testwatch.select.environment import CONFIG_FILES, environment_fingerprint
 from testwatch.select.file_states import FileStates
@@ -46,7 +46,7 @@ class WatchLoop:
         self.states = FileStates(config.root, history)
         self.selector = Selector(config, history, self.rules, self.states)
         self.recorder = DepRecorder(config, history, self.rules, self.states)
-        self.engine = RunEngine(config, history, listener, plugins=[*DEFAULT_PLUGINS, PLUGIN])
+        self.engine = measured_engine(config, history, listener, plugins=[*DEFAULT_PLUGINS, PLUGIN])
         self.pending_changes: set[str] = set()
         self.runs_finished = 0
         self._requests: deque[tuple[str, list[str] | None]] = deque()

@@ -10,7 +10,7 @@ from testwatch.cli.demo_copy import autoplay, copy_demo
 from testwatch.cli.project import open_project
 from testwatch.cli.reporter import LineReporter
 from testwatch.model.events import RunFinished
-from testwatch.run.engine import RunEngine, RunRequest
+from testwatch.run.engine import RunRequest, measured_engine
 from testwatch.run.signals import run_cancellable
 
 SETTLE_S = 60.0  # after the last scripted edit, how long headless autoplay waits for its run
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run_once(project) -> int:
-    engine = RunEngine(project.config, project.history, LineReporter())
+    engine = measured_engine(project.config, project.history, LineReporter())
     try:
         return (await engine.run(RunRequest(trigger="demo"))).exit_status
     finally:
