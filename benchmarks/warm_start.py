@@ -32,7 +32,7 @@ from pathlib import Path
 from testwatch.config.settings import load_config
 from testwatch.history.store import open_history
 from testwatch.model.events import EngineNotice, TestFinished
-from testwatch.run.engine import RunEngine, RunRequest
+from testwatch.run.engine import RunRequest, measured_engine
 
 LIBRARIES = {
     "pandas": """
@@ -91,7 +91,7 @@ class EngineTimer:
     def __init__(self, root: Path, python: str, warm: bool) -> None:
         config = load_config(root, {"warm": warm, "python": python, "history": f".testwatch/{warm}.db"})
         self.history = open_history(config.history_path)
-        self.engine = RunEngine(config, self.history, self._listen)
+        self.engine = measured_engine(config, self.history, self._listen)
         self.first_result_at = 0.0
         self.outcomes: dict[str, str] = {}
         self.notices: list[str] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from testwatch.config.thresholds import parse_thresholds
 from testwatch.history.store import open_history
 from testwatch.measure.breaches import BreachChecker, coverage_percent
+from testwatch.run.history_writer import HistoryWriter
 
 
 def _history_with_coverage(tmp_path):
@@ -26,7 +27,9 @@ def test_total_and_glob_breaches_are_recorded(tmp_path):
     assert note == ""
     found = {(b.path, round(b.value, 1), b.limit) for b in breaches}
     assert found == {("(total)", 67.5, 80.0), ("src/core/*", 85.0, 90.0)}
-    checker.record(breaches)
+    writer = HistoryWriter(history, publish=lambda event: None)
+    for breach in breaches:
+        writer(breach)
     assert history.db["breaches"].count == 2
 
 

@@ -13,20 +13,20 @@ import pytest
 from testwatch.config.settings import load_config
 from testwatch.history.store import open_history
 from testwatch.model.events import EngineEvent, EngineNotice, TestFinished
-from testwatch.run.engine import RunEngine
+from testwatch.run.engine import measured_engine
 
 DEADLINE_S = 60.0
 
 
 class EngineProbe:
-    """A real RunEngine for ``root`` that remembers the notices and results it reported."""
+    """A real measured RunEngine for ``root`` that remembers the notices and results it reported."""
 
     def __init__(self, root: Path, warm: bool) -> None:
         config = load_config(root, {"warm": warm})
         self.history = open_history(config.history_path)
         self.notices: list[str] = []
         self.results: dict[str, str] = {}
-        self.engine = RunEngine(config, self.history, self.listen)
+        self.engine = measured_engine(config, self.history, self.listen)
 
     def listen(self, event: EngineEvent) -> None:
         if isinstance(event, EngineNotice):

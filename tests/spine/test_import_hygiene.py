@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from testwatch.select.fingerprints import PARSE_LOCK
-
 REPO = Path(__file__).resolve().parents[2]
 HEADLESS = [
     "testwatch", "testwatch.collectors", "testwatch.run.engine", "testwatch.cli.main",
@@ -32,10 +30,7 @@ def test_no_file_imports_tui_or_collectors_as_top_level_names():
         for path in (REPO / folder).rglob("*.py"):
             if "demo_project" in path.parts:
                 continue
-            # The lock: an earlier test's watch-loop thread in this worker may still be parsing
-            # (CPython 3.11 fails two threads parsing at once, see testwatch.select.fingerprints).
-            with PARSE_LOCK:
-                tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+            tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
             for node in ast.walk(tree):
                 names = []
                 if isinstance(node, ast.Import):

@@ -47,7 +47,7 @@ def now_iso() -> str:
 
 
 def _connect(path: Path | str) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+    conn = sqlite3.connect(str(path), timeout=30)
     conn.execute("PRAGMA busy_timeout = 30000")
     if str(path) != ":memory:":
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
@@ -304,7 +304,7 @@ def _read_only(path: Path) -> History:
     """A history in a folder that cannot be written, opened to be read: nothing is marked,
     migrated or saved there."""
     try:
-        db = sqlite3.connect(read_only_uri(path), uri=True, check_same_thread=False)
+        db = sqlite3.connect(read_only_uri(path), uri=True)
         version = db.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         return _in_memory(f"history {path} cannot be used ({exc}); results are kept in memory only")

@@ -1,4 +1,4 @@
-"""Checks a run against ``[tool.testwatch.thresholds]`` and records each breach in the history.
+"""Checks a run against ``[tool.testwatch.thresholds]`` (the history writer records the breaches).
 
 Per test: peak_memory, retained_memory, leaked_memory (memray), call_duration, with marker
 overrides, and p95_duration over the test's recent runs. Per run: total coverage and coverage
@@ -8,14 +8,12 @@ that is not configured.
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
-import sqlite3
 from collections.abc import Callable
 
 from testwatch.config.thresholds import Thresholds
 from testwatch.config.units import format_duration, format_size
-from testwatch.history.store import History, now_iso
+from testwatch.history.store import History
 from testwatch.measure.latency import recent_latencies
 from testwatch.model.events import ThresholdBreached
 from testwatch.model.results import TestResult
@@ -30,7 +28,7 @@ TEST_FIGURES: dict[str, Callable[[TestResult], float | None]] = {
 
 
 class BreachChecker:
-    """Evaluates one project's thresholds; ``record`` writes breaches to the history."""
+    """Evaluates one project's thresholds against results and the history's recent runs."""
 
     def __init__(self, thresholds: Thresholds, history: History) -> None:
         self.thresholds = thresholds
@@ -86,20 +84,6 @@ class BreachChecker:
             elif (percent := coverage_percent(matching)) < limit:
                 breaches.append(ThresholdBreached(run_id, "coverage", percent, limit, path=glob))
         return breaches, "; ".join(notes)
-
-    def record(self, breaches: list[ThresholdBreached]) -> None:
-        """Store breaches; a history that cannot be written loses them (the engine says so)."""
-        rows = [
-            {
-                "run_id": b.run_id, "nodeid": b.nodeid, "path": b.path, "kind": b.kind,
-                "value": b.value, "limit_value": b.limit, "created_at": now_iso(),
-            }
-            for b in breaches
-            if b.run_id is not None
-        ]
-        if rows:
-            with contextlib.suppress(sqlite3.Error):
-                self.history.insert_rows("breaches", rows)
 
 
 def coverage_percent(rows: list[dict]) -> float:

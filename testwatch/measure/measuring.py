@@ -1,6 +1,10 @@
-"""What the engine measures beside results: live memory samples, threshold breaches and latency
-regressions. Sits between the engine and its listener, so the headless reporter and the TUI
-get the same ``MemorySampled`` and ``ThresholdBreached`` events.
+"""What a run measures beside results: threshold breaches and latency regressions, as listeners.
+
+``measuring_listeners`` gives the listeners a caller adds to the engine's bus (after its own
+sink): the memory sampler and ``MeasuringListener``. They publish what they find
+(``MemorySampled``, ``ThresholdBreached``, notices) on that bus, so the headless reporter and the
+TUI get the same events and the history writer stores the breaches; they write nothing themselves
+but the memory samples' series.
 """
 
 from __future__ import annotations
@@ -16,15 +20,13 @@ from testwatch.measure.breaches import BreachChecker
 from testwatch.measure.latency import baseline_durations, is_regression
 from testwatch.measure.sampling import SampleRecorder
 from testwatch.model.events import (
-    ChildStarted,
     EngineEvent,
     EngineNotice,
-    RunFinished,
+    RunEnding,
     RunStarted,
     TestFinished,
     TestMeasured,
     TestsCollected,
-    TestStarted,
 )
 from testwatch.model.results import TestResult
 
@@ -42,14 +44,23 @@ class _Slower:
     usual_s: float  # the baseline's median
 
 
-class MeasuringListener:
-    """Wraps ``listener``: forwards every event and adds samples, breaches and notices."""
+def measuring_listeners(
+    config: Config, history: History, publish: Callable[[EngineEvent], None]
+) -> list[Callable[[EngineEvent], None]]:
+    """The listeners that measure a run, publishing what they find with ``publish``."""
+    return [
+        SampleRecorder(history, config.sample_interval, publish),
+        MeasuringListener(config, history, publish),
+    ]
 
-    def __init__(self, config: Config, history: History, listener: Callable[[EngineEvent], None]):
-        self.listener = listener
+
+class MeasuringListener:
+    """Checks each result and the run as a whole against the thresholds and recent runs."""
+
+    def __init__(self, config: Config, history: History, publish: Callable[[EngineEvent], None]):
+        self.publish = publish
         self.checker = BreachChecker(config.thresholds, history)
         self.history = history
-        self.recorder = SampleRecorder(history, config.sample_interval, listener)
         self._run_id: int | None = None
         self._measuring = "plain"
         self._markers: dict[str, list[str]] = {}
@@ -57,30 +68,23 @@ class MeasuringListener:
         self._slower: list[_Slower] = []
 
     def __call__(self, event: EngineEvent) -> None:
-        if isinstance(event, RunFinished):
-            self._finish_run()
-        self.listener(event)
         if isinstance(event, RunStarted):
             self._run_id = event.run_id
             self._measuring = event.measuring
             self._markers = {}
             self._ran = []
             self._slower = []
-            self.recorder.start(event.run_id)
-        elif isinstance(event, ChildStarted):
-            self.recorder.child_started(event.pid)
         elif isinstance(event, TestsCollected):
             self._markers = event.markers
-        elif isinstance(event, TestStarted):
-            self.recorder.running[event.nodeid] = None
         elif isinstance(event, TestFinished):
             self._test_finished(event)
         elif isinstance(event, TestMeasured):
             self._test_measured(event)
+        elif isinstance(event, RunEnding):
+            self._finish_run()
 
     def _test_finished(self, event: TestFinished) -> None:
         nodeid = event.result.nodeid
-        self.recorder.running.pop(nodeid, None)
         self._ran.append(nodeid)
         self._emit(self.checker.check_test(self._run_id, event.result, self._markers.get(nodeid, [])))
         self._compare_latency(event.result)
@@ -106,13 +110,12 @@ class MeasuringListener:
             self._emit([breach for breach in breaches if breach.kind in kinds])
 
     def _finish_run(self) -> None:
-        self.recorder.stop()
         ran = {nodeid: self._markers.get(nodeid, []) for nodeid in self._ran}
         self._emit(self.checker.check_p95(self._run_id, ran))
         breaches, note = self.checker.check_coverage(self._run_id)
         self._emit(breaches)
         if note:
-            self.listener(EngineNotice(note, "info"))
+            self.publish(EngineNotice(note, "info"))
         self._notice_regressions()
 
     def _notice_regressions(self) -> None:
@@ -124,10 +127,8 @@ class MeasuringListener:
             for test in slower[:_SHOWN_REGRESSIONS]
         )
         more = f" and {len(slower) - _SHOWN_REGRESSIONS} more" if len(slower) > _SHOWN_REGRESSIONS else ""
-        self.listener(EngineNotice(f"slower than their recent runs: {shown}{more}", "info"))
+        self.publish(EngineNotice(f"slower than their recent runs: {shown}{more}", "info"))
 
     def _emit(self, breaches: list) -> None:
-        if breaches:
-            self.checker.record(breaches)
-            for breach in breaches:
-                self.listener(breach)
+        for breach in breaches:
+            self.publish(breach)

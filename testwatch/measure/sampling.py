@@ -1,8 +1,9 @@
 """Live memory of a run: samples the pytest child's process tree while the run lasts, tags each
-sample with the test running then, tells the listener, and stores a downsampled series.
+sample with the test running then, publishes it, and stores a downsampled series.
 
-Runs as an asyncio task beside the engine; the psutil reading itself happens in a worker thread
-so a slow ``/proc`` never stalls the event stream.
+A listener on the engine's bus: ``RunStarted`` starts its sampling task (an asyncio task it owns
+and cancels at ``RunEnding``, beside the engine on the same loop); the psutil reading itself
+happens in a worker thread so a slow ``/proc`` never stalls the event stream.
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ from collections.abc import Callable
 
 from testwatch.collectors.in_testwatch.process_sampler import ProcessTreeSampler
 from testwatch.history.store import History
-from testwatch.model.events import MemorySampled
+from testwatch.model.events import (
+    ChildStarted,
+    EngineEvent,
+    MemorySampled,
+    RunEnding,
+    RunStarted,
+    TestFinished,
+    TestStarted,
+)
 
 SAMPLES_PER_LEVEL = 1200  # full resolution for the first 1,200 stored samples (5 min at 4 Hz)
 _FLUSH_EVERY = 40
@@ -49,7 +58,7 @@ class Downsampler:
 
 
 class SampleRecorder:
-    """Samples one run at a time: ``start``, ``child_started`` (every restart), ``stop``."""
+    """Samples one run at a time, from ``RunStarted`` to ``RunEnding``, following each child."""
 
     def __init__(
         self, history: History, interval_s: float, emit: Callable[[MemorySampled], None]
@@ -58,26 +67,35 @@ class SampleRecorder:
         self.interval_s = interval_s
         self.emit = emit
         self.run_id: int | None = None
-        self.running: dict[str, None] = {}  # tests running now, in start order
+        self._running: dict[str, None] = {}  # tests running now, in start order
         self._sampler = ProcessTreeSampler()
         self._task: asyncio.Task | None = None
         self._started = 0.0
         self._downsampler = Downsampler()
         self._unsaved: list[dict] = []
 
+    def __call__(self, event: EngineEvent) -> None:
+        if isinstance(event, RunStarted):
+            self.start(event.run_id)
+        elif isinstance(event, ChildStarted):
+            self._sampler.root_pid = event.pid
+        elif isinstance(event, TestStarted):
+            self._running[event.nodeid] = None
+        elif isinstance(event, TestFinished):
+            self._running.pop(event.result.nodeid, None)
+        elif isinstance(event, RunEnding):
+            self.stop()
+
     def start(self, run_id: int | None) -> None:
         """Begin a run's series; needs a running event loop (the engine's)."""
         self.stop()
         self.run_id = run_id
-        self.running.clear()
+        self._running.clear()
         self._sampler = ProcessTreeSampler()
         self._started = time.monotonic()
         self._downsampler = Downsampler()
         if self.interval_s > 0:
             self._task = asyncio.get_running_loop().create_task(self._loop())
-
-    def child_started(self, pid: int) -> None:
-        self._sampler.root_pid = pid
 
     def stop(self) -> None:
         """End the series and store what is left."""
@@ -92,7 +110,7 @@ class SampleRecorder:
             sample = await asyncio.to_thread(self._sampler.sample)
             if sample is None:
                 continue
-            nodeid = next(reversed(self.running), None)
+            nodeid = next(reversed(self._running), None)
             event = MemorySampled(
                 self.run_id, round(sample.t_s - self._started, 3), sample.rss_bytes,
                 sample.cpu_percent, sample.threads, sample.processes, nodeid,

@@ -108,6 +108,15 @@ class ThresholdBreached:
 
 
 @dataclass
+class RunEnding:
+    """The run's tests are over (done, stopped or cancelled) and its results are in the history;
+    listeners that judge the run as a whole (thresholds over the run, latency) answer now, so
+    that what they find is told before ``RunFinished``."""
+
+    run_id: int | None
+
+
+@dataclass
 class RunFinished:
     run_id: int | None
     counts: dict[str, int]
@@ -155,5 +164,6 @@ EngineEvent = (
     | ChildStarted
     | MemorySampled
     | ThresholdBreached
+    | RunEnding
     | RunFinished
 )

@@ -8,6 +8,10 @@ the fingerprint ``changed-during-run``, so its tests are selected again: no chan
 
 ``dep_index.refresh`` keeps the index beside ``test_deps`` in step, in the same transaction.
 
+``finish`` runs in a thread of its own, on that thread's connection: the recorder owns its file
+states (and the parses it keeps from run to run) and hands back what it stored as a frozen
+mapping (``RecordSummary.file_states``) for the selection to adopt on its own thread.
+
 ``test_deps`` rows: ``nodeid`` is a test id, or a test file's path for what the whole file depends
 on; ``kind`` is ``block:<name>`` (a function body or ``<module>``), ``module`` (a project module
 imported by the file, fingerprinted by its ``<module>`` block) or ``file`` (a data file opened).
@@ -15,12 +19,15 @@ imported by the file, fingerprinted by its ``<module>`` block) or ``file`` (a da
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import shutil
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 import sqlite_utils
 
@@ -28,7 +35,6 @@ from testwatch.collectors.in_testwatch.project_files import IgnoreRules, snapsho
 from testwatch.config.settings import Config
 from testwatch.history import dep_index
 from testwatch.history.dep_index import CHANGED_DURING_RUN, MODULE_BLOCK
-from testwatch.history.store import History
 from testwatch.measure.line_coverage import coverage_rows
 from testwatch.run.child_command import DEPS_PLUGIN
 from testwatch.run.workdirs import make_workdir
@@ -57,16 +63,17 @@ class RecordSummary:
     tests: int = 0
     rows: int = 0
     warnings: list[str] = field(default_factory=list)
+    file_states: Mapping[str, FileState] = field(default_factory=lambda: MappingProxyType({}))  # stored
 
 
 class DepRecorder:
     """Records dependencies and coverage for runs of one project."""
 
-    def __init__(self, config: Config, history: History, rules: IgnoreRules, states: FileStates):
+    def __init__(self, config: Config, rules: IgnoreRules):
         self.config = config
-        self.history = history
         self.rules = rules
-        self.states = states
+        self._parsed: dict[str, FileState] = {}  # files parsed for line spans, kept across runs
+        self.states: FileStates | None = None  # the states of the finish in progress
 
     def begin(self) -> Recording:
         """Call just before a run; pass ``recording.pytest_args`` to pytest."""
@@ -78,15 +85,15 @@ class DepRecorder:
         return Recording(out_dir, snapshot(self.rules), args, started_ns)
 
     def finish(
-        self, recording: Recording, run_id: int | None, environment: str | None = None,
-        db: sqlite_utils.Database | None = None,
+        self, recording: Recording, run_id: int | None, db: sqlite_utils.Database,
+        environment: str | None = None,
     ) -> RecordSummary:
         """Call after the run (finished or cancelled): store what the child recorded.
 
         ``environment`` is stored after a complete run of every test; ``db`` is a connection of
-        the calling thread (default: the history's own).
+        the calling thread. One finish at a time.
         """
-        db = db or self.history.db
+        self.states = FileStates(self.config.root, db, self._parsed)
         try:
             records, data = read_child_records(recording.out_dir, self.config.root)
             summary = RecordSummary(warnings=[r.error for r in records if r.error])
@@ -100,11 +107,17 @@ class DepRecorder:
             if run_id is not None and data is not None:
                 self._store_coverage(db, run_id, coverage_rows(data, self.rules))
             if environment is not None and not summary.warnings:
-                self._store_environment(db, environment, run_id, recording.started_ns)
+                started_ns = recording.started_ns
+                states[ENVIRONMENT_PATH] = self._store_environment(db, environment, run_id, started_ns)
+            # Handed to another thread: frozen states, without this thread's parse trees.
+            summary.file_states = MappingProxyType(
+                {relative: dataclasses.replace(state, blocks=None) for relative, state in states.items()}
+            )
             summary.tests = sum(len(r.locations) for r in records)
             summary.rows = len(rows)
             return summary
         finally:
+            self.states = None
             shutil.rmtree(recording.out_dir, ignore_errors=True)
 
     # ----- building rows
@@ -243,8 +256,6 @@ class DepRecorder:
             db.conn.executemany(_INSERT_DEPS, rows)  # plain values: sqlite-utils' per-value checks cost more
             db["file_state"].upsert_all(state_rows, pk="path", batch_size=500)
             dep_index.refresh(db.conn, owners, {row[1] for row in rows} | set(states))
-        for relative, state in states.items():
-            self.states.remember(relative, state)
 
     def _store_coverage(self, db, run_id: int, rows: list[dict]) -> None:
         for row in rows:
@@ -252,7 +263,7 @@ class DepRecorder:
         with db.conn:
             db["coverage"].upsert_all(rows, pk=("run_id", "file"))
 
-    def _store_environment(self, db, environment: str, run_id: int | None, started_ns: int) -> None:
+    def _store_environment(self, db, environment: str, run_id: int | None, started_ns: int) -> FileState:
         """The environment of a complete run, and when it started (as ``mtime_ns``): a test file
         older than that which the run did not collect is one pytest leaves out, not a new one."""
         state = FileState(environment, {}, (None, started_ns))
@@ -262,7 +273,7 @@ class DepRecorder:
                  "size_bytes": None, "mtime_ns": started_ns},
                 pk="path",
             )
-        self.states.remember(ENVIRONMENT_PATH, state)
+        return state
 
 
 def _conftests_above(relative: str, files) -> list[str]:

@@ -26,7 +26,7 @@ from testwatch.model.events import ChangesDetected, EngineNotice, RunFinished, S
 from testwatch.model.results import BAD_OUTCOMES
 from testwatch.run.child_command import DEFAULT_PLUGINS
 from testwatch.run.dep_recording import PLUGIN, DepRecorder, Recording
-from testwatch.run.engine import RunEngine, RunRequest
+from testwatch.run.engine import RunRequest, measured_engine
 from testwatch.run.signals import run_cancellable
 from testwatch.select.environment import CONFIG_FILES, environment_fingerprint
 from testwatch.select.file_states import FileStates
@@ -48,8 +48,8 @@ class WatchLoop:
         self.rules = IgnoreRules(config.root, config.ignore, config.history_path)
         self.states = FileStates(config.root, history)
         self.selector = Selector(config, history, self.rules, self.states)
-        self.recorder = DepRecorder(config, history, self.rules, self.states)
-        self.engine = RunEngine(config, history, listener, plugins=[*DEFAULT_PLUGINS, PLUGIN])
+        self.recorder = DepRecorder(config, self.rules)
+        self.engine = measured_engine(config, history, listener, plugins=[*DEFAULT_PLUGINS, PLUGIN])
         self.pending_changes: set[str] = set()
         self._requests: deque[tuple[str, list[str] | None]] = deque()
         self._paused = False
@@ -57,6 +57,7 @@ class WatchLoop:
         self._run_task: asyncio.Task | None = None
         self._dep_paths: set[str] | None = None  # data files some test opened
         self._in_engine = False
+        self._recording: asyncio.Future | None = None  # the recording thread's work, while it runs
 
     # ----- the interface the TUI drives
 
@@ -121,14 +122,21 @@ class WatchLoop:
             if self._run_task is not None:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await self._run_task
-            self.engine.close()
+            await self._close()
 
     async def run_once(self, kind: str = "affected", nodeids: list[str] | None = None):
         """One recorded run without watching (``testwatch run --affected``); None if none selected."""
         try:
             return await self._run_job(kind, nodeids, kind)
         finally:
-            self.engine.close()
+            await self._close()
+
+    async def _close(self) -> None:
+        """Wait for the recording thread (a thread cannot be cancelled), stop the warm process."""
+        if self._recording is not None:
+            with contextlib.suppress(Exception):
+                await self._recording
+        self.engine.close()
 
     # ----- internals
 
@@ -240,21 +248,28 @@ class WatchLoop:
                           reasons=selection.reasons)
 
     async def _finish_recording(self, recording: Recording, run_id, environment) -> None:
+        """Store the recording in the recorder's thread; adopt the file states it stored."""
         try:
-            summary = await asyncio.to_thread(self._record_in_thread, recording, run_id, environment)
+            if self.history.path is None:  # in memory: only this thread's connection sees it
+                summary = self.recorder.finish(recording, run_id, self.history.db, environment)
+            else:
+                self._recording = asyncio.ensure_future(
+                    asyncio.to_thread(self._record_in_thread, recording, run_id, environment)
+                )
+                summary = await asyncio.shield(self._recording)
+                self._recording = None
         except (sqlite3.Error, OSError, ValueError) as exc:
             self.listener(EngineNotice(f"cannot store the tests' dependencies: {exc}"))
             return
+        self.states.adopt(summary.file_states)
         for warning in summary.warnings:
             self.listener(EngineNotice(warning))
 
     def _record_in_thread(self, recording: Recording, run_id, environment):
-        """Store on a connection of this thread, so the app's connection is never shared."""
-        if self.history.path is None:
-            return self.recorder.finish(recording, run_id, environment)
+        """Runs in the recording thread, on a connection of its own (WAL lets both work)."""
         db = sqlite_utils.Database(sqlite3.connect(str(self.history.path), timeout=30))
         try:
-            return self.recorder.finish(recording, run_id, environment, db=db)
+            return self.recorder.finish(recording, run_id, db, environment)
         finally:
             db.close()
 

@@ -3,24 +3,30 @@
 Backed by the history's ``file_state`` table (hash, block hashes, size and mtime when a test run
 last recorded the file) and an in-memory cache, so a selection over a big project re-hashes only
 the files that were touched.
+
+A ``FileStates`` belongs to one thread: it reads through the connection it was given, which is
+that thread's. What another thread learned comes as a frozen mapping of ``FileState`` (which are
+frozen too) and is taken over with ``adopt``.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from testwatch.collectors.in_testwatch.project_files import stat_key
-from testwatch.history.store import History
 from testwatch.select.fingerprints import PythonBlocks, file_blocks
 
 ENVIRONMENT_PATH = "<environment>"
 
 
-@dataclass
+@dataclass(frozen=True)
 class FileState:
     """One file's fingerprint: its content hash and, for Python, its block hashes."""
 
@@ -29,22 +35,32 @@ class FileState:
     key: tuple[int, int] | None = None
     blocks: PythonBlocks | None = None  # line spans, only when parsed in this process
 
-    @property
+    @functools.cached_property
     def hashes(self) -> dict[str, str]:
         """Block name -> hash (empty for a non-Python file)."""
-        if not isinstance(self._hashes, dict):
-            self._hashes = json.loads(self._hashes) if self._hashes else {}
-        return self._hashes
+        if isinstance(self._hashes, dict):
+            return self._hashes
+        return json.loads(self._hashes) if self._hashes else {}
+
+
+class Connected(Protocol):
+    """Holds a SQLite connection of the calling thread (a ``History``, a sqlite-utils Database)."""
+
+    conn: sqlite3.Connection
 
 
 class FileStates:
-    """Fingerprints of files under ``root``; ``get`` returns None for a missing file."""
+    """Fingerprints of files under ``root``; ``get`` returns None for a missing file.
 
-    def __init__(self, root: Path, history: History) -> None:
+    ``parsed`` is a cache of parsed files to start from (one this object's owner keeps across
+    instances); the stored states are read through ``source.conn``.
+    """
+
+    def __init__(self, root: Path, source: Connected, parsed: dict[str, FileState] | None = None) -> None:
         self.root = root
         self._root_text = str(root)  # os.path.join on text: cheaper than Path for thousands of stats
-        self.history = history
-        self._cache: dict[str, FileState] = {}
+        self.source = source
+        self._cache: dict[str, FileState] = {} if parsed is None else parsed
         self._stored: dict[str, FileState] | None = None
 
     def stored(self) -> dict[str, FileState]:
@@ -53,7 +69,7 @@ class FileStates:
             self._stored = {}
             sql = "select path, sha, blocks, size_bytes, mtime_ns from file_state"
             try:
-                for path, sha, blocks, size_bytes, mtime_ns in self.history.conn.execute(sql):
+                for path, sha, blocks, size_bytes, mtime_ns in self.source.conn.execute(sql):
                     key = (size_bytes, mtime_ns) if mtime_ns else None
                     self._stored[path] = FileState(sha, blocks, key)
             except sqlite3.Error:
@@ -85,6 +101,6 @@ class FileStates:
         self._cache[relative] = state
         return state
 
-    def remember(self, relative: str, state: FileState) -> None:
-        """After recording: the history now holds ``state`` for this file."""
-        self.stored()[relative] = state
+    def adopt(self, recorded: Mapping[str, FileState]) -> None:
+        """After recording (in another thread): the history now holds these states."""
+        self.stored().update(recorded)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ast
 import bisect
+import contextlib
 import hashlib
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,11 +132,15 @@ class _BlockCollector:
         node.body = [ast.Pass()]  # the skeleton keeps the signature, not the body
 
 
-# CPython 3.11 keeps ast.parse's recursion bookkeeping per interpreter, not per thread: two
-# threads parsing at once can fail with "SystemError: AST constructor recursion depth mismatch"
-# (python/cpython#106905). The watch loop parses while its recording thread parses too, so every
-# parse testwatch makes, its own and coverage.py's analysis, holds this lock.
-PARSE_LOCK = threading.RLock()
+# CPython 3.11.0-3.11.7 count ast.parse's recursion per interpreter, not per call, and may run the
+# garbage collector (and so another thread) in the middle of building a tree: two threads parsing at
+# once can fail with "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905,
+# fixed in 3.11.8 and 3.12.2; 3.12 runs the collector only between bytecodes, and the reproducer of
+# that issue fails on 3.11.7, not on 3.12.1 or 3.13.0). testwatch parses in the loop's thread
+# (selection) and in the recording thread (fingerprints, coverage.py's analysis), so on those
+# versions every parse holds this lock; on the others it is a no-op.
+_AST_RACE = sys.version_info < (3, 11, 8)
+PARSE_LOCK = threading.RLock() if _AST_RACE else contextlib.nullcontext()
 
 
 def python_blocks(source: bytes, known_hashes: dict[str, str] | None = None) -> PythonBlocks:

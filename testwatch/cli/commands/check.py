@@ -14,7 +14,7 @@ from testwatch.measure.breaches import describe_breach
 from testwatch.model.events import EngineEvent, EngineNotice, RunFinished, ThresholdBreached
 from testwatch.model.results import BAD_OUTCOMES
 from testwatch.model.terminal_text import one_line, safe
-from testwatch.run.engine import RunEngine, RunRequest
+from testwatch.run.engine import RunRequest, measured_engine
 from testwatch.run.signals import run_cancellable
 
 _SHOWN_PER_ROW = 3
@@ -58,7 +58,7 @@ def _run_suite(project, pytest_args: list[str]) -> RunFinished | int:
         if isinstance(event, EngineNotice):
             print(f"{event.severity}: {safe(event.message)}")
 
-    engine = RunEngine(project.config, project.history, listener)
+    engine = measured_engine(project.config, project.history, listener)
 
     async def go():
         try:

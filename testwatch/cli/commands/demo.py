@@ -11,7 +11,7 @@ from testwatch.cli.demo_copy import autoplay, copy_demo
 from testwatch.cli.project import open_project
 from testwatch.cli.reporter import LineReporter
 from testwatch.model.events import RunFinished
-from testwatch.run.engine import RunEngine, RunRequest
+from testwatch.run.engine import RunRequest, measured_engine
 from testwatch.run.signals import run_cancellable
 
 TESTS_FAILED = 1  # pytest's exit code when a test failed
@@ -68,7 +68,7 @@ def _run_demo(args: argparse.Namespace, root: Path) -> int:
 
 
 async def _run_once(project) -> int:
-    engine = RunEngine(project.config, project.history, LineReporter())
+    engine = measured_engine(project.config, project.history, LineReporter())
     try:
         return (await engine.run(RunRequest(trigger="demo"))).exit_status
     finally:

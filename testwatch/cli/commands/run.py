@@ -62,7 +62,7 @@ def _run(args: argparse.Namespace, config: Config, recording: bool, early: Early
     from testwatch.cli.reporter import JsonReporter, LineReporter
     from testwatch.history.store import open_history
     from testwatch.model.results import BAD_OUTCOMES
-    from testwatch.run.engine import RunEngine, RunRequest
+    from testwatch.run.engine import RunRequest, measured_engine
     from testwatch.run.signals import run_cancellable
 
     project = Project(config, open_history(config.history_path))
@@ -80,7 +80,7 @@ def _run(args: argparse.Namespace, config: Config, recording: bool, early: Early
             trigger="failed", select=failed, pytest_args=args.pytest_args,
             reasons=dict.fromkeys(failed, "failed last time"),
         )
-    engine = RunEngine(project.config, project.history, reporter)
+    engine = measured_engine(project.config, project.history, reporter)
 
     async def go() -> int:
         try:
