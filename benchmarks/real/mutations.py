@@ -5,7 +5,9 @@ Per project (a copy of the proving ground's unpacked sdist, run in its venv from
 ``real_setup.py`` with the copy first on PYTHONPATH): one baseline, cached until the project, the
 catalogue or testwatch's sources change: plain pytest's outcome of every test, ``testwatch run
 --deps`` and ``pytest --testmon``. Then per mutation: the edit; ground truth = the tests whose
-outcome differs between the baseline and a full plain pytest run of the mutated copy;
+outcome differs between the baseline and a full plain pytest run of the mutated copy (a test
+whose file no longer imports counts; an id only one run has, a parameter made of the time or a
+changed value, does not: no tool can select a test it never saw);
 testwatch's selection = ``testwatch affected --json``; testmon's = ``pytest --testmon
 --collect-only -q`` (the tests it keeps); recall = |truth & selected| / |truth|; then the file is
 restored and both tools' data put back as the baseline left them.
@@ -39,7 +41,7 @@ from user_env import user_env
 WORK_ROOT = REPO / "benchmarks" / ".work" / "real"
 TESTMON = "pytest-testmon==2.2.0"
 RUN_TIMEOUT_S = 900
-_BASELINE_VERSION = 2  # bump when what the baseline holds changes
+_BASELINE_VERSION = 3  # bump when what the baseline holds changes
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ class Bench:
             "__pycache__", ".pytest_cache", ".testmondata*", ".testwatch*", ".hypothesis"))
         self.state.mkdir(parents=True)
         self._install_testmon()
-        outcomes = self.outcomes()
+        outcomes, _ = self.outcomes()
         started = time.perf_counter()
         self.run([str(self.env.python), "-m", "testwatch", "run", str(self.copy), "--db", str(self.db),
                   "--deps", "--", *self.env.project.pytest_args])
@@ -120,14 +122,15 @@ class Bench:
         subprocess.run([sys.executable, "-m", "pip", "--python", str(self.env.python), "install", "-q",
                         "--disable-pip-version-check", TESTMON], check=True, timeout=RUN_TIMEOUT_S)
 
-    def outcomes(self) -> dict[str, str]:
-        """Every test's outcome under plain pytest (tests of a file that fails to import are absent)."""
+    def outcomes(self) -> tuple[dict[str, str], set[str]]:
+        """Every test's outcome under plain pytest, and the test files that failed to import."""
         report = self.state / "report.json"
         report.unlink(missing_ok=True)
         self.run(self.pytest("-q", "-p", "no:randomly", "-p", "no:cacheprovider", "--json-report",
                              f"--json-report-file={report}"), check_ran=False)
         data = json.loads(report.read_text(encoding="utf-8"))
-        return {test["nodeid"]: test["outcome"] for test in data["tests"]}
+        broken = {c["nodeid"] for c in data.get("collectors", []) if c["outcome"] != "passed"}
+        return {test["nodeid"]: test["outcome"] for test in data["tests"]}, broken
 
     # ----- one mutation
 
@@ -140,8 +143,9 @@ class Bench:
                                f"times in {mutation.path}")
         path.write_bytes(text.replace(mutation.old, mutation.new).encode("utf-8"))
         try:
-            after = self.outcomes()
-            truth = sorted(n for n in before.keys() | after.keys() if before.get(n) != after.get(n))
+            after, broken = self.outcomes()
+            truth = sorted(n for n in before if before[n] != after.get(n, "gone")
+                           and (n in after or n.partition("::")[0] in broken))
             watched, everything = self.testwatch_selection()
             testmon = self.testmon_selection()
         finally:
