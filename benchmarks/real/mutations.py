@@ -75,11 +75,14 @@ class Bench:
         self.child_env["PYTHONPATH"] = str(import_root)
 
     def run(self, command: list[str], check_ran: bool = True) -> subprocess.CompletedProcess:
-        done = subprocess.run(command, cwd=self.copy, env=self.child_env, capture_output=True,
-                              text=True, timeout=RUN_TIMEOUT_S)
+        done = subprocess.run(
+            command, cwd=self.copy, env=self.child_env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S
+        )
         if check_ran and done.returncode not in (0, 1):
-            raise RuntimeError(f"{' '.join(command[:8])} exited {done.returncode}:\n"
-                               f"{done.stdout[-3000:]}{done.stderr[-3000:]}")
+            raise RuntimeError(
+                f"{' '.join(command[:8])} exited {done.returncode}:\n"
+                f"{done.stdout[-3000:]}{done.stderr[-3000:]}"
+            )
         return done
 
     def pytest(self, *extra: str) -> list[str]:
@@ -97,14 +100,31 @@ class Bench:
                 return saved["outcomes"]
         shutil.rmtree(self.copy, ignore_errors=True)
         shutil.rmtree(self.state, ignore_errors=True)
-        shutil.copytree(self.env.root, self.copy, ignore=shutil.ignore_patterns(
-            "__pycache__", ".pytest_cache", ".testmondata*", ".testwatch*", ".hypothesis"))
+        shutil.copytree(
+            self.env.root,
+            self.copy,
+            ignore=shutil.ignore_patterns(
+                "__pycache__", ".pytest_cache", ".testmondata*", ".testwatch*", ".hypothesis"
+            ),
+        )
         self.state.mkdir(parents=True)
         self._install_testmon()
         outcomes, _ = self.outcomes()
         started = time.perf_counter()
-        self.run([str(self.env.python), "-m", "testwatch", "run", str(self.copy), "--db", str(self.db),
-                  "--deps", "--", *self.env.project.pytest_args])
+        self.run(
+            [
+                str(self.env.python),
+                "-m",
+                "testwatch",
+                "run",
+                str(self.copy),
+                "--db",
+                str(self.db),
+                "--deps",
+                "--",
+                *self.env.project.pytest_args,
+            ]
+        )
         print(f"  testwatch run --deps: {time.perf_counter() - started:.1f} s", file=sys.stderr)
         started = time.perf_counter()
         self.run(self.pytest("-q", "--testmon", "-p", "no:randomly"))
@@ -115,19 +135,46 @@ class Bench:
         return outcomes
 
     def _install_testmon(self) -> None:
-        done = subprocess.run([str(self.env.python), "-m", "pytest", "--help"], capture_output=True,
-                              text=True, timeout=RUN_TIMEOUT_S)
+        done = subprocess.run(
+            [str(self.env.python), "-m", "pytest", "--help"],
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT_S,
+        )
         if "--testmon" in done.stdout:
             return
-        subprocess.run([sys.executable, "-m", "pip", "--python", str(self.env.python), "install", "-q",
-                        "--disable-pip-version-check", TESTMON], check=True, timeout=RUN_TIMEOUT_S)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "--python",
+                str(self.env.python),
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                TESTMON,
+            ],
+            check=True,
+            timeout=RUN_TIMEOUT_S,
+        )
 
     def outcomes(self) -> tuple[dict[str, str], set[str]]:
         """Every test's outcome under plain pytest, and the test files that failed to import."""
         report = self.state / "report.json"
         report.unlink(missing_ok=True)
-        self.run(self.pytest("-q", "-p", "no:randomly", "-p", "no:cacheprovider", "--json-report",
-                             f"--json-report-file={report}"), check_ran=False)
+        self.run(
+            self.pytest(
+                "-q",
+                "-p",
+                "no:randomly",
+                "-p",
+                "no:cacheprovider",
+                "--json-report",
+                f"--json-report-file={report}",
+            ),
+            check_ran=False,
+        )
         data = json.loads(report.read_text(encoding="utf-8"))
         broken = {c["nodeid"] for c in data.get("collectors", []) if c["outcome"] != "passed"}
         return {test["nodeid"]: test["outcome"] for test in data["tests"]}, broken
@@ -139,13 +186,18 @@ class Bench:
         original = path.read_bytes()
         text = original.decode("utf-8")
         if text.count(mutation.old) != 1:
-            raise RuntimeError(f"{mutation.label}: the text to replace occurs {text.count(mutation.old)} "
-                               f"times in {mutation.path}")
+            raise RuntimeError(
+                f"{mutation.label}: the text to replace occurs {text.count(mutation.old)} "
+                f"times in {mutation.path}"
+            )
         path.write_bytes(text.replace(mutation.old, mutation.new).encode("utf-8"))
         try:
             after, broken = self.outcomes()
-            truth = sorted(n for n in before if before[n] != after.get(n, "gone")
-                           and (n in after or n.partition("::")[0] in broken))
+            truth = sorted(
+                n
+                for n in before
+                if before[n] != after.get(n, "gone") and (n in after or n.partition("::")[0] in broken)
+            )
             watched, everything = self.testwatch_selection()
             testmon = self.testmon_selection()
         finally:
@@ -153,24 +205,43 @@ class Bench:
             _save(self.state / "testmondata", self.copy / ".testmondata")
             _save(self.state / "history-saved", self.db)
         return Outcome(
-            self.env.project.name, mutation.label, mutation.kind, mutation.breaks, truth,
-            len(before) if everything else len(watched), len(testmon),
-            _recall(truth, watched, everything), _recall(truth, testmon, False),
+            self.env.project.name,
+            mutation.label,
+            mutation.kind,
+            mutation.breaks,
+            truth,
+            len(before) if everything else len(watched),
+            len(testmon),
+            _recall(truth, watched, everything),
+            _recall(truth, testmon, False),
             sorted(set(truth) - _covered(truth, watched, everything)),
-            sorted(set(truth) - _covered(truth, testmon, False)), everything,
+            sorted(set(truth) - _covered(truth, testmon, False)),
+            everything,
         )
 
     def testwatch_selection(self) -> tuple[set[str], bool]:
-        done = self.run([str(self.env.python), "-m", "testwatch", "affected", str(self.copy), "--db",
-                         str(self.db), "--json"], check_ran=False)
+        done = self.run(
+            [
+                str(self.env.python),
+                "-m",
+                "testwatch",
+                "affected",
+                str(self.copy),
+                "--db",
+                str(self.db),
+                "--json",
+            ],
+            check_ran=False,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"testwatch affected failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
         record = json.loads(done.stdout)
         return set(record["selected"]), bool(record["everything"])
 
     def testmon_selection(self) -> set[str]:
-        done = self.run(self.pytest("-q", "--testmon", "--collect-only", "-p", "no:randomly"),
-                        check_ran=False)
+        done = self.run(
+            self.pytest("-q", "--testmon", "--collect-only", "-p", "no:randomly"), check_ran=False
+        )
         return {line.strip() for line in done.stdout.splitlines() if "::" in line and " " not in line.strip()}
 
 
@@ -213,8 +284,18 @@ def print_table(outcomes: list[Outcome]) -> None:
     for o in outcomes:
         label = o.label if o.breaks else f"{o.label} [non-breaking]"
         tw = f"{o.testwatch_selected}{' (all)' if o.testwatch_everything else ''}"
-        rows.append((o.project, label, o.kind, str(len(o.truth)), tw, str(o.testmon_selected),
-                     _recall_text(o.testwatch_recall), _recall_text(o.testmon_recall)))
+        rows.append(
+            (
+                o.project,
+                label,
+                o.kind,
+                str(len(o.truth)),
+                tw,
+                str(o.testmon_selected),
+                _recall_text(o.testwatch_recall),
+                _recall_text(o.testmon_recall),
+            )
+        )
     print("| " + " | ".join(rows[0]) + " |")
     print("|" + "---|" * len(rows[0]))
     for row in rows[1:]:
@@ -229,8 +310,10 @@ def print_table(outcomes: list[Outcome]) -> None:
     if module_level:
         tw = sum(o.testwatch_selected for o in module_level)
         tm = sum(o.testmon_selected for o in module_level)
-        print(f"module-level mutations ({len(module_level)}): testwatch selected {tw}, testmon {tm}, "
-              f"ratio {tw / max(tm, 1):.2f}")
+        print(
+            f"module-level mutations ({len(module_level)}): testwatch selected {tw}, testmon {tm}, "
+            f"ratio {tw / max(tm, 1):.2f}"
+        )
     unbroken = [o for o in outcomes if o.breaks and not o.truth]
     for o in unbroken:
         print(f"note: meant to break tests but none changed outcome: {o.project}: {o.label}")
@@ -254,9 +337,11 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             started = time.perf_counter()
             outcome = bench.measure(mutation, before)
-            print(f"  {mutation.label}: truth {len(outcome.truth)}, testwatch {outcome.testwatch_selected}, "
-                  f"testmon {outcome.testmon_selected} ({time.perf_counter() - started:.0f} s)",
-                  file=sys.stderr)
+            print(
+                f"  {mutation.label}: truth {len(outcome.truth)}, testwatch {outcome.testwatch_selected}, "
+                f"testmon {outcome.testmon_selected} ({time.perf_counter() - started:.0f} s)",
+                file=sys.stderr,
+            )
             outcomes.append(outcome)
     print_table(outcomes)
     if args.json:

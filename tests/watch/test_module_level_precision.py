@@ -141,7 +141,8 @@ def test_import_time_derived_constant_follows_into_other_modules(shop, edit, aff
     # SCALE = RATE * 10 is derived at import; report.py reads it as FACTOR.
     edit(shop / "shop/prices.py", "RATE = 2", "RATE = 3")
     assert _selected(affected, shop) == {
-        "tests/test_prices.py::test_double", "tests/test_report.py::test_scaled",
+        "tests/test_prices.py::test_double",
+        "tests/test_report.py::test_scaled",
         "tests/test_alias.py::test_triple_rate",
     }
 
@@ -159,8 +160,11 @@ def test_a_name_no_test_reads_selects_nothing(shop, edit, affected):
 
 
 def test_dynamic_access_falls_back_to_every_importer(shop, edit, affected):
-    edit(shop / "shop/prices.py", "def plain(x):\n    return x + 1",
-         'def plain(x):\n    return x + globals()["RATE"] - 1')
+    edit(
+        shop / "shop/prices.py",
+        "def plain(x):\n    return x + 1",
+        'def plain(x):\n    return x + globals()["RATE"] - 1',
+    )
     out = affected(shop)  # plain's body changed: record again so only the constant differs
     assert "tests/test_prices.py::test_plain" in out["selected"]
     edit(shop / "shop/prices.py", "RATE = 2", "RATE = 3")

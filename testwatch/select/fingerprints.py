@@ -80,17 +80,19 @@ _STATEMENT_NODES = (ast.stmt, ast.excepthandler, ast.match_case)
 
 @dataclass(frozen=True)
 class BlockReads:
-    """The names a piece of code may read: plain names, and attribute names (``x.NAME``), names it
-    imports (``from mod import NAME``) and identifier strings (``getattr(x, "NAME")``, a dotted
-    ``"pkg.mod.NAME"``), whatever object they are read from."""
+    """The names a piece of code may read: plain names, attribute names (``x.NAME``, whatever
+    object they are read from), and mentions: names it imports (``from mod import NAME``) and
+    identifier strings (``getattr(x, "NAME")``, a dotted ``"pkg.mod.NAME"``)."""
 
     names: frozenset[str]
     attributes: frozenset[str]
+    mentions: frozenset[str]
 
     @classmethod
     def of(cls, nodes: list[ast.AST]) -> BlockReads:
         names: set[str] = set()
         attributes: set[str] = set()
+        mentions: set[str] = set()
         for top in nodes:
             for node in ast.walk(top):
                 if isinstance(node, ast.Name):
@@ -98,12 +100,12 @@ class BlockReads:
                 elif isinstance(node, ast.Attribute):
                     attributes.add(node.attr)
                 elif isinstance(node, ast.ImportFrom):
-                    attributes.update(alias.name for alias in node.names)
+                    mentions.update(alias.name for alias in node.names)
                 elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 200:
                     parts = node.value.split(".")
                     if all(part.isidentifier() for part in parts):
-                        attributes.update(parts)
-        return cls(frozenset(names), frozenset(attributes))
+                        mentions.update(parts)
+        return cls(frozenset(names), frozenset(attributes), frozenset(mentions))
 
 
 class _BlockCollector:
@@ -192,9 +194,7 @@ def bound_names(statement: ast.stmt) -> set[str]:
                 names.add(base.id)
         elif isinstance(node, ast.stmt) and node is not statement:
             names |= bound_names(node)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-        elif isinstance(node, ast.MatchAs | ast.MatchStar) and node.name:
+        elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
             names.add(node.name)
     return names
 
@@ -266,7 +266,8 @@ def python_blocks(source: bytes, known_hashes: dict[str, str] | None = None) -> 
         except KeyError:  # hashes of other blocks: made by another version of the hashing
             return python_blocks(source)
         names = {key: value for key, value in known_hashes.items() if is_name_key(key)}
-        if LAYOUT_KEY not in names or collector.hashes.keys() | {MODULE_BLOCK} | names.keys() != known_hashes.keys():
+        same_blocks = collector.hashes.keys() | {MODULE_BLOCK} | names.keys() == known_hashes.keys()
+        if LAYOUT_KEY not in names or not same_blocks:
             return python_blocks(source)
         collector.hashes[MODULE_BLOCK] = known_hashes[MODULE_BLOCK]
         collector.hashes.update(names)

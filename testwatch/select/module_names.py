@@ -41,12 +41,41 @@ from testwatch.select.fingerprints import (
 from testwatch.select.import_graph import module_names
 
 # Calls with no effect beyond their result, allowed in a statement read name by name.
-PURE_CALLS = frozenset({
-    "bool", "bytes", "cast", "chr", "classmethod", "compile", "dict", "enumerate", "float",
-    "frozenset", "int", "len", "list", "object", "ord", "property", "range", "set", "sorted",
-    "staticmethod", "str", "Struct", "timedelta", "timezone", "tuple", "TypeVar", "zip",
-    "encode", "decode", "format", "join",
-})
+PURE_CALLS = frozenset(
+    {
+        "bool",
+        "bytes",
+        "cast",
+        "chr",
+        "classmethod",
+        "compile",
+        "dict",
+        "enumerate",
+        "float",
+        "frozenset",
+        "int",
+        "len",
+        "list",
+        "object",
+        "ord",
+        "property",
+        "range",
+        "set",
+        "sorted",
+        "staticmethod",
+        "str",
+        "Struct",
+        "timedelta",
+        "timezone",
+        "tuple",
+        "TypeVar",
+        "zip",
+        "encode",
+        "decode",
+        "format",
+        "join",
+    }
+)
 # Names that code outside the project reads from a module by itself.
 _IMPLICIT_NAMES = frozenset({"pytestmark", "pytest_plugins", "collect_ignore", "collect_ignore_glob"})
 _DYNAMIC_CALLS = frozenset({"globals", "vars", "exec", "eval"})
@@ -60,6 +89,7 @@ class Statement:
     reads: BlockReads
     kind: str  # "value" (assignment), "def", "class", "import" or "other"
     effects: bool  # makes calls beyond PURE_CALLS, decorates, or has class bases or keywords
+    calls: frozenset[str]  # what it calls or decorates with (a name, or an attribute's name)
 
 
 @dataclass
@@ -83,20 +113,24 @@ def module_facts(source: bytes, relative: str) -> ModuleFacts | None:
     with PARSE_LOCK:
         tree = ast.parse(source)  # whole again: the skeleton has no function bodies
     names = module_names(relative)
-    package = (names[0] if names else "") if relative.endswith("__init__.py") else (
-        names[0].rpartition(".")[0] if names else "")
+    package = (
+        (names[0] if names else "")
+        if relative.endswith("__init__.py")
+        else (names[0].rpartition(".")[0] if names else "")
+    )
     facts = ModuleFacts([], blocks, [], set(), "", set())
     aliases: dict[str, str] = {}  # local name -> absolute module it may be
     classes = {node.name: node for node in skeleton if isinstance(node, ast.ClassDef)}
     for statement in skeleton:
         facts.statements.append(_statement(statement, classes))
-        if isinstance(statement, ast.Import):
-            for alias in statement.names:
-                local = alias.asname or alias.name.partition(".")[0]
-                aliases[local] = alias.name if alias.asname else local
-        elif isinstance(statement, ast.ImportFrom):
-            base = _absolute(statement, package)
-            for alias in statement.names:
+        for node in _module_level_imports(statement):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    local = alias.asname or alias.name.partition(".")[0]
+                    aliases[local] = alias.name if alias.asname else local
+                continue
+            base = _absolute(node, package)
+            for alias in node.names:
                 if alias.name == "*":
                     facts.star_imports.add(base)
                     continue
@@ -105,6 +139,19 @@ def module_facts(source: bytes, relative: str) -> ModuleFacts | None:
                 aliases[local] = f"{base}.{alias.name}" if base else alias.name
     facts.dynamic, facts.dynamic_targets = _dynamic_reads(tree, aliases)
     return facts
+
+
+def _module_level_imports(statement: ast.stmt) -> list[ast.Import | ast.ImportFrom]:
+    """The imports a top-level statement runs at import (inside ``if``/``try``, not in a def)."""
+    found = []
+    stack: list[ast.AST] = [statement]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.append(node)
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.expr)):
+            stack.extend(ast.iter_child_nodes(node))
+    return found
 
 
 def _absolute(statement: ast.ImportFrom, package: str) -> str:
@@ -126,11 +173,25 @@ def _statement(statement: ast.stmt, classes: dict[str, ast.ClassDef]) -> Stateme
         kind = "value"
     else:
         kind = "other"
-    return Statement(frozenset(bound_names(statement)), BlockReads.of([statement]), kind,
-                     _has_effects(statement, classes))
+    calls = {_callee(node.func) for node in ast.walk(statement) if isinstance(node, ast.Call)}
+    calls |= {
+        _callee(decorator)
+        for node in ast.walk(statement)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        for decorator in node.decorator_list
+    }
+    return Statement(
+        frozenset(bound_names(statement)),
+        BlockReads.of([statement]),
+        kind,
+        _has_effects(statement, classes),
+        frozenset(calls - {""}),
+    )
 
 
-def _has_effects(statement: ast.stmt, classes: dict[str, ast.ClassDef], seen: frozenset[str] = frozenset()) -> bool:
+def _has_effects(
+    statement: ast.stmt, classes: dict[str, ast.ClassDef], seen: frozenset[str] = frozenset()
+) -> bool:
     """True when running the statement may do more than bind its names: a call (beyond
     PURE_CALLS), a decorator, a metaclass or class keyword, ``__init_subclass__``, or a base
     class that is not a plain class of the same module (its metaclass could register it)."""
@@ -154,6 +215,8 @@ def _has_effects(statement: ast.stmt, classes: dict[str, ast.ClassDef], seen: fr
 
 
 def _callee(func: ast.expr) -> str:
+    if isinstance(func, ast.Call):
+        return _callee(func.func)
     if isinstance(func, ast.Name):
         return func.id
     if isinstance(func, ast.Attribute):
@@ -176,9 +239,18 @@ def _dynamic_reads(tree: ast.Module, aliases: dict[str, str]) -> tuple[str, set[
             first = node.args[0] if node.args else None
             if name in ("globals", "exec", "eval") or (name == "vars" and first is None):
                 why = why or f"{name}()"
-            elif isinstance(first, ast.Name) and first.id in aliases and (
-                name == "vars" or (name in ("getattr", "hasattr", "setattr") and len(node.args) > 1
-                                   and not isinstance(node.args[1], ast.Constant))):
+            elif (
+                isinstance(first, ast.Name)
+                and first.id in aliases
+                and (
+                    name == "vars"
+                    or (
+                        name in ("getattr", "hasattr", "setattr")
+                        and len(node.args) > 1
+                        and not isinstance(node.args[1], ast.Constant)
+                    )
+                )
+            ):
                 targets.add(aliases[first.id])
     return why, targets
 
@@ -204,7 +276,7 @@ class Impact:
             top = block.partition(".")[0].partition("#")[0]
             if top in defined:
                 found[block] = f"the definition of {top} in {relative} changed ({self._edit()})"
-            elif hit := sorted((reads.names & own) | (reads.attributes & everywhere)):
+            elif hit := sorted((reads.names & own) | ((reads.attributes | reads.mentions) & everywhere)):
                 found[block] = f"{relative}::{block} reads {hit[0]} ({self._edit()})"
         if own:
             found["<module>"] = f"module-level code of {relative} changed ({self._edit()})"
@@ -222,11 +294,14 @@ def changed_names(before: dict[str, str], now: dict[str, str]) -> set[str] | str
     if before[LAYOUT_KEY] != now[LAYOUT_KEY]:
         return "module-level statements were added, removed or reordered, or one that binds no name changed"
     keys = {k for k in before.keys() | now.keys() if is_name_key(k) and k != LAYOUT_KEY}
-    return {k[len(NAME_PREFIX):] for k in keys if before.get(k) != now.get(k)}
+    return {k[len(NAME_PREFIX) :] for k in keys if before.get(k) != now.get(k)}
 
 
 def module_impact(
-    origin: str, before: dict[str, str], now: dict[str, str], python_files: list[str],
+    origin: str,
+    before: dict[str, str],
+    now: dict[str, str],
+    python_files: list[str],
     facts_of: Callable[[str], ModuleFacts | None],
 ) -> Impact:
     """Follow the origin's changed names through every file of ``python_files``."""
@@ -238,7 +313,8 @@ def module_impact(
     if origin_facts is None:
         impact.fallback = "it does not parse"
         return impact
-    if implicit := sorted(n for n in names if n in _IMPLICIT_NAMES or (n.startswith("__") and n.endswith("__"))):
+    implicit = sorted(n for n in names if n in _IMPLICIT_NAMES or (n.startswith("__") and n.endswith("__")))
+    if implicit:
         impact.fallback = f"{implicit[0]} is read by Python or pytest, not by name"
         return impact
     if origin_facts.dynamic:
@@ -273,7 +349,8 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
     growing = True
     while growing and not impact.fallback:
         growing = False
-        everywhere = set().union(*changed.values(), *tainted.values())
+        changed_everywhere = set().union(*changed.values())
+        everywhere = changed_everywhere | set().union(*tainted.values())
         for rel, f in facts.items():
             own = changed.setdefault(rel, set())
             reached = own | tainted.setdefault(rel, set())
@@ -289,18 +366,24 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
                     impact.fallback = f"{rel} reads {module} dynamically or imports * from it"
                     return
             for block, reads in f.blocks.items():
-                if reads.names & reached or reads.attributes & everywhere:
+                if reads.names & reached or (reads.attributes | reads.mentions) & everywhere:
                     tainted[rel].add(block.partition(".")[0].partition("#")[0])
             for statement in f.statements:
                 if statement.kind == "import":  # followed above, by what it imports
                     continue
-                hit = statement.reads.names & (own | tainted[rel]) or statement.reads.attributes & everywhere
+                # A def or class whose code reads a changed name matters here only when called.
+                hit = (
+                    statement.reads.names & own
+                    or statement.reads.attributes & changed_everywhere
+                    or statement.calls & (tainted[rel] | everywhere)
+                )
                 if not hit or statement.bound <= own:
                     continue
                 if statement.kind in ("value", "def", "class") or statement.bound:
                     own |= statement.bound
                     if statement.effects or statement.kind == "other":
-                        impact.widen = impact.widen or f"{rel} derives {sorted(statement.bound)[0]} with calls"
+                        derived = sorted(statement.bound)[0]
+                        impact.widen = impact.widen or f"{rel} derives {derived} with calls"
                 else:
                     impact.fallback = f"module-level code of {rel} that binds no name reads {sorted(hit)[0]}"
                     return
