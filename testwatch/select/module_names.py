@@ -90,6 +90,9 @@ class Statement:
     kind: str  # "value" (assignment), "def", "class", "import" or "other"
     effects: bool  # makes calls beyond PURE_CALLS, decorates, or has class bases or keywords
     calls: frozenset[str]  # what it calls or decorates with (a name, or an attribute's name)
+    # A class: its plain attribute assignments apart, as (attributes, reads, calls), and the rest
+    # (bases, keywords, decorators, methods' signatures) in ``reads`` and ``calls``.
+    members: tuple[tuple[frozenset[str], BlockReads, frozenset[str]], ...] = ()
 
 
 @dataclass
@@ -173,20 +176,33 @@ def _statement(statement: ast.stmt, classes: dict[str, ast.ClassDef]) -> Stateme
         kind = "value"
     else:
         kind = "other"
-    calls = {_callee(node.func) for node in ast.walk(statement) if isinstance(node, ast.Call)}
-    calls |= {
-        _callee(decorator)
-        for node in ast.walk(statement)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-        for decorator in node.decorator_list
-    }
+    members = []
+    head: list[ast.AST] = [statement]
+    if isinstance(statement, ast.ClassDef):
+        plain = [s for s in statement.body if isinstance(s, (ast.Assign, ast.AnnAssign, ast.AugAssign))]
+        members = [(frozenset(bound_names(s)), BlockReads.of([s]), _calls([s])) for s in plain]
+        rest = [s for s in statement.body if s not in plain]
+        head = [*statement.bases, *statement.keywords, *statement.decorator_list, *rest]
     return Statement(
         frozenset(bound_names(statement)),
-        BlockReads.of([statement]),
+        BlockReads.of(head),
         kind,
         _has_effects(statement, classes),
-        frozenset(calls - {""}),
+        _calls(head),
+        tuple(members),
     )
+
+
+def _calls(nodes: list[ast.AST]) -> frozenset[str]:
+    """What the nodes call or decorate with."""
+    found: set[str] = set()
+    for top in nodes:
+        for node in ast.walk(top):
+            if isinstance(node, ast.Call):
+                found.add(_callee(node.func))
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                found.update(_callee(decorator) for decorator in node.decorator_list)
+    return frozenset(found - {""})
 
 
 def _has_effects(
@@ -264,11 +280,12 @@ class Impact:
     fallback: str = ""  # non-empty: the names cannot be followed; every importer is selected
     changed: dict[str, set[str]] = field(default_factory=dict)  # file -> changed names (derived too)
     definitions: dict[str, set[str]] = field(default_factory=dict)  # file -> changed defs and classes
+    members: set[str] = field(default_factory=set)  # class attributes derived from a changed name
     widen: str = ""  # non-empty: every test that ran the origin's code is selected too
 
     def observers(self, relative: str, facts: ModuleFacts) -> dict[str, str]:
         """The blocks of ``relative`` that observe the change -> why."""
-        everywhere = set().union(*self.changed.values()) if self.changed else set()
+        everywhere = set().union(self.members, *self.changed.values())
         own = self.changed.get(relative, set())
         defined = self.definitions.get(relative, set())
         found: dict[str, str] = {}
@@ -349,12 +366,12 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
     growing = True
     while growing and not impact.fallback:
         growing = False
-        changed_everywhere = set().union(*changed.values())
+        changed_everywhere = set().union(impact.members, *changed.values())
         everywhere = changed_everywhere | set().union(*tainted.values())
         for rel, f in facts.items():
             own = changed.setdefault(rel, set())
             reached = own | tainted.setdefault(rel, set())
-            before = (len(own), len(tainted[rel]))
+            before = (len(own), len(tainted[rel]), len(impact.members))
             for module, name, alias in f.from_imports:
                 for target in files_of.get(module, ()):
                     if name in changed.get(target, ()):
@@ -377,7 +394,12 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
                     or statement.reads.attributes & changed_everywhere
                     or statement.calls & (tainted[rel] | everywhere)
                 )
-                if not hit or statement.bound <= own:
+                if statement.bound <= own:
+                    continue
+                if not hit:
+                    _derive_members(
+                        impact, rel, statement, own, changed_everywhere, tainted[rel] | everywhere
+                    )
                     continue
                 if statement.kind in ("value", "def", "class") or statement.bound:
                     own |= statement.bound
@@ -387,9 +409,21 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
                 else:
                     impact.fallback = f"module-level code of {rel} that binds no name reads {sorted(hit)[0]}"
                     return
-            growing |= before != (len(own), len(tainted[rel]))
+            growing |= before != (len(own), len(tainted[rel]), len(impact.members))
     for rel, own in changed.items():
         if rel in facts:
             kinds = {name for s in facts[rel].statements if s.kind in ("def", "class") for name in s.bound}
             impact.definitions[rel] = own & kinds
     impact.changed = {rel: own for rel, own in changed.items() if own}
+
+
+def _derive_members(impact: Impact, rel: str, statement: Statement, own, attributes, called) -> None:
+    """A class whose plain attribute assignment reads a changed name: that attribute changed (read
+    as ``x.NAME`` wherever it is inherited), not the class; its metaclass, if any, widens."""
+    for names, reads, calls in statement.members:
+        if reads.names & own or reads.attributes & attributes or calls & called:
+            impact.members |= names
+            if statement.effects or calls - PURE_CALLS:
+                impact.widen = (
+                    impact.widen or f"{rel} derives {sorted(statement.bound)[0]}.{sorted(names)[0]}"
+                )

@@ -3,7 +3,9 @@
 A test is selected when a dependency recorded at its last run (a function body it executed, a
 module its file imported, a data file it opened) no longer has the fingerprint it had then; when
 it failed, crashed or timed out last time; when it has no recorded dependencies; when it is in a
-new test file or under a changed ``conftest.py``. A changed Python version, installed package or
+new test file or under a changed ``conftest.py``. An edit of a module's module-level code selects
+the tests whose executed code can observe the names it changed (``module_names.py``), or every
+importer where the names cannot be followed. A changed Python version, installed package or
 config file selects everything. When in doubt, select. Order: last failures first, then the tests
 that touch the change most directly, then the fastest.
 """
