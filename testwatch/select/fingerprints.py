@@ -82,30 +82,63 @@ _STATEMENT_NODES = (ast.stmt, ast.excepthandler, ast.match_case)
 class BlockReads:
     """The names a piece of code may read: plain names, attribute names (``x.NAME``, whatever
     object they are read from), and mentions: names it imports (``from mod import NAME``) and
-    identifier strings (``getattr(x, "NAME")``, a dotted ``"pkg.mod.NAME"``)."""
+    identifier strings (``getattr(x, "NAME")``, a dotted ``"pkg.mod.NAME"``). ``dynamic``: the
+    ways it reads names without naming them: ``globals()``, ``vars()``, ``exec()``, ``eval()``,
+    ``__dict__``, or ``getattr@X``, ``vars@X``, ``__dict__@X`` on a plain name X.
+
+    A nested function's body is its own block: only its decorators and defaults count here."""
 
     names: frozenset[str]
     attributes: frozenset[str]
     mentions: frozenset[str]
+    dynamic: frozenset[str]
 
     @classmethod
     def of(cls, nodes: list[ast.AST]) -> BlockReads:
         names: set[str] = set()
         attributes: set[str] = set()
         mentions: set[str] = set()
-        for top in nodes:
-            for node in ast.walk(top):
-                if isinstance(node, ast.Name):
-                    names.add(node.id)
-                elif isinstance(node, ast.Attribute):
-                    attributes.add(node.attr)
-                elif isinstance(node, ast.ImportFrom):
-                    mentions.update(alias.name for alias in node.names)
-                elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 200:
+        dynamic: set[str] = set()
+        stack = list(nodes)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Name):
+                names.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                attributes.add(node.attr)
+                if node.attr == "__dict__":
+                    base = node.value
+                    dynamic.add(f"__dict__@{base.id}" if isinstance(base, ast.Name) else "__dict__")
+            elif isinstance(node, ast.Call):
+                dynamic |= _dynamic_call(node)
+            elif isinstance(node, ast.ImportFrom):
+                mentions.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.Constant):
+                if isinstance(node.value, str) and len(node.value) < 200:
                     parts = node.value.split(".")
                     if all(part.isidentifier() for part in parts):
                         mentions.update(parts)
-        return cls(frozenset(names), frozenset(attributes), frozenset(mentions))
+                continue
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node not in nodes:
+                stack += [*node.decorator_list, *node.args.defaults, *filter(None, node.args.kw_defaults)]
+                continue
+            stack.extend(ast.iter_child_nodes(node))
+        return cls(frozenset(names), frozenset(attributes), frozenset(mentions), frozenset(dynamic))
+
+
+def _dynamic_call(node: ast.Call) -> set[str]:
+    func = node.func.id if isinstance(node.func, ast.Name) else ""
+    first = node.args[0] if node.args else None
+    if func in ("globals", "exec", "eval") or (func == "vars" and first is None):
+        return {f"{func}()"}
+    if not isinstance(first, ast.Name):
+        return set()
+    if func == "vars":
+        return {f"vars@{first.id}"}
+    computed = len(node.args) > 1 and not isinstance(node.args[1], ast.Constant)
+    if func in ("getattr", "hasattr", "setattr") and computed:
+        return {f"getattr@{first.id}"}
+    return set()
 
 
 class _BlockCollector:
@@ -158,9 +191,11 @@ class _BlockCollector:
     def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         name = self._name(node.name)
         known = self._known_hashes
-        self.hashes[name] = known[name] if known is not None else _hash_nodes(node.body)
-        if self.reads is not None:
+        if self.reads is not None:  # reads, not hashes: the name is all ``hashes`` keeps
             self.reads[name] = BlockReads.of(node.body)
+            self.hashes[name] = ""
+        else:
+            self.hashes[name] = known[name] if known is not None else _hash_nodes(node.body)
         self.spans.append((node.body[0].lineno, node.end_lineno or node.lineno, name))
         self.defs[node.lineno] = name
         if node.decorator_list:  # a decorated function's code (and pytest's location) starts here
@@ -281,15 +316,36 @@ def python_blocks(source: bytes, known_hashes: dict[str, str] | None = None) -> 
 
 def block_reads(source: bytes) -> tuple[dict[str, BlockReads], list[ast.stmt]] | None:
     """What each block of a Python source reads (named as its block hashes are), and the
-    module's top-level statements with function bodies left out; None when it does not parse."""
+    module's top-level statements with function bodies left out; None when it does not parse.
+    Under ``from __future__ import annotations`` annotations are left out (never evaluated)."""
     try:
         with PARSE_LOCK:
             tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return None
+    if any(
+        isinstance(node, ast.ImportFrom)
+        and node.module == "__future__"
+        and any(alias.name == "annotations" for alias in node.names)
+        for node in tree.body
+    ):
+        _drop_annotations(tree)  # strings, never evaluated: they read nothing
     collector = _BlockCollector(reads=True)
     collector.visit(tree)
     return collector.reads or {}, tree.body
+
+
+def _drop_annotations(tree: ast.Module) -> None:
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            node.returns = None
+            arguments = node.args
+            every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+            for arg in [*every, arguments.vararg, arguments.kwarg]:
+                if arg is not None:
+                    arg.annotation = None
+        elif isinstance(node, ast.AnnAssign):
+            node.annotation = ast.Constant(None)
 
 
 def imported_names(imports: list[ImportStatement], module: str, is_package: bool) -> set[str]:

@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from testwatch.select.fingerprints import (
     LAYOUT_KEY,
     NAME_PREFIX,
-    PARSE_LOCK,
     BlockReads,
     block_reads,
     bound_names,
@@ -113,8 +112,6 @@ def module_facts(source: bytes, relative: str) -> ModuleFacts | None:
     if parsed is None:
         return None
     blocks, skeleton = parsed
-    with PARSE_LOCK:
-        tree = ast.parse(source)  # whole again: the skeleton has no function bodies
     names = module_names(relative)
     package = (
         (names[0] if names else "")
@@ -140,7 +137,8 @@ def module_facts(source: bytes, relative: str) -> ModuleFacts | None:
                 local = alias.asname or alias.name
                 facts.from_imports.append((base, alias.name, local))
                 aliases[local] = f"{base}.{alias.name}" if base else alias.name
-    facts.dynamic, facts.dynamic_targets = _dynamic_reads(tree, aliases)
+    every = [*blocks.values(), *(statement.reads for statement in facts.statements)]
+    facts.dynamic, facts.dynamic_targets = _dynamic_reads(every, aliases)
     return facts
 
 
@@ -240,34 +238,16 @@ def _callee(func: ast.expr) -> str:
     return ""
 
 
-def _dynamic_reads(tree: ast.Module, aliases: dict[str, str]) -> tuple[str, set[str]]:
+def _dynamic_reads(reads: list[BlockReads], aliases: dict[str, str]) -> tuple[str, set[str]]:
     """Why the module reads its own globals dynamically, and the modules it reads that way."""
     why = ""
     targets: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and node.attr == "__dict__":
-            if isinstance(node.value, ast.Name) and node.value.id in aliases:
-                targets.add(aliases[node.value.id])
-            else:
-                why = why or "__dict__"
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            name = node.func.id
-            first = node.args[0] if node.args else None
-            if name in ("globals", "exec", "eval") or (name == "vars" and first is None):
-                why = why or f"{name}()"
-            elif (
-                isinstance(first, ast.Name)
-                and first.id in aliases
-                and (
-                    name == "vars"
-                    or (
-                        name in ("getattr", "hasattr", "setattr")
-                        and len(node.args) > 1
-                        and not isinstance(node.args[1], ast.Constant)
-                    )
-                )
-            ):
-                targets.add(aliases[first.id])
+    for way in sorted(set().union(*(r.dynamic for r in reads))):
+        kind, _, name = way.partition("@")
+        if name in aliases:
+            targets.add(aliases[name])
+        elif not name or kind == "__dict__":
+            why = why or kind
     return why, targets
 
 
