@@ -2,13 +2,13 @@
 on the mutations of ``mutation_catalog.py``.
 
 Per project (a copy of the proving ground's unpacked sdist, run in its venv from
-``real_setup.py`` with the copy first on PYTHONPATH): one baseline, cached until the project, the
-catalogue or testwatch's sources change: plain pytest's outcome of every test, ``testwatch run
---deps`` and ``pytest --testmon``. Then per mutation: the edit; ground truth = the tests whose
-outcome differs between the baseline and a full plain pytest run of the mutated copy (a test
-whose file no longer imports counts; an id only one run has, a parameter made of the time or a
-changed value, does not: no tool can select a test it never saw);
-testwatch's selection = ``testwatch affected --json``; testmon's = ``pytest --testmon
+``real_setup.py`` with the copy first on PYTHONPATH): one baseline, cached until the project or
+the testwatch sources that record it change (not the selection's own): plain pytest's outcome of
+every test, ``testwatch run --deps`` and ``pytest --testmon``. Then per mutation: the edit;
+ground truth = the tests whose outcome differs between the baseline and a full plain pytest run
+of the mutated copy (a test whose file no longer imports counts; an id only one run has, a
+parameter made of the time or a changed value, does not: no tool can select a test it never
+saw); testwatch's selection = ``testwatch affected --json``; testmon's = ``pytest --testmon
 --collect-only -q`` (the tests it keeps); recall = |truth & selected| / |truth|; then the file is
 restored and both tools' data put back as the baseline left them.
 
