@@ -37,6 +37,10 @@ def watcher(headless_watch):
     return headless_watch
 
 
+# Reads what ``_edit`` changes, so every edit reruns it.
+VALUE_TEST = "from src import value\n\ndef test_value():\n    assert value.N >= 0\n"
+
+
 def _edit(root: Path, number: int) -> None:
     (root / "src" / "value.py").write_text(f"N = {number}\n")
 
@@ -60,7 +64,7 @@ def test_top_level_folders_that_come_and_go_leave_no_watchers(make_project, watc
 
 def test_a_symlink_loop_at_the_top_is_not_followed(make_project, watcher, wait_for):
     root = make_project({"src/__init__.py": "", "src/value.py": "N = 0\n",
-                         "tests/test_value.py": "from src import value\n\ndef test_value():\n    pass\n"})
+                         "tests/test_value.py": VALUE_TEST})
     watch = watcher(root)
     watch.wait_idle(1)
     baseline = watch.inotify_watches()
@@ -87,6 +91,7 @@ def test_leaves_a_process_holding_stdout():
                                start_new_session=True, env={{}})
     with open({pids!r}, "a") as pids:
         pids.write(f"{{escaped.pid}}\\n")
+    assert value.N >= 0  # an edit of value.py reruns it
 """
 
 
@@ -119,6 +124,7 @@ from src import value
 
 def test_slow():
     time.sleep(3)
+    assert value.N >= 0  # an edit of value.py reruns it
 """
 
 
@@ -176,7 +182,7 @@ def test_a_killed_testwatch_leaves_folders_the_next_start_removes(
 
 def test_a_history_deleted_while_watching_is_started_again(make_project, watcher, cli):
     root = make_project({"src/__init__.py": "", "src/value.py": "N = 0\n",
-                         "tests/test_value.py": "from src import value\n\ndef test_value():\n    pass\n"})
+                         "tests/test_value.py": VALUE_TEST})
     watch = watcher(root)
     watch.wait_idle(1)
     shutil.rmtree(root / ".testwatch")  # rm -rf .testwatch, git clean -xfd

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import textwrap
 
-from testwatch.select.fingerprints import MODULE_BLOCK, UNPARSABLE, imported_names, python_blocks
+from testwatch.select.fingerprints import (
+    MODULE_BLOCK,
+    NAME_PREFIX,
+    UNPARSABLE,
+    imported_names,
+    is_name_key,
+    python_blocks,
+)
 
 SOURCE = """
 import json
@@ -36,7 +43,25 @@ def changed_blocks(before: str, after: str) -> set[str]:
 
 
 def test_blocks_are_functions_and_the_module():
-    assert set(blocks(SOURCE).hashes) == {MODULE_BLOCK, "Cart.total", "Cart.total.inner", "helper"}
+    runnable = {name for name in blocks(SOURCE).hashes if not is_name_key(name)}
+    assert runnable == {MODULE_BLOCK, "Cart.total", "Cart.total.inner", "helper"}
+
+
+def test_module_level_code_is_also_hashed_name_by_name():
+    names = {name.removeprefix(NAME_PREFIX) for name in blocks(SOURCE).hashes if is_name_key(name)}
+    assert names == {"", "json", "RATE", "Cart", "helper"}  # "": the layout
+
+
+def test_a_module_level_edit_changes_the_names_it_binds_only():
+    def changed_names(old: str, new: str) -> set[str]:
+        return {name.removeprefix(NAME_PREFIX) for name in changed_blocks(SOURCE, SOURCE.replace(old, new))
+                if is_name_key(name)}
+
+    assert changed_names("RATE = 2", "RATE = 3") == {"RATE"}
+    assert changed_names("scale=1", "scale=2") == {"Cart"}  # a method's default: its class
+    assert changed_names("tax = 0.2", "tax = 0.3") == {"Cart"}
+    assert changed_names("import json", "import json\nimport os") == {"", "os"}  # the layout too
+    assert changed_names("return RATE", "return RATE + 1") == set()  # a body: not module-level
 
 
 def test_shifted_lines_comments_and_blank_lines_change_nothing():

@@ -36,10 +36,11 @@ def test_shifted_lines_and_comments_are_not_changes(recorded, cli, affected):
     assert affected(recorded)["selected"] == []
 
 
-def test_module_constant_selects_every_importer(recorded, cli, edit, affected):
+def test_module_constant_selects_the_tests_that_read_it(recorded, cli, edit, affected):
     edit(recorded / "calc/core.py", "RATE = 2", "RATE = 3")
-    selected = set(affected(recorded)["selected"])
-    assert selected == {"tests/test_core.py::test_double", "tests/test_core.py::test_negate"}
+    result = affected(recorded)
+    assert result["selected"] == ["tests/test_core.py::test_double"]
+    assert "reads RATE" in result["reasons"]["tests/test_core.py::test_double"]
 
 
 def test_data_file_selects_the_tests_that_read_it(recorded, cli, affected):

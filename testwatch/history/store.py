@@ -71,7 +71,9 @@ def _create_private(path: Path) -> None:
     except FileExistsError:
         pass
     else:  # a folder testwatch made holds only its own files: git ignores it, as pytest's cache does
-        (path.parent / ".gitignore").write_text("# Created by testwatch automatically.\n*\n")
+        ignore = os.open(path.parent / ".gitignore", os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+        with os.fdopen(ignore, "w") as out:
+            out.write("# Created by testwatch automatically.\n*\n")
     if not path.exists():
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 

@@ -4,6 +4,11 @@ A Python file is cut into blocks: one per function body (``Cart.total``) and ``<
 rest of the file with every function body left out (imports, constants, class attributes,
 signatures, default arguments, decorators). Hashes come from the AST without positions, so a
 shifted line, a comment or blank lines change no block, while any edit that runs differently does.
+
+``<module>`` is also hashed name by name (``<module>:NAME``: the top-level statements that bind
+NAME, function bodies left out) beside its layout (``<module>:``: each statement's kind and bound
+names in order, and the statements that bind no name), so a selection can tell which module-level
+names an edit changed (``module_names.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from typing import NamedTuple
 from testwatch.history.dep_index import MODULE_BLOCK
 
 UNPARSABLE = "<unparsable>"
+# Keys of the name-by-name hashes of ``<module>`` among a file's block hashes.
+NAME_PREFIX = f"{MODULE_BLOCK}:"
+LAYOUT_KEY = NAME_PREFIX
 
 
 def content_hash(data: bytes) -> str:
@@ -72,14 +80,78 @@ class PythonBlocks:
 _STATEMENT_NODES = (ast.stmt, ast.excepthandler, ast.match_case)
 
 
+@dataclass(frozen=True)
+class BlockReads:
+    """The names a piece of code may read: plain names, attribute names (``x.NAME``, whatever
+    object they are read from), and mentions: names it imports (``from mod import NAME``) and
+    identifier strings (``getattr(x, "NAME")``, a dotted ``"pkg.mod.NAME"``). ``dynamic``: the
+    ways it reads names without naming them: ``globals()``, ``vars()``, ``exec()``, ``eval()``,
+    ``__dict__``, or ``getattr@X``, ``vars@X``, ``__dict__@X`` on a plain name X.
+
+    A nested function's body is its own block: only its decorators and defaults count here."""
+
+    names: frozenset[str]
+    attributes: frozenset[str]
+    mentions: frozenset[str]
+    dynamic: frozenset[str]
+
+    @classmethod
+    def of(cls, nodes: list[ast.AST]) -> BlockReads:
+        names: set[str] = set()
+        attributes: set[str] = set()
+        mentions: set[str] = set()
+        dynamic: set[str] = set()
+        stack = list(nodes)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Name):
+                names.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                attributes.add(node.attr)
+                if node.attr == "__dict__":
+                    base = node.value
+                    dynamic.add(f"__dict__@{base.id}" if isinstance(base, ast.Name) else "__dict__")
+            elif isinstance(node, ast.Call):
+                dynamic |= _dynamic_call(node)
+            elif isinstance(node, ast.ImportFrom):
+                mentions.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.Constant):
+                if isinstance(node.value, str) and len(node.value) < 200:
+                    parts = node.value.split(".")
+                    if all(part.isidentifier() for part in parts):
+                        mentions.update(parts)
+                continue
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node not in nodes:
+                stack += [*node.decorator_list, *node.args.defaults, *filter(None, node.args.kw_defaults)]
+                continue
+            stack.extend(ast.iter_child_nodes(node))
+        return cls(frozenset(names), frozenset(attributes), frozenset(mentions), frozenset(dynamic))
+
+
+def _dynamic_call(node: ast.Call) -> set[str]:
+    func = node.func.id if isinstance(node.func, ast.Name) else ""
+    first = node.args[0] if node.args else None
+    if func in ("globals", "exec", "eval") or (func == "vars" and first is None):
+        return {f"{func}()"}
+    if not isinstance(first, ast.Name):
+        return set()
+    if func == "vars":
+        return {f"vars@{first.id}"}
+    computed = len(node.args) > 1 and not isinstance(node.args[1], ast.Constant)
+    if func in ("getattr", "hasattr", "setattr") and computed:
+        return {f"getattr@{first.id}"}
+    return set()
+
+
 class _BlockCollector:
     """Walks the statements of a tree (never its expressions): block hashes, spans, defs, imports.
 
     Function bodies are replaced by ``pass`` on the way out, which leaves the module's skeleton.
     """
 
-    def __init__(self, known_hashes: dict[str, str] | None = None) -> None:
+    def __init__(self, known_hashes: dict[str, str] | None = None, reads: bool = False) -> None:
         self._known_hashes = known_hashes
+        self.reads: dict[str, BlockReads] | None = {} if reads else None
         self.hashes: dict[str, str] = {}
         self.spans: list[tuple[int, int, str]] = []
         self.defs: dict[int, str] = {}
@@ -121,7 +193,11 @@ class _BlockCollector:
     def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         name = self._name(node.name)
         known = self._known_hashes
-        self.hashes[name] = known[name] if known is not None else _hash_nodes(node.body)
+        if self.reads is not None:  # reads, not hashes: the name is all ``hashes`` keeps
+            self.reads[name] = BlockReads.of(node.body)
+            self.hashes[name] = ""
+        else:
+            self.hashes[name] = known[name] if known is not None else _hash_nodes(node.body)
         self.spans.append((node.body[0].lineno, node.end_lineno or node.lineno, name))
         self.defs[node.lineno] = name
         if node.decorator_list:  # a decorated function's code (and pytest's location) starts here
@@ -130,6 +206,75 @@ class _BlockCollector:
         self._visit_statements(node)
         self._scope.pop()
         node.body = [ast.Pass()]  # the skeleton keeps the signature, not the body
+
+
+def bound_names(statement: ast.stmt) -> set[str]:
+    """The module-level names a top-level statement binds (or rebinds, mutates, deletes): the
+    targets of assignments (``D["k"] = v`` and ``C.x = v`` bind D and C), defs, classes, imports
+    and everything bound inside a compound statement (``if``, ``try``, ``for``, ``with``)."""
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {statement.name}
+    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+        return {(alias.asname or alias.name).partition(".")[0] for alias in statement.names
+                if alias.name != "*"}
+    if _is_docstring(statement):
+        return {"__doc__"}
+    names: set[str] = set()
+    for node in _walk_statement(statement):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            base = node.value
+            while isinstance(base, (ast.Attribute, ast.Subscript)):
+                base = base.value
+            if isinstance(base, ast.Name):
+                names.add(base.id)
+        elif isinstance(node, ast.stmt) and node is not statement:
+            names |= bound_names(node)
+        elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
+            names.add(node.name)
+    return names
+
+
+def _walk_statement(statement: ast.stmt):
+    """The nodes of a statement, not entering nested defs, classes and imports (they bind their
+    own name) nor lambdas and comprehensions (their names are their own)."""
+    stack = list(ast.iter_child_nodes(statement))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import,
+                             ast.ImportFrom, ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+                             ast.GeneratorExp)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _is_docstring(statement: ast.stmt) -> bool:
+    return (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+            and isinstance(statement.value.value, str))
+
+
+def name_hashes(statements: list[ast.stmt]) -> dict[str, str]:
+    """``<module>:NAME`` -> hash of the statements binding NAME, and the layout's hash under
+    ``<module>:`` (function bodies already left out of ``statements``)."""
+    dumps: dict[str, list[str]] = {}
+    layout: list[str] = []
+    for statement in statements:
+        text = ast.dump(statement, include_attributes=False)
+        names = sorted(bound_names(statement))
+        layout.append(f"{type(statement).__name__} {' '.join(names)}" if names else text)
+        for name in names:
+            dumps.setdefault(name, []).append(text)
+    hashes = {f"{NAME_PREFIX}{name}": content_hash("\n".join(texts).encode("utf-8"))
+              for name, texts in dumps.items()}
+    hashes[LAYOUT_KEY] = content_hash("\n".join(layout).encode("utf-8"))
+    return hashes
+
+
+def is_name_key(block: str) -> bool:
+    """True for the name-by-name hashes of ``<module>`` (not a block a test can run)."""
+    return block.startswith(NAME_PREFIX)
 
 
 # CPython 3.11.0-3.11.7 count ast.parse's recursion per interpreter, not per call, and may run the
@@ -161,14 +306,52 @@ def python_blocks(source: bytes, known_hashes: dict[str, str] | None = None) -> 
             collector.visit(tree)
         except KeyError:  # hashes of other blocks: made by another version of the hashing
             return python_blocks(source)
-        if collector.hashes.keys() | {MODULE_BLOCK} != known_hashes.keys():
+        names = {key: value for key, value in known_hashes.items() if is_name_key(key)}
+        same_blocks = collector.hashes.keys() | {MODULE_BLOCK} | names.keys() == known_hashes.keys()
+        if LAYOUT_KEY not in names or not same_blocks:
             return python_blocks(source)
         collector.hashes[MODULE_BLOCK] = known_hashes[MODULE_BLOCK]
+        collector.hashes.update(names)
         return PythonBlocks(collector.hashes, sorted(collector.spans), collector.defs, collector.imports)
     collector = _BlockCollector()
     collector.visit(tree)
     collector.hashes[MODULE_BLOCK] = _hash_nodes([tree])
+    collector.hashes.update(name_hashes(tree.body))
     return PythonBlocks(collector.hashes, sorted(collector.spans), collector.defs, collector.imports)
+
+
+def block_reads(source: bytes) -> tuple[dict[str, BlockReads], list[ast.stmt]] | None:
+    """What each block of a Python source reads (named as its block hashes are), and the
+    module's top-level statements with function bodies left out; None when it does not parse.
+    Under ``from __future__ import annotations`` annotations are left out (never evaluated)."""
+    try:
+        with PARSE_LOCK:
+            tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    if any(
+        isinstance(node, ast.ImportFrom)
+        and node.module == "__future__"
+        and any(alias.name == "annotations" for alias in node.names)
+        for node in tree.body
+    ):
+        _drop_annotations(tree)  # strings, never evaluated: they read nothing
+    collector = _BlockCollector(reads=True)
+    collector.visit(tree)
+    return collector.reads or {}, tree.body
+
+
+def _drop_annotations(tree: ast.Module) -> None:
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            node.returns = None
+            arguments = node.args
+            every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+            for arg in [*every, arguments.vararg, arguments.kwarg]:
+                if arg is not None:
+                    arg.annotation = None
+        elif isinstance(node, ast.AnnAssign):
+            node.annotation = ast.Constant(None)
 
 
 def imported_names(imports: list[ImportStatement], module: str, is_package: bool) -> set[str]:

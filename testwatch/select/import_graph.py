@@ -2,8 +2,9 @@
 
 Module names are matched loosely (``a.b.c`` is found as ``a/b/c.py`` from any folder, ``src/``
 included), so a test file depends on every project file it might import: when in doubt, depend.
-Together with the modules seen imported during collection, this is why a change to module-level
-code (a constant, a default argument, a class attribute, an import) reruns its importers' tests.
+Together with the modules seen imported during collection, this is who a change to module-level
+code (a constant, a default argument, a class attribute, an import) reruns when the change cannot
+be followed name by name (``module_names.py``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 A test is selected when a dependency recorded at its last run (a function body it executed, a
 module its file imported, a data file it opened) no longer has the fingerprint it had then; when
 it failed, crashed or timed out last time; when it has no recorded dependencies; when it is in a
-new test file or under a changed ``conftest.py``. A changed Python version, installed package or
+new test file or under a changed ``conftest.py``. An edit of a module's module-level code selects
+the tests whose executed code can observe the names it changed (``module_names.py``), or every
+importer where the names cannot be followed. A changed Python version, installed package or
 config file selects everything. When in doubt, select. Order: last failures first, then the tests
 that touch the change most directly, then the fastest.
 """
@@ -22,6 +24,7 @@ from testwatch.model.results import nodeid_file
 from testwatch.select.environment import environment_fingerprint
 from testwatch.select.file_states import ENVIRONMENT_PATH, FileState, FileStates
 from testwatch.select.known_tests import KnownTests
+from testwatch.select.module_names import Impact, ModuleFacts, module_facts, module_impact
 
 # Directness ranks: lower runs earlier.
 _RULE, _DIRECT, _IMPORTED = 0, 1, 2
@@ -67,6 +70,13 @@ def _describe(path: str, kind: str, state: FileState | None) -> str:
     if block == MODULE_BLOCK:
         return f"module-level code of {path} changed (run by the test)"
     return f"{path}::{block} changed"
+
+
+def _hit(hits: dict[str, tuple[int, str]], owners: list[str], hit: tuple[int, str]) -> None:
+    """Keep the most direct reason of each owner."""
+    for owner in owners:
+        if owner not in hits or hit < hits[owner]:
+            hits[owner] = hit
 
 
 def _everything(known: KnownTests, reason: str) -> Selection:
@@ -144,6 +154,7 @@ class Selector:
         self.listings = FolderListings(rules)
         self._loaded: tuple[tuple[int, int, int], KnownTests] | None = None  # (history version, _load())
         self._groups: dict[str, list[tuple[str, str, list[str]]]] = {}  # path -> its rows, grouped
+        self._facts: dict[str, tuple[str, ModuleFacts | None]] = {}  # path -> (sha, facts)
 
     def select(self) -> Selection:
         started = time.monotonic()
@@ -217,22 +228,75 @@ class Selector:
     def _changed_owners(self, stale: set[str]) -> dict[str, tuple[int, str]]:
         """Each test or test file with a changed dependency -> (rank, reason), the most direct first.
 
-        Only the rows of stale paths and of files that differ from their ``file_state`` are read.
+        Only the rows of stale paths and of files that differ from their ``file_state`` are read,
+        and, after an edit of module-level code that is followed name by name, the rows of the
+        files holding code that reads a changed name.
         """
         hits: dict[str, tuple[int, str]] = {}
+        impacts: dict[str, Impact] = {}
         for path in sorted(self._changed_paths(stale)):
-            if path not in self._groups:
-                self._groups[path] = dep_index.groups_of(self.history.conn, path)
             state = self.states.get(path)
             sha, hashes = (state.sha, state.hashes) if state is not None else (None, {})
-            for kind, fingerprint, owners in self._groups[path]:
+            for kind, fingerprint, owners in self._rows_of(path):
                 if not dep_index.dep_changed(kind, fingerprint, sha, hashes):
                     continue
-                hit = (_IMPORTED if kind == "module" else _DIRECT, _describe(path, kind, state))
-                for owner in owners:
-                    if owner not in hits or hit < hits[owner]:
-                        hits[owner] = hit
+                why = _describe(path, kind, state)
+                if kind == "module" and state is not None:
+                    impact = impacts.get(path) or self._impact(path, fingerprint, state)
+                    if not impact.fallback:
+                        impacts[path] = impact  # its observers are picked below, by name
+                        continue
+                    why = f"{why}: not followed by name, {impact.fallback}"
+                _hit(hits, owners, (_IMPORTED if kind == "module" else _DIRECT, why))
+        for impact in impacts.values():
+            self._pick_observers(impact, hits)
         return hits
+
+    def _rows_of(self, path: str) -> list[tuple[str, str, list[str]]]:
+        if path not in self._groups:
+            self._groups[path] = dep_index.groups_of(self.history.conn, path)
+        return self._groups[path]
+
+    def _impact(self, path: str, fingerprint: str, state: FileState) -> Impact:
+        """What the edit of ``path``'s module-level code changed, name by name."""
+        before = self.states.stored().get(path)
+        if before is None or before.hashes.get(MODULE_BLOCK) != fingerprint:
+            return Impact(path, fallback="its tests ran against an older version than the last recorded")
+        python_files = [p for p in self.states.stored() if p.endswith(".py")]
+        return module_impact(path, before.hashes, state.hashes, python_files, self._module_facts)
+
+    def _module_facts(self, path: str) -> ModuleFacts | None:
+        """What a Python file binds and reads now (parsed again only when its content changed)."""
+        state = self.states.get(path)
+        if state is None:
+            return None
+        cached = self._facts.get(path)
+        if cached is None or cached[0] != state.sha:
+            try:
+                source = (self.config.root / path).read_bytes()
+            except OSError:
+                return None
+            cached = (state.sha, module_facts(source, path))
+            self._facts[path] = cached
+        return cached[1]
+
+    def _pick_observers(self, impact: Impact, hits: dict[str, tuple[int, str]]) -> None:
+        """The tests whose recorded blocks read a changed name (or ran the edited module's code,
+        when the changed statements make calls)."""
+        for path in [p for p in self.states.stored() if p.endswith(".py")]:
+            facts = self._module_facts(path)
+            observers = impact.observers(path, facts) if facts is not None else {}
+            widen = impact.widen if path == impact.origin else ""
+            if not observers and not widen:
+                continue
+            for kind, _, owners in self._rows_of(path):
+                block = kind.removeprefix("block:")
+                if block in observers:
+                    _hit(hits, owners, (_DIRECT, observers[block]))
+                elif widen and kind.startswith("block:"):
+                    why = (f"module-level code of {path} changed and ran by the test "
+                           f"({widen}: its effects are not followed by name)")
+                    _hit(hits, owners, (_IMPORTED, why))
 
     def _changed_paths(self, stale: set[str]) -> set[str]:
         """Stale paths and every recorded file whose content is not what ``file_state`` holds."""

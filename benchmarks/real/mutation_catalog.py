@@ -1,0 +1,238 @@
+"""The mutations of the selection benchmark (``mutations.py``): text edits of real projects' files.
+
+Each is one replacement of text that occurs exactly once in a file of the unpacked sdist. Most
+are meant to break some tests, so that recall is measured against a real failure; the ones that
+are not (``breaks=False``) say why in their label. attrs has none: its suite (hypothesis) takes
+minutes per full run, and every mutation needs one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The kinds that change module-level code (the ``<module>`` block of a Python file).
+MODULE_LEVEL_KINDS = frozenset({"module constant", "derived constant", "default argument", "class attribute"})
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """Replace ``old`` (once) by ``new`` in ``path`` of ``project``'s unpacked sdist."""
+
+    project: str
+    label: str
+    kind: str
+    path: str
+    old: str
+    new: str
+    breaks: bool = True  # meant to change some test's outcome
+
+
+MUTATIONS = (
+    # itsdangerous
+    Mutation(
+        "itsdangerous",
+        "base64_decode drops padding",
+        "function body",
+        "src/itsdangerous/encoding.py",
+        'string += b"=" * (-len(string) % 4)',
+        'string += b""',
+    ),
+    Mutation(
+        "itsdangerous",
+        "_int64_struct little-endian (read through _int_to_bytes)",
+        "derived constant",
+        "src/itsdangerous/encoding.py",
+        '_int64_struct = struct.Struct(">Q")',
+        '_int64_struct = struct.Struct("<Q")',
+    ),
+    Mutation(
+        "itsdangerous",
+        "_base64_alphabet loses '-'",
+        "module constant",
+        "src/itsdangerous/encoding.py",
+        '{string.digits}-_=".encode',
+        '{string.digits}_=".encode',
+    ),
+    Mutation(
+        "itsdangerous",
+        "Signer(sep=) default '.' -> '|'",
+        "default argument",
+        "src/itsdangerous/signer.py",
+        'sep: str | bytes = b".",',
+        'sep: str | bytes = b"|",',
+    ),
+    Mutation(
+        "itsdangerous",
+        "Signer.default_key_derivation (TimestampSigner inherits)",
+        "class attribute",
+        "src/itsdangerous/signer.py",
+        'default_key_derivation: str = "django-concat"',
+        'default_key_derivation: str = "concat"',
+    ),
+    Mutation(
+        "itsdangerous",
+        "a comment in signer.py (no test can break)",
+        "comment only",
+        "src/itsdangerous/signer.py",
+        "    #: The default scheme to use",
+        "    #: The default scheme (see derive_key) to use",
+        breaks=False,
+    ),
+    # marshmallow
+    Mutation(
+        "marshmallow",
+        "utils.is_collection accepts mappings",
+        "function body",
+        "src/marshmallow/utils.py",
+        "return is_iterable_but_not_string(obj) and not isinstance(obj, Mapping)",
+        "return is_iterable_but_not_string(obj)",
+    ),
+    Mutation(
+        "marshmallow",
+        "Field.default_error_messages['required'] (every field subclass)",
+        "class attribute",
+        "src/marshmallow/fields.py",
+        '"required": "Missing data for required field."',
+        '"required": "Missing data for a required field."',
+    ),
+    Mutation(
+        "marshmallow",
+        "Boolean.truthy loses 'on'",
+        "class attribute",
+        "src/marshmallow/fields.py",
+        '        "on",\n        "On",\n        "ON",\n',
+        '        "On",\n        "ON",\n',
+    ),
+    Mutation(
+        "marshmallow",
+        "utils.RAISE value (imported by name elsewhere)",
+        "module constant",
+        "src/marshmallow/utils.py",
+        'RAISE = "raise"',
+        'RAISE = "raise!"',
+    ),
+    Mutation(
+        "marshmallow",
+        "decorators.PRE_DUMP value (every reader uses the name)",
+        "module constant",
+        "src/marshmallow/decorators.py",
+        'PRE_DUMP = "pre_dump"',
+        'PRE_DUMP = "pre-dump"',
+        breaks=False,
+    ),
+    Mutation(
+        "marshmallow",
+        "_iso8601_datetime_re needs 2-digit months",
+        "module constant",
+        "src/marshmallow/utils.py",
+        '_iso8601_datetime_re = re.compile(\n    r"(?P<year>\\d{4})-(?P<month>\\d{1,2})',
+        '_iso8601_datetime_re = re.compile(\n    r"(?P<year>\\d{4})-(?P<month>\\d{2})',
+    ),
+    Mutation(
+        "marshmallow",
+        "Float(allow_nan=) default True",
+        "default argument",
+        "src/marshmallow/fields.py",
+        "def __init__(self, *, allow_nan: bool = False,",
+        "def __init__(self, *, allow_nan: bool = True,",
+    ),
+    Mutation(
+        "marshmallow",
+        "tests/base.py UserSchema.id dump_default",
+        "class attribute",
+        "tests/base.py",
+        'id = fields.String(dump_default="no-id")',
+        'id = fields.String(dump_default="none")',
+    ),
+    Mutation(
+        "marshmallow",
+        "conftest user fixture's age",
+        "conftest fixture",
+        "tests/conftest.py",
+        'User(name="Monty", age=42.3,',
+        'User(name="Monty", age=42.4,',
+    ),
+    Mutation(
+        "marshmallow",
+        "pytest filterwarnings: the validator warning becomes an error",
+        "pytest setting",
+        "pyproject.toml",
+        '"ignore:Returning `False` from a validator',
+        '"error:Returning `False` from a validator',
+    ),
+    Mutation(
+        "marshmallow",
+        "a comment in fields.py (no test can break)",
+        "comment only",
+        "src/marshmallow/fields.py",
+        "    #: Default error messages for various kinds",
+        "    #: Default error messages (a dict) for various kinds",
+        breaks=False,
+    ),
+    # tomlkit
+    Mutation(
+        "tomlkit",
+        "escape_string skips the compact escapes",
+        "function body",
+        "tomlkit/_utils.py",
+        "found_sequences = {seq for seq in escape_sequences if seq in s}",
+        "found_sequences = {seq for seq in escape_sequences if seq in s and len(seq) > 1}",
+    ),
+    Mutation(
+        "tomlkit",
+        "CTRL_CHAR_LIMIT one lower",
+        "module constant",
+        "tomlkit/parser.py",
+        "CTRL_CHAR_LIMIT = 0x1F",
+        "CTRL_CHAR_LIMIT = 0x1E",
+    ),
+    Mutation(
+        "tomlkit",
+        "_escaped loses '\\f' (read through _compact_escapes)",
+        "derived constant",
+        "tomlkit/_utils.py",
+        '    "f": "\\f",\n',
+        "",
+    ),
+    Mutation(
+        "tomlkit",
+        "Array.add_line(indent=) default",
+        "default argument",
+        "tomlkit/items.py",
+        'indent: str = "    ",\n        comment: str | None = None,',
+        'indent: str = "  ",\n        comment: str | None = None,',
+    ),
+    Mutation(
+        "tomlkit",
+        "Trivia.trail default",
+        "class attribute",
+        "tomlkit/items.py",
+        'trail: str = "\\n"',
+        'trail: str = "\\r\\n"',
+    ),
+    Mutation(
+        "tomlkit",
+        "examples/example.toml owner.organization",
+        "data file",
+        "tests/examples/example.toml",
+        'organization = "GitHub"',
+        'organization = "GitLab"',
+    ),
+    Mutation(
+        "tomlkit",
+        "conftest example fixture reads ASCII",
+        "conftest fixture",
+        "tests/conftest.py",
+        'name + ".toml"),\n            encoding="utf-8",',
+        'name + ".toml"),\n            encoding="ascii",',
+    ),
+    Mutation(
+        "tomlkit",
+        "a comment in parser.py (no test can break)",
+        "comment only",
+        "tomlkit/parser.py",
+        "CTRL_I = 0x09  # Tab",
+        "CTRL_I = 0x09  # Tab (horizontal)",
+        breaks=False,
+    ),
+)

@@ -1,0 +1,180 @@
+"""Module-level edits select the tests that can observe the changed names, not every importer.
+
+Each test records a real project with ``run --affected`` (real pytest child, real history), edits
+module-level code, and checks ``affected`` against what a full run would show: the test that
+reads the name (and breaks) is selected, the one that cannot observe it is not.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+PROJECT = {
+    "pyproject.toml": """
+        [tool.pytest.ini_options]
+        testpaths = ["tests"]
+        pythonpath = ["."]
+    """,
+    "shop/__init__.py": "",
+    "shop/prices.py": """
+        RATE = 2
+        LIMITS = {"max": 10}
+        SCALE = RATE * 10
+        unused = 5
+
+
+        def double(x):
+            return x * RATE
+
+
+        def clamp(x, top=10):
+            return min(x, top)
+
+
+        def limit():
+            return LIMITS["max"]
+
+
+        def plain(x):
+            return x + 1
+
+
+        class Base:
+            unit = "EUR"
+
+            def label(self):
+                return "base"
+
+
+        class Price(Base):
+            def show(self, n):
+                return f"{n} {self.unit}"
+    """,
+    "shop/report.py": """
+        from shop.prices import SCALE as FACTOR
+
+
+        def scaled(x):
+            return x * FACTOR
+    """,
+    "shop/alias.py": """
+        from shop.prices import RATE as R
+
+
+        def triple_rate():
+            return R * 3
+    """,
+    "tests/test_prices.py": """
+        from shop.prices import Price, clamp, double, limit, plain
+
+
+        def test_double():
+            assert double(2) == 4
+
+
+        def test_clamp():
+            assert clamp(20) == 10
+
+
+        def test_limit():
+            assert limit() == 10
+
+
+        def test_plain():
+            assert plain(1) == 2
+
+
+        def test_show():
+            assert Price().show(3) == "3 EUR"
+    """,
+    "tests/test_report.py": """
+        from shop.report import scaled
+
+
+        def test_scaled():
+            assert scaled(1) == 20
+    """,
+    "tests/test_alias.py": """
+        from shop.alias import triple_rate
+
+
+        def test_triple_rate():
+            assert triple_rate() == 6
+    """,
+}
+
+
+@pytest.fixture
+def shop(make_project, cli):
+    root = make_project(PROJECT)
+    out = cli("run", str(root), "--affected")
+    assert out.returncode == 0, out.stdout + out.stderr
+    return root
+
+
+def _selected(affected, root) -> set[str]:
+    result = affected(root)
+    assert not result["everything"], result["everything_reason"]
+    return set(result["selected"])
+
+
+def test_constant_read_by_a_function_selects_its_callers_only(shop, edit, affected):
+    edit(shop / "shop/prices.py", 'LIMITS = {"max": 10}', 'LIMITS = {"max": 11}')
+    result = affected(shop)
+    assert set(result["selected"]) == {"tests/test_prices.py::test_limit"}
+    assert "reads LIMITS" in result["reasons"]["tests/test_prices.py::test_limit"]
+
+
+def test_default_argument_selects_the_tests_that_ran_the_function(shop, edit, affected):
+    edit(shop / "shop/prices.py", "def clamp(x, top=10):", "def clamp(x, top=11):")
+    result = affected(shop)
+    assert set(result["selected"]) == {"tests/test_prices.py::test_clamp"}
+    assert "clamp" in result["reasons"]["tests/test_prices.py::test_clamp"]
+
+
+def test_class_attribute_reaches_the_subclass_users(shop, edit, affected):
+    edit(shop / "shop/prices.py", 'unit = "EUR"', 'unit = "USD"')
+    assert _selected(affected, shop) == {"tests/test_prices.py::test_show"}
+
+
+def test_import_time_derived_constant_follows_into_other_modules(shop, edit, affected):
+    # SCALE = RATE * 10 is derived at import; report.py reads it as FACTOR.
+    edit(shop / "shop/prices.py", "RATE = 2", "RATE = 3")
+    assert _selected(affected, shop) == {
+        "tests/test_prices.py::test_double",
+        "tests/test_report.py::test_scaled",
+        "tests/test_alias.py::test_triple_rate",
+    }
+
+
+def test_from_import_alias_is_followed(shop, edit, affected):
+    edit(shop / "shop/prices.py", "SCALE = RATE * 10", "SCALE = RATE * 11")
+    result = affected(shop)
+    assert set(result["selected"]) == {"tests/test_report.py::test_scaled"}
+    assert "reads FACTOR" in result["reasons"]["tests/test_report.py::test_scaled"]
+
+
+def test_a_name_no_test_reads_selects_nothing(shop, edit, affected):
+    edit(shop / "shop/prices.py", "unused = 5", "unused = 6")
+    assert _selected(affected, shop) == set()
+
+
+def test_dynamic_access_falls_back_to_every_importer(shop, edit, affected):
+    edit(
+        shop / "shop/prices.py",
+        "def plain(x):\n    return x + 1",
+        'def plain(x):\n    return x + globals()["RATE"] - 1',
+    )
+    out = affected(shop)  # plain's body changed: record again so only the constant differs
+    assert "tests/test_prices.py::test_plain" in out["selected"]
+    edit(shop / "shop/prices.py", "RATE = 2", "RATE = 3")
+    result = affected(shop)
+    assert {"tests/test_prices.py::test_plain", "tests/test_prices.py::test_clamp"} <= set(result["selected"])
+    assert "globals()" in result["reasons"]["tests/test_prices.py::test_clamp"]
+
+
+def test_a_changed_call_also_selects_every_test_that_ran_the_module(shop, edit, affected):
+    edit(shop / "shop/prices.py", "unused = 5", "unused = print()")
+    result = affected(shop)
+    assert "tests/test_prices.py::test_plain" in result["selected"]
+    assert "tests/test_alias.py::test_triple_rate" not in result["selected"]
