@@ -27,6 +27,7 @@ from testwatch.environment import CONFIG_FILES, environment_fingerprint
 from testwatch.events import ChangesDetected, EngineNotice, RunFinished, SelectionMade, WatchStatus
 from testwatch.file_states import FileStates
 from testwatch.history import History
+from testwatch.malloc_arenas import use_one_malloc_arena
 from testwatch.results import BAD_OUTCOMES
 from testwatch.selection import Selector
 from testwatch.signals import run_cancellable
@@ -86,6 +87,7 @@ class WatchLoop:
 
     async def run(self) -> None:
         """Watch and run until cancelled; the first run is the affected set (all without history)."""
+        use_one_malloc_arena()  # before the watch starts its threads
         watcher = FileWatcher(
             self.rules, self.config.debounce, self.config.poll, self.config.rescan,
             on_status=lambda message, severity: self.listener(WatchStatus(message, severity)),
