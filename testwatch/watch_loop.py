@@ -27,7 +27,7 @@ from testwatch.environment import CONFIG_FILES, environment_fingerprint
 from testwatch.events import ChangesDetected, EngineNotice, RunFinished, SelectionMade, WatchStatus
 from testwatch.file_states import FileStates
 from testwatch.history import History
-from testwatch.malloc_arenas import use_one_malloc_arena
+from testwatch.malloc_memory import release_free_memory, use_one_malloc_arena
 from testwatch.results import BAD_OUTCOMES
 from testwatch.selection import Selector
 from testwatch.signals import run_cancellable
@@ -197,6 +197,7 @@ class WatchLoop:
             complete = finished is not None and not finished.cancelled and finished.exit_status in (0, 1)
             run_id = finished.run_id if finished is not None else None
             await self._finish_recording(recording, run_id, environment if complete else None)
+            release_free_memory()  # what the run and its recording freed, not kept resident
             self._dep_paths = None
             self.runs_finished += 1
         return finished

@@ -277,12 +277,16 @@ def test_the_selection_forgets_folders_that_are_gone(tmp_path):
     assert list(listings._cache) == [str(tmp_path.resolve())]
 
 
+GLIBC_ONLY = pytest.mark.skipif(
+    not hasattr(os, "confstr") or "glibc" not in (os.confstr("CS_GNU_LIBC_VERSION") or ""),
+    reason="malloc arenas and malloc_trim are glibc's",
+)
 ARENA_COUNT = """
 import ctypes
 import sys
 import threading
 
-from testwatch.malloc_arenas import use_one_malloc_arena
+from testwatch.malloc_memory import use_one_malloc_arena
 
 if sys.argv[1] == "one":
     assert use_one_malloc_arena()
@@ -311,10 +315,7 @@ done.set()
 """
 
 
-@pytest.mark.skipif(
-    not hasattr(os, "confstr") or "glibc" not in (os.confstr("CS_GNU_LIBC_VERSION") or ""),
-    reason="malloc arenas are glibc's",
-)
+@GLIBC_ONLY
 @pytest.mark.parametrize(("limit", "arenas"), [("many", 5), ("one", 1)])
 def test_the_watch_loop_threads_share_one_malloc_arena(tmp_path, limit, arenas):
     """Issue 14's soak: each thread's own glibc arena grew to its busiest moment; with the limit
@@ -330,3 +331,23 @@ def test_the_watch_loop_threads_share_one_malloc_arena(tmp_path, limit, arenas):
     )
     assert done.returncode == 0, done.stderr
     assert info.read_text().count("<heap nr=") == arenas
+
+
+FRAGMENTED_HEAP = """
+from testwatch.malloc_memory import release_free_memory, use_one_malloc_arena
+
+use_one_malloc_arena()
+blocks = [bytearray(50_000) for _ in range(2_000)]  # 100 MB from the heap, not mmap
+kept = blocks[::10]  # live blocks between the freed ones: the heap's top cannot shrink
+del blocks
+print(release_free_memory())
+"""
+
+
+@GLIBC_ONLY
+def test_the_memory_a_run_freed_goes_back_to_the_os(tmp_path):
+    """What a run's recording allocated and freed between live objects is released, not kept
+    resident for the rest of the session (issue 14's soak)."""
+    done = subprocess.run([sys.executable, "-c", FRAGMENTED_HEAP], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True"]
