@@ -10,9 +10,13 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+
+from testwatch.collectors.in_testwatch.project_files import IgnoreRules
+from testwatch.select.selection import FolderListings
 
 FOLDER_MAKING_SUITE = """
 import shutil
@@ -194,3 +198,96 @@ def test_a_history_deleted_while_watching_is_started_again(make_project, watcher
     assert "finished" in shown.stdout
     history = root / ".testwatch" / "history.db"
     assert f"the history {history} was deleted; a new one was started" in watch.output()
+
+
+def test_the_selection_forgets_folders_that_are_gone(tmp_path):
+    """The selection lists folders again only when their mtime changes; a top-level folder that a
+    cancelled run left and the next run removed must not stay in that cache for the session."""
+    listings = FolderListings(IgnoreRules(tmp_path))
+    old_ns = time.time_ns() - 60 * 10**9  # older than the racy window: listings are kept
+    for number in range(20):
+        folder = tmp_path / f"scratch_{number}"
+        folder.mkdir()
+        os.utime(folder, ns=(old_ns, old_ns))
+        os.utime(tmp_path, ns=(old_ns + number, old_ns + number))
+        listings.files()
+        shutil.rmtree(folder)
+    os.utime(tmp_path, ns=(old_ns + 100, old_ns + 100))
+    assert listings.files() == []
+    assert list(listings._cache) == [str(tmp_path.resolve())]
+
+
+GLIBC_ONLY = pytest.mark.skipif(
+    not hasattr(os, "confstr") or "glibc" not in (os.confstr("CS_GNU_LIBC_VERSION") or ""),
+    reason="malloc arenas and malloc_trim are glibc's",
+)
+ARENA_COUNT = """
+import ctypes
+import sys
+import threading
+
+from testwatch.run.malloc_memory import use_one_malloc_arena
+
+if sys.argv[1] == "one":
+    assert use_one_malloc_arena()
+held, allocated, done = [], threading.Barrier(5), threading.Event()
+
+
+def allocate():
+    held.append(bytearray(100_000))  # from malloc, in this thread's arena
+    allocated.wait()
+    done.wait()
+
+
+threads = [threading.Thread(target=allocate) for _ in range(4)]
+for thread in threads:
+    thread.start()
+allocated.wait()  # all four alive and holding memory
+libc = ctypes.CDLL(None)
+libc.fopen.restype = ctypes.c_void_p
+libc.fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+libc.fclose.argtypes = [ctypes.c_void_p]
+out = libc.fopen(sys.argv[2].encode(), b"w")
+libc.malloc_info(0, out)
+libc.fclose(out)
+done.set()
+"""
+
+
+@GLIBC_ONLY
+@pytest.mark.parametrize(("limit", "arenas"), [("many", 5), ("one", 1)])
+def test_the_watch_loop_threads_share_one_malloc_arena(tmp_path, limit, arenas):
+    """Issue 14's soak: each thread's own glibc arena grew to its busiest moment; with the limit
+    the watch loop sets, threads allocate from the one main arena (``many`` is the control)."""
+    info = tmp_path / "malloc.xml"
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    done = subprocess.run(
+        [sys.executable, "-c", ARENA_COUNT, limit, str(info)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert info.read_text().count("<heap nr=") == arenas
+
+
+FRAGMENTED_HEAP = """
+from testwatch.run.malloc_memory import release_free_memory, use_one_malloc_arena
+
+use_one_malloc_arena()
+blocks = [bytearray(50_000) for _ in range(2_000)]  # 100 MB from the heap, not mmap
+kept = blocks[::10]  # live blocks between the freed ones: the heap's top cannot shrink
+del blocks
+print(release_free_memory())
+"""
+
+
+@GLIBC_ONLY
+def test_the_memory_a_run_freed_goes_back_to_the_os(tmp_path):
+    """What a run's recording allocated and freed between live objects is released, not kept
+    resident for the rest of the session (issue 14's soak)."""
+    done = subprocess.run([sys.executable, "-c", FRAGMENTED_HEAP], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True"]

@@ -27,6 +27,7 @@ from testwatch.model.results import BAD_OUTCOMES
 from testwatch.run.child_command import DEFAULT_PLUGINS
 from testwatch.run.dep_recording import PLUGIN, DepRecorder, Recording
 from testwatch.run.engine import RunRequest, measured_engine
+from testwatch.run.malloc_memory import release_free_memory, use_one_malloc_arena
 from testwatch.run.signals import run_cancellable
 from testwatch.select.environment import CONFIG_FILES, environment_fingerprint
 from testwatch.select.file_states import FileStates
@@ -105,6 +106,7 @@ class WatchLoop:
 
     async def run(self) -> None:
         """Watch and run until cancelled; the first run is the affected set (all without history)."""
+        use_one_malloc_arena()  # before the watch starts its threads
         watcher = FileWatcher(
             self.rules, self.config.debounce, self.config.poll, self.config.rescan,
             on_status=lambda message, severity: self.listener(WatchStatus(message, severity)),
@@ -221,6 +223,7 @@ class WatchLoop:
             complete = finished is not None and not finished.cancelled and finished.exit_status in (0, 1)
             run_id = finished.run_id if finished is not None else None
             await self._finish_recording(recording, run_id, environment if complete else None)
+            release_free_memory()  # what the run and its recording freed, not kept resident
             self._dep_paths = None
         return finished
 

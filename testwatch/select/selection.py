@@ -102,7 +102,8 @@ class FolderListings:
     Folders the ignore rules exclude are not entered; files are matched by name only (the caller
     applies the ignore rules to the few it needs). Adding, removing or renaming an entry changes
     its folder's mtime; the ignore rules are fixed for the life of ``rules``. A folder modified in
-    the last two seconds is not cached.
+    the last two seconds is not cached, and one that a walk no longer reaches (removed, or moved
+    away) is forgotten, so folders that come and go in a long watch session are not kept.
     """
 
     def __init__(self, rules: IgnoreRules) -> None:
@@ -112,6 +113,7 @@ class FolderListings:
     def files(self) -> list[str]:
         """Absolute paths of every file named like a test file or conftest.py."""
         found: list[str] = []
+        listed: dict[str, tuple[int, list[str], list[str]]] = {}  # this walk's folders only
         stack = [str(self.rules.root)]
         while stack:
             folder = stack.pop()
@@ -122,10 +124,11 @@ class FolderListings:
             cached = self._cache.get(folder)
             if cached is None or cached[0] != mtime_ns:
                 cached = (mtime_ns, *self._list(folder))
-                if time.time_ns() - mtime_ns > _RACY_MTIME_NS:
-                    self._cache[folder] = cached
+            if time.time_ns() - mtime_ns > _RACY_MTIME_NS:
+                listed[folder] = cached
             found += cached[1]
             stack += cached[2]
+        self._cache = listed
         return found
 
     def _list(self, folder: str) -> tuple[list[str], list[str]]:
