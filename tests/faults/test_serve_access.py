@@ -190,14 +190,20 @@ async def test_serve_refuses_a_websocket_from_another_origin(serve):
     assert served.descendants() == []
 
 
+async def open_running_app(serve, served, session):
+    """An app opened with the token, its screen shown and its pytest child running; returns the
+    websocket and the processes to watch for (the app and its pytest)."""
+    websocket = await open_app(served, session)
+    await read_screen(websocket, b"Tests")
+    await until(lambda: running_pytest(served), "the app's pytest child")
+    return websocket, serve.remember(served)
+
+
 async def test_the_token_opens_the_app_and_an_abrupt_disconnect_ends_it(serve):
     served = serve()
     await wait_until_up_with_token(served)
     async with browser() as session:
-        websocket = await open_app(served, session)
-        await read_screen(websocket, b"Tests")
-        await until(lambda: running_pytest(served), "the app's pytest child")
-        apps = serve.remember(served)
+        websocket, apps = await open_running_app(serve, served, session)
         websocket._response.connection.transport.abort()  # the tab is gone: no close frame, a reset
     await until(lambda: not alive(apps), "the app and its pytest to end with their connection")
     assert served.process.poll() is None  # serve itself goes on
@@ -224,10 +230,7 @@ async def test_stopping_serve_ends_its_apps_and_their_pytest(serve, stop):
     served = serve()
     await wait_until_up_with_token(served)
     async with browser() as session:
-        websocket = await open_app(served, session)
-        await read_screen(websocket, b"Tests")
-        await until(lambda: running_pytest(served), "the app's pytest child")
-        apps = serve.remember(served)
+        _, apps = await open_running_app(serve, served, session)
         served.process.send_signal(stop)
         await until(lambda: served.process.poll() is not None, "serve to stop")
     await until(lambda: not alive(apps), f"no process left after {stop.name} of serve")
