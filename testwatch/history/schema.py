@@ -6,9 +6,12 @@ one at the end. docs/history-schema.md documents these tables.
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import sqlite3
+
     import sqlite_utils
 
 
@@ -162,7 +165,41 @@ def _v7(db: sqlite_utils.Database) -> None:
         )
 
 
-MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+# A random (version 4) UUID in SQL, so that every way of adding a run gets one.
+_NEW_UUID_SQL = (
+    "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) "
+    "|| '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' "
+    "|| hex(randomblob(6)))"
+)
+_RUN_NAMESPACE = uuid.UUID("6f1d3f0e-6a47-4b8e-9d0c-2b7f6e0a9c41")  # of the uuids of runs before v8
+
+
+def _v8(db: sqlite_utils.Database) -> None:
+    """runs.uuid and runs.machine, so histories from several machines merge
+    (``testwatch.history.merge``): a run keeps its uuid wherever it goes, and says where it ran.
+    A trigger gives a random uuid to each new run. Existing runs get one derived from what they
+    recorded, so two copies of one old history migrate to the same uuids and merge once; their
+    machine stays NULL: nobody recorded it."""
+    with db.conn:
+        columns = db["runs"].columns_dict
+        for column in ("uuid", "machine"):
+            if column not in columns:
+                db.conn.execute(f"alter table runs add column {column} text")
+        old_runs = db.conn.execute(
+            "select id, started_at, pid, trigger, args from runs where uuid is null"
+        ).fetchall()
+        db.conn.executemany(
+            "update runs set uuid = ? where id = ?",
+            [[str(uuid.uuid5(_RUN_NAMESPACE, repr(run))), run[0]] for run in old_runs],
+        )
+        db.conn.execute("create unique index if not exists idx_runs_uuid on runs (uuid)")
+        db.conn.execute(
+            "create trigger if not exists runs_uuid after insert on runs when new.uuid is null begin "
+            f"update runs set uuid = {_NEW_UUID_SQL} where id = new.id; end"
+        )
+
+
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -173,3 +210,14 @@ def migrate(db: sqlite_utils.Database) -> None:
         migration(db)
         with db.conn:
             db.execute(f"PRAGMA user_version = {number}")
+
+
+def run_tables(conn: sqlite3.Connection, schema: str = "main") -> list[str]:
+    """Tables of ``schema`` whose rows belong to a run (a foreign key to ``runs``): results,
+    samples, breaches, coverage. test_deps and file_state hold the latest state test selection
+    uses, not a run's record."""
+    names = [row[0] for row in conn.execute(f"select name from {schema}.sqlite_master where type = 'table'")]
+    return [
+        name for name in names
+        if any(key[2] == "runs" for key in conn.execute(f"PRAGMA {schema}.foreign_key_list(\"{name}\")"))
+    ]

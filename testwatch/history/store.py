@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from testwatch.history.errors import HistoryError
+from testwatch.history.machine import machine_name
 from testwatch.history.schema import SCHEMA_VERSION, migrate
 from testwatch.model.results import OUTCOMES, TestResult
 
@@ -101,9 +102,10 @@ class History:
             self._db = sqlite_utils.Database(self.conn)
         return self._db
 
-    def rows(self, sql: str, params: Iterable = ()) -> Iterator[dict]:
-        """Rows of a query as dicts, streamed without loading them all."""
-        cursor = self.conn.execute(sql, list(params))
+    def rows(self, sql: str, params: Iterable | dict = ()) -> Iterator[dict]:
+        """Rows of a query as dicts, streamed without loading them all; ``params`` by position,
+        or by name in a dict."""
+        cursor = self.conn.execute(sql, params if isinstance(params, dict) else list(params))
         names = [column[0] for column in cursor.description]
         for row in cursor:
             yield dict(zip(names, row, strict=True))
@@ -138,7 +140,7 @@ class History:
     def start_run(self, trigger: str, selected: int | None, args: list[str], **fields) -> int:
         row = {
             "started_at": now_iso(), "trigger": trigger, "status": "running", "selected": selected,
-            "args": json.dumps(args), "pid": os.getpid(), **fields,
+            "args": json.dumps(args), "pid": os.getpid(), "machine": machine_name(), **fields,
         }
         sql = f"insert into runs ({', '.join(row)}) values ({', '.join('?' * len(row))})"
         with self.conn:
@@ -163,8 +165,16 @@ class History:
             )
         return len(stale)
 
-    def recent_runs(self, limit: int = 20) -> list[dict]:
-        return list(self.rows("select * from runs order by id desc limit ?", [limit]))
+    def recent_runs(self, limit: int = 20, machine: str | None = None) -> list[dict]:
+        """The newest ``limit`` runs, of one machine when ``machine`` is given."""
+        where = "" if machine is None else "where machine = ? "
+        params = [limit] if machine is None else [machine, limit]
+        return list(self.rows(f"select * from runs {where}order by id desc limit ?", params))
+
+    def machines(self) -> list[str]:
+        """The machines the runs were recorded on, by name."""
+        sql = "select distinct machine from runs where machine is not null order by machine"
+        return [row[0] for row in self.conn.execute(sql)]
 
     def run(self, run_id: int) -> dict | None:
         rows = list(self.rows("select * from runs where id = ?", [run_id]))
@@ -189,19 +199,9 @@ class History:
         return list(self.rows("select * from results where run_id = ? order by id", [run_id]))
 
     def last_outcomes(self) -> dict[str, str]:
-        """Each test's outcome in the newest run that ran it.
-
-        Walks the distinct node ids through the (nodeid, run_id) index, one seek each, instead of
-        grouping every stored result: milliseconds on a history of a million results.
-        """
-        sql = (
-            "with recursive tests(nodeid) as (select min(nodeid) from results union all "
-            "select (select min(nodeid) from results where nodeid > tests.nodeid) from tests "
-            "where nodeid is not null) "
-            "select nodeid, (select outcome from results where results.nodeid = tests.nodeid "
-            "order by run_id desc, id desc limit 1) as outcome from tests where nodeid is not null"
-        )
-        return {row["nodeid"]: row["outcome"] for row in self.rows(sql)}
+        """Each test's outcome in the newest run that ran it here (``latest_results``, which the
+        selection reads too; runs imported from other machines do not change it)."""
+        return dict(self.conn.execute("select nodeid, outcome from latest_results"))
 
     def close(self) -> None:
         self.conn.close()

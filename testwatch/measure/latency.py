@@ -9,7 +9,8 @@ by more than ``REGRESSION_RATIO`` and ``REGRESSION_FLOOR_S``.
 Durations are compared like with like: each run stores its measuring mode (``runs.measuring``:
 memray tracking, dependency recording, branch coverage, or none), and a test's recent durations
 are those of runs under the mode of its newest run; turning memray on slows every test, and must
-not make them look slower than usual.
+not make them look slower than usual. For the same reason they are those of one machine
+(``runs.machine``): a history can hold runs imported from a CI box and a laptop.
 """
 
 from __future__ import annotations
@@ -98,20 +99,21 @@ def baseline_durations(
     runs: int = RECENT_RUNS - 1,
 ) -> list[float]:
     """A test's passed call durations in its last ``runs`` runs before ``before_run_id`` that
-    measured as ``measuring`` did, oldest first."""
+    measured as ``measuring`` did, on the machine of run ``before_run_id``, oldest first."""
     sql = (
         "select r.call_s from results r join runs u on u.id = r.run_id where r.nodeid = ? "
         "and r.outcome = 'passed' and r.call_s is not null and r.run_id < ? and u.measuring is ? "
-        "order by r.run_id desc limit ?"
+        "and u.machine is (select machine from runs where id = ?) order by r.run_id desc limit ?"
     )
-    return [row[0] for row in history.conn.execute(sql, [nodeid, before_run_id, measuring, runs])][::-1]
+    params = [nodeid, before_run_id, measuring, before_run_id, runs]
+    return [row[0] for row in history.conn.execute(sql, params)][::-1]
 
 
 def recent_latencies(
     history: History, nodeids: Iterable[str], runs: int = RECENT_RUNS
 ) -> dict[str, Latency]:
-    """Each test's passed call durations in its last ``runs`` runs under the measuring mode of its
-    newest one, newest last."""
+    """Each test's passed call durations in its last ``runs`` runs under the measuring mode and on
+    the machine of its newest one, newest last."""
     # One index seek per test (the covering index of schema v3) rather than one window over
     # every result of the chosen tests: a long history stays as fast as a short one.
     passed = (
@@ -119,8 +121,9 @@ def recent_latencies(
         "and r.call_s is not null"
     )
     sql = (
-        f"select r.call_s {passed} and u.measuring is "
-        f"(select u.measuring {passed} order by r.run_id desc limit 1) order by r.run_id desc limit ?"
+        f"select r.call_s {passed} and (u.measuring, u.machine) is "
+        f"(select u.measuring, u.machine {passed} order by r.run_id desc limit 1) "
+        "order by r.run_id desc limit ?"
     )
     durations: dict[str, list[float]] = {}
     for nodeid in dict.fromkeys(nodeids):
