@@ -58,7 +58,7 @@ def seed_history(history: History) -> None:
             "started_at": started, "finished_at": started, "trigger": "change" if run > 1 else "all",
             "status": "finished", "exit_status": 1 if failed else 0, "duration_s": 0.8 + run / 10,
             "passed": len(results) - failed, "failed": failed, "error": 0, "crashed": 0, "timeout": 0,
-            "git_revision": "abc1234",
+            "git_revision": "abc1234", "machine": "laptop",
         }).last_pk
         rows = [{**result_row(run_id, r), "finished_at": started} for r in results]
         history.db["results"].insert_all(rows)

@@ -207,6 +207,29 @@ async def test_history_pane_shows_runs_results_trend_and_flaky_tests(build_app, 
         assert len(app.query_one("#trend-duration", Sparkline).data) == 2
 
 
+async def test_history_pane_h_shows_one_machine_at_a_time(build_app, history, monkeypatch):
+    flip = "tests/test_a.py::test_flip"
+    for machine, outcome in (("laptop", "passed"), ("ci", "failed"), ("laptop", "passed")):
+        monkeypatch.setenv("TESTWATCH_MACHINE", machine)
+        record_run(history, [result(flip, outcome, "boom" if outcome == "failed" else "")])
+    app = build_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("6")
+        await until(pilot, lambda: len(cells(app, "#runs-table")) == 3)
+        runs = app.query_one("#runs-table", FittedTable)
+        assert [(row[0], row[2]) for row in runs.contents()[1]] == [(3, "laptop"), (2, "ci"), (1, "laptop")]
+        assert [row[0] for row in cells(app, "#flaky-table")] != []  # flipped across machines
+        await pilot.press("h")  # machines in name order: ci first
+        await until(pilot, lambda: len(cells(app, "#runs-table")) == 1)
+        assert [(row[0], row[2]) for row in runs.contents()[1]] == [(2, "ci")]
+        assert cells(app, "#flaky-table") == []  # one machine alone saw no flip
+        await pilot.press("h")
+        await until(pilot, lambda: [row[2] for row in runs.contents()[1]] == ["laptop", "laptop"])
+        await pilot.press("h")
+        await until(pilot, lambda: len(cells(app, "#runs-table")) == 3)
+        assert any("every machine" in n.message for n in app._notifications)
+
+
 async def test_log_pane_and_notifications_for_engine_errors(build_app):
     app = build_app()
     async with app.run_test() as pilot:

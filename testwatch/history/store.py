@@ -201,7 +201,7 @@ class History:
     def last_outcomes(self) -> dict[str, str]:
         """Each test's outcome in the newest run that ran it here (``latest_results``, which the
         selection reads too; runs imported from other machines do not change it)."""
-        return dict(self.conn.execute("select nodeid, outcome from latest_results"))
+        return dict(self.conn.execute("select nodeid, outcome from latest_results order by nodeid"))
 
     def close(self) -> None:
         self.conn.close()

@@ -1,15 +1,18 @@
 """The history pane: recent runs; a chosen run's results; a chosen test's trend across runs (duration
-and memory); and flaky tests, whose outcome flipped between runs of the same git revision."""
+and memory); and flaky tests, whose outcome flipped between runs of the same git revision. ``h``
+shows one machine's runs and flaky tests, then the next machine's, then every machine's again."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Sparkline, Static
 
 from testwatch.config.units import format_duration, format_size
+from testwatch.history.queries import FLAKY_SQL
 from testwatch.tui.outcomes import status_text
 from testwatch.tui.panes.base import Pane
 from testwatch.tui.panes.fitted_table import Column, FittedTable
@@ -18,16 +21,11 @@ from testwatch.tui.text import literal
 
 SHOWN_RUNS = 100
 TREND_RUNS = 50
-FLAKY_SQL = """
-select nodeid, count(distinct outcome) as outcomes, count(*) as runs, sum(outcome = 'failed') as failures
-from results join runs on runs.id = results.run_id
-where outcome in ('passed', 'failed') and run_id in (select id from runs order by id desc limit 200)
-group by nodeid, coalesce(git_revision, '') having outcomes > 1 order by failures desc limit 100
-"""
-# The status outlasts the other outcomes at 80 columns; names take the room left.
+# The status outlasts the other outcomes and the machine at 80 columns; names take the room left.
 RUN_COLUMNS = [
-    Column("run", 4), Column("when", 19), Column("trigger", 8), Column("passed", 6), Column("failed", 6),
-    Column("other", 5, drop=1), Column("duration", 8), Column("status", 9),
+    Column("run", 4), Column("when", 19), Column("machine", 10, drop=2), Column("trigger", 8),
+    Column("passed", 6), Column("failed", 6), Column("other", 5, drop=1), Column("duration", 8),
+    Column("status", 9),
 ]
 RESULT_COLUMNS = [
     Column("test", flex=1, min_width=16), Column("outcome", 9), Column("duration", 8),
@@ -41,6 +39,9 @@ class HistoryPane(Pane):
 
     NAME = "history"
     TITLE = "History"
+    BINDINGS = [Binding("h", "next_machine", "Machine", show=False)]
+
+    machine: str | None = None  # the machine whose runs are shown; None: every machine's
 
     def compose(self) -> ComposeResult:
         yield FittedTable(RUN_COLUMNS, id="runs-table", cursor_type="row", zebra_stripes=True)
@@ -56,17 +57,19 @@ class HistoryPane(Pane):
     def reload(self) -> None:
         super().reload()
         rows, keys = [], []
-        for run in self.history.recent_runs(SHOWN_RUNS):
+        for run in self.history.recent_runs(SHOWN_RUNS, self.machine):
             other = sum(run.get(k) or 0 for k in ("error", "crashed", "timeout"))
             rows.append((
-                run["id"], (run["started_at"] or "")[:19].replace("T", " "), literal(run["trigger"] or ""),
+                run["id"], (run["started_at"] or "")[:19].replace("T", " "), literal(run["machine"] or ""),
+                literal(run["trigger"] or ""),
                 run["passed"] or 0, Text(str(run["failed"] or 0), style="red" if run["failed"] else ""),
                 other, format_duration(run["duration_s"]), run["status"] or "",
             ))
             keys.append(str(run["id"]))
         self.query_one("#runs-table", FittedTable).show_rows(rows, keys)
         flaky = [
-            (literal(row["nodeid"]), row["runs"], row["failures"]) for row in self.history.rows(FLAKY_SQL)
+            (literal(row["nodeid"]), row["runs"], row["failures"])
+            for row in self.history.rows(FLAKY_SQL, {"machine": self.machine or ""})
         ]
         self.query_one("#flaky-table", FittedTable).show_rows(flaky)
         if keys:
@@ -99,6 +102,15 @@ class HistoryPane(Pane):
         self.query_one("#trend-figures", Static).update(figures)
         self.query_one("#trend-duration", Sparkline).data = durations
         self.query_one("#trend-memory", Sparkline).data = memory
+
+    def action_next_machine(self) -> None:
+        """Show the next machine's runs (in name order), then every machine's again."""
+        machines = [None, *self.history.machines()]
+        at = machines.index(self.machine) if self.machine in machines else 0
+        self.machine = machines[(at + 1) % len(machines)]
+        self.reload()
+        shown = f"runs of {self.machine}" if self.machine else "every machine"
+        self.notify(f"history: {shown}", markup=False)
 
     @on(DataTable.RowHighlighted, "#runs-table")
     def _run_highlighted(self, event: DataTable.RowHighlighted) -> None:
