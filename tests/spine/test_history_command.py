@@ -12,7 +12,7 @@ def test_lists_runs_newest_first_with_counts(make_project, cli):
     cli("run", str(root))
     cli("run", str(root), "--failed")
     lines = cli("history", str(root)).stdout.splitlines()
-    assert lines[0].split()[:4] == ["run", "started", "(UTC)", "trigger"]
+    assert lines[0].split()[:5] == ["run", "started", "(UTC)", "machine", "trigger"]
     assert lines[1].split()[0] == "2" and "failed" in lines[1] and lines[1].endswith("1 fail")
     assert lines[2].split()[0] == "1" and "manual" in lines[2] and lines[2].endswith("1 pass, 1 fail")
 
