@@ -4,6 +4,7 @@ under two machine names, and one history merged into the other (runs, results, s
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import socket
 import sqlite3
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from testwatch.history.merge import import_history
-from testwatch.history.queries import FLAKY_SQL
+from testwatch.history.queries import FLAKY_SQL, metadata_path
 from testwatch.history.schema import SCHEMA_VERSION
 from testwatch.history.store import open_history
 from testwatch.measure.latency import recent_latencies
@@ -217,3 +218,32 @@ def test_a_new_run_records_a_uuid_and_this_machine(tmp_path, monkeypatch):
     assert runs[second]["machine"] == "ci-linux"
     assert uuid.UUID(runs[first]["uuid"]).version == 4
     assert runs[first]["uuid"] != runs[second]["uuid"]
+
+
+def test_the_shipped_datasette_metadata_names_real_columns_and_its_queries_run(histories, tmp_path):
+    # Datasette is not a dependency: its file is checked against a real merged history with sqlite3.
+    here = copied(histories["alpha"], tmp_path / "history")
+    run_cli("history", "import", str(histories["beta"]), "--db", str(here))
+    metadata = json.loads(metadata_path().read_text(encoding="utf-8"))
+    database = metadata["databases"][here.stem]
+    conn = sqlite3.connect(here)
+    try:
+        for table, spec in database["tables"].items():
+            columns = {row[1] for row in conn.execute(f"pragma table_info({table})")}
+            assert columns, f"no table {table}"
+            named = [*spec.get("facets", []), *filter(None, [spec.get("sort"), spec.get("sort_desc")])]
+            assert set(named) <= columns, (table, set(named) - columns)
+        assert {"outcome"} <= set(database["tables"]["results"]["facets"])
+        assert {"machine"} <= set(database["tables"]["runs"]["facets"])
+        queries = database["queries"]
+        assert set(queries) == {"flaky_tests", "slowest_tests"}
+        for query in queries.values():
+            assert query["params"] == ["machine"]
+        flaky = conn.execute(queries["flaky_tests"]["sql"], {"machine": ""}).fetchall()
+        assert [row[0] for row in flaky] == [FLIPS]
+        slowest = conn.execute(queries["slowest_tests"]["sql"], {"machine": "beta"}).fetchall()
+        assert {row[0] for row in slowest} == {STEADY} and {row[1] for row in slowest} == {"beta"}
+        every = conn.execute(queries["slowest_tests"]["sql"], {"machine": ""}).fetchall()
+        assert {(row[0], row[1]) for row in every} == {(STEADY, "alpha"), (STEADY, "beta"), (FLIPS, "alpha")}
+    finally:
+        conn.close()

@@ -1,4 +1,5 @@
-"""``testwatch export``: stream a history table to stdout or a file as CSV, JSON or a json-report."""
+"""``testwatch export``: stream a history table to stdout or a file as CSV, JSON, a json-report or
+JUnit XML."""
 
 from __future__ import annotations
 
@@ -23,21 +24,24 @@ from testwatch.history.export import (
     write_csv,
     write_json,
 )
+from testwatch.history.export_junit import write_junit
 from testwatch.history.json_report import write_json_report
 from testwatch.history.output_files import PRIVATE_MODE, parse_mode, written_whole
 
-FORMATS = ("csv", "json", "json-report")
+FORMATS = ("csv", "json", "json-report", "junit")
+ONE_RUN_FORMATS = ("json-report", "junit")
 HELP = """Write a table of the project's history to stdout (or -o FILE).
 
 csv: RFC 4180 with a header row; text a spreadsheet would run as a formula gets a leading '.
 json: one array of objects, a row per line.
 json-report: one run (the newest, or --run N) in pytest-json-report's format; --table is ignored.
+junit: one run (the newest, or --run N) as JUnit XML for CI test reports; --table is ignored.
 """
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "export", help="export the history as CSV or JSON", description=HELP,
+        "export", help="export the history as CSV, JSON or JUnit XML", description=HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("path", nargs="?", default=".", help="project root (default: .)")
@@ -92,13 +96,15 @@ def _export(conn, args: argparse.Namespace) -> int:
         raise ExportError(f"--mode {args.mode}: expected an octal permission mode like 600 or 644") from None
     if args.run is not None:
         check_run(conn, args.run)
-    if args.format == "json-report":
+    if args.format in ONE_RUN_FORMATS:
         if args.since:
-            raise ExportError("--format json-report writes one run: use --run N, not --since")
+            raise ExportError(f"--format {args.format} writes one run: use --run N, not --since")
         run_id = args.run if args.run is not None else newest_run(conn)
-        root = Path(args.path).resolve()
         with _output(args.output, mode) as out:
-            write_json_report(conn, run_id, root, out)
+            if args.format == "junit":
+                write_junit(conn, run_id, out)
+            else:
+                write_json_report(conn, run_id, Path(args.path).resolve(), out)
         return 0
     with _output(args.output, mode) as out:
         if args.format == "csv":
