@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import xmlschema
 
-from ..conftest import run_cli, write_files
+from tests.conftest import run_cli, write_files
 
 SCHEMA = Path(__file__).with_name("junit-10.xsd")
 FILES = {
-    "tests/test_outcomes.py": r'''
+    "tests/test_outcomes.py": r"""
         import os
         import sys
         import time
@@ -61,13 +61,20 @@ FILES = {
 
         def test_times_out():
             time.sleep(30)
-    ''',
+    """,
 }
 OUTCOME_CHILD = {
-    "test_passes": None, "test_fails_with_hostile_output": "failure", "test_errors": "error",
-    "test_skipped": "skipped", "test_xfails": "skipped", "test_xpasses": "skipped",
-    "test_param[a b]": None, "test_param[]]>]": None, "test_in_class": None,
-    "test_crashes": "error", "test_times_out": "failure",
+    "test_passes": None,
+    "test_fails_with_hostile_output": "failure",
+    "test_errors": "error",
+    "test_skipped": "skipped",
+    "test_xfails": "skipped",
+    "test_xpasses": "skipped",
+    "test_param[a b]": None,
+    "test_param[]]>]": None,
+    "test_in_class": None,
+    "test_crashes": "error",
+    "test_times_out": "failure",
 }
 
 
@@ -104,7 +111,9 @@ def test_every_test_is_a_testcase_with_its_outcome_child(junit_xml):
     counts = {key: suite.get(key) for key in ("tests", "failures", "errors", "skipped")}
     assert counts == {"tests": "11", "failures": "2", "errors": "2", "skipped": "3"}
     assert {key: suites.get(key) for key in ("tests", "failures", "errors")} == {
-        "tests": "11", "failures": "2", "errors": "2"
+        "tests": "11",
+        "failures": "2",
+        "errors": "2",
     }
 
 

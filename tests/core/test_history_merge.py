@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_cli, write_files
 from testwatch.history.merge import import_history
 from testwatch.history.queries import FLAKY_SQL, metadata_path
 from testwatch.history.schema import SCHEMA_VERSION
 from testwatch.history.store import open_history
 from testwatch.measure.latency import recent_latencies
-
-from ..conftest import run_cli, write_files
 
 FILES = {
     "tests/test_shop.py": """
@@ -95,7 +94,7 @@ def digest(path: Path) -> str:
 def test_import_adds_the_other_machines_runs_and_their_rows_with_new_run_ids(histories, tmp_path):
     here = copied(histories["alpha"], tmp_path / "here")
     there = histories["beta"]
-    (their_uuid, their_id), = rows(there, "select uuid, id from runs")
+    ((their_uuid, their_id),) = rows(there, "select uuid, id from runs")
     counts = {t: rows(there, f"select count(*) from {t}")[0][0] for t in ("results", "samples", "breaches")}
     assert counts["results"] == 3 and counts["samples"] > 0 and counts["breaches"] > 0
 
@@ -165,8 +164,11 @@ def test_flaky_detection_and_latency_work_across_machines(histories, tmp_path):
         assert history.last_outcomes() == outcomes_before
         # A test's latency is that of its newest run's machine: beta's imported run is newest.
         steady = recent_latencies(history, [STEADY])[STEADY]
-        beta_call_s = rows(here, "select call_s from results join runs on runs.id = run_id "
-                                 "where machine = 'beta' and nodeid = ?", [STEADY])
+        beta_call_s = rows(
+            here,
+            "select call_s from results join runs on runs.id = run_id where machine = 'beta' and nodeid = ?",
+            [STEADY],
+        )
         assert list(steady.durations_s) == [call_s for (call_s,) in beta_call_s]
     finally:
         history.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import run_cli, write_files
+from tests.conftest import run_cli, write_files
 
 PAGE_BYTES = 4096
 
