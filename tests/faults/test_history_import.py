@@ -114,3 +114,21 @@ def test_the_real_history_is_then_imported(here, real_history):
     result = run_cli("history", "import", str(real_history), "--db", str(here))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"imported 1 run from {real_history} (60 results")
+
+
+def test_a_failure_part_way_leaves_nothing_imported(here, real_history):
+    # The samples come after the runs and results: a write failing there (a full disk, here a
+    # trigger that aborts) must take the runs and results already added with it.
+    conn = sqlite3.connect(here)
+    with conn:
+        conn.execute(
+            "create trigger no_room before insert on samples begin select raise(abort, 'disk full'); end"
+        )
+    conn.close()
+    before = dump(here)
+    result = run_cli("history", "import", str(real_history), "--db", str(here))
+    assert result.returncode == 4
+    assert result.stderr.strip() == (
+        f"testwatch: {real_history} could not be merged into {here} (disk full); nothing was imported"
+    )
+    assert dump(here) == before

@@ -114,22 +114,27 @@ def _merge(history: History, copy: Path, machine: str | None, source: Path) -> I
     conn = history.conn
     summary = ImportSummary()
     conn.commit()
-    conn.execute("attach database ? as source", [str(copy)])
+    try:
+        conn.execute("attach database ? as source", [str(copy)])
+    except sqlite3.Error as exc:
+        raise HistoryError(
+            f"{source} could not be opened beside {history.path} ({exc}); nothing was imported"
+        ) from None
     try:
         conn.execute("begin immediate")
-        try:
-            _add_runs(conn, machine, summary)
-            theirs = run_tables(conn, "source")
-            for table in [name for name in run_tables(conn) if name in theirs]:
-                summary.rows_added[table] = _add_rows(conn, table)
-            conn.execute("drop table temp.run_map")
-            conn.execute("drop table temp.kept_latest")
-        except sqlite3.Error as exc:
-            conn.rollback()
-            raise HistoryError(
-                f"{source} could not be merged into {history.path} ({exc}); nothing was imported"
-            ) from None
+        _add_runs(conn, machine, summary)
+        theirs = run_tables(conn, "source")
+        for table in [name for name in run_tables(conn) if name in theirs]:
+            summary.rows_added[table] = _add_rows(conn, table)
+        conn.execute("drop table temp.run_map")
+        conn.execute("drop table temp.kept_latest")
         conn.commit()
+    except sqlite3.Error as exc:
+        if conn.in_transaction:
+            conn.rollback()
+        raise HistoryError(
+            f"{source} could not be merged into {history.path} ({exc}); nothing was imported"
+        ) from None
     finally:
         conn.execute("detach database source")
     return summary
