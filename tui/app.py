@@ -65,7 +65,9 @@ class TestwatchApp(App[int]):
         Binding("f", "run_failed", "Failed"),
         Binding("slash", "filter", "Filter"),
         Binding("m", "marker_filter", "Marker", show=False),
-        Binding("p", "toggle_pause", "Pause"),
+        # One key, two labels: check_action shows the one that says what p does now.
+        Binding("p", "toggle_pause('pause')", "Pause"),
+        Binding("p", "toggle_pause('resume')", "Resume"),
         Binding("c", "cancel_run", "Cancel"),
         Binding("M", "toggle_memray", "Memray", show=False),
         Binding("e", "export", "Export", show=False),
@@ -267,6 +269,8 @@ class TestwatchApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in _MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1:
             return False
+        if action == "toggle_pause":
+            return parameters == (("resume",) if self.state.paused else ("pause",))
         if action == "cancel_run":
             return self.state.running
         if action == "run_failed":
@@ -305,13 +309,15 @@ class TestwatchApp(App[int]):
     def action_cancel_run(self) -> None:
         self.controller.cancel_run()
 
-    def action_toggle_pause(self) -> None:
-        if self.controller.paused:
-            self.controller.resume()
-        else:
+    def action_toggle_pause(self, _label: str = "") -> None:
+        """Pause or resume, whichever the footer shows (``_label``)."""
+        self.state.paused = not self.state.paused
+        if self.state.paused:
             self.controller.pause()
-        self.state.paused = self.controller.paused
+        else:
+            self.controller.resume()
         self._draw(set())
+        self.refresh_bindings()
 
     def action_toggle_memray(self) -> None:
         self.controller.set_memray(not self.controller.memray)
@@ -339,6 +345,7 @@ class TestwatchApp(App[int]):
             self.notify(str(exc), severity="error", markup=False)
             return
         self.controller.set_marker_filter(expression)
+        self.state.marker_filter = expression
         self.tests_pane.set_marker_filter(matcher)
         self.notify(f"marker filter: {expression or 'off'}", markup=False)
 

@@ -74,6 +74,34 @@ class LiveRun:
     finished: RunFinished | None = None
     reasons: dict[str, str] = field(default_factory=dict)  # "*" is the reason every test runs
     in_run: set[str] = field(default_factory=set)
+    selected: int | None = None  # how many tests were asked for (None: every test)
+    known: int | None = None  # how many tests the selection chose from
+    marker_filter: str = ""  # the -m expression the run was given
+
+    def scope(self) -> str:
+        """What this run runs and why, from its own start: "every test (no history yet)", "1 of 3
+        tests (1 failed last time)", "2 tests (-m slow)" when markers filtered it."""
+        if self.selected is not None:
+            text = f"{self.selected} of {self.known} {_tests(self.known)}" if self.known else _count(self.selected)
+            counted = Counter(reason for nodeid, reason in self.reasons.items() if nodeid != "*")
+            why = [f"{count} {reason}" for reason, count in counted.most_common(2)]
+        else:
+            collected = self.total if self.finished is not None else None
+            if collected is None:
+                text = "every test"
+            else:
+                text = _count(collected) if self.marker_filter else f"all {_count(collected)}"
+            why = [self.reasons["*"]] if self.reasons.get("*") else []
+        why += [f"-m {self.marker_filter}"] if self.marker_filter else []
+        return f"{text} ({', '.join(why)})" if why else text
+
+
+def _tests(count: int) -> str:
+    return "test" if count == 1 else "tests"
+
+
+def _count(count: int) -> str:
+    return f"{count} {_tests(count)}"
 
 
 class SessionState:
@@ -93,7 +121,8 @@ class SessionState:
         self.watch_message = ""
         self.paused = False
         self.last_changes: list[str] = []
-        self.selection = ""
+        self.marker_filter = ""  # the -m expression runs are given from the next one on
+        self._selection: SelectionMade | None = None  # the selection of the run about to start
         self.save_to_result_s: float | None = None
         self.green: bool | None = None
         self.verdict_flipped = False
@@ -147,14 +176,25 @@ class SessionState:
     def running(self) -> bool:
         return self.run is not None and self.run.finished is None
 
+    @property
+    def failing(self) -> int:
+        """How many tests the tree shows as failed (or errored, crashed, timed out)."""
+        return sum(row.rank == 0 for row in self.tests.values())
+
     # ----- handlers: each returns the panes it touched
 
     def _run_began(self, event: RunStarted) -> set[str]:
         if self.samples:
             self.previous_samples = self.samples
         self.samples = []
-        self.run = LiveRun(event.run_id, event.trigger, event.selected_count, self.clock())
-        self.run.reasons = dict(event.reasons)
+        selection, self._selection = self._selection, None
+        known = selection.total_known if selection is not None and event.trigger in ("change", "affected") else None
+        self.run = LiveRun(
+            event.run_id, event.trigger, event.selected_count, self.clock(), reasons=dict(event.reasons),
+            selected=event.selected_count, known=known or len(self.tests), marker_filter=self.marker_filter,
+        )
+        if event.trigger != "change":
+            self.last_changes = []  # what changed is no longer why tests run
         return {"tests", "status", "memory"}
 
     def _tests_listed(self, event: TestsCollected) -> set[str]:
@@ -212,8 +252,8 @@ class SessionState:
                 row.status = "cancelled" if event.cancelled else "not run"
                 self.changed.add(nodeid)
         self.structure_changed = True  # re-sort: failures to the top
-        if not event.cancelled and event.exit_status in (0, 1):
-            green = event.exit_status == 0
+        if not event.cancelled:  # green only when no test in the tree is failing, whatever ran
+            green = self.failing == 0 and event.exit_status in (0, 1, 5)
             self.verdict_flipped = self.green is not None and green != self.green
             self.green = green
         return {"status", EVERY_PANE}  # the run is in the history now: every pane may show it
@@ -224,16 +264,8 @@ class SessionState:
         return {"status"}
 
     def _selection_chosen(self, event: SelectionMade) -> set[str]:
-        reasons = {n: str(r) for n, r in (event.reasons or {}).items() if n != "*"}
-        why = Counter(reasons.values()).most_common(2)
-        because = ", ".join(f"{count} {reason}" for reason, count in why)
-        total = event.total_known
-        if event.everything:
-            self.selection = "every test"
-        else:
-            self.selection = f"{len(event.selected)} of {total if total is not None else '?'} tests"
-        self.selection += f" ({because})" if because else ""
-        return {"status"}
+        self._selection = event  # the run it starts says what it runs (the status reads the run)
+        return set()
 
     def _watch_status(self, event: WatchStatus) -> set[str]:
         self.watch_message = event.message

@@ -224,7 +224,8 @@ async def test_status_line_says_what_changed_what_ran_and_how_fast(build_app):
             ChangesDetected(["src/shop/cart.py"]),
             SelectionMade(["tests/test_a.py::test_ok"], {"tests/test_a.py::test_ok": "imports cart.py"},
                           3, 0.01),
-            *run_events([result("tests/test_a.py::test_ok")], run_id=1, trigger="change"),
+            RunStarted(1, "change", 1, {"tests/test_a.py::test_ok": "imports cart.py"}),
+            *run_events([result("tests/test_a.py::test_ok")], run_id=1, trigger="change")[1:],
         ])
         status = str(app.query_one("#status", Static).content)
         for expected in ("watching", "green", "changed: cart.py", "ran 1 of 3 tests (1 imports cart.py)",
