@@ -82,7 +82,9 @@ class LiveRun:
         """What this run runs and why, from its own start: "every test (no history yet)", "1 of 3
         tests (1 failed last time)", "2 tests (-m slow)" when markers filtered it."""
         if self.selected is not None:
-            text = f"{self.selected} of {self.known} {_tests(self.known)}" if self.known else _count(self.selected)
+            text = _count(self.selected)
+            if self.known:
+                text = f"{self.selected} of {_count(self.known)}"
             counted = Counter(reason for nodeid, reason in self.reasons.items() if nodeid != "*")
             why = [f"{count} {reason}" for reason, count in counted.most_common(2)]
         else:
@@ -188,7 +190,8 @@ class SessionState:
             self.previous_samples = self.samples
         self.samples = []
         selection, self._selection = self._selection, None
-        known = selection.total_known if selection is not None and event.trigger in ("change", "affected") else None
+        chose = selection is not None and event.trigger in ("change", "affected")
+        known = selection.total_known if chose else None
         self.run = LiveRun(
             event.run_id, event.trigger, event.selected_count, self.clock(), reasons=dict(event.reasons),
             selected=event.selected_count, known=known or len(self.tests), marker_filter=self.marker_filter,
