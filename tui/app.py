@@ -15,7 +15,8 @@ from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
-from textual.widgets import HelpPanel, TabbedContent, TabPane, Tree
+from textual.widgets import TabbedContent, TabPane, Tree
+from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from testwatch.config.settings import Config
@@ -29,6 +30,7 @@ from testwatch.tui.controller import Controller, ControllerFactory
 from testwatch.tui.editor import editor_argv, failure_location
 from testwatch.tui.footer import KeysFooter
 from testwatch.tui.heap import release_heap, settle_startup_heap
+from testwatch.tui.help import HelpScreen, widget_keys
 from testwatch.tui.lifeline import on_hangup
 from testwatch.tui.markers import marker_matcher
 from testwatch.tui.notices import notice_for
@@ -384,10 +386,17 @@ class TestwatchApp(App[int]):
             self.notify(f"cannot open an editor here ({type(exc).__name__})", severity="warning")
 
     def action_help(self) -> None:
-        if self.screen.query(HelpPanel):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
+        """The keys: the app's by what they do, then those of the widget that has the focus."""
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
+            return
+        focused = self.focused
+        own = [
+            (self.get_key_display(binding), binding)
+            for namespace, binding, _, _ in self.screen.active_bindings.values()
+            if namespace is focused and focused is not None
+        ]
+        self.push_screen(HelpScreen(_widget_kind(focused), widget_keys(own)))
 
     async def action_quit(self) -> None:
         """Cancel the run and the watch loop, wait until the pytest child is gone, and leave."""
@@ -399,6 +408,14 @@ class TestwatchApp(App[int]):
                 asyncio.gather(*(worker.wait() for worker in stopping), return_exceptions=True), QUIT_WAIT_S
             )
         self.exit(0)
+
+
+def _widget_kind(widget: Widget | None) -> str:
+    """What the user would call the focused widget: "tree", "data table" (its Textual class)."""
+    for cls in type(widget).__mro__:
+        if cls.__module__.startswith("textual.widgets"):
+            return "".join(f" {c.lower()}" if c.isupper() else c for c in cls.__name__).strip()
+    return "view"
 
 
 def make_app(

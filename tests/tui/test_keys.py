@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import gc
 
-from textual.widgets import HelpPanel, Input, Tree
+from textual.widgets import Input, Tree
 
 from testwatch.model.events import EngineNotice, RunStarted, TestsCollected
 
@@ -140,16 +140,6 @@ async def test_export_to_a_folder_that_cannot_be_written_says_so(build_app, tmp_
         await pilot.press("enter")
         await until(pilot, lambda: any("cannot write" in n.message for n in app._notifications))
         assert app.is_running
-
-
-async def test_question_mark_toggles_the_key_help(build_app):
-    app = build_app()
-    async with app.run_test() as pilot:
-        await pilot.press("question_mark")
-        assert app.screen.query(HelpPanel)
-        await pilot.press("question_mark")
-        await pilot.pause()
-        assert not app.screen.query(HelpPanel)
 
 
 async def test_number_keys_and_tab_move_between_panes(build_app):

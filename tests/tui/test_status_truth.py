@@ -36,8 +36,16 @@ async def next_run(pilot, app, *keys: str) -> None:
     """Press ``keys`` and wait until the run they start has ended and been drawn."""
     before = app.state.run.run_id if app.state.run is not None else None
     await pilot.press(*keys)
-    await until(pilot, lambda: app.state.run is not None and app.state.run.run_id != before
-                and app.state.run.finished is not None and not app.bridge.pending, timeout_s=60)
+    await until(
+        pilot,
+        lambda: (
+            app.state.run is not None
+            and app.state.run.run_id != before
+            and app.state.run.finished is not None
+            and not app.bridge.pending
+        ),
+        timeout_s=60,
+    )
     await pilot.pause()
 
 
@@ -48,8 +56,15 @@ async def session(make_project):
     app = make_app(load_config(root), history, WatchLoop)
     try:
         async with app.run_test(size=(120, 30)) as pilot:
-            await until(pilot, lambda: app.state.run is not None and app.state.run.finished is not None
-                        and not app.bridge.pending, timeout_s=60)
+            await until(
+                pilot,
+                lambda: (
+                    app.state.run is not None
+                    and app.state.run.finished is not None
+                    and not app.bridge.pending
+                ),
+                timeout_s=60,
+            )
             yield pilot, app
     finally:
         history.close()
@@ -91,7 +106,14 @@ async def test_green_once_the_failing_test_passes(session, tmp_path):
     pilot, app = session
     test_file = app.config.root / "tests/test_a.py"
     test_file.write_text(test_file.read_text().replace("assert 1 == 2", "assert 2 == 2"))
-    await until(pilot, lambda: app.state.tests[BAD].status == "passed" and app.state.run.finished is not None
-                and not app.bridge.pending, timeout_s=60)
+    await until(
+        pilot,
+        lambda: (
+            app.state.tests[BAD].status == "passed"
+            and app.state.run.finished is not None
+            and not app.bridge.pending
+        ),
+        timeout_s=60,
+    )
     await pilot.pause()
     assert "green" in status(app) and "failing" not in status(app), status(app)

@@ -38,6 +38,7 @@ class DetailsScroll(ScrollableContainer):
 class TestsPane(Pane):
     """Tree of files and tests; ``/`` filters by name or file as you type."""
 
+    __test__ = False
     NAME = "tests"
     TITLE = "Tests"
     BINDINGS = [
