@@ -15,8 +15,8 @@ from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
-from textual.widgets import TabbedContent, TabPane, Tree
 from textual.widget import Widget
+from textual.widgets import TabbedContent, TabPane, Tree
 from textual.worker import Worker, WorkerState
 
 from testwatch.config.settings import Config

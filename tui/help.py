@@ -111,16 +111,15 @@ class HelpScreen(ModalScreen[None]):
         self.widget_entries = widget_entries
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="help"):
-            with VerticalScroll(id="help-scroll"):
-                with Grid(id="help-groups"):
-                    for title, entries in APP_KEYS:
-                        yield Static(_group(title, keys_table(entries)), classes="help-group")
-                if self.widget_entries:
-                    yield Static(
-                        _group(f"Keys of the {self.widget_name}", keys_table(self.widget_entries), dim=True),
-                        id="help-widget",
-                    )
+        with Vertical(id="help"), VerticalScroll(id="help-scroll"):
+            with Grid(id="help-groups"):
+                for title, entries in APP_KEYS:
+                    yield Static(_group(title, keys_table(entries)), classes="help-group")
+            if self.widget_entries:
+                yield Static(
+                    _group(f"Keys of the {self.widget_name}", keys_table(self.widget_entries), dim=True),
+                    id="help-widget",
+                )
 
     def on_mount(self) -> None:
         self.query_one("#help").border_title = "Keys"
