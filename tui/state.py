@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import attrgetter
 
+from testwatch.measure.breaches import describe_breach
 from testwatch.model.events import (
     ChangesDetected,
     ChildRestarted,
@@ -289,4 +290,5 @@ class SessionState:
         return {"memory"}
 
     def _breach_found(self, event: ThresholdBreached) -> set[str]:
-        return {"thresholds"}  # the pane reads the breach from the history
+        self.notices.append(("breach", describe_breach(event)))
+        return {"thresholds", "log"}  # the thresholds pane reads the breach from the history

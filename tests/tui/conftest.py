@@ -106,6 +106,11 @@ def detail_text(app: TestwatchApp) -> str:
     return "\n".join(str(app.query_one(part).content) for part in ("#detail", "#detail-body"))
 
 
+def log_lines(app: TestwatchApp) -> list[str]:
+    """The log pane's lines as shown (a notice wider than the pane takes several)."""
+    return [strip.text.rstrip() for strip in app.query_one("#log").lines]
+
+
 @pytest.fixture
 def project(make_project) -> Path:
     return make_project({"tests/test_a.py": "def test_ok():\n    pass\n"})

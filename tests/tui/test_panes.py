@@ -6,7 +6,7 @@ import json
 import sqlite3
 
 import pytest
-from textual.widgets import DataTable, Log, Sparkline, Static, Tree
+from textual.widgets import DataTable, Sparkline, Static, Tree
 
 from testwatch.model.events import (
     ChangesDetected,
@@ -24,7 +24,7 @@ from testwatch.tui.panes.memory_graph import MemoryGraph
 from testwatch.tui.panes.name_line import NameLine
 
 from . import svg_snapshots
-from .conftest import FakeController, detail_text, play, result, run_events, until
+from .conftest import FakeController, detail_text, log_lines, play, result, run_events, until
 
 
 def cells(app, selector: str) -> list[list[str]]:
@@ -214,7 +214,7 @@ async def test_log_pane_and_notifications_for_engine_errors(build_app):
                                 WatchStatus("polling", "warning")])
         await until(pilot, lambda: any("[bold]x" in n.message for n in app._notifications))
         await pilot.press("7")
-        assert app.query_one(Log).lines == ["error: pytest stopped: [bold]x", "warning: polling"]
+        assert log_lines(app) == ["error: pytest stopped: [bold]x", "warning: polling"]
 
 
 async def test_status_line_says_what_changed_what_ran_and_how_fast(build_app):
@@ -245,7 +245,7 @@ async def test_a_controller_that_dies_is_reported_and_the_app_stays(project, his
     async with app.run_test() as pilot:
         await until(pilot, lambda: any("watcher exploded" in n.message for n in app._notifications))
         await pilot.press("7")
-        assert any("watcher exploded" in line for line in app.query_one(Log).lines)
+        assert any("watcher exploded" in line for line in log_lines(app))
         assert app.is_running
 
 

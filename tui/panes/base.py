@@ -48,7 +48,7 @@ class Pane(Vertical):
 
     def focus_main(self) -> None:
         """Focus the pane's main widget (its first table, tree or log)."""
-        main = self.query("Tree, DataTable, Log").first()
+        main = self.query("Tree, DataTable, RichLog").first()
         main.focus()
 
     def export_table(self) -> tuple[list[str], list[list[object]]]:
