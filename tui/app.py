@@ -27,6 +27,7 @@ from testwatch.tui import messages
 from testwatch.tui.bridge import NewsBridge
 from testwatch.tui.commands import TestwatchCommands
 from testwatch.tui.controller import Controller, ControllerFactory
+from testwatch.tui.controller_thread import ControllerInLoop, ControllerThread, host_controller
 from testwatch.tui.editor import editor_argv, failure_location
 from testwatch.tui.footer import KeysFooter
 from testwatch.tui.heap import release_heap, settle_startup_heap
@@ -94,8 +95,9 @@ class TestwatchApp(App[int]):
         self.controller_factory = controller_factory
         self.autoplay = autoplay
         self.state = SessionState(clock)
+        self.state.memray = config.memray
         self.bridge = NewsBridge(self)
-        self.controller: Controller | None = None
+        self.host: ControllerThread | ControllerInLoop | None = None  # runs the controller
         self._last_apply_s = 0.0
         self._last_input_s = 0.0
         self._apply_scheduled = False
@@ -118,9 +120,9 @@ class TestwatchApp(App[int]):
             on_hangup((0, 1), lambda: loop.call_soon_threadsafe(self.call_later, self.run_action, "quit"))
         self.state.load_outcomes(self.history.last_outcomes())
         self.state.notices += [("warning", warning) for warning in self.history.warnings]
-        self.controller = self.controller_factory(self.config, self.history, self.bridge)
+        self.host = host_controller(self.controller_factory, self.config, self.history, self.bridge)
         self.run_worker(
-            self.controller.run(), name="controller", group="controller", exclusive=True,
+            self.host.run(), name="controller", group="controller", exclusive=True,
             exit_on_error=False, description="the watch loop",
         )
         if callable(self.autoplay):
@@ -212,6 +214,11 @@ class TestwatchApp(App[int]):
         self.notify(safe(message), severity="error", markup=False)
         self._draw({"log"})
 
+    @property
+    def controller(self) -> Controller | None:
+        """The controller, once built (in its own thread, it is built there, soon after the start)."""
+        return self.host.controller if self.host is not None else None
+
     # ----- panes
 
     @property
@@ -276,7 +283,7 @@ class TestwatchApp(App[int]):
         if action == "cancel_run":
             return self.state.running
         if action == "run_failed":
-            return any(row.rank == 0 for row in self.state.tests.values())
+            return self.state.failing > 0
         if action == "open_editor":
             row = self.tests_pane.selected_row
             failure = row is not None and row.rank == 0 and row.result is not None
@@ -286,22 +293,22 @@ class TestwatchApp(App[int]):
     # ----- runs
 
     def action_rerun_affected(self) -> None:
-        self.controller.request("affected")
+        self.host.call("request", "affected")
 
     def action_run_all(self) -> None:
-        self.controller.request("all")
+        self.host.call("request", "all")
 
     def action_run_failed(self) -> None:
-        self.controller.request("failed")
+        self.host.call("request", "failed")
 
     def action_run_selected(self) -> None:
         row = self.tests_pane.selected_row
         if row is not None:
-            self.controller.request("tests", [row.nodeid])
+            self.host.call("request", "tests", [row.nodeid])
 
     @on(TestsPane.RunTests)
     def _run_tests(self, event: TestsPane.RunTests) -> None:
-        self.controller.request("tests", event.nodeids)
+        self.host.call("request", "tests", event.nodeids)
 
     @on(ThresholdsPane.ShowTest)
     def _show_test(self, event: ThresholdsPane.ShowTest) -> None:
@@ -309,21 +316,19 @@ class TestwatchApp(App[int]):
         self.tests_pane.show_test(event.nodeid)
 
     def action_cancel_run(self) -> None:
-        self.controller.cancel_run()
+        self.host.call("cancel_run")
 
     def action_toggle_pause(self, _label: str = "") -> None:
         """Pause or resume, whichever the footer shows (``_label``)."""
         self.state.paused = not self.state.paused
-        if self.state.paused:
-            self.controller.pause()
-        else:
-            self.controller.resume()
+        self.host.call("pause" if self.state.paused else "resume")
         self._draw(set())
         self.refresh_bindings()
 
     def action_toggle_memray(self) -> None:
-        self.controller.set_memray(not self.controller.memray)
-        self.notify(f"memray {'on' if self.controller.memray else 'off'} from the next run")
+        self.state.memray = not self.state.memray  # the app's word, whether the controller is ready yet
+        self.host.call("set_memray", self.state.memray)
+        self.notify(f"memray {'on' if self.state.memray else 'off'} from the next run")
 
     # ----- filters, export, editor, help, quit
 
@@ -333,7 +338,7 @@ class TestwatchApp(App[int]):
 
     @work(exclusive=True, group="prompt")
     async def action_marker_filter(self) -> None:
-        current = self.controller.marker_filter()
+        current = self.state.marker_filter
         expression = await self.push_screen_wait(
             PromptScreen("Run and show only tests matching a marker expression (pytest -m):", current,
                          "e.g. slow and not db; empty for every test")
@@ -346,7 +351,7 @@ class TestwatchApp(App[int]):
         except ValueError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        self.controller.set_marker_filter(expression)
+        self.host.call("set_marker_filter", expression)
         self.state.marker_filter = expression
         self.tests_pane.set_marker_filter(matcher)
         self.notify(f"marker filter: {expression or 'off'}", markup=False)
@@ -400,8 +405,9 @@ class TestwatchApp(App[int]):
 
     async def action_quit(self) -> None:
         """Cancel the run and the watch loop, wait until the pytest child is gone, and leave."""
-        if self.controller is not None:
-            self.controller.cancel_run()
+        if self.host is not None:
+            self.host.call("cancel_run")
+            self.host.stop()
         stopping = [w for group in ("controller", "autoplay") for w in self.workers.cancel_group(self, group)]
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(

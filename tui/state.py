@@ -123,6 +123,7 @@ class SessionState:
         self.notices: list[tuple[str, str]] = []
         self.watch_message = ""
         self.paused = False
+        self.memray = False  # whether runs measure allocations with memray, from the next one on
         self.last_changes: list[str] = []
         self.marker_filter = ""  # the -m expression runs are given from the next one on
         self._selection: SelectionMade | None = None  # the selection of the run about to start
@@ -130,6 +131,7 @@ class SessionState:
         self.green: bool | None = None
         self.verdict_flipped = False
         self._changes_at_s: float | None = None
+        self._failing: int | None = None  # counted when next asked, after a row's status changed
         self._handlers: dict[type, Callable] = {
             m.RunBegan: self._run_began, m.TestsListed: self._tests_listed,
             m.TestBegan: self._test_began, m.ResultReceived: self._result_received,
@@ -146,11 +148,13 @@ class SessionState:
             if nodeid not in self.tests:
                 self._add_row(TestRow(nodeid, status=outcome))
         self.structure_changed = True
+        self._failing = None
 
     def apply(self, news: m.News) -> set[str]:
         """Apply one piece of news; returns the ids of the panes it touched (``EVERY_PANE`` for all of
         them) and ``"status"`` when the status line must be drawn again."""
         handler = self._handlers.get(type(news))
+        self._failing = None  # a row's status may change
         return handler(news.event) if handler else set()
 
     def row(self, nodeid: str) -> TestRow:
@@ -181,8 +185,11 @@ class SessionState:
 
     @property
     def failing(self) -> int:
-        """How many tests the tree shows as failed (or errored, crashed, timed out)."""
-        return sum(row.rank == 0 for row in self.tests.values())
+        """How many tests the tree shows as failed (or errored, crashed, timed out); counted once per
+        batch of news (the footer asks for every key it shows)."""
+        if self._failing is None:
+            self._failing = sum(row.rank == 0 for row in self.tests.values())
+        return self._failing
 
     # ----- handlers: each returns the panes it touched
 

@@ -95,6 +95,7 @@ async def until(pilot, condition: Callable[[], bool], timeout_s: float = 15.0) -
 
 async def play(pilot, app: TestwatchApp, events: list) -> None:
     """Report ``events`` to the app as the engine would, and wait until they are drawn."""
+    await until(pilot, lambda: app.controller is not None)  # built in its own thread
     for event in events:
         app.controller.listener(event)
     await until(pilot, lambda: not app.bridge.pending)
