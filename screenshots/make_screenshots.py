@@ -61,7 +61,7 @@ async def shoot(out: Path) -> list[Path]:
         await wait_until(pilot, lambda: "waiting for changes" in app.state.watch_message)
         for number, name in enumerate(PANES, start=1):
             await pilot.press(str(number))
-            await wait_until(pilot, lambda: not app.active_pane.stale)
+            await wait_until(pilot, lambda: not app.active_pane.stale and not app.active_pane.reads_pending)
             app.clear_notifications()
             await settle(pilot)
             path = out / f"{number}-{name}.svg"

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 
 from textual import events, on, work
@@ -40,6 +41,7 @@ from testwatch.tui.panes.registry import PANES, tab_id
 from testwatch.tui.panes.tests import TestsPane
 from testwatch.tui.panes.thresholds import ThresholdsPane
 from testwatch.tui.prompt import PromptScreen
+from testwatch.tui.reading import reading
 from testwatch.tui.state import EVERY_PANE, SessionState
 from testwatch.tui.status import StatusLine
 from testwatch.tui.verdict import announce_verdict
@@ -101,6 +103,7 @@ class TestwatchApp(App[int]):
         self._last_apply_s = 0.0
         self._last_input_s = 0.0
         self._apply_scheduled = False
+        self._reads: dict[str, int] = {}  # kind of history read -> its newest generation
         self._gc_thresholds: tuple[int, int, int] | None = None  # set once the started app is frozen
         self.panes: list[Pane] = [spec.pane_class.for_session(history, self.state, config) for spec in PANES]
 
@@ -251,9 +254,44 @@ class TestwatchApp(App[int]):
             return
         try:
             pane.reload()
-        except Exception as exc:  # a bad row or a locked file must not end the session
+        except Exception as exc:  # a history in memory is read here: a bad row must not end the session
             pane.stale = False
             self._report(f"the {pane.TITLE} pane could not read the history: {exc!r}")
+
+    def read_history(self, kind: str, pane: Pane, read: Callable[[History], object], show: Callable) -> None:
+        """``show(read(history))`` for ``pane``: the read in a worker thread on a connection of its own
+        (one in memory is read here: no other connection sees it); only the newest read of each kind
+        is shown."""
+        if self.history.path is None:
+            show(read(self.history))
+            return
+        generation = self._reads[kind] = self._reads.get(kind, 0) + 1
+        pane.reads_pending += 1
+        path = self.history.path
+
+        def work() -> None:
+            try:
+                with reading(path) as history:
+                    data = read(history)
+            except Exception as exc:  # a bad row or a locked file: said in the app, never fatal
+                outcome = partial(self._read_failed, pane, exc)
+            else:
+                outcome = partial(self._read_done, pane, kind, generation, show, data)
+            with contextlib.suppress(RuntimeError):  # the app has closed meanwhile
+                self.call_from_thread(outcome)
+
+        self.run_worker(work, thread=True, group="history-reads", exit_on_error=False,
+                        description=f"reading the history for the {pane.TITLE} pane")
+
+    def _read_done(self, pane: Pane, kind: str, generation: int, show: Callable, data: object) -> None:
+        pane.reads_pending -= 1
+        if generation == self._reads[kind]:  # else a newer read of the same kind is coming
+            with contextlib.suppress(NoMatches):  # the app is closing
+                show(data)
+
+    def _read_failed(self, pane: Pane, exc: Exception) -> None:
+        pane.reads_pending -= 1
+        self._report(f"the {pane.TITLE} pane could not read the history: {exc!r}")
 
     def action_show_pane(self, pane_id: str) -> None:
         pane = next(pane for pane in self.panes if pane_id == pane.NAME)

@@ -93,6 +93,11 @@ async def until(pilot, condition: Callable[[], bool], timeout_s: float = 15.0) -
         await pilot.pause(0.02)
 
 
+def reads_done(app: TestwatchApp) -> bool:
+    """Whether every read of the history the panes started (in worker threads) has been drawn."""
+    return not any(pane.reads_pending for pane in app.panes)
+
+
 async def play(pilot, app: TestwatchApp, events: list) -> None:
     """Report ``events`` to the app as the engine would, and wait until they are drawn."""
     await until(pilot, lambda: app.controller is not None)  # built in its own thread

@@ -24,7 +24,7 @@ from testwatch.tui.panes.memory_graph import MemoryGraph
 from testwatch.tui.panes.name_line import NameLine
 
 from . import svg_snapshots
-from .conftest import FakeController, detail_text, log_lines, play, result, run_events, until
+from .conftest import FakeController, detail_text, log_lines, play, reads_done, result, run_events, until
 
 
 def cells(app, selector: str) -> list[list[str]]:
@@ -193,7 +193,7 @@ async def test_history_pane_shows_runs_results_trend_and_flaky_tests(build_app, 
     app = build_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("6")
-        await until(pilot, lambda: len(cells(app, "#runs-table")) == 2)
+        await until(pilot, lambda: len(cells(app, "#runs-table")) == 2 and reads_done(app))
         assert [row[0] for row in cells(app, "#runs-table")] == ["2", "1"]
         assert cells(app, "#run-results-table")[0][:2] == ["tests/test_a.py::test_flip", "✗ failed"]
         flaky = app.query_one("#flaky-table", FittedTable)

@@ -46,7 +46,7 @@ async def test_pane_snapshot(view, size, build_app, history, matches_snapshot):
         await until(pilot, lambda: getattr(app.tests_pane.selected_row, "status", None) == "failed")
         for key in VIEWS[view]:
             await pilot.press(key)
-        await until(pilot, lambda: not app.active_pane.stale)
+        await until(pilot, lambda: not app.active_pane.stale and not app.active_pane.reads_pending)
         if view == "help":
             await until(pilot, lambda: isinstance(app.screen, HelpScreen))
         else:

@@ -31,6 +31,7 @@ class CoveragePane(Pane):
     """Per-file coverage table; files under their limit are marked."""
 
     NAME = "coverage"
+    READS_HISTORY = True
     TITLE = "Coverage"
 
     def __init__(self, history, state, thresholds: Thresholds | None = None) -> None:
@@ -47,13 +48,15 @@ class CoveragePane(Pane):
         yield Static(id="coverage-summary", markup=False)
         yield FittedTable(COLUMNS, id="coverage-table", cursor_type="row", zebra_stripes=True)
 
-    def reload(self) -> None:
-        super().reload()
+    def read(self, history: History) -> list[dict]:
+        """The newest coverage, file by file, least covered first."""
         sql = (
             "select * from coverage where run_id = (select max(run_id) from coverage) "
             "order by percent, file"
         )
-        files = list(self.history.rows(sql))
+        return list(history.rows(sql))
+
+    def show(self, files: list[dict]) -> None:
         summary = Text()
         if not files:
             summary.append("no coverage measured yet", style="dim")

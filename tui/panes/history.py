@@ -3,6 +3,8 @@ and memory); and flaky tests, whose outcome flipped between runs of the same git
 
 from __future__ import annotations
 
+from functools import partial
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -10,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Sparkline, Static
 
 from testwatch.config.units import format_duration, format_size
+from testwatch.history.store import History
 from testwatch.tui.outcomes import status_text
 from testwatch.tui.panes.base import Pane
 from testwatch.tui.panes.fitted_table import Column, FittedTable
@@ -40,6 +43,7 @@ class HistoryPane(Pane):
     """Runs, then the chosen run's results, then the chosen test's trend; flaky tests beside."""
 
     NAME = "history"
+    READS_HISTORY = True
     TITLE = "History"
 
     def compose(self) -> ComposeResult:
@@ -53,10 +57,14 @@ class HistoryPane(Pane):
                 yield Sparkline([], id="trend-memory")
                 yield FittedTable(FLAKY_COLUMNS, id="flaky-table", cursor_type="row")
 
-    def reload(self) -> None:
-        super().reload()
+    def read(self, history: History) -> tuple[list[dict], list[dict]]:
+        """The recent runs, and the flaky tests."""
+        return history.recent_runs(SHOWN_RUNS), list(history.rows(FLAKY_SQL))
+
+    def show(self, data: tuple[list[dict], list[dict]]) -> None:
+        runs, flaky_rows = data
         rows, keys = [], []
-        for run in self.history.recent_runs(SHOWN_RUNS):
+        for run in runs:
             other = sum(run.get(k) or 0 for k in ("error", "crashed", "timeout"))
             rows.append((
                 run["id"], (run["started_at"] or "")[:19].replace("T", " "), literal(run["trigger"] or ""),
@@ -65,17 +73,18 @@ class HistoryPane(Pane):
             ))
             keys.append(str(run["id"]))
         self.query_one("#runs-table", FittedTable).show_rows(rows, keys)
-        flaky = [
-            (literal(row["nodeid"]), row["runs"], row["failures"]) for row in self.history.rows(FLAKY_SQL)
-        ]
+        flaky = [(literal(row["nodeid"]), row["runs"], row["failures"]) for row in flaky_rows]
         self.query_one("#flaky-table", FittedTable).show_rows(flaky)
         if keys:
             self.show_run(int(keys[self.query_one("#runs-table", DataTable).cursor_row]))
 
     def show_run(self, run_id: int) -> None:
         """Fill the results table with one run's results, failures first."""
+        self.read_then(lambda history: history.results(run_id), self._show_results, kind="run")
+
+    def _show_results(self, results: list[dict]) -> None:
         rows, keys = [], []
-        for result in sorted(self.history.results(run_id), key=lambda r: r["outcome"] == "passed"):
+        for result in sorted(results, key=lambda r: r["outcome"] == "passed"):
             rows.append((
                 literal(result["nodeid"]), status_text(result["outcome"]),
                 format_duration(result["duration_s"]), format_size(result["peak_rss_bytes"]),
@@ -88,7 +97,12 @@ class HistoryPane(Pane):
     def show_trend(self, nodeid: str) -> None:
         """Duration and peak memory of one test over its recent runs."""
         sql = "select duration_s, peak_rss_bytes from results where nodeid = ? order by id desc limit ?"
-        points = list(self.history.rows(sql, [nodeid, TREND_RUNS]))[::-1]
+        self.read_then(
+            lambda history: list(history.rows(sql, [nodeid, TREND_RUNS]))[::-1],
+            partial(self._show_trend, nodeid), kind="trend",
+        )
+
+    def _show_trend(self, nodeid: str, points: list[dict]) -> None:
         durations = [p["duration_s"] or 0.0 for p in points]
         memory = [p["peak_rss_bytes"] for p in points if p["peak_rss_bytes"] is not None]
         self.query_one("#trend-title", NameLine).show(Text(), literal(nodeid, style="bold"))
