@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 from testwatch.config.settings import Config
 from testwatch.history.store import History
 from testwatch.model.terminal_text import safe
+from testwatch.model.wording import counted
 from testwatch.run.watch_loop import WatchLoop
 from testwatch.tui import messages
 from testwatch.tui.bridge import NewsBridge
@@ -411,7 +412,7 @@ class TestwatchApp(App[int]):
         except OSError as exc:
             self.notify(f"cannot write {path}: {exc.strerror or exc}", severity="error", markup=False)
             return
-        self.notify(f"wrote {count} rows to {path}", markup=False)
+        self.notify(f"wrote {counted(count, 'row')} to {path}", markup=False)
 
     def action_open_editor(self) -> None:
         row = self.tests_pane.selected_row

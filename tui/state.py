@@ -29,6 +29,7 @@ from testwatch.model.events import (
     WatchStatus,
 )
 from testwatch.model.results import BAD_OUTCOMES, TestResult, nodeid_file
+from testwatch.model.wording import counted
 from testwatch.tui import messages as m
 
 # What ``SessionState.apply`` returns for news that touches every pane, whichever panes exist.
@@ -83,28 +84,21 @@ class LiveRun:
         """What this run runs and why, from its own start: "every test (no history yet)", "1 of 3
         tests (1 failed last time)", "2 tests (-m slow)" when markers filtered it."""
         if self.selected is not None:
-            text = _count(self.selected)
+            text = counted(self.selected, "test")
             if self.known:
-                text = f"{self.selected} of {_count(self.known)}"
-            counted = Counter(reason for nodeid, reason in self.reasons.items() if nodeid != "*")
-            why = [f"{count} {reason}" for reason, count in counted.most_common(2)]
+                text = f"{self.selected} of {counted(self.known, 'test')}"
+            reasons = Counter(reason for nodeid, reason in self.reasons.items() if nodeid != "*")
+            why = [f"{count} {reason}" for reason, count in reasons.most_common(2)]
         else:
             collected = self.total if self.finished is not None else None
             if collected is None:
                 text = "every test"
             else:
-                text = _count(collected) if self.marker_filter else f"all {_count(collected)}"
+                text = counted(collected, "test")
+                text = text if self.marker_filter else f"all {text}"
             why = [self.reasons["*"]] if self.reasons.get("*") else []
         why += [f"-m {self.marker_filter}"] if self.marker_filter else []
         return f"{text} ({', '.join(why)})" if why else text
-
-
-def _tests(count: int) -> str:
-    return "test" if count == 1 else "tests"
-
-
-def _count(count: int) -> str:
-    return f"{count} {_tests(count)}"
 
 
 class SessionState:
@@ -244,7 +238,8 @@ class SessionState:
 
     def _child_restarted(self, event: ChildRestarted) -> set[str]:
         self.notices.append(
-            ("warning", f"pytest died ({event.reason}); restarted it for the {event.remaining} tests left")
+            ("warning",
+             f"pytest died ({event.reason}); restarted it for the {counted(event.remaining, 'test')} left")
         )
         return {"log", "status"}
 

@@ -127,6 +127,7 @@ async def test_e_exports_the_current_view_with_formulas_neutralised(build_app, t
         app.focused.value = str(target)
         await pilot.press("enter")
         await until(pilot, target.exists)
+        await until(pilot, lambda: any(n.message == f"wrote 1 row to {target}" for n in app._notifications))
     rows = list(csv.reader(target.open(encoding="utf-8")))
     assert rows == [["severity", "message"], ["warning", "'=HYPERLINK(\"http://x\")"]]
 

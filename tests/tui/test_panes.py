@@ -207,6 +207,19 @@ async def test_history_pane_shows_runs_results_trend_and_flaky_tests(build_app, 
         assert len(app.query_one("#trend-duration", Sparkline).data) == 2
 
 
+async def test_history_pane_at_80_columns_names_whole_and_no_flaky_heading_over_nothing(build_app, history):
+    long_name = "tests/test_checkout.py::test_a_long_name_that_would_be_cut"
+    record_run(history, [result(long_name), result("tests/test_a.py::test_ok")])
+    app = build_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("6")
+        await until(pilot, lambda: len(cells(app, "#run-results-table")) == 2 and reads_done(app))
+        await pilot.pause()
+        screen = screen_text(app)
+        assert long_name in screen, screen  # the results take the full width under 100 columns
+        assert "no flaky tests" in screen and "flaky test " not in screen, screen
+
+
 async def test_log_pane_and_notifications_for_engine_errors(build_app):
     app = build_app()
     async with app.run_test() as pilot:

@@ -14,6 +14,7 @@ from testwatch.config.settings import Config
 from testwatch.config.thresholds import Thresholds
 from testwatch.history.store import History
 from testwatch.measure.breaches import coverage_percent
+from testwatch.model.wording import counted
 from testwatch.tui.panes.base import Pane
 from testwatch.tui.panes.fitted_table import Column, FittedTable
 from testwatch.tui.state import SessionState
@@ -63,7 +64,8 @@ class CoveragePane(Pane):
         else:
             statements = sum(f["statements"] or 0 for f in files)
             summary.append(
-                f"total {coverage_percent(files):.1f}% of {statements} statements in {len(files)} files"
+                f"total {coverage_percent(files):.1f}% of {counted(statements, 'statement')} "
+                f"in {counted(len(files), 'file')}"
             )
             changed = [f for f in files if f["file"] in self.state.last_changes and _missing(f)]
             for f in changed:

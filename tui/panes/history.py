@@ -6,17 +6,19 @@ from __future__ import annotations
 from functools import partial
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Sparkline, Static
 
 from testwatch.config.units import format_duration, format_size
 from testwatch.history.store import History
+from testwatch.model.wording import counted
 from testwatch.tui.outcomes import status_text
 from testwatch.tui.panes.base import Pane
 from testwatch.tui.panes.fitted_table import Column, FittedTable
 from testwatch.tui.panes.name_line import NameLine
+from testwatch.tui.panes.tests import NARROW_COLUMNS
 from testwatch.tui.text import literal
 
 SHOWN_RUNS = 100
@@ -55,7 +57,11 @@ class HistoryPane(Pane):
                 yield Static(id="trend-figures", markup=False)
                 yield Sparkline([], id="trend-duration")
                 yield Sparkline([], id="trend-memory")
+                yield Static("no flaky tests", id="no-flaky", classes="hidden")
                 yield FittedTable(FLAKY_COLUMNS, id="flaky-table", cursor_type="row")
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW_COLUMNS, "-narrow")  # the trend goes under the results
 
     def read(self, history: History) -> tuple[list[dict], list[dict]]:
         """The recent runs, and the flaky tests."""
@@ -75,6 +81,8 @@ class HistoryPane(Pane):
         self.query_one("#runs-table", FittedTable).show_rows(rows, keys)
         flaky = [(literal(row["nodeid"]), row["runs"], row["failures"]) for row in flaky_rows]
         self.query_one("#flaky-table", FittedTable).show_rows(flaky)
+        self.query_one("#flaky-table").set_class(not flaky, "hidden")  # no heading over an empty table
+        self.query_one("#no-flaky").set_class(bool(flaky), "hidden")
         if keys:
             self.show_run(int(keys[self.query_one("#runs-table", DataTable).cursor_row]))
 
@@ -107,7 +115,7 @@ class HistoryPane(Pane):
         memory = [p["peak_rss_bytes"] for p in points if p["peak_rss_bytes"] is not None]
         self.query_one("#trend-title", NameLine).show(Text(), literal(nodeid, style="bold"))
         last_s = durations[-1] if durations else None
-        figures = f"{len(points)} runs; duration last {format_duration(last_s)}"
+        figures = f"{counted(len(points), 'run')}; duration last {format_duration(last_s)}"
         if memory:
             figures += f", peak RSS last {format_size(memory[-1])}"
         self.query_one("#trend-figures", Static).update(figures)

@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from testwatch.config.units import format_duration
 from testwatch.measure.latency import RECENT_RUNS, Latency, recent_latencies
+from testwatch.model.wording import counted
 from testwatch.tui.panes.base import Pane
 from testwatch.tui.panes.fitted_table import Column, FittedTable
 from testwatch.tui.text import literal
@@ -40,7 +41,8 @@ class LatencyPane(Pane):
 
     def show(self, data: dict[str, Latency]) -> None:
         latencies = sorted(data.values(), key=lambda lat: lat.newest_s, reverse=True)
-        summary = Text(f"{len(latencies)} tests, call time over their last {RECENT_RUNS} passing runs")
+        tests = counted(len(latencies), "test")
+        summary = Text(f"{tests}, call time over their last {RECENT_RUNS} passing runs")
         slower = [lat.nodeid for lat in latencies if lat.regressed]
         if slower:
             summary.append(f"\n{len(slower)} slower than usual: ", style="bold red")

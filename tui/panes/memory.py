@@ -18,6 +18,7 @@ from testwatch.config.settings import Config
 from testwatch.config.thresholds import Thresholds
 from testwatch.config.units import format_size
 from testwatch.history.store import History
+from testwatch.model.wording import counted
 from testwatch.tui.panes.base import Pane
 from testwatch.tui.panes.fitted_table import Column, FittedTable
 from testwatch.tui.panes.memory_graph import LIMIT_MARK, GraphData, MemoryGraph
@@ -116,7 +117,7 @@ class MemoryPane(Pane):
     def _show_growth(self, nodeid: str, growth: tuple[int, ...]) -> None:
         row = self.state.tests.get(nodeid)
         limit = self.thresholds.for_markers(row.markers if row else []).get("peak_memory")
-        lead = Text(f"peak growth, last {len(growth)} runs", style="dim")
+        lead = Text(f"peak growth, last {counted(len(growth), 'run')}", style="dim")
         if limit is not None:
             lead.append(f"  {LIMIT_MARK} limit {format_size(limit)}", style="red")
         lead.append("  ")
