@@ -45,7 +45,7 @@ APP_KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         "The test under the cursor",
         (
             ("enter", "run it"),
-            ("o", "open the failure in $EDITOR"),
+            ("o", "open failure in $EDITOR"),
             ("d", "the details full screen"),
             ("← →", "scroll details sideways"),
             ("/", "filter by name or file"),
