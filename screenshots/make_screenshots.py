@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import tempfile
 import time
 from pathlib import Path
 
@@ -46,7 +47,11 @@ async def settle(pilot, timeout_s: float = 15.0) -> None:
 
 
 async def shoot(out: Path) -> list[Path]:
-    root = copy_demo(None)
+    with tempfile.TemporaryDirectory(prefix="testwatch-screenshots-") as scratch:  # left behind: nothing
+        return await _shoot(copy_demo(Path(scratch) / "shop-demo"), out)
+
+
+async def _shoot(root: Path, out: Path) -> list[Path]:
     config = load_config(root)
     history = open_history(config.history_path)
     app = make_app(config, history, WatchLoop)
