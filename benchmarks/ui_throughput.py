@@ -12,6 +12,16 @@ alternate idle and streaming; medians per kind of key (pane switch, cursor) are 
 load average (the machine may be shared).
 
     python benchmarks/ui_throughput.py [--tests 10000] [--rounds 3] [--keys 12]
+
+With ``--generate N`` or ``--project PATH`` it drives a REAL run instead: the app with its real watch
+loop on a generated suite of N tests (benchmarks/generate_suite.py) or on a copy of a project (say,
+one the real-project proving ground unpacked, with ``--python`` its venv's interpreter), whose first
+run is every test in a real pytest child. The same keys are pressed every 50 ms from the start until
+the run has ended (collection end included); key-to-render p50, p99 and max are printed, and the
+keys pressed within a second of the end of collection apart.
+
+    python benchmarks/ui_throughput.py --generate 2000 [--rounds 3]
+    python benchmarks/ui_throughput.py --project /path/to/tomlkit-0.13.3 --python /path/to/venv/bin/python
 """
 
 from __future__ import annotations
@@ -19,7 +29,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -33,7 +45,11 @@ from testwatch.history.store import open_history
 from testwatch.measure.latency import percentile
 from testwatch.model.events import RunFinished, RunStarted, TestFinished, TestsCollected, TestStarted
 from testwatch.model.results import PhaseReport, TestResult
+from testwatch.run.watch_loop import WatchLoop
 from testwatch.tui.app import TestwatchApp
+
+sys.path.insert(0, str(Path(__file__).parent))
+from generate_suite import generate_suite
 
 KEY_INTERVAL_S = 0.05
 KINDS = ("pane switch", "cursor")
@@ -85,11 +101,18 @@ class TimedApp(TestwatchApp):
 
 def synthetic_result(index: int) -> TestResult:
     outcome = "failed" if index % 97 == 0 else "passed"
-    phases = {"setup": PhaseReport("passed", 0.0001), "call": PhaseReport(outcome, 0.001),
-              "teardown": PhaseReport("passed", 0.0001)}
+    phases = {
+        "setup": PhaseReport("passed", 0.0001),
+        "call": PhaseReport(outcome, 0.001),
+        "teardown": PhaseReport("passed", 0.0001),
+    }
     longrepr = "E   assert 1 == 2\n" if outcome == "failed" else ""
-    return TestResult(f"tests/test_{index // 100:03d}.py::test_{index}[case_{index % 7}]", outcome, phases,
-                      longrepr=longrepr)
+    return TestResult(
+        f"tests/test_{index // 100:03d}.py::test_{index}[case_{index % 7}]",
+        outcome,
+        phases,
+        longrepr=longrepr,
+    )
 
 
 async def produce(app: TimedApp, results: list[TestResult], run_id: int) -> None:
@@ -174,6 +197,89 @@ async def one_round(
     return latencies, stream_s, runs, frames
 
 
+async def loop_stalls(stop: asyncio.Event, stalls_s: list[float]) -> None:
+    """How late a 10 ms sleep on the app's loop wakes, over and over: the loop's stalls."""
+    while not stop.is_set():
+        started = time.perf_counter()
+        await asyncio.sleep(0.01)
+        stalls_s.append(time.perf_counter() - started - 0.01)
+
+
+async def real_round(
+    root: Path, python: str | None
+) -> tuple[list[tuple[float, float]], float | None, float, float]:
+    """The app and its real watch loop on ``root`` until its first run (every test) has ended; keys
+    pressed all along. Returns (seconds since start, latency) per key, when collection ended, the
+    run's length and the app loop's longest stall."""
+    config = load_config(root, {"python": python} if python else {})
+    history = open_history(root / ".testwatch" / "history.db")
+    app = TimedApp(config, history, WatchLoop)
+    timed: list[tuple[float, float]] = []
+    collected_at: list[float] = []
+    started = time.perf_counter()
+    stalls_s: list[float] = []
+    stop = asyncio.Event()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        watching = asyncio.create_task(loop_stalls(stop, stalls_s))
+        presses = 0
+        while not (app.state.run is not None and app.state.run.finished is not None):
+            if not collected_at and app.state.run is not None and app.state.run.total:
+                collected_at.append(time.perf_counter() - started)
+            step = presses % 3
+            if step == 2:
+                latency = key_latency_s(app, "down", cursor_moved(app))
+            else:
+                key, pane = ("2", "memory") if step == 0 else ("1", "tests")
+                latency = key_latency_s(app, key, pane_shown(app, pane))
+            pressed_at = time.perf_counter() - started
+            timed.append((pressed_at, await asyncio.wait_for(latency, 60)))
+            presses += 1
+            await asyncio.sleep(KEY_INTERVAL_S)
+        run_s = time.perf_counter() - started
+        stop.set()
+        await watching
+        await app.action_quit()
+    history.close()
+    return timed, (collected_at or [None])[0], run_s, max(stalls_s)
+
+
+def real_runs(args: argparse.Namespace) -> None:
+    """``--generate`` / ``--project``: key-to-render latency through whole real runs."""
+    every: list[float] = []
+    near_collection: list[float] = []
+    stalls: list[float] = []
+    for number in range(1, args.rounds + 1):
+        root = Path(tempfile.mkdtemp(prefix="tw-ui-real-")) / "project"
+        if args.project:
+            shutil.copytree(args.project, root, ignore=shutil.ignore_patterns(".testwatch", "*.venv", ".git"))
+        else:
+            generate_suite(root, args.generate, max(1, args.generate // 50))
+        timed, collected_s, run_s, stall_s = asyncio.run(real_round(root, args.python))
+        stalls.append(stall_s)
+        latencies = [latency for _, latency in timed]
+        near = [latency for at, latency in timed if collected_s is not None and abs(at - collected_s) < 1.0]
+        every += latencies
+        near_collection += near
+        print(
+            f"round {number}: run of {run_s:.1f} s, collection ended at "
+            f"{collected_s if collected_s is None else round(collected_s, 2)} s; {len(latencies)} keys: "
+            f"p50 {ms(percentile(latencies, 50))}, p99 {ms(percentile(latencies, 99))}, "
+            f"max {ms(max(latencies))}; within 1 s of collection end: "
+            f"max {ms(max(near)) if near else '-'} ({len(near)} keys); longest stall of the app's loop "
+            f"{ms(stall_s)}"
+        )
+        shutil.rmtree(root.parent, ignore_errors=True)
+    what = args.project or f"a generated suite of {args.generate} tests"
+    print(
+        f"key->render latency through whole real runs of {what}: p50 {ms(percentile(every, 50))}, "
+        f"p99 {ms(percentile(every, 99))}, max {ms(max(every))} over {len(every)} keys; "
+        f"within 1 s of collection end max {ms(max(near_collection)) if near_collection else '-'}; "
+        f"longest stall of the app's loop {ms(max(stalls))}"
+    )
+    print(f"load average {os.getloadavg()[0]:.1f}")
+
+
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
@@ -185,7 +291,13 @@ def main() -> None:
     parser.add_argument("--tests", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keys", type=int, default=12, help="keys measured during the stream, per round")
+    parser.add_argument("--generate", type=int, help="a real run of a generated suite of this many tests")
+    parser.add_argument("--project", help="a real run of (a copy of) this project")
+    parser.add_argument("--python", help="the interpreter of the project's tests (with --project)")
     args = parser.parse_args()
+    if args.generate or args.project:
+        real_runs(args)
+        return
     root = Path(tempfile.mkdtemp(prefix="tw-ui-"))
     idle: dict[str, list[float]] = {kind: [] for kind in KINDS}
     streaming: dict[str, list[float]] = {kind: [] for kind in KINDS}
@@ -196,17 +308,22 @@ def main() -> None:
         for kind in KINDS:
             idle[kind] += lat_idle[kind]
             streaming[kind] += lat_stream[kind]
-            figures.append(f"{kind} median idle {ms(statistics.median(lat_idle[kind]))}, during stream "
-                           f"{ms(statistics.median(lat_stream[kind]))} ({len(lat_stream[kind])} keys)")
-        print(f"round {number}: {runs} runs of {args.tests} results streamed in {stream_s:.2f} s "
-              f"({runs * args.tests / stream_s:.0f} results/s), {frames} frames; "
-              + "; ".join(figures))
+            figures.append(
+                f"{kind} median idle {ms(statistics.median(lat_idle[kind]))}, during stream "
+                f"{ms(statistics.median(lat_stream[kind]))} ({len(lat_stream[kind])} keys)"
+            )
+        print(
+            f"round {number}: {runs} runs of {args.tests} results streamed in {stream_s:.2f} s "
+            f"({runs * args.tests / stream_s:.0f} results/s), {frames} frames; " + "; ".join(figures)
+        )
     for kind in KINDS:
         during, anchor = streaming[kind], statistics.median(idle[kind])
-        print(f"{kind} key->render latency while runs of {args.tests} results stream: median "
-              f"{ms(statistics.median(during))}, p95 {ms(percentile(during, 95))}, max {ms(max(during))} "
-              f"over {len(during)} keys; idle app (anchor, same rounds) median {ms(anchor)}; "
-              f"ratio streaming/idle {statistics.median(during) / anchor:.2f}")
+        print(
+            f"{kind} key->render latency while runs of {args.tests} results stream: median "
+            f"{ms(statistics.median(during))}, p95 {ms(percentile(during, 95))}, max {ms(max(during))} "
+            f"over {len(during)} keys; idle app (anchor, same rounds) median {ms(anchor)}; "
+            f"ratio streaming/idle {statistics.median(during) / anchor:.2f}"
+        )
     print(f"load average {os.getloadavg()[0]:.1f}")
 
 

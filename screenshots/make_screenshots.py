@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import tempfile
 import time
 from pathlib import Path
 
@@ -46,7 +47,11 @@ async def settle(pilot, timeout_s: float = 15.0) -> None:
 
 
 async def shoot(out: Path) -> list[Path]:
-    root = copy_demo(None)
+    with tempfile.TemporaryDirectory(prefix="testwatch-screenshots-") as scratch:  # left behind: nothing
+        return await _shoot(copy_demo(Path(scratch) / "shop-demo"), out)
+
+
+async def _shoot(root: Path, out: Path) -> list[Path]:
     config = load_config(root)
     history = open_history(config.history_path)
     app = make_app(config, history, WatchLoop)
@@ -61,7 +66,7 @@ async def shoot(out: Path) -> list[Path]:
         await wait_until(pilot, lambda: "waiting for changes" in app.state.watch_message)
         for number, name in enumerate(PANES, start=1):
             await pilot.press(str(number))
-            await wait_until(pilot, lambda: not app.active_pane.stale)
+            await wait_until(pilot, lambda: not app.active_pane.stale and not app.active_pane.reads_pending)
             app.clear_notifications()
             await settle(pilot)
             path = out / f"{number}-{name}.svg"

@@ -9,26 +9,31 @@ import signal
 import subprocess
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 
 from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.css.query import NoMatches
-from textual.widgets import HelpPanel, TabbedContent, TabPane, Tree
+from textual.widget import Widget
+from textual.widgets import TabbedContent, TabPane, Tree
 from textual.worker import Worker, WorkerState
 
 from testwatch.config.settings import Config
 from testwatch.history.store import History
 from testwatch.model.terminal_text import safe
+from testwatch.model.wording import counted
 from testwatch.run.watch_loop import WatchLoop
 from testwatch.tui import messages
 from testwatch.tui.bridge import NewsBridge
 from testwatch.tui.commands import TestwatchCommands
 from testwatch.tui.controller import Controller, ControllerFactory
+from testwatch.tui.controller_thread import ControllerInLoop, ControllerThread, host_controller
 from testwatch.tui.editor import editor_argv, failure_location
 from testwatch.tui.footer import KeysFooter
 from testwatch.tui.heap import release_heap, settle_startup_heap
+from testwatch.tui.help import HelpScreen, widget_keys
 from testwatch.tui.lifeline import on_hangup
 from testwatch.tui.markers import marker_matcher
 from testwatch.tui.notices import notice_for
@@ -37,6 +42,7 @@ from testwatch.tui.panes.registry import PANES, tab_id
 from testwatch.tui.panes.tests import TestsPane
 from testwatch.tui.panes.thresholds import ThresholdsPane
 from testwatch.tui.prompt import PromptScreen
+from testwatch.tui.reading import reading
 from testwatch.tui.state import EVERY_PANE, SessionState
 from testwatch.tui.status import StatusLine
 from testwatch.tui.verdict import announce_verdict
@@ -65,7 +71,9 @@ class TestwatchApp(App[int]):
         Binding("f", "run_failed", "Failed"),
         Binding("slash", "filter", "Filter"),
         Binding("m", "marker_filter", "Marker", show=False),
-        Binding("p", "toggle_pause", "Pause"),
+        # One key, two labels: check_action shows the one that says what p does now.
+        Binding("p", "toggle_pause('pause')", "Pause"),
+        Binding("p", "toggle_pause('resume')", "Resume"),
         Binding("c", "cancel_run", "Cancel"),
         Binding("M", "toggle_memray", "Memray", show=False),
         Binding("e", "export", "Export", show=False),
@@ -90,11 +98,13 @@ class TestwatchApp(App[int]):
         self.controller_factory = controller_factory
         self.autoplay = autoplay
         self.state = SessionState(clock)
+        self.state.memray = config.memray
         self.bridge = NewsBridge(self)
-        self.controller: Controller | None = None
+        self.host: ControllerThread | ControllerInLoop | None = None  # runs the controller
         self._last_apply_s = 0.0
         self._last_input_s = 0.0
         self._apply_scheduled = False
+        self._reads: dict[str, int] = {}  # kind of history read -> its newest generation
         self._gc_thresholds: tuple[int, int, int] | None = None  # set once the started app is frozen
         self.panes: list[Pane] = [spec.pane_class.for_session(history, self.state, config) for spec in PANES]
 
@@ -114,9 +124,9 @@ class TestwatchApp(App[int]):
             on_hangup((0, 1), lambda: loop.call_soon_threadsafe(self.call_later, self.run_action, "quit"))
         self.state.load_outcomes(self.history.last_outcomes())
         self.state.notices += [("warning", warning) for warning in self.history.warnings]
-        self.controller = self.controller_factory(self.config, self.history, self.bridge)
+        self.host = host_controller(self.controller_factory, self.config, self.history, self.bridge)
         self.run_worker(
-            self.controller.run(), name="controller", group="controller", exclusive=True,
+            self.host.run(), name="controller", group="controller", exclusive=True,
             exit_on_error=False, description="the watch loop",
         )
         if callable(self.autoplay):
@@ -208,6 +218,11 @@ class TestwatchApp(App[int]):
         self.notify(safe(message), severity="error", markup=False)
         self._draw({"log"})
 
+    @property
+    def controller(self) -> Controller | None:
+        """The controller, once built (in its own thread, it is built there, soon after the start)."""
+        return self.host.controller if self.host is not None else None
+
     # ----- panes
 
     @property
@@ -240,9 +255,44 @@ class TestwatchApp(App[int]):
             return
         try:
             pane.reload()
-        except Exception as exc:  # a bad row or a locked file must not end the session
+        except Exception as exc:  # a history in memory is read here: a bad row must not end the session
             pane.stale = False
             self._report(f"the {pane.TITLE} pane could not read the history: {exc!r}")
+
+    def read_history(self, kind: str, pane: Pane, read: Callable[[History], object], show: Callable) -> None:
+        """``show(read(history))`` for ``pane``: the read in a worker thread on a connection of its own
+        (one in memory is read here: no other connection sees it); only the newest read of each kind
+        is shown."""
+        if self.history.path is None:
+            show(read(self.history))
+            return
+        generation = self._reads[kind] = self._reads.get(kind, 0) + 1
+        pane.reads_pending += 1
+        path = self.history.path
+
+        def work() -> None:
+            try:
+                with reading(path) as history:
+                    data = read(history)
+            except Exception as exc:  # a bad row or a locked file: said in the app, never fatal
+                outcome = partial(self._read_failed, pane, exc)
+            else:
+                outcome = partial(self._read_done, pane, kind, generation, show, data)
+            with contextlib.suppress(RuntimeError):  # the app has closed meanwhile
+                self.call_from_thread(outcome)
+
+        self.run_worker(work, thread=True, group="history-reads", exit_on_error=False,
+                        description=f"reading the history for the {pane.TITLE} pane")
+
+    def _read_done(self, pane: Pane, kind: str, generation: int, show: Callable, data: object) -> None:
+        pane.reads_pending -= 1
+        if generation == self._reads[kind]:  # else a newer read of the same kind is coming
+            with contextlib.suppress(NoMatches):  # the app is closing
+                show(data)
+
+    def _read_failed(self, pane: Pane, exc: Exception) -> None:
+        pane.reads_pending -= 1
+        self._report(f"the {pane.TITLE} pane could not read the history: {exc!r}")
 
     def action_show_pane(self, pane_id: str) -> None:
         pane = next(pane for pane in self.panes if pane_id == pane.NAME)
@@ -267,10 +317,12 @@ class TestwatchApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in _MAIN_SCREEN_ACTIONS and len(self.screen_stack) > 1:
             return False
+        if action == "toggle_pause":
+            return parameters == (("resume",) if self.state.paused else ("pause",))
         if action == "cancel_run":
             return self.state.running
         if action == "run_failed":
-            return any(row.rank == 0 for row in self.state.tests.values())
+            return self.state.failing > 0
         if action == "open_editor":
             row = self.tests_pane.selected_row
             failure = row is not None and row.rank == 0 and row.result is not None
@@ -280,22 +332,22 @@ class TestwatchApp(App[int]):
     # ----- runs
 
     def action_rerun_affected(self) -> None:
-        self.controller.request("affected")
+        self.host.call("request", "affected")
 
     def action_run_all(self) -> None:
-        self.controller.request("all")
+        self.host.call("request", "all")
 
     def action_run_failed(self) -> None:
-        self.controller.request("failed")
+        self.host.call("request", "failed")
 
     def action_run_selected(self) -> None:
         row = self.tests_pane.selected_row
         if row is not None:
-            self.controller.request("tests", [row.nodeid])
+            self.host.call("request", "tests", [row.nodeid])
 
     @on(TestsPane.RunTests)
     def _run_tests(self, event: TestsPane.RunTests) -> None:
-        self.controller.request("tests", event.nodeids)
+        self.host.call("request", "tests", event.nodeids)
 
     @on(ThresholdsPane.ShowTest)
     def _show_test(self, event: ThresholdsPane.ShowTest) -> None:
@@ -303,19 +355,19 @@ class TestwatchApp(App[int]):
         self.tests_pane.show_test(event.nodeid)
 
     def action_cancel_run(self) -> None:
-        self.controller.cancel_run()
+        self.host.call("cancel_run")
 
-    def action_toggle_pause(self) -> None:
-        if self.controller.paused:
-            self.controller.resume()
-        else:
-            self.controller.pause()
-        self.state.paused = self.controller.paused
+    def action_toggle_pause(self, _label: str = "") -> None:
+        """Pause or resume, whichever the footer shows (``_label``)."""
+        self.state.paused = not self.state.paused
+        self.host.call("pause" if self.state.paused else "resume")
         self._draw(set())
+        self.refresh_bindings()
 
     def action_toggle_memray(self) -> None:
-        self.controller.set_memray(not self.controller.memray)
-        self.notify(f"memray {'on' if self.controller.memray else 'off'} from the next run")
+        self.state.memray = not self.state.memray  # the app's word, whether the controller is ready yet
+        self.host.call("set_memray", self.state.memray)
+        self.notify(f"memray {'on' if self.state.memray else 'off'} from the next run")
 
     # ----- filters, export, editor, help, quit
 
@@ -325,7 +377,7 @@ class TestwatchApp(App[int]):
 
     @work(exclusive=True, group="prompt")
     async def action_marker_filter(self) -> None:
-        current = self.controller.marker_filter()
+        current = self.state.marker_filter
         expression = await self.push_screen_wait(
             PromptScreen("Run and show only tests matching a marker expression (pytest -m):", current,
                          "e.g. slow and not db; empty for every test")
@@ -338,7 +390,8 @@ class TestwatchApp(App[int]):
         except ValueError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        self.controller.set_marker_filter(expression)
+        self.host.call("set_marker_filter", expression)
+        self.state.marker_filter = expression
         self.tests_pane.set_marker_filter(matcher)
         self.notify(f"marker filter: {expression or 'off'}", markup=False)
 
@@ -359,7 +412,7 @@ class TestwatchApp(App[int]):
         except OSError as exc:
             self.notify(f"cannot write {path}: {exc.strerror or exc}", severity="error", markup=False)
             return
-        self.notify(f"wrote {count} rows to {path}", markup=False)
+        self.notify(f"wrote {counted(count, 'row')} to {path}", markup=False)
 
     def action_open_editor(self) -> None:
         row = self.tests_pane.selected_row
@@ -377,21 +430,37 @@ class TestwatchApp(App[int]):
             self.notify(f"cannot open an editor here ({type(exc).__name__})", severity="warning")
 
     def action_help(self) -> None:
-        if self.screen.query(HelpPanel):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
+        """The keys: the app's by what they do, then those of the widget that has the focus."""
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
+            return
+        focused = self.focused
+        own = [
+            (self.get_key_display(binding), binding)
+            for namespace, binding, _, _ in self.screen.active_bindings.values()
+            if namespace is focused and focused is not None
+        ]
+        self.push_screen(HelpScreen(_widget_kind(focused), widget_keys(own)))
 
     async def action_quit(self) -> None:
         """Cancel the run and the watch loop, wait until the pytest child is gone, and leave."""
-        if self.controller is not None:
-            self.controller.cancel_run()
+        if self.host is not None:
+            self.host.call("cancel_run")
+            self.host.stop()
         stopping = [w for group in ("controller", "autoplay") for w in self.workers.cancel_group(self, group)]
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(
                 asyncio.gather(*(worker.wait() for worker in stopping), return_exceptions=True), QUIT_WAIT_S
             )
         self.exit(0)
+
+
+def _widget_kind(widget: Widget | None) -> str:
+    """What the user would call the focused widget: "tree", "data table" (its Textual class)."""
+    for cls in type(widget).__mro__:
+        if cls.__module__.startswith("textual.widgets"):
+            return "".join(f" {c.lower()}" if c.isupper() else c for c in cls.__name__).strip()
+    return "view"
 
 
 def make_app(

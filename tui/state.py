@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import attrgetter
 
+from testwatch.measure.breaches import describe_breach
 from testwatch.model.events import (
     ChangesDetected,
     ChildRestarted,
@@ -28,6 +29,7 @@ from testwatch.model.events import (
     WatchStatus,
 )
 from testwatch.model.results import BAD_OUTCOMES, TestResult, nodeid_file
+from testwatch.model.wording import counted
 from testwatch.tui import messages as m
 
 # What ``SessionState.apply`` returns for news that touches every pane, whichever panes exist.
@@ -74,6 +76,29 @@ class LiveRun:
     finished: RunFinished | None = None
     reasons: dict[str, str] = field(default_factory=dict)  # "*" is the reason every test runs
     in_run: set[str] = field(default_factory=set)
+    selected: int | None = None  # how many tests were asked for (None: every test)
+    known: int | None = None  # how many tests the selection chose from
+    marker_filter: str = ""  # the -m expression the run was given
+
+    def scope(self) -> str:
+        """What this run runs and why, from its own start: "every test (no history yet)", "1 of 3
+        tests (1 failed last time)", "2 tests (-m slow)" when markers filtered it."""
+        if self.selected is not None:
+            text = counted(self.selected, "test")
+            if self.known:
+                text = f"{self.selected} of {counted(self.known, 'test')}"
+            reasons = Counter(reason for nodeid, reason in self.reasons.items() if nodeid != "*")
+            why = [f"{count} {reason}" for reason, count in reasons.most_common(2)]
+        else:
+            collected = self.total if self.finished is not None else None
+            if collected is None:
+                text = "every test"
+            else:
+                text = counted(collected, "test")
+                text = text if self.marker_filter else f"all {text}"
+            why = [self.reasons["*"]] if self.reasons.get("*") else []
+        why += [f"-m {self.marker_filter}"] if self.marker_filter else []
+        return f"{text} ({', '.join(why)})" if why else text
 
 
 class SessionState:
@@ -92,12 +117,15 @@ class SessionState:
         self.notices: list[tuple[str, str]] = []
         self.watch_message = ""
         self.paused = False
+        self.memray = False  # whether runs measure allocations with memray, from the next one on
         self.last_changes: list[str] = []
-        self.selection = ""
+        self.marker_filter = ""  # the -m expression runs are given from the next one on
+        self._selection: SelectionMade | None = None  # the selection of the run about to start
         self.save_to_result_s: float | None = None
         self.green: bool | None = None
         self.verdict_flipped = False
         self._changes_at_s: float | None = None
+        self._failing: int | None = None  # counted when next asked, after a row's status changed
         self._handlers: dict[type, Callable] = {
             m.RunBegan: self._run_began, m.TestsListed: self._tests_listed,
             m.TestBegan: self._test_began, m.ResultReceived: self._result_received,
@@ -114,11 +142,13 @@ class SessionState:
             if nodeid not in self.tests:
                 self._add_row(TestRow(nodeid, status=outcome))
         self.structure_changed = True
+        self._failing = None
 
     def apply(self, news: m.News) -> set[str]:
         """Apply one piece of news; returns the ids of the panes it touched (``EVERY_PANE`` for all of
         them) and ``"status"`` when the status line must be drawn again."""
         handler = self._handlers.get(type(news))
+        self._failing = None  # a row's status may change
         return handler(news.event) if handler else set()
 
     def row(self, nodeid: str) -> TestRow:
@@ -147,14 +177,29 @@ class SessionState:
     def running(self) -> bool:
         return self.run is not None and self.run.finished is None
 
+    @property
+    def failing(self) -> int:
+        """How many tests the tree shows as failed (or errored, crashed, timed out); counted once per
+        batch of news (the footer asks for every key it shows)."""
+        if self._failing is None:
+            self._failing = sum(row.rank == 0 for row in self.tests.values())
+        return self._failing
+
     # ----- handlers: each returns the panes it touched
 
     def _run_began(self, event: RunStarted) -> set[str]:
         if self.samples:
             self.previous_samples = self.samples
         self.samples = []
-        self.run = LiveRun(event.run_id, event.trigger, event.selected_count, self.clock())
-        self.run.reasons = dict(event.reasons)
+        selection, self._selection = self._selection, None
+        chose = selection is not None and event.trigger in ("change", "affected")
+        known = selection.total_known if chose else None
+        self.run = LiveRun(
+            event.run_id, event.trigger, event.selected_count, self.clock(), reasons=dict(event.reasons),
+            selected=event.selected_count, known=known or len(self.tests), marker_filter=self.marker_filter,
+        )
+        if event.trigger != "change":
+            self.last_changes = []  # what changed is no longer why tests run
         return {"tests", "status", "memory"}
 
     def _tests_listed(self, event: TestsCollected) -> set[str]:
@@ -193,7 +238,8 @@ class SessionState:
 
     def _child_restarted(self, event: ChildRestarted) -> set[str]:
         self.notices.append(
-            ("warning", f"pytest died ({event.reason}); restarted it for the {event.remaining} tests left")
+            ("warning",
+             f"pytest died ({event.reason}); restarted it for the {counted(event.remaining, 'test')} left")
         )
         return {"log", "status"}
 
@@ -212,8 +258,8 @@ class SessionState:
                 row.status = "cancelled" if event.cancelled else "not run"
                 self.changed.add(nodeid)
         self.structure_changed = True  # re-sort: failures to the top
-        if not event.cancelled and event.exit_status in (0, 1):
-            green = event.exit_status == 0
+        if not event.cancelled:  # green only when no test in the tree is failing, whatever ran
+            green = self.failing == 0 and event.exit_status in (0, 1, 5)
             self.verdict_flipped = self.green is not None and green != self.green
             self.green = green
         return {"status", EVERY_PANE}  # the run is in the history now: every pane may show it
@@ -224,16 +270,8 @@ class SessionState:
         return {"status"}
 
     def _selection_chosen(self, event: SelectionMade) -> set[str]:
-        reasons = {n: str(r) for n, r in (event.reasons or {}).items() if n != "*"}
-        why = Counter(reasons.values()).most_common(2)
-        because = ", ".join(f"{count} {reason}" for reason, count in why)
-        total = event.total_known
-        if event.everything:
-            self.selection = "every test"
-        else:
-            self.selection = f"{len(event.selected)} of {total if total is not None else '?'} tests"
-        self.selection += f" ({because})" if because else ""
-        return {"status"}
+        self._selection = event  # the run it starts says what it runs (the status reads the run)
+        return set()
 
     def _watch_status(self, event: WatchStatus) -> set[str]:
         self.watch_message = event.message
@@ -254,4 +292,5 @@ class SessionState:
         return {"memory"}
 
     def _breach_found(self, event: ThresholdBreached) -> set[str]:
-        return {"thresholds"}  # the pane reads the breach from the history
+        self.notices.append(("breach", describe_breach(event)))
+        return {"thresholds", "log"}  # the thresholds pane reads the breach from the history

@@ -13,24 +13,30 @@ SHOWN_CHANGES = 2
 
 
 def status_line(state: SessionState) -> Text:
-    """One line of text describing the session now."""
+    """One line of text describing the session now, derived from the state the tree is drawn from:
+    the verdict counts the tree's failing tests, what ran is the current run's own scope."""
     text = Text("❚❚ paused", style="yellow") if state.paused else Text("● watching", style="green")
-    if state.watch_message:
+    if state.watch_message and not (state.paused and state.watch_message.startswith("paused")):
         text.append("  ")
         text.append_text(literal(state.watch_message))
+    run = state.run
     if state.running:
-        run = state.run
         text.append(f"  running {run.done}/{run.total if run.total is not None else '?'}", style="cyan")
-    elif state.green is not None:
+    elif run is not None and run.finished is not None and run.finished.cancelled:
+        text.append("  cancelled", style="yellow")
+    failing = state.failing
+    if failing:
+        text.append(f"  red: {failing} failing", style="bold red")
+    elif not state.running and state.green is not None:
         text.append("  green" if state.green else "  red", style="green" if state.green else "bold red")
     if state.last_changes:
         names = ", ".join(path.rsplit("/", 1)[-1] for path in state.last_changes[:SHOWN_CHANGES])
         more = len(state.last_changes) - SHOWN_CHANGES
         text.append("  changed: ", style="dim")
         text.append_text(literal(names + (f" +{more}" if more > 0 else "")))
-    if state.selection:
-        text.append("  ran ", style="dim")
-        text.append_text(literal(state.selection))
+    if run is not None:
+        text.append("  selected " if state.running else "  ran ", style="dim")
+        text.append_text(literal(run.scope()))
     if state.save_to_result_s is not None:
         text.append(f"  save→result {format_duration(state.save_to_result_s)}", style="dim")
     return text

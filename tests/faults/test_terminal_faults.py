@@ -18,7 +18,7 @@ import termios
 import time
 from pathlib import Path
 
-from textual.widgets import Log, Tree
+from textual.widgets import RichLog, Tree
 
 from testwatch.config.settings import load_config
 from testwatch.history.store import open_history
@@ -79,7 +79,7 @@ async def test_real_run_in_a_60x20_app_resized_mid_run_with_no_color(make_projec
                     resized = True
                 done = sum(label.startswith(("✓", "✗")) for label in labels) >= len(HOSTILE_IDS)
                 await pilot.pause(0.05)
-            log = "\n".join(app.query_one(Log).lines)
+            log = "\n".join(strip.text for strip in app.query_one(RichLog).lines)
             assert resized and done, f"tests pane: {_leaf_labels(tree)}\nlog pane:\n{log}"
             labels = _leaf_labels(tree)
             for case in HOSTILE_IDS:

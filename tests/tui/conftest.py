@@ -93,8 +93,14 @@ async def until(pilot, condition: Callable[[], bool], timeout_s: float = 15.0) -
         await pilot.pause(0.02)
 
 
+def reads_done(app: TestwatchApp) -> bool:
+    """Whether every read of the history the panes started (in worker threads) has been drawn."""
+    return not any(pane.reads_pending for pane in app.panes)
+
+
 async def play(pilot, app: TestwatchApp, events: list) -> None:
     """Report ``events`` to the app as the engine would, and wait until they are drawn."""
+    await until(pilot, lambda: app.controller is not None)  # built in its own thread
     for event in events:
         app.controller.listener(event)
     await until(pilot, lambda: not app.bridge.pending)
@@ -104,6 +110,11 @@ async def play(pilot, app: TestwatchApp, events: list) -> None:
 def detail_text(app: TestwatchApp) -> str:
     """The tests pane's details as plain text: the head (name, status, headline), then the body."""
     return "\n".join(str(app.query_one(part).content) for part in ("#detail", "#detail-body"))
+
+
+def log_lines(app: TestwatchApp) -> list[str]:
+    """The log pane's lines as shown (a notice wider than the pane takes several)."""
+    return [strip.text.rstrip() for strip in app.query_one("#log").lines]
 
 
 @pytest.fixture

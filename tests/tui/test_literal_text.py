@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from textual.widgets import Log, Tree
+from textual.widgets import Tree
 
 from testwatch.model.events import CollectionError, EngineNotice
 from testwatch.model.terminal_text import safe
 from testwatch.tui.text import literal
 
-from .conftest import detail_text, play, result, run_events, until
+from .conftest import detail_text, log_lines, play, result, run_events, until
 
 NASTY_NAMES = [
     "test_x[[red]]", "test_x[case_a]", "test_x[[/tmp/x]]", "test_x[[bold unclosed]", "test_x[\x1b[31mred]",
@@ -53,6 +53,6 @@ async def test_notices_with_markup_reach_the_log_and_notifications_unchanged(bui
         await until(pilot, lambda: len(app._notifications) >= 2)
         assert any(n.message == "[red]not red[/] \\x1b[2J" for n in app._notifications)
         await pilot.press("7")
-        lines = app.query_one(Log).lines
+        lines = log_lines(app)
         assert lines[0] == "error: [red]not red[/] \\x1b[2J"
         assert lines[1] == "error: cannot collect tests/test_[x.py: SyntaxError: [unclosed"

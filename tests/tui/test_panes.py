@@ -6,7 +6,7 @@ import json
 import sqlite3
 
 import pytest
-from textual.widgets import DataTable, Log, Sparkline, Static, Tree
+from textual.widgets import DataTable, Sparkline, Static, Tree
 
 from testwatch.model.events import (
     ChangesDetected,
@@ -24,7 +24,7 @@ from testwatch.tui.panes.memory_graph import MemoryGraph
 from testwatch.tui.panes.name_line import NameLine
 
 from . import svg_snapshots
-from .conftest import FakeController, detail_text, play, result, run_events, until
+from .conftest import FakeController, detail_text, log_lines, play, reads_done, result, run_events, until
 
 
 def cells(app, selector: str) -> list[list[str]]:
@@ -193,7 +193,7 @@ async def test_history_pane_shows_runs_results_trend_and_flaky_tests(build_app, 
     app = build_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("6")
-        await until(pilot, lambda: len(cells(app, "#runs-table")) == 2)
+        await until(pilot, lambda: len(cells(app, "#runs-table")) == 2 and reads_done(app))
         assert [row[0] for row in cells(app, "#runs-table")] == ["2", "1"]
         assert cells(app, "#run-results-table")[0][:2] == ["tests/test_a.py::test_flip", "✗ failed"]
         flaky = app.query_one("#flaky-table", FittedTable)
@@ -230,6 +230,19 @@ async def test_history_pane_h_shows_one_machine_at_a_time(build_app, history, mo
         assert any("every machine" in n.message for n in app._notifications)
 
 
+async def test_history_pane_at_80_columns_names_whole_and_no_flaky_heading_over_nothing(build_app, history):
+    long_name = "tests/test_checkout.py::test_a_long_name_that_would_be_cut"
+    record_run(history, [result(long_name), result("tests/test_a.py::test_ok")])
+    app = build_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("6")
+        await until(pilot, lambda: len(cells(app, "#run-results-table")) == 2 and reads_done(app))
+        await pilot.pause()
+        screen = screen_text(app)
+        assert long_name in screen, screen  # the results take the full width under 100 columns
+        assert "no flaky tests" in screen and "flaky test " not in screen, screen
+
+
 async def test_log_pane_and_notifications_for_engine_errors(build_app):
     app = build_app()
     async with app.run_test() as pilot:
@@ -237,7 +250,7 @@ async def test_log_pane_and_notifications_for_engine_errors(build_app):
                                 WatchStatus("polling", "warning")])
         await until(pilot, lambda: any("[bold]x" in n.message for n in app._notifications))
         await pilot.press("7")
-        assert app.query_one(Log).lines == ["error: pytest stopped: [bold]x", "warning: polling"]
+        assert log_lines(app) == ["error: pytest stopped: [bold]x", "warning: polling"]
 
 
 async def test_status_line_says_what_changed_what_ran_and_how_fast(build_app):
@@ -247,7 +260,8 @@ async def test_status_line_says_what_changed_what_ran_and_how_fast(build_app):
             ChangesDetected(["src/shop/cart.py"]),
             SelectionMade(["tests/test_a.py::test_ok"], {"tests/test_a.py::test_ok": "imports cart.py"},
                           3, 0.01),
-            *run_events([result("tests/test_a.py::test_ok")], run_id=1, trigger="change"),
+            RunStarted(1, "change", 1, {"tests/test_a.py::test_ok": "imports cart.py"}),
+            *run_events([result("tests/test_a.py::test_ok")], run_id=1, trigger="change")[1:],
         ])
         status = str(app.query_one("#status", Static).content)
         for expected in ("watching", "green", "changed: cart.py", "ran 1 of 3 tests (1 imports cart.py)",
@@ -267,7 +281,7 @@ async def test_a_controller_that_dies_is_reported_and_the_app_stays(project, his
     async with app.run_test() as pilot:
         await until(pilot, lambda: any("watcher exploded" in n.message for n in app._notifications))
         await pilot.press("7")
-        assert any("watcher exploded" in line for line in app.query_one(Log).lines)
+        assert any("watcher exploded" in line for line in log_lines(app))
         assert app.is_running
 
 

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from testwatch.tui.help import HelpScreen
 from testwatch.tui.panes.registry import PANES
 
 from .conftest import play, until
@@ -45,8 +46,11 @@ async def test_pane_snapshot(view, size, build_app, history, matches_snapshot):
         await until(pilot, lambda: getattr(app.tests_pane.selected_row, "status", None) == "failed")
         for key in VIEWS[view]:
             await pilot.press(key)
-        await until(pilot, lambda: not app.active_pane.stale)
-        await until(pilot, lambda: app.focused is not None and app.active_pane in app.focused.ancestors)
+        await until(pilot, lambda: not app.active_pane.stale and not app.active_pane.reads_pending)
+        if view == "help":
+            await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        else:
+            await until(pilot, lambda: app.focused is not None and app.active_pane in app.focused.ancestors)
         app.clear_notifications()
         await pilot.wait_for_scheduled_animations()
         await settle(pilot)

@@ -24,6 +24,7 @@ from testwatch.model.events import (
 from testwatch.model.failure_text import headline, locations
 from testwatch.model.outcome_labels import OUTCOME_LABELS
 from testwatch.model.terminal_text import one_line, safe
+from testwatch.model.wording import counted
 
 
 def error_summary(longrepr: str) -> str:
@@ -58,7 +59,7 @@ class LineReporter:
     def _report(self, event: EngineEvent) -> None:
         write = self.out.write
         if isinstance(event, RunStarted):
-            scope = "all tests" if event.selected_count is None else f"{event.selected_count} tests"
+            scope = "all tests" if event.selected_count is None else counted(event.selected_count, "test")
             write(f"run {event.run_id or '-'} ({event.trigger}): {scope}\n")
         elif isinstance(event, TestFinished):
             result = event.result
@@ -70,7 +71,7 @@ class LineReporter:
         elif isinstance(event, CollectionError):
             write(f"ERROR   collecting {one_line(event.path)}: {safe(error_summary(event.message))}\n")
         elif isinstance(event, ChildRestarted):
-            write(f"pytest {event.reason}; restarting for {event.remaining} tests left\n")
+            write(f"pytest {event.reason}; restarting for the {counted(event.remaining, 'test')} left\n")
         elif isinstance(event, EngineNotice):
             write(f"{event.severity}: {safe(event.message)}\n")
         elif isinstance(event, ThresholdBreached):

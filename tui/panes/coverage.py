@@ -14,6 +14,7 @@ from testwatch.config.settings import Config
 from testwatch.config.thresholds import Thresholds
 from testwatch.history.store import History
 from testwatch.measure.breaches import coverage_percent
+from testwatch.model.wording import counted
 from testwatch.tui.panes.base import Pane
 from testwatch.tui.panes.fitted_table import Column, FittedTable
 from testwatch.tui.state import SessionState
@@ -31,6 +32,7 @@ class CoveragePane(Pane):
     """Per-file coverage table; files under their limit are marked."""
 
     NAME = "coverage"
+    READS_HISTORY = True
     TITLE = "Coverage"
 
     def __init__(self, history, state, thresholds: Thresholds | None = None) -> None:
@@ -47,20 +49,23 @@ class CoveragePane(Pane):
         yield Static(id="coverage-summary", markup=False)
         yield FittedTable(COLUMNS, id="coverage-table", cursor_type="row", zebra_stripes=True)
 
-    def reload(self) -> None:
-        super().reload()
+    def read(self, history: History) -> list[dict]:
+        """The newest coverage, file by file, least covered first."""
         sql = (
             "select * from coverage where run_id = (select max(run_id) from coverage) "
             "order by percent, file"
         )
-        files = list(self.history.rows(sql))
+        return list(history.rows(sql))
+
+    def show(self, files: list[dict]) -> None:
         summary = Text()
         if not files:
             summary.append("no coverage measured yet", style="dim")
         else:
             statements = sum(f["statements"] or 0 for f in files)
             summary.append(
-                f"total {coverage_percent(files):.1f}% of {statements} statements in {len(files)} files"
+                f"total {coverage_percent(files):.1f}% of {counted(statements, 'statement')} "
+                f"in {counted(len(files), 'file')}"
             )
             changed = [f for f in files if f["file"] in self.state.last_changes and _missing(f)]
             for f in changed:

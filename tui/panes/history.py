@@ -4,8 +4,10 @@ shows one machine's runs and flaky tests, then the next machine's, then every ma
 
 from __future__ import annotations
 
+from functools import partial
+
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -13,10 +15,13 @@ from textual.widgets import DataTable, Sparkline, Static
 
 from testwatch.config.units import format_duration, format_size
 from testwatch.history.queries import FLAKY_SQL
+from testwatch.history.store import History
+from testwatch.model.wording import counted
 from testwatch.tui.outcomes import status_text
 from testwatch.tui.panes.base import Pane
 from testwatch.tui.panes.fitted_table import Column, FittedTable
 from testwatch.tui.panes.name_line import NameLine
+from testwatch.tui.panes.tests import NARROW_COLUMNS
 from testwatch.tui.text import literal
 
 SHOWN_RUNS = 100
@@ -38,6 +43,7 @@ class HistoryPane(Pane):
     """Runs, then the chosen run's results, then the chosen test's trend; flaky tests beside."""
 
     NAME = "history"
+    READS_HISTORY = True
     TITLE = "History"
     BINDINGS = [Binding("h", "next_machine", "Machine", show=False)]
 
@@ -52,12 +58,23 @@ class HistoryPane(Pane):
                 yield Static(id="trend-figures", markup=False)
                 yield Sparkline([], id="trend-duration")
                 yield Sparkline([], id="trend-memory")
+                yield Static("no flaky tests", id="no-flaky", classes="hidden")
                 yield FittedTable(FLAKY_COLUMNS, id="flaky-table", cursor_type="row")
 
-    def reload(self) -> None:
-        super().reload()
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW_COLUMNS, "-narrow")  # the trend goes under the results
+
+    def read(self, history: History) -> tuple[list[dict], list[dict]]:
+        """The recent runs, and the flaky tests."""
+        return (
+            history.recent_runs(SHOWN_RUNS, self.machine),
+            list(history.rows(FLAKY_SQL, {"machine": self.machine or ""})),
+        )
+
+    def show(self, data: tuple[list[dict], list[dict]]) -> None:
+        runs, flaky_rows = data
         rows, keys = [], []
-        for run in self.history.recent_runs(SHOWN_RUNS, self.machine):
+        for run in runs:
             other = sum(run.get(k) or 0 for k in ("error", "crashed", "timeout"))
             rows.append((
                 run["id"], (run["started_at"] or "")[:19].replace("T", " "), literal(run["machine"] or ""),
@@ -67,18 +84,20 @@ class HistoryPane(Pane):
             ))
             keys.append(str(run["id"]))
         self.query_one("#runs-table", FittedTable).show_rows(rows, keys)
-        flaky = [
-            (literal(row["nodeid"]), row["runs"], row["failures"])
-            for row in self.history.rows(FLAKY_SQL, {"machine": self.machine or ""})
-        ]
+        flaky = [(literal(row["nodeid"]), row["runs"], row["failures"]) for row in flaky_rows]
         self.query_one("#flaky-table", FittedTable).show_rows(flaky)
+        self.query_one("#flaky-table").set_class(not flaky, "hidden")  # no heading over an empty table
+        self.query_one("#no-flaky").set_class(bool(flaky), "hidden")
         if keys:
             self.show_run(int(keys[self.query_one("#runs-table", DataTable).cursor_row]))
 
     def show_run(self, run_id: int) -> None:
         """Fill the results table with one run's results, failures first."""
+        self.read_then(lambda history: history.results(run_id), self._show_results, kind="run")
+
+    def _show_results(self, results: list[dict]) -> None:
         rows, keys = [], []
-        for result in sorted(self.history.results(run_id), key=lambda r: r["outcome"] == "passed"):
+        for result in sorted(results, key=lambda r: r["outcome"] == "passed"):
             rows.append((
                 literal(result["nodeid"]), status_text(result["outcome"]),
                 format_duration(result["duration_s"]), format_size(result["peak_rss_bytes"]),
@@ -91,12 +110,17 @@ class HistoryPane(Pane):
     def show_trend(self, nodeid: str) -> None:
         """Duration and peak memory of one test over its recent runs."""
         sql = "select duration_s, peak_rss_bytes from results where nodeid = ? order by id desc limit ?"
-        points = list(self.history.rows(sql, [nodeid, TREND_RUNS]))[::-1]
+        self.read_then(
+            lambda history: list(history.rows(sql, [nodeid, TREND_RUNS]))[::-1],
+            partial(self._show_trend, nodeid), kind="trend",
+        )
+
+    def _show_trend(self, nodeid: str, points: list[dict]) -> None:
         durations = [p["duration_s"] or 0.0 for p in points]
         memory = [p["peak_rss_bytes"] for p in points if p["peak_rss_bytes"] is not None]
         self.query_one("#trend-title", NameLine).show(Text(), literal(nodeid, style="bold"))
         last_s = durations[-1] if durations else None
-        figures = f"{len(points)} runs; duration last {format_duration(last_s)}"
+        figures = f"{counted(len(points), 'run')}; duration last {format_duration(last_s)}"
         if memory:
             figures += f", peak RSS last {format_size(memory[-1])}"
         self.query_one("#trend-figures", Static).update(figures)

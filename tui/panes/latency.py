@@ -8,7 +8,8 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from testwatch.config.units import format_duration
-from testwatch.measure.latency import RECENT_RUNS, recent_latencies
+from testwatch.measure.latency import RECENT_RUNS, Latency, recent_latencies
+from testwatch.model.wording import counted
 from testwatch.tui.panes.base import Pane
 from testwatch.tui.panes.fitted_table import Column, FittedTable
 from testwatch.tui.text import literal
@@ -26,6 +27,7 @@ class LatencyPane(Pane):
     """Per-test call durations over the recent runs, slowest newest first."""
 
     NAME = "latency"
+    READS_HISTORY = True
     TITLE = "Latency"
 
     def compose(self) -> ComposeResult:
@@ -33,12 +35,14 @@ class LatencyPane(Pane):
         yield FittedTable(COLUMNS, id="latency-table", cursor_type="row", zebra_stripes=True)
 
     def reload(self) -> None:
-        super().reload()
-        latencies = sorted(
-            recent_latencies(self.history, self.state.tests).values(), key=lambda lat: lat.newest_s,
-            reverse=True,
-        )
-        summary = Text(f"{len(latencies)} tests, call time over their last {RECENT_RUNS} passing runs")
+        self.stale = False
+        nodeids = list(self.state.tests)  # taken here: the worker thread must not walk the live rows
+        self.read_then(lambda history: recent_latencies(history, nodeids), self.show)
+
+    def show(self, data: dict[str, Latency]) -> None:
+        latencies = sorted(data.values(), key=lambda lat: lat.newest_s, reverse=True)
+        tests = counted(len(latencies), "test")
+        summary = Text(f"{tests}, call time over their last {RECENT_RUNS} passing runs")
         slower = [lat.nodeid for lat in latencies if lat.regressed]
         if slower:
             summary.append(f"\n{len(slower)} slower than usual: ", style="bold red")

@@ -7,6 +7,7 @@ growth over its recent runs, with its ``peak_memory`` limit (the threshold on th
 from __future__ import annotations
 
 import json
+from functools import partial
 
 from rich.text import Text
 from textual import on
@@ -17,6 +18,7 @@ from testwatch.config.settings import Config
 from testwatch.config.thresholds import Thresholds
 from testwatch.config.units import format_size
 from testwatch.history.store import History
+from testwatch.model.wording import counted
 from testwatch.tui.panes.base import Pane
 from testwatch.tui.panes.fitted_table import Column, FittedTable
 from testwatch.tui.panes.memory_graph import LIMIT_MARK, GraphData, MemoryGraph
@@ -38,6 +40,7 @@ class MemoryPane(Pane):
 
     NAME = "memory"
     TITLE = "Memory"
+    READS_HISTORY = True
 
     def __init__(self, history: History, state: SessionState, thresholds: Thresholds | None = None) -> None:
         super().__init__(history, state)
@@ -79,51 +82,63 @@ class MemoryPane(Pane):
             now.append_text(literal(state.running_now))
         self.query_one("#memory-now", Static).update(now, layout=False)  # fixed height in app.tcss
 
-    def reload(self) -> None:
-        super().reload()
-        rows, keys = [], []
+    def read(self, history: History) -> list[dict]:
+        """The heaviest tests of the newest run that measured memory."""
         sql = (
             "select nodeid, peak_growth_bytes, peak_rss_bytes, memory_precision, retained_bytes, "
             "top_allocations from results "
             "where run_id = (select max(run_id) from results where peak_growth_bytes is not null) "
             "and peak_growth_bytes is not null order by peak_growth_bytes desc limit ?"
         )
-        for row in self.history.rows(sql, [TOP_TESTS]):
-            rows.append((
+        return list(history.rows(sql, [TOP_TESTS]))
+
+    def show(self, data: list[dict]) -> None:
+        rows = [
+            (
                 literal(row["nodeid"]), format_size(row["peak_growth_bytes"]),
                 _peak(row["peak_rss_bytes"], row["memory_precision"]),
                 format_size(row["retained_bytes"]), literal(_top_allocator(row["top_allocations"])),
-            ))
-            keys.append(row["nodeid"])
+            )
+            for row in data
+        ]
+        keys = [row["nodeid"] for row in data]
         self.query_one(FittedTable).show_rows(rows, keys)
         self.show_test(keys[0] if keys else None)
 
     def show_test(self, nodeid: str | None) -> None:
         """Graph one test's peak growth over its recent runs, with its ``peak_memory`` limit as a line."""
-        title = self.query_one("#test-memory-title", NameLine)
-        graph = self.query_one("#test-memory", MemoryGraph)
         if nodeid is None:
-            title.show(Text("choose a test in the table: its memory over its runs", style="dim"), Text())
-            graph.show(GraphData())
+            title = Text("choose a test in the table: its memory over its runs", style="dim")
+            self.query_one("#test-memory-title", NameLine).show(title, Text())
+            self.query_one("#test-memory", MemoryGraph).show(GraphData())
             return
-        sql = (
-            "select peak_growth_bytes from results where nodeid = ? and peak_growth_bytes is not null "
-            "order by id desc limit ?"
-        )
-        growth = tuple(row["peak_growth_bytes"] for row in self.history.rows(sql, [nodeid, TREND_RUNS]))[::-1]
+        self.read_then(partial(_growth, nodeid=nodeid), partial(self._show_growth, nodeid), kind="test")
+
+    def _show_growth(self, nodeid: str, growth: tuple[int, ...]) -> None:
         row = self.state.tests.get(nodeid)
         limit = self.thresholds.for_markers(row.markers if row else []).get("peak_memory")
-        lead = Text(f"peak growth, last {len(growth)} runs", style="dim")
+        lead = Text(f"peak growth, last {counted(len(growth), 'run')}", style="dim")
         if limit is not None:
             lead.append(f"  {LIMIT_MARK} limit {format_size(limit)}", style="red")
         lead.append("  ")
+        title = self.query_one("#test-memory-title", NameLine)
         title.show(lead, literal(nodeid, style="bold"))  # the name last: cut in the middle to fit
+        graph = self.query_one("#test-memory", MemoryGraph)
         graph.show(GraphData(growth, int(limit) if limit is not None else None, floor_bytes=0))
 
     @on(DataTable.RowHighlighted, "#memory-table")
     def _test_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key.value is not None:
             self.show_test(event.row_key.value)
+
+
+def _growth(history: History, nodeid: str) -> tuple[int, ...]:
+    """One test's peak growth in its recent runs, oldest first."""
+    sql = (
+        "select peak_growth_bytes from results where nodeid = ? and peak_growth_bytes is not null "
+        "order by id desc limit ?"
+    )
+    return tuple(row["peak_growth_bytes"] for row in history.rows(sql, [nodeid, TREND_RUNS]))[::-1]
 
 
 def _peak(peak_rss_bytes: int | None, precision: str | None) -> str:

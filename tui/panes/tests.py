@@ -19,6 +19,7 @@ from textual.widgets import Input, ProgressBar, Static, TabbedContent, Tree
 from testwatch.config.units import format_duration
 from testwatch.model.failure_text import headline
 from testwatch.model.results import nodeid_file
+from testwatch.model.wording import counted
 from testwatch.tui.outcomes import status_text
 from testwatch.tui.panes.base import Pane
 from testwatch.tui.panes.tests_tree import TestsTree
@@ -38,6 +39,7 @@ class DetailsScroll(ScrollableContainer):
 class TestsPane(Pane):
     """Tree of files and tests; ``/`` filters by name or file as you type."""
 
+    __test__ = False
     NAME = "tests"
     TITLE = "Tests"
     BINDINGS = [
@@ -165,7 +167,8 @@ class TestsPane(Pane):
         # An empty bar would pulse (animate) forever; a finished run's counts take the whole line.
         bar.display = run is not None and run.finished is None
         if run is None:
-            counts.update(Text(f"{len(state.tests)} tests known; no run yet", style="dim"), layout=False)
+            known = Text(f"{counted(len(state.tests), 'test')} known; no run yet", style="dim")
+            counts.update(known, layout=False)
             return
         parts = [f"{run.done}/{run.total if run.total is not None else '?'}"]
         parts += [f"{n} {outcome}" for outcome, n in sorted(run.counts.items()) if n]

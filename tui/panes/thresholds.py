@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from testwatch.history.store import History
 from testwatch.measure.breaches import format_figure
 from testwatch.tui.panes.base import Pane
 from testwatch.tui.panes.fitted_table import Column, FittedTable
@@ -24,6 +25,7 @@ class ThresholdsPane(Pane):
     """The breaches table of the history, newest first."""
 
     NAME = "thresholds"
+    READS_HISTORY = True
     TITLE = "Thresholds"
 
     class ShowTest(Message):
@@ -37,10 +39,11 @@ class ThresholdsPane(Pane):
         yield Static(id="thresholds-summary", markup=False)
         yield FittedTable(COLUMNS, id="thresholds-table", cursor_type="row", zebra_stripes=True)
 
-    def reload(self) -> None:
-        super().reload()
-        sql = "select * from breaches order by id desc limit ?"
-        breaches = list(self.history.rows(sql, [SHOWN_BREACHES]))
+    def read(self, history: History) -> list[dict]:
+        """The newest breaches, newest first."""
+        return list(history.rows("select * from breaches order by id desc limit ?", [SHOWN_BREACHES]))
+
+    def show(self, breaches: list[dict]) -> None:
         count = len(breaches)
         summary = f"{count} {'breach' if count == 1 else 'breaches'}, newest first" if count else "none"
         self.query_one("#thresholds-summary", Static).update(summary)

@@ -14,6 +14,7 @@ from testwatch.measure.breaches import describe_breach
 from testwatch.model.events import EngineEvent, EngineNotice, RunFinished, ThresholdBreached
 from testwatch.model.results import BAD_OUTCOMES
 from testwatch.model.terminal_text import one_line, safe
+from testwatch.model.wording import counted
 from testwatch.run.engine import RunRequest, measured_engine
 from testwatch.run.signals import run_cancellable
 
@@ -94,7 +95,7 @@ def _gate(history: History, run_id: int) -> int:
         rows.setdefault(row["outcome"], []).append(one_line(row["nodeid"]))
     for breach in breaches:
         rows.setdefault(breach.kind, []).append(safe(describe_breach(breach)))
-    print(f"\ncheck of run {run_id}: {ran} tests")
+    print(f"\ncheck of run {run_id}: {counted(ran, 'test')}")
     if not rows:
         print("OK: every test passed and no threshold was breached")
         return 0
@@ -105,5 +106,5 @@ def _gate(history: History, run_id: int) -> int:
             print(f"{'':<23}{item}")
         if len(items) > _SHOWN_PER_ROW:
             print(f"{'':<23}... {len(items) - _SHOWN_PER_ROW} more")
-    print(f"FAILED: {len(bad)} tests failed, {len(breaches)} thresholds breached")
+    print(f"FAILED: {counted(len(bad), 'test')} failed, {counted(len(breaches), 'threshold')} breached")
     return 1

@@ -17,6 +17,7 @@ from testwatch.history.schema import run_tables
 from testwatch.history.store import open_history
 from testwatch.model.outcome_labels import OUTCOME_LABELS
 from testwatch.model.terminal_text import one_line
+from testwatch.model.wording import counted
 
 
 def add_parser(subparsers) -> None:
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if args.prune:
             removed = prune(project.history.db, keep_days=args.keep_days, keep_runs=args.keep_runs)
-            print(f"pruned {removed} runs from {project.config.history_path}")
+            print(f"pruned {counted(removed, 'run')} from {project.config.history_path}")
             return 0
         runs = project.history.recent_runs(args.limit, args.machine)
         if not runs and args.machine:

@@ -19,6 +19,7 @@ from testwatch.cli.project import add_project_arguments, open_project
 from testwatch.collectors.in_pytest import leak_hunt
 from testwatch.config.units import format_size, parse_size
 from testwatch.model.terminal_text import one_line, safe
+from testwatch.model.wording import counted
 from testwatch.run.child_command import with_plugin_path
 
 DEFAULT_THRESHOLD = "10 KB"
@@ -89,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
 def _report(record: dict, threshold_bytes: int) -> int:
     rss = record["rss_bytes"]
     warmup = record["warmup"]
-    print(f"{one_line(record['nodeid'])}: {len(rss)} iterations in one process")
+    print(f"{one_line(record['nodeid'])}: {counted(len(rss), 'iteration')} in one process")
     print("iteration  rss after       change")
     shown = set(range(_SHOWN_ITERATIONS // 2)) | set(range(len(rss) - _SHOWN_ITERATIONS // 2, len(rss)))
     for i, value in enumerate(rss):
@@ -103,7 +104,7 @@ def _report(record: dict, threshold_bytes: int) -> int:
     locations = record.get("leaked_locations")
     if locations:
         tracked = max(1, record["tracked_iterations"])
-        print(f"memray: never freed during the last {tracked} iterations:")
+        print(f"memray: never freed during the last {counted(tracked, 'iteration')}:")
         for location in locations:
             per = format_size(location["bytes"] / tracked)
             print(f"  {format_size(location['bytes']):>9} ({per}/iteration)  {safe(location['location'])}")
