@@ -147,6 +147,11 @@ def test_cancelled_memray_runs_leave_nothing_in_the_temp_folder(make_project, wa
         watch.wait_for(lambda n=number: watch.output().count("(cancelled)") >= n,
                        what=lambda n=number: f"run {n} to be cancelled:\n{watch.output()[-2000:]}")
     watch.wait_idle(4)
+    # While watching, only the warm process's folder stays (one, however many runs were cancelled).
+    left = sorted(path.name for path in temp.iterdir())
+    assert [name for name in left if not name.startswith("tw-warm-")] == [], left
+    assert len(left) <= 1, left
+    watch.stop()
     assert sorted(path.name for path in temp.iterdir()) == []
 
 

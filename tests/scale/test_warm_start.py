@@ -9,9 +9,14 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 
+from testwatch.config.settings import load_config
+from testwatch.history.store import open_history
+from testwatch.model.events import RunFinished
 from testwatch.run.engine import RunRequest
+from testwatch.run.watch_loop import WatchLoop
 
 # Each run appends the pid of the process that started pytest: the warm process when forked,
 # the engine (this test process) when pytest started cold.
@@ -121,6 +126,83 @@ async def test_changed_dependency_file_runs_cold_then_warm_again(make_project, p
 
     await warm.engine.run(RunRequest())
     assert last_parent(root) == warm.engine.warm.server.process.pid != first_server
+
+
+async def test_installed_package_runs_cold_then_warm_again(make_project, probe, tmp_path, monkeypatch):
+    site = tmp_path / "extra" / "site-packages"
+    site.mkdir(parents=True)
+    (site / "calm_lib.py").write_text("VALUE = 1\n")
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    calm = "import calm_lib\n\ndef test_calm():\n    assert calm_lib.VALUE == 1\n"
+    root = make_project({**SUITE, "tests/test_calm.py": calm})
+    warm = probe(root)
+    await warm.engine.run(RunRequest())
+    first_server = warm.engine.warm.server.process.pid
+    assert "calm_lib" in warm.engine.warm.server.report["imported"]
+    assert last_parent(root) == first_server
+
+    (site / "other_lib-1.0.dist-info").mkdir()  # what pip install leaves beside the imported ones
+    await warm.engine.run(RunRequest())
+    assert last_parent(root) == os.getpid()
+    assert any(f"{site} changed" in notice for notice in warm.notices)
+    await warm.engine.run(RunRequest())
+    assert last_parent(root) == warm.engine.warm.server.process.pid != first_server
+
+
+async def test_conftest_edit_is_seen_by_the_next_fork(make_project, probe):
+    conftest = "import pytest\n\n@pytest.fixture\ndef rate():\n    return 2\n"
+    root = make_project(
+        {
+            **SUITE,
+            "tests/conftest.py": conftest,
+            "tests/test_rate.py": "def test_rate(rate):\n    assert rate == 2\n",
+        }
+    )
+    warm = probe(root)
+    await warm.engine.run(RunRequest())
+    assert warm.results["tests/test_rate.py::test_rate"] == "passed"
+    (root / "tests/conftest.py").write_text(conftest.replace("return 2", "return 3"))
+    await warm.engine.run(RunRequest())
+    assert warm.results["tests/test_rate.py::test_rate"] == "failed"
+    assert last_parent(root) == warm.engine.warm.server.process.pid
+
+
+async def test_watch_mode_forks_unless_configured_off(make_project, wait_until):
+    root = make_project(SUITE)
+    config = load_config(root)
+    assert config.warm is None
+    history = open_history(config.history_path)
+    events: list[object] = []
+    loop = WatchLoop(config, history, events.append)
+    task = asyncio.create_task(loop.run())
+    try:
+        await wait_until(lambda: any(isinstance(e, RunFinished) for e in events), "the first run")
+        assert last_parent(root) == loop.engine.warm.server.process.pid
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        history.close()
+    pyproject = textwrap.dedent(SUITE["pyproject.toml"]) + "\n[tool.testwatch]\nwarm = false\n"
+    off = make_project({**SUITE, "pyproject.toml": pyproject}, name="off")
+    config = load_config(off)
+    history = open_history(config.history_path)
+    try:
+        assert WatchLoop(config, history, events.append).engine.warm is None
+    finally:
+        history.close()
+
+
+async def test_one_recorded_run_starts_cold(make_project):
+    root = make_project(SUITE)
+    config = load_config(root)
+    history = open_history(config.history_path)
+    loop = WatchLoop(config, history, lambda event: None, watching=False)
+    try:
+        assert loop.engine.warm is None
+        await loop.run_once("all")
+        assert last_parent(root) == os.getpid()
+    finally:
+        history.close()
 
 
 async def test_import_that_starts_a_thread_keeps_runs_cold(make_project, probe, tmp_path, monkeypatch):

@@ -112,7 +112,7 @@ class Config:
     coverage: bool = True
     branch: bool = False
     notify: NotifyMode = "off"
-    warm: bool = False
+    warm: bool | None = None  # None: on while watching (watch, the app), off for one run
     thresholds: Thresholds = field(default_factory=Thresholds)
     from_user: frozenset[str] = frozenset()  # keys set by the command line or the environment
     from_project: frozenset[str] = frozenset()  # keys set by the project's [tool.testwatch]

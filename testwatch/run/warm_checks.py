@@ -51,6 +51,18 @@ def _imported_names(source: str) -> set[str]:
     return names
 
 
+def package_folders(module_files: list[str]) -> list[str]:
+    """The ``site-packages``/``dist-packages`` folders holding any of ``module_files``: installing,
+    upgrading or removing a package (its ``*.dist-info``, a ``.pth``) changes their mtime."""
+    folders = set()
+    for path in module_files:
+        parts = Path(path).parts
+        for marker in ("site-packages", "dist-packages"):
+            if marker in parts:
+                folders.add(str(Path(*parts[: parts.index(marker) + 1])))
+    return sorted(folders)
+
+
 def dependency_state(root: Path, extra_files: list[str]) -> dict[str, tuple[int, int] | None]:
     """(mtime_ns, size) of every dependency file and of ``extra_files``; None for a missing one."""
     paths = {str(p) for pattern in DEPENDENCY_GLOBS for p in root.glob(pattern)}

@@ -1,11 +1,15 @@
-"""Warm start (``--warm``, config ``warm``): fork each pytest from a process that has already
-imported the project's third-party dependencies, instead of starting an interpreter cold.
+"""Warm start (config ``warm``, on by default in watch mode; ``--warm`` for one run): fork each
+pytest from a process that has already imported the project's third-party dependencies, instead
+of starting an interpreter cold.
 
-The warm process is ``testwatch.collectors.in_pytest.warm_server``. Before every run this side checks that a
-fork is still equivalent to a cold start: same dependency and lock files, same installed packages,
-same imported module files, a server that found its imports fork-safe, a platform with fork.
-When any of that fails the run starts pytest cold, exactly as without ``--warm``, and a changed
-server is replaced for the next run.
+The warm process is ``testwatch.collectors.in_pytest.warm_server``. Before every run this side
+checks that a fork is still equivalent to a cold start: same dependency and lock files, same
+installed packages (the mtime of each ``site-packages`` folder it imported from), same imported
+module files, a server that found its imports fork-safe, a platform with fork. When any of that
+fails the run starts pytest cold, exactly as without warm start, and a changed server is replaced
+for the next run. The project's own modules, its ``conftest.py`` files and its tests are never
+imported by the warm process: each forked pytest imports them fresh, so editing them needs no
+cold start.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from pathlib import Path
 from testwatch.run.child import PytestChild, describe_exit
 from testwatch.run.child_command import with_plugin_path
 from testwatch.run.process_group import end_group, start_in_group
-from testwatch.run.warm_checks import changed_file, dependency_state, import_candidates
+from testwatch.run.warm_checks import changed_file, dependency_state, import_candidates, package_folders
 from testwatch.run.workdirs import make_workdir
 
 _READY_TIMEOUT_S = 120.0
@@ -61,12 +65,18 @@ class WarmServer:
         await self._send({"modules": modules, "root": str(self.root)})
         self.report = await asyncio.wait_for(self._receive(lambda m: "ready" in m), _READY_TIMEOUT_S)
         # A dependency file changed while it imported keeps its earlier state: the next check notices.
-        self.baseline = {**dependency_state(self.root, self.report["files"]), **before}
+        self.baseline = {**dependency_state(self.root, self._watched()), **before}
         return self.report
 
     def changed(self) -> str | None:
-        """A dependency or imported file that changed since the server imported, if any."""
-        return changed_file(self.baseline, dependency_state(self.root, self.report.get("files", [])))
+        """A dependency file, imported file or package folder that changed since the server
+        imported, if any."""
+        return changed_file(self.baseline, dependency_state(self.root, self._watched()))
+
+    def _watched(self) -> list[str]:
+        """The imported module files and the package folders that hold them."""
+        files = self.report.get("files", [])
+        return [*files, *package_folders(files)]
 
     async def fork(self, args: list[str], cwd: Path, env: dict[str, str], output_fd: int) -> tuple[int, int]:
         """Ask for a pytest with ``args``; returns (request id, pid)."""
@@ -145,6 +155,11 @@ class WarmStart:
         self.disabled: str | None = None if _can_fork() else "this platform cannot fork"
         self._deaths = 0
         self._told: set[str] = set()
+
+    def prestart(self) -> None:
+        """Start the warm process now, so the first run after an edit need not wait for it."""
+        if not self.disabled and self._starting is None:
+            self._starting = asyncio.ensure_future(self._start_server())
 
     def child(self, argv: list[str], cwd: Path, env: dict[str, str]) -> WarmChild:
         return WarmChild(argv, cwd, env, self)

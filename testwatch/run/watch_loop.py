@@ -1,10 +1,12 @@
 """The watch loop: file changes -> affected-test selection -> a run, forever, with no change lost.
 
 Shared by ``testwatch watch --headless`` and the TUI. Every run records dependencies (and so
-coverage). A change arriving during a run cancels it and starts a new selection on the current
-tree (``on_change = "restart"``) or waits for it to end (``"wait"``); either way the change is
-kept in the pending set until a run has started after it, and the per-test fingerprints make
-the cancelled run's tests eligible again.
+coverage). While watching, pytest is forked from a warm process unless the config says
+``warm = false`` (``warm_start.py`` falls back to a cold start whenever that is not safe). A
+change arriving during a run cancels it and starts a new selection on the current tree
+(``on_change = "restart"``) or waits for it to end (``"wait"``); either way the change is kept in
+the pending set until a run has started after it, and the per-test fingerprints make the
+cancelled run's tests eligible again.
 """
 
 from __future__ import annotations
@@ -40,7 +42,11 @@ KINDS: tuple[RunKind, ...] = get_args(RunKind)
 class WatchLoop:
     """Watches ``config.root`` and runs what each change affects; drive it with ``await run()``."""
 
-    def __init__(self, config: Config, history: History, listener: Callable[[object], None]) -> None:
+    def __init__(
+        self, config: Config, history: History, listener: Callable[[object], None], watching: bool = True
+    ) -> None:
+        if config.warm is None:  # not configured: warm start while watching, cold for one run
+            config.warm = watching
         self.config = config
         self.history = history
         self.listener = listener
@@ -112,6 +118,8 @@ class WatchLoop:
             on_status=lambda message, severity: self.listener(WatchStatus(message, severity)),
         )
         watching = asyncio.create_task(self._consume(watcher), name="testwatch-changes")
+        if self.engine.warm is not None:
+            self.engine.warm.prestart()
         if not self._requests:
             self.request("affected")
         try:
@@ -279,7 +287,7 @@ class WatchLoop:
 
 def run_recorded(project, listener, args) -> int:
     """``testwatch run --affected/--deps``: one run that records dependencies and coverage."""
-    loop = WatchLoop(project.config, project.history, listener)
+    loop = WatchLoop(project.config, project.history, listener, watching=False)
     loop.pytest_args = list(args.pytest_args)
     kind = "affected" if args.affected else "failed" if args.failed else "all"
 

@@ -22,6 +22,7 @@ from testwatch.history.dep_index import MODULE_BLOCK
 from testwatch.history.store import History
 from testwatch.model.results import nodeid_file
 from testwatch.select.environment import environment_fingerprint
+from testwatch.select.facts_cache import CACHE_NAME, MISSING, FactsCache
 from testwatch.select.file_states import ENVIRONMENT_PATH, FileState, FileStates
 from testwatch.select.known_tests import KnownTests
 from testwatch.select.module_names import Impact, ModuleFacts, module_facts, module_impact
@@ -158,10 +159,13 @@ class Selector:
         self._loaded: tuple[tuple[int, int, int], KnownTests] | None = None  # (history version, _load())
         self._groups: dict[str, list[tuple[str, str, list[str]]]] = {}  # path -> its rows, grouped
         self._facts: dict[str, tuple[str, ModuleFacts | None]] = {}  # path -> (sha, facts)
+        on_disk = history.path.parent / CACHE_NAME if history.path is not None else None
+        self.facts_cache = FactsCache(on_disk)  # the facts of earlier selections, by content hash
 
     def select(self) -> Selection:
         started = time.monotonic()
         selection = self._select()
+        self.facts_cache.save()
         selection.elapsed_s = time.monotonic() - started
         return selection
 
@@ -269,17 +273,22 @@ class Selector:
         return module_impact(path, before.hashes, state.hashes, python_files, self._module_facts)
 
     def _module_facts(self, path: str) -> ModuleFacts | None:
-        """What a Python file binds and reads now (parsed again only when its content changed)."""
+        """What a Python file binds and reads now (parsed only when no earlier selection, here or
+        in ``facts_cache``, saw this content)."""
         state = self.states.get(path)
         if state is None:
             return None
         cached = self._facts.get(path)
         if cached is None or cached[0] != state.sha:
-            try:
-                source = (self.config.root / path).read_bytes()
-            except OSError:
-                return None
-            cached = (state.sha, module_facts(source, path))
+            facts = self.facts_cache.get(path, state.sha)
+            if facts is MISSING:
+                try:
+                    source = (self.config.root / path).read_bytes()
+                except OSError:
+                    return None
+                facts = module_facts(source, path)
+                self.facts_cache.put(path, state.sha, facts)
+            cached = (state.sha, facts)
             self._facts[path] = cached
         return cached[1]
 
