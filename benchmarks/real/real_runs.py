@@ -51,20 +51,25 @@ class TestwatchRun:
     alarm_line: str
 
 
-def _run(env: ProjectEnv, command: list[str]) -> tuple[subprocess.CompletedProcess, float]:
+def _run(
+    env: ProjectEnv, command: list[str], extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess, float]:
     """Run ``command`` in the project; once more if a signal from outside killed it (shared machine)."""
-    done, wall_s = _run_once(env, command)
+    done, wall_s = _run_once(env, command, extra_env)
     if done.returncode < 0:
         print(f"note: killed by signal {-done.returncode}, run again: {' '.join(command[:6])} ...",
               file=sys.stderr)
-        done, wall_s = _run_once(env, command)
+        done, wall_s = _run_once(env, command, extra_env)
     return done, wall_s
 
 
-def _run_once(env: ProjectEnv, command: list[str]) -> tuple[subprocess.CompletedProcess, float]:
+def _run_once(
+    env: ProjectEnv, command: list[str], extra_env: dict[str, str] | None
+) -> tuple[subprocess.CompletedProcess, float]:
     started = time.perf_counter()
     done = subprocess.run(
-        command, cwd=env.root, env=_child_env(), capture_output=True, text=True, timeout=RUN_TIMEOUT_S
+        command, cwd=env.root, env={**_child_env(), **(extra_env or {})}, capture_output=True,
+        text=True, timeout=RUN_TIMEOUT_S,
     )
     return done, time.perf_counter() - started
 
@@ -80,6 +85,17 @@ def pytest_command(env: ProjectEnv, *extra: str) -> list[str]:
 def plain_pytest(env: ProjectEnv) -> float:
     """Wall time of plain pytest on the suite (its exit status is the project's business)."""
     done, wall_s = _run(env, pytest_command(env, "-q"))
+    _expect_tests_ran(done)
+    return wall_s
+
+
+def testmon_from_scratch(env: ProjectEnv) -> float:
+    """Wall time of ``pytest --testmon`` recording the whole suite from an empty data file (kept
+    in the scratch folder through TESTMON_DATAFILE, so the project's tree stays as it was)."""
+    data = env.work / "testmondata"
+    for stale in env.work.glob("testmondata*"):
+        stale.unlink()
+    done, wall_s = _run(env, pytest_command(env, "-q", "--testmon"), {"TESTMON_DATAFILE": str(data)})
     _expect_tests_ran(done)
     return wall_s
 

@@ -1,12 +1,23 @@
-"""Per-test executed lines of project code with ``sys.monitoring`` (PEP 669, Python 3.12+).
+"""Per-test executed code blocks, and the run's executed lines, with ``sys.monitoring`` (PEP 669,
+Python 3.12+).
 
 The recorder used by ``deps_plugin`` where coverage.py cannot help: its own ``sys.monitoring``
-core supports no per-test contexts, and its older tracer calls back on every line. Here only
-project code objects get LINE events (set locally, found through the ``exec`` audit event that
-runs every module body), from the monitor's creation on; each line's callback returns
-``DISABLE``, so a line costs one callback per test (and one outside tests, for the lines run at
-import), and ``restart_events()`` at each test's start arms every line again. Code outside the
-project is never instrumented by this tool. Standard library only: it runs in the user's pytest.
+core supports no per-test contexts, and its older tracer calls back on every line. Only project
+code objects are instrumented (set locally, found through the ``exec`` audit event that runs
+every module body), from the monitor's creation on.
+
+A test's dependencies are the code objects it started or resumed: ``PY_START``/``PY_RESUME``,
+each returning ``DISABLE``, so a code object costs one callback per test, and
+``restart_events()`` at each test's start arms them again. A code object stands for its block by
+one line of its own (the first after its ``def`` line), which the engine side maps to the
+function body or ``<module>`` holding it, as it maps any executed line.
+
+The run's coverage needs each line once per run, not once per test: ``LINE`` events stay on a
+code object only until every line it has was seen (each line's callback returns ``DISABLE``, but
+the restart at the next test would arm it again), then they are switched off for that code
+object. A line that never runs keeps its code object's lines armed; nothing is missed. Code
+outside the project is never instrumented by this tool. Standard library only: it runs in the
+user's pytest.
 """
 
 from __future__ import annotations
@@ -36,28 +47,59 @@ def free_tool_id() -> int | None:
     return None
 
 
+def code_lines(code: CodeType) -> set[int]:
+    """The lines of ``code``'s own instructions, without its ``def`` (or first decorator) line
+    unless that line is all it has (``def f(): return 1``)."""
+    lines = {line for _, _, line in code.co_lines() if line is not None}
+    own = {line for line in lines if line > code.co_firstlineno}
+    return own or lines
+
+
+def block_line(code: CodeType) -> int:
+    """One line that stands for ``code``'s block: its first line of its own."""
+    return min(code_lines(code), default=code.co_firstlineno)
+
+
 class LineMonitor:
-    """Executed lines per test of the files ``is_project(real_path)`` accepts."""
+    """Code objects started per test, and the executed lines of the run, for the files
+    ``is_project(real_path)`` accepts."""
 
     def __init__(self, tool_id: int, is_project) -> None:
         self.tool_id = tool_id
         self._is_project = is_project
         self._real_paths: dict[str, str | None] = {}  # co_filename -> real path, None if not ours
         self._recording = True  # until stop(): the tool id is ours
-        self.lines: dict[str, dict[str, set[int]]] = {}  # context -> real path -> lines
-        self._current: defaultdict[str, set[int]] = self._context(OUTSIDE_TESTS)
+        self.started: dict[str, set[CodeType]] = {}  # context -> code objects started in it
+        self._current: set[CodeType] = self._context(OUTSIDE_TESTS)
+        self.lines: defaultdict[str, set[int]] = defaultdict(set)  # real path -> lines run
+        self._unseen: dict[CodeType, set[int]] = {}  # code -> its lines not run yet
+        self._complete: list[CodeType] = []  # code objects all of whose lines ran
         monitoring = sys.monitoring
+        events = monitoring.events
+        self._start_events = events.PY_START | events.PY_RESUME
         monitoring.use_tool_id(tool_id, _TOOL_NAME)
-        monitoring.register_callback(tool_id, monitoring.events.LINE, self._on_line)
+        monitoring.register_callback(tool_id, events.PY_START, self._on_start)
+        monitoring.register_callback(tool_id, events.PY_RESUME, self._on_start)
+        monitoring.register_callback(tool_id, events.LINE, self._on_line)
 
-    def _context(self, name: str) -> defaultdict[str, set[int]]:
-        lines = self.lines.get(name)
-        if lines is None:
-            lines = self.lines[name] = defaultdict(set)
-        return lines
+    def _context(self, name: str) -> set[CodeType]:
+        started = self.started.get(name)
+        if started is None:
+            started = self.started[name] = set()
+        return started
+
+    def _on_start(self, code: CodeType, offset: int):
+        self._current.add(code)
+        return sys.monitoring.DISABLE
 
     def _on_line(self, code: CodeType, line: int):
-        self._current[self._real_paths[code.co_filename]].add(line)
+        self.lines[self._real_paths[code.co_filename]].add(line)
+        unseen = self._unseen.get(code)
+        if unseen is None:
+            unseen = self._unseen[code] = code_lines(code)
+        unseen.discard(line)
+        if not unseen:
+            self._complete.append(code)
         return sys.monitoring.DISABLE
 
     def _project_path(self, filename: str) -> str | None:
@@ -83,7 +125,7 @@ class LineMonitor:
                         self.watch(code)
 
     def _arm(self, code: CodeType) -> None:
-        events = sys.monitoring.events.LINE
+        events = self._start_events | sys.monitoring.events.LINE
         stack = [code]
         while stack:
             current = stack.pop()
@@ -91,22 +133,29 @@ class LineMonitor:
             stack.extend(c for c in current.co_consts if isinstance(c, CodeType))
 
     def switch(self, context: str) -> None:
-        """Attribute the lines that run from now on to ``context`` (a test id, or ``""``)."""
+        """Attribute the code that starts from now on to ``context`` (a test id, or ``""``)."""
         self._current = self._context(context)
+        if self._complete:  # every line of these ran: only their starts matter from now on
+            for code in self._complete:
+                sys.monitoring.set_local_events(self.tool_id, code, self._start_events)
+                self._unseen.pop(code, None)
+            self._complete = []
         if context != OUTSIDE_TESTS:
             sys.monitoring.restart_events()
 
     def stop(self) -> None:
         """Stop recording and give the tool id back."""
         monitoring = sys.monitoring
-        monitoring.register_callback(self.tool_id, monitoring.events.LINE, None)
+        for event in (monitoring.events.PY_START, monitoring.events.PY_RESUME, monitoring.events.LINE):
+            monitoring.register_callback(self.tool_id, event, None)
         monitoring.free_tool_id(self.tool_id)
         self._recording = False
 
     def measured_files(self, root: str) -> list[str]:
         """Files with executed lines plus the never-imported modules under ``root`` (as coverage.py
         lists them: the root's own files and packages' files, not folders without ``__init__.py``)."""
-        found = {path for lines in self.lines.values() for path in lines}
+        found = set(self.lines)
+        found |= {self._real_paths[code.co_filename] for codes in self.started.values() for code in codes}
         for folder, dirnames, filenames in os.walk(root):
             if folder != root and "__init__.py" not in filenames:
                 dirnames[:] = []
@@ -119,11 +168,23 @@ class LineMonitor:
         return sorted(found)
 
     def serialisable(self, root: str) -> dict:
-        """``files`` (measured files) and ``lines`` (context -> file index -> sorted lines)."""
+        """``files`` (measured files) and ``lines`` (context -> file index -> sorted lines): a
+        test's (or fixture setup's) lines are its blocks' lines (``block_line``); the lines run
+        anywhere in the run go under ``""``."""
         files = self.measured_files(root)
         index = {path: i for i, path in enumerate(files)}
-        lines = {
-            context: {str(index[path]): sorted(numbers) for path, numbers in by_file.items() if numbers}
-            for context, by_file in self.lines.items()
-        }
+        block_lines: dict[CodeType, tuple[str, int]] = {}
+        lines: dict[str, dict[str, list[int]]] = {}
+        for context, codes in self.started.items():
+            by_file: defaultdict[str, set[int]] = defaultdict(set)
+            for code in codes:
+                if code not in block_lines:
+                    block_lines[code] = (str(index[self._real_paths[code.co_filename]]), block_line(code))
+                file_index, line = block_lines[code]
+                by_file[file_index].add(line)
+            lines[context] = {file_index: sorted(numbers) for file_index, numbers in by_file.items()}
+        run_lines = lines.setdefault(OUTSIDE_TESTS, {})
+        for path, numbers in self.lines.items():
+            file_index = str(index[path])
+            run_lines[file_index] = sorted(numbers.union(run_lines.get(file_index, ())))
         return {"files": files, "lines": lines}
