@@ -36,16 +36,17 @@ from types import CodeType
 
 import pytest
 
-from testwatch.collectors.in_pytest.line_monitor import LineMonitor, free_tool_id
+from testwatch.collectors.in_pytest import subprocess_deps
+from testwatch.collectors.in_pytest.line_monitor import (
+    SKIPPED_PARTS,
+    LineMonitor,
+    free_tool_id,
+    project_file_test,
+)
 
 _recorder: Recorder | None = None
 FIXTURE_CONTEXT = "fixture:"  # prefix of a higher-scoped fixture setup's context
 _HASHED_BYTES = 16 * 2**20  # a bigger data file opened is not hashed at its first read
-_SKIPPED_PARTS = (
-    f"{os.sep}.venv{os.sep}", f"{os.sep}venv{os.sep}", f"{os.sep}site-packages{os.sep}",
-    f"{os.sep}.git{os.sep}", f"{os.sep}__pycache__{os.sep}", f"{os.sep}.tox{os.sep}",
-    f"{os.sep}node_modules{os.sep}", f"{os.sep}.testwatch{os.sep}",
-)
 
 
 class Recorder:
@@ -55,6 +56,7 @@ class Recorder:
         self.out_dir = out_dir
         self.root = root.rstrip(os.sep) + os.sep
         self.real_root = os.path.realpath(root).rstrip(os.sep) + os.sep
+        self._is_project_file = project_file_test(root)
         self.current: set[str] | None = None  # files opened by the test or collection under way
         self.context = ""  # the test (or fixture setup) the executed lines go to
         self.opened_by_test: dict[str, set[str]] = {}  # by context: a test, or a fixture setup
@@ -70,6 +72,8 @@ class Recorder:
         self.error = ""
         self.coverage = None
         self.monitor: LineMonitor | None = None
+        subprocess_deps.stop_in_this_process()  # this process records itself
+        subprocess_deps.install_startup(out_dir, root)
         tool_id = None if branch or tracer == "coverage" else free_tool_id()
         if tool_id is not None:
             self.monitor = LineMonitor(tool_id, self._is_project_file)
@@ -88,14 +92,11 @@ class Recorder:
             # In memory: with a data file, every per-test context switch reopens SQLite.
             self.coverage = coverage.Coverage(
                 data_file=None, source=[root],
-                omit=[f"*{part}*" for part in _SKIPPED_PARTS], branch=branch, config_file=False,
+                omit=[f"*{part}*" for part in SKIPPED_PARTS], branch=branch, config_file=False,
             )
             self.coverage.start()
         except Exception as exc:  # coverage.py missing or unusable in this interpreter
             self.error = f"coverage.py cannot trace in {sys.executable}: {exc}"
-
-    def _is_project_file(self, real_path: str) -> bool:
-        return real_path.startswith(self.real_root) and not any(p in real_path for p in _SKIPPED_PARTS)
 
     def _on_audit(self, event: str, args: tuple) -> None:
         if event == "exec":
@@ -110,7 +111,7 @@ class Recorder:
         if not os.path.isabs(path):
             path = os.path.abspath(path)
         if path.startswith(self.root) and not path.endswith((".py", ".pyc")) and not any(
-            part in path for part in _SKIPPED_PARTS
+            part in path for part in SKIPPED_PARTS
         ):
             self.current.add(path)
             if path not in self.first_read:
@@ -119,6 +120,7 @@ class Recorder:
 
     def switch(self, context: str) -> None:
         self.context = context
+        subprocess_deps.set_context(context)
         if self.monitor is not None:
             self.monitor.switch(context)
         elif self.coverage is not None:

@@ -34,6 +34,12 @@ _TOOL_NAME = "testwatch"
 # The file names coverage.py looks for when it lists a source tree's never-imported modules.
 _IMPORTABLE = re.compile(r"^[^.#~!$@%^&*()+=,]+\.pyw?$")
 OUTSIDE_TESTS = ""
+# Folders whose files are never the project's own code or data, wherever the project root is.
+SKIPPED_PARTS = (
+    f"{os.sep}.venv{os.sep}", f"{os.sep}venv{os.sep}", f"{os.sep}site-packages{os.sep}",
+    f"{os.sep}.git{os.sep}", f"{os.sep}__pycache__{os.sep}", f"{os.sep}.tox{os.sep}",
+    f"{os.sep}node_modules{os.sep}", f"{os.sep}.testwatch{os.sep}",
+)
 
 
 def free_tool_id() -> int | None:
@@ -45,6 +51,16 @@ def free_tool_id() -> int | None:
         if monitoring.get_tool(tool_id) is None:
             return tool_id
     return None
+
+
+def project_file_test(root: str):
+    """``is_project(real_path)`` for the files under ``root`` outside ``SKIPPED_PARTS``."""
+    real_root = os.path.realpath(root).rstrip(os.sep) + os.sep
+
+    def is_project(real_path: str) -> bool:
+        return real_path.startswith(real_root) and not any(part in real_path for part in SKIPPED_PARTS)
+
+    return is_project
 
 
 def code_lines(code: CodeType) -> set[int]:
@@ -155,7 +171,6 @@ class LineMonitor:
         """Files with executed lines plus the never-imported modules under ``root`` (as coverage.py
         lists them: the root's own files and packages' files, not folders without ``__init__.py``)."""
         found = set(self.lines)
-        found |= {self._real_paths[code.co_filename] for codes in self.started.values() for code in codes}
         for folder, dirnames, filenames in os.walk(root):
             if folder != root and "__init__.py" not in filenames:
                 dirnames[:] = []
@@ -171,20 +186,38 @@ class LineMonitor:
         """``files`` (measured files) and ``lines`` (context -> file index -> sorted lines): a
         test's (or fixture setup's) lines are its blocks' lines (``block_line``); the lines run
         anywhere in the run go under ``""``."""
-        files = self.measured_files(root)
-        index = {path: i for i, path in enumerate(files)}
-        block_lines: dict[CodeType, tuple[str, int]] = {}
-        lines: dict[str, dict[str, list[int]]] = {}
-        for context, codes in self.started.items():
-            by_file: defaultdict[str, set[int]] = defaultdict(set)
-            for code in codes:
-                if code not in block_lines:
-                    block_lines[code] = (str(index[self._real_paths[code.co_filename]]), block_line(code))
-                file_index, line = block_lines[code]
-                by_file[file_index].add(line)
-            lines[context] = {file_index: sorted(numbers) for file_index, numbers in by_file.items()}
-        run_lines = lines.setdefault(OUTSIDE_TESTS, {})
+        recorded = block_lines(self.started, self._is_project, self.measured_files(root))
+        index = {path: i for i, path in enumerate(recorded["files"])}
+        run_lines = recorded["lines"].setdefault(OUTSIDE_TESTS, {})
         for path, numbers in self.lines.items():
             file_index = str(index[path])
             run_lines[file_index] = sorted(numbers.union(run_lines.get(file_index, ())))
-        return {"files": files, "lines": lines}
+        return recorded
+
+
+def block_lines(started: dict[str, set[CodeType]], is_project, files: list[str] | None = None) -> dict:
+    """The code objects started per context as ``files`` and ``lines`` (context -> file index ->
+    the ``block_line`` of each), project files only; ``files`` lists more files to measure."""
+    real_paths: dict[str, str | None] = {}
+    block_of: dict[CodeType, tuple[str, int] | None] = {}
+    by_context: dict[str, defaultdict[str, set[int]]] = {}
+    for context, codes in started.items():
+        by_file = by_context[context] = defaultdict(set)
+        for code in codes:
+            if code not in block_of:
+                filename = code.co_filename
+                if filename not in real_paths:
+                    real = os.path.realpath(filename) if os.path.isabs(filename) else None
+                    real_paths[filename] = real if real is not None and is_project(real) else None
+                path = real_paths[filename]
+                block_of[code] = None if path is None else (path, block_line(code))
+            if block_of[code] is not None:
+                path, line = block_of[code]
+                by_file[path].add(line)
+    found = sorted({*(files or ()), *(path for by_file in by_context.values() for path in by_file)})
+    index = {path: str(i) for i, path in enumerate(found)}
+    lines = {
+        context: {index[path]: sorted(numbers) for path, numbers in by_file.items()}
+        for context, by_file in by_context.items()
+    }
+    return {"files": found, "lines": lines}
