@@ -40,7 +40,7 @@ from testwatch.collectors.in_pytest import subprocess_deps
 from testwatch.collectors.in_pytest.line_monitor import (
     SKIPPED_PARTS,
     LineMonitor,
-    free_tool_id,
+    free_tool_ids,
     project_file_test,
 )
 
@@ -74,9 +74,9 @@ class Recorder:
         self.monitor: LineMonitor | None = None
         subprocess_deps.stop_in_this_process()  # this process records itself
         subprocess_deps.install_startup(out_dir, root)
-        tool_id = None if branch or tracer == "coverage" else free_tool_id()
-        if tool_id is not None:
-            self.monitor = LineMonitor(tool_id, self._is_project_file)
+        tool_ids = None if branch or tracer == "coverage" else free_tool_ids(2)
+        if tool_ids is not None:
+            self.monitor = LineMonitor(tool_ids, self._is_project_file)
             self.monitor.watch_loaded(
                 module for module in list(sys.modules.values())
                 if self._is_project_file(os.path.realpath(getattr(module, "__file__", None) or "/"))

@@ -44,13 +44,17 @@ SKIPPED_PARTS = (
 
 def free_tool_id() -> int | None:
     """A ``sys.monitoring`` tool id nobody uses; None before 3.12 or when all are taken."""
+    found = free_tool_ids(1)
+    return found[0] if found else None
+
+
+def free_tool_ids(count: int) -> tuple[int, ...] | None:
+    """``count`` ``sys.monitoring`` tool ids nobody uses; None before 3.12 or when fewer are free."""
     monitoring = getattr(sys, "monitoring", None)
     if monitoring is None:
         return None
-    for tool_id in _FREE_TOOL_IDS:
-        if monitoring.get_tool(tool_id) is None:
-            return tool_id
-    return None
+    free = tuple(tool_id for tool_id in _FREE_TOOL_IDS if monitoring.get_tool(tool_id) is None)
+    return free[:count] if len(free) >= count else None
 
 
 def project_file_test(root: str):
@@ -80,23 +84,23 @@ class LineMonitor:
     """Code objects started per test, and the executed lines of the run, for the files
     ``is_project(real_path)`` accepts."""
 
-    def __init__(self, tool_id: int, is_project) -> None:
-        self.tool_id = tool_id
+    def __init__(self, tool_ids: tuple[int, int], is_project) -> None:
+        self.start_tool, self.line_tool = tool_ids
         self._is_project = is_project
         self._real_paths: dict[str, str | None] = {}  # co_filename -> real path, None if not ours
         self._recording = True  # until stop(): the tool id is ours
         self.started: dict[str, set[CodeType]] = {}  # context -> code objects started in it
         self._current: set[CodeType] = self._context(OUTSIDE_TESTS)
         self.lines: defaultdict[str, set[int]] = defaultdict(set)  # real path -> lines run
-        self._unseen: dict[CodeType, set[int]] = {}  # code -> its lines not run yet
-        self._complete: list[CodeType] = []  # code objects all of whose lines ran
+        self._disabled: list[CodeType] = []  # code objects started since the last re-arming
         monitoring = sys.monitoring
         events = monitoring.events
         self._start_events = events.PY_START | events.PY_RESUME
-        monitoring.use_tool_id(tool_id, _TOOL_NAME)
-        monitoring.register_callback(tool_id, events.PY_START, self._on_start)
-        monitoring.register_callback(tool_id, events.PY_RESUME, self._on_start)
-        monitoring.register_callback(tool_id, events.LINE, self._on_line)
+        monitoring.use_tool_id(self.start_tool, _TOOL_NAME)
+        monitoring.use_tool_id(self.line_tool, f"{_TOOL_NAME} lines")
+        monitoring.register_callback(self.start_tool, events.PY_START, self._on_start)
+        monitoring.register_callback(self.start_tool, events.PY_RESUME, self._on_start)
+        monitoring.register_callback(self.line_tool, events.LINE, self._on_line)
 
     def _context(self, name: str) -> set[CodeType]:
         started = self.started.get(name)
@@ -106,16 +110,11 @@ class LineMonitor:
 
     def _on_start(self, code: CodeType, offset: int):
         self._current.add(code)
+        self._disabled.append(code)
         return sys.monitoring.DISABLE
 
     def _on_line(self, code: CodeType, line: int):
         self.lines[self._real_paths[code.co_filename]].add(line)
-        unseen = self._unseen.get(code)
-        if unseen is None:
-            unseen = self._unseen[code] = code_lines(code)
-        unseen.discard(line)
-        if not unseen:
-            self._complete.append(code)
         return sys.monitoring.DISABLE
 
     def _project_path(self, filename: str) -> str | None:
@@ -141,30 +140,35 @@ class LineMonitor:
                         self.watch(code)
 
     def _arm(self, code: CodeType) -> None:
-        events = self._start_events | sys.monitoring.events.LINE
+        monitoring = sys.monitoring
         stack = [code]
         while stack:
             current = stack.pop()
-            sys.monitoring.set_local_events(self.tool_id, current, events)
+            monitoring.set_local_events(self.start_tool, current, self._start_events)
+            monitoring.set_local_events(self.line_tool, current, monitoring.events.LINE)
             stack.extend(c for c in current.co_consts if isinstance(c, CodeType))
 
     def switch(self, context: str) -> None:
         """Attribute the code that starts from now on to ``context`` (a test id, or ``""``)."""
         self._current = self._context(context)
-        if self._complete:  # every line of these ran: only their starts matter from now on
-            for code in self._complete:
-                sys.monitoring.set_local_events(self.tool_id, code, self._start_events)
-                self._unseen.pop(code, None)
-            self._complete = []
-        if context != OUTSIDE_TESTS:
-            sys.monitoring.restart_events()
+        if context == OUTSIDE_TESTS:
+            return
+        # Arm the starts disabled since the last switch again, for this tool only: its local
+        # events off and on (``restart_events`` would re-arm every line of the line tool too).
+        set_local_events = sys.monitoring.set_local_events
+        for code in self._disabled:
+            set_local_events(self.start_tool, code, 0)
+            set_local_events(self.start_tool, code, self._start_events)
+        self._disabled = []
 
     def stop(self) -> None:
-        """Stop recording and give the tool id back."""
+        """Stop recording and give the tool ids back."""
         monitoring = sys.monitoring
-        for event in (monitoring.events.PY_START, monitoring.events.PY_RESUME, monitoring.events.LINE):
-            monitoring.register_callback(self.tool_id, event, None)
-        monitoring.free_tool_id(self.tool_id)
+        for event in (monitoring.events.PY_START, monitoring.events.PY_RESUME):
+            monitoring.register_callback(self.start_tool, event, None)
+        monitoring.register_callback(self.line_tool, monitoring.events.LINE, None)
+        monitoring.free_tool_id(self.start_tool)
+        monitoring.free_tool_id(self.line_tool)
         self._recording = False
 
     def measured_files(self, root: str) -> list[str]:
