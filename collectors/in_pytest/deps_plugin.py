@@ -4,12 +4,14 @@ Loaded with ``-p testwatch.collectors.in_pytest.deps_plugin`` and switched on by
 (watch mode, ``run --affected``, ``--deps``/``--coverage``); without the option it does nothing.
 ``record_first`` imports it before pytest starts, so it carries pytest's PYTEST_DONT_REWRITE mark:
 pytest would otherwise warn that it cannot rewrite it, an error under ``filterwarnings = error``.
-Executed lines come, on Python 3.12+, from ``line_monitor`` (``sys.monitoring``, project code
-only, one callback per line per test); on 3.11, with branch coverage configured, or when no
-monitoring tool id is free, from coverage.py with one dynamic context per test (its C tracer is
-the cheapest line tracer there). Either starts as this plugin is registered, before pytest loads
-the installed plugins and the project's conftest.py files, as ``coverage run`` and pytest-cov
-do: the lines a package runs when something imports it early count as run (outside any test).
+Executed code comes, on Python 3.12+, from ``line_monitor`` (``sys.monitoring``, project code only:
+each test's code objects, one callback per code object per test, and the run's lines, one callback
+per line per run); on 3.11, with branch coverage configured, or when two monitoring tool ids are
+not free, from coverage.py with one dynamic context per test (its C tracer is the cheapest line
+tracer there). ``subprocess_deps`` makes the Python subprocesses a test starts record the project
+code they run for that test. Either starts as this plugin is registered, before pytest loads the
+installed plugins and the project's conftest.py files, as ``coverage run`` and pytest-cov do: the
+lines a package runs when something imports it early count as run (outside any test).
 The same data gives the run's coverage. Project files opened are caught by an audit hook on
 ``open`` (kept only if they exist at the session's end: a failed open read nothing, and a file
 the tests made and removed is their scratch); project modules imported while a test module is

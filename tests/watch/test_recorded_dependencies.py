@@ -196,12 +196,14 @@ SUBPROCESSES = {
 
 
         def test_module_run():
-            done = subprocess.run([sys.executable, "-m", "tool", "3"], cwd=ROOT, capture_output=True, text=True)
+            command = [sys.executable, "-m", "tool", "3"]
+            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
             assert done.stdout == "6\\n", done.stderr
 
 
         def test_script_run():
-            done = subprocess.run([sys.executable, str(ROOT / "scripts/show.py")], capture_output=True, text=True)
+            command = [sys.executable, str(ROOT / "scripts/show.py")]
+            done = subprocess.run(command, capture_output=True, text=True)
             assert done.stdout == "10\\n", done.stderr
 
 

@@ -77,6 +77,7 @@ class DepRecorder:
         self.rules = rules
         self._parsed: dict[str, FileState] = {}  # files parsed for line spans, kept across runs
         self.states: FileStates | None = None  # the states of the finish in progress
+        self._block_of_line: dict[str, dict[int, str]] = {}  # relative -> line -> block, this finish
 
     def begin(self) -> Recording:
         """Call just before a run; pass ``recording.pytest_args`` to pytest."""
@@ -101,6 +102,7 @@ class DepRecorder:
         if recording.warmup is not None:
             self._parsed.update(recording.warmup.collect())
         self.states = FileStates(self.config.root, db, self._parsed)
+        self._block_of_line = {}
         try:
             records, data = read_child_records(recording.out_dir, self.config.root)
             summary = RecordSummary(warnings=[r.error for r in records if r.error])
@@ -228,7 +230,15 @@ class DepRecorder:
         blocks = used[relative].blocks
         if blocks is None:
             return {MODULE_BLOCK}
-        return {blocks.block_at(n) for n in numbers}
+        # The same lines recur test after test: each one's block is looked up once per file.
+        block_of = self._block_of_line.setdefault(relative, {})
+        found = set()
+        for n in numbers:
+            block = block_of.get(n)
+            if block is None:
+                block = block_of[n] = blocks.block_at(n)
+            found.add(block)
+        return found
 
     def _imports(self, recording, used, relative: str) -> list[ImportStatement] | None:
         """The file's import statements, from the parse its fingerprint came from when there is one."""
