@@ -7,8 +7,9 @@ benchmarks/.work/real/ with a venv of its own holding the project, its pinned te
 the pinned tools and testwatch from this checkout) it prints, side by side with the reference
 tools: per-test outcomes against plain pytest, per-file and total coverage against coverage.py,
 the planted 64 MiB test's memory against memray, latency alarms after runs under other measuring
-modes, and the wall time of plain pytest, ``testwatch run`` and ``testwatch run --deps`` (the
-app's first run, from an empty history), interleaved round by round, medians. Exits 1 when a
+modes, and the wall time of plain pytest, ``testwatch run``, ``testwatch run --deps`` (the
+app's first run, from an empty history) and ``pytest --testmon`` (from an empty data file),
+interleaved round by round, medians. ``--wall-only`` prints the wall times alone. Exits 1 when a
 check fails, naming it.
 """
 
@@ -25,30 +26,39 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from real_checks import COVERAGE_TOLERANCE_POINTS, MEMORY_TOLERANCE, MIB, ProjectReport, check_project
 from real_manifest import PROJECTS
-from real_runs import plain_pytest, testwatch_run
-from real_setup import PLANTED_MIB, ProjectEnv, prepare
+from real_runs import Spent, TestwatchRun, plain_pytest, testmon_from_scratch, testwatch_run
+from real_setup import PLANTED_MIB, ProjectEnv, ensure_testmon, prepare
 
 WORK = Path(__file__).resolve().parents[1] / ".work" / "real"
 SHOWN_DIFFERENCES = 20
 
 
-def wall_times(env: ProjectEnv, rounds: int) -> dict[str, list[float]]:
-    """Plain pytest, ``testwatch run`` and ``testwatch run --deps`` from an empty history, interleaved."""
+def wall_times(env: ProjectEnv, rounds: int) -> dict[str, list[Spent]]:
+    """Plain pytest, ``testwatch run``, ``testwatch run --deps`` from an empty history and
+    ``pytest --testmon`` from an empty data file (the reference for recording's cost), interleaved."""
     kept_db = env.work / "wall.db"
     first_db = env.work / "wall-first.db"
     for stale in [*env.work.glob("wall.db*"), *env.work.glob("wall-first.db*")]:
         stale.unlink()
-    times: dict[str, list[float]] = {"pytest": [], "testwatch run": [], "testwatch run --deps": []}
+    ensure_testmon(env)
+    times: dict[str, list[Spent]] = {
+        "pytest": [], "testwatch run": [], "testwatch run --deps": [], "pytest --testmon": [],
+    }
     for _ in range(rounds):
         times["pytest"].append(plain_pytest(env))
-        times["testwatch run"].append(testwatch_run(env, kept_db).wall_s)
+        times["testwatch run"].append(_spent(testwatch_run(env, kept_db)))
         for stale in env.work.glob("wall-first.db*"):
             stale.unlink()
-        times["testwatch run --deps"].append(testwatch_run(env, first_db, "deps").wall_s)
+        times["testwatch run --deps"].append(_spent(testwatch_run(env, first_db, "deps")))
+        times["pytest --testmon"].append(testmon_from_scratch(env))
     return times
 
 
-def print_report(report: ProjectReport, times: dict[str, list[float]]) -> None:
+def _spent(run: TestwatchRun) -> Spent:
+    return Spent(run.wall_s, run.cpu_s)
+
+
+def print_report(report: ProjectReport, times: dict[str, list[Spent]]) -> None:
     project = report.env.project
     print(f"\n== {project.name} {project.version} ({sum(report.outcomes.reference.values())} tests)")
     _print_outcomes(report)
@@ -121,13 +131,12 @@ def _print_latency(report: ProjectReport) -> None:
     print(f"             -> {verdict}: {report.false_alarms} false alarms")
 
 
-def _print_wall(times: dict[str, list[float]]) -> None:
-    anchor = statistics.median(times["pytest"])
-    shown = ", ".join(
-        f"{tool} {statistics.median(values):.2f} s ({statistics.median(values) / anchor:.2f}x)"
-        for tool, values in times.items()
-    )
-    print(f"   wall      median of {len(times['pytest'])}: {shown}")
+def _print_wall(times: dict[str, list[Spent]]) -> None:
+    for label, field in (("wall", "wall_s"), ("cpu", "cpu_s")):
+        medians = {tool: statistics.median(getattr(s, field) for s in spent) for tool, spent in times.items()}
+        anchor = medians["pytest"]
+        shown = ", ".join(f"{tool} {value:.2f} s ({value / anchor:.2f}x)" for tool, value in medians.items())
+        print(f"   {label:<9} median of {len(times['pytest'])}: {shown}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--projects", default=",".join(PROJECTS), help=f"comma-separated, of: {known}")
     parser.add_argument("--rounds", type=int, default=3, help="wall-time rounds (median)")
     parser.add_argument("--work", type=Path, default=WORK, help="where sdists, projects and venvs go")
+    parser.add_argument("--wall-only", action="store_true",
+                        help="only the wall times (no outcome, coverage, memory or latency checks)")
     args = parser.parse_args(argv)
     names = [name.strip() for name in args.projects.split(",") if name.strip()]
     unknown = [name for name in names if name not in PROJECTS]
@@ -146,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     for name in names:
         env = prepare(PROJECTS[name], args.work.resolve())
+        if args.wall_only:
+            print(f"\n== {env.project.name} {env.project.version}")
+            _print_wall(wall_times(env, args.rounds))
+            continue
         report = check_project(env)
         times = wall_times(env, args.rounds)
         print_report(report, times)

@@ -33,13 +33,12 @@ from pathlib import Path
 
 from mutation_catalog import MODULE_LEVEL_KINDS, MUTATIONS, Mutation
 from real_manifest import PROJECTS
-from real_setup import REPO, ProjectEnv, prepare
+from real_setup import REPO, ProjectEnv, ensure_testmon, prepare
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from user_env import user_env
 
 WORK_ROOT = REPO / "benchmarks" / ".work" / "real"
-TESTMON = "pytest-testmon==2.2.0"
 RUN_TIMEOUT_S = 900
 _BASELINE_VERSION = 3  # bump when what the baseline holds changes
 # Sources that decide a selection but play no part in recording one: a change there keeps the baseline.
@@ -110,7 +109,7 @@ class Bench:
             ),
         )
         self.state.mkdir(parents=True)
-        self._install_testmon()
+        ensure_testmon(self.env)
         outcomes, _ = self.outcomes()
         started = time.perf_counter()
         self.run(
@@ -135,31 +134,6 @@ class Bench:
         _save(self.db, self.state / "history-saved")
         stamp.write_text(json.dumps({"key": key, "outcomes": outcomes}), encoding="utf-8")
         return outcomes
-
-    def _install_testmon(self) -> None:
-        done = subprocess.run(
-            [str(self.env.python), "-m", "pytest", "--help"],
-            capture_output=True,
-            text=True,
-            timeout=RUN_TIMEOUT_S,
-        )
-        if "--testmon" in done.stdout:
-            return
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "--python",
-                str(self.env.python),
-                "install",
-                "-q",
-                "--disable-pip-version-check",
-                TESTMON,
-            ],
-            check=True,
-            timeout=RUN_TIMEOUT_S,
-        )
 
     def outcomes(self) -> tuple[dict[str, str], set[str]]:
         """Every test's outcome under plain pytest, and the test files that failed to import."""

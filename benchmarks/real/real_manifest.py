@@ -34,6 +34,9 @@ TOOLS = (
     "pytest-json-report==1.5.0",
 )
 
+# The reference selection tool, installed on demand (``real_setup.ensure_testmon``).
+TESTMON = "pytest-testmon==2.2.0"
+
 PROJECTS = {
     project.name: project
     for project in (

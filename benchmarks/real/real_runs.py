@@ -10,6 +10,7 @@ venv, in its root, with a developer's environment (bytecode caching on).
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -47,26 +48,44 @@ class TestwatchRun:
     run_id: int
     exit_status: int
     wall_s: float
+    cpu_s: float  # user + system time of the command and its children
     alarms: int  # tests flagged "slower than their recent runs"
     alarm_line: str
 
 
-def _run(env: ProjectEnv, command: list[str]) -> tuple[subprocess.CompletedProcess, float]:
+@dataclass(frozen=True)
+class Spent:
+    """What one command took: wall time, and CPU time (user + system, its children included)."""
+
+    wall_s: float
+    cpu_s: float
+
+
+def _run(
+    env: ProjectEnv, command: list[str], extra_env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess, Spent]:
     """Run ``command`` in the project; once more if a signal from outside killed it (shared machine)."""
-    done, wall_s = _run_once(env, command)
+    done, spent = _run_once(env, command, extra_env)
     if done.returncode < 0:
         print(f"note: killed by signal {-done.returncode}, run again: {' '.join(command[:6])} ...",
               file=sys.stderr)
-        done, wall_s = _run_once(env, command)
-    return done, wall_s
+        done, spent = _run_once(env, command, extra_env)
+    return done, spent
 
 
-def _run_once(env: ProjectEnv, command: list[str]) -> tuple[subprocess.CompletedProcess, float]:
+def _run_once(
+    env: ProjectEnv, command: list[str], extra_env: dict[str, str] | None
+) -> tuple[subprocess.CompletedProcess, Spent]:
+    before = os.times()
     started = time.perf_counter()
     done = subprocess.run(
-        command, cwd=env.root, env=_child_env(), capture_output=True, text=True, timeout=RUN_TIMEOUT_S
+        command, cwd=env.root, env={**_child_env(), **(extra_env or {})}, capture_output=True,
+        text=True, timeout=RUN_TIMEOUT_S,
     )
-    return done, time.perf_counter() - started
+    wall_s = time.perf_counter() - started
+    after = os.times()
+    cpu_s = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return done, Spent(wall_s, cpu_s)
 
 
 def _child_env() -> dict[str, str]:
@@ -77,11 +96,22 @@ def pytest_command(env: ProjectEnv, *extra: str) -> list[str]:
     return [str(env.python), "-m", "pytest", *env.project.pytest_args, *extra]
 
 
-def plain_pytest(env: ProjectEnv) -> float:
+def plain_pytest(env: ProjectEnv) -> Spent:
     """Wall time of plain pytest on the suite (its exit status is the project's business)."""
-    done, wall_s = _run(env, pytest_command(env, "-q"))
+    done, spent = _run(env, pytest_command(env, "-q"))
     _expect_tests_ran(done)
-    return wall_s
+    return spent
+
+
+def testmon_from_scratch(env: ProjectEnv) -> Spent:
+    """Wall time of ``pytest --testmon`` recording the whole suite from an empty data file (kept
+    in the scratch folder through TESTMON_DATAFILE, so the project's tree stays as it was)."""
+    data = env.work / "testmondata"
+    for stale in env.work.glob("testmondata*"):
+        stale.unlink()
+    done, spent = _run(env, pytest_command(env, "-q", "--testmon"), {"TESTMON_DATAFILE": str(data)})
+    _expect_tests_ran(done)
+    return spent
 
 
 def reference_outcomes(env: ProjectEnv) -> dict[str, str]:
@@ -138,13 +168,13 @@ def testwatch_run(env: ProjectEnv, db: Path, mode: str = "default") -> Testwatch
     flags = {"default": [], "memray": ["--memray"], "deps": ["--deps"]}[mode]
     command = [str(env.python), "-m", "testwatch", "run", str(env.root), "--db", str(db), *flags,
                "--", *env.project.pytest_args]
-    done, wall_s = _run(env, command)
+    done, spent = _run(env, command)
     if done.returncode not in (0, 1):
         raise RuntimeError(f"testwatch run ({mode}) exited {done.returncode}:\n{done.stdout[-3000:]}"
                            f"{done.stderr[-3000:]}")
     alarm_line = next((line for line in done.stdout.splitlines() if _ALARM_MARK in line), "")
     runs = testwatch_rows(env, db, "runs")
-    return TestwatchRun(mode, max(row["id"] for row in runs), done.returncode, wall_s,
+    return TestwatchRun(mode, max(row["id"] for row in runs), done.returncode, spent.wall_s, spent.cpu_s,
                         count_alarms(alarm_line), alarm_line.strip())
 
 

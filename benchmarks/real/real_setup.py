@@ -18,7 +18,7 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-from real_manifest import TOOLS, RealProject
+from real_manifest import TESTMON, TOOLS, RealProject
 
 REPO = Path(__file__).resolve().parents[2]
 PLANTED_FILE = "test_zz_planted_memory.py"
@@ -152,6 +152,19 @@ def install(project: RealProject, root: Path, venv: Path) -> None:
     _run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q",
           "--disable-pip-version-check", "-e", str(root), "-e", str(REPO), *wanted])
     stamp.write_text(digest, encoding="utf-8")
+
+
+def ensure_testmon(env: ProjectEnv) -> None:
+    """The pinned pytest-testmon in the project's venv (an anchor, not one of the tools every
+    check runs with: ``prepare`` leaves it out)."""
+    found = subprocess.run(
+        [str(env.python), "-c", "import importlib.metadata as m; print(m.version('pytest-testmon'))"],
+        capture_output=True, text=True,
+    )
+    if found.returncode == 0 and found.stdout.strip() == TESTMON.partition("==")[2]:
+        return
+    _run([sys.executable, "-m", "pip", "--python", str(env.python), "install", "-q",
+          "--disable-pip-version-check", TESTMON])
 
 
 def _run(command: list[str]) -> None:

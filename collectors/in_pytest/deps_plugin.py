@@ -4,12 +4,14 @@ Loaded with ``-p testwatch.collectors.in_pytest.deps_plugin`` and switched on by
 (watch mode, ``run --affected``, ``--deps``/``--coverage``); without the option it does nothing.
 ``record_first`` imports it before pytest starts, so it carries pytest's PYTEST_DONT_REWRITE mark:
 pytest would otherwise warn that it cannot rewrite it, an error under ``filterwarnings = error``.
-Executed lines come, on Python 3.12+, from ``line_monitor`` (``sys.monitoring``, project code
-only, one callback per line per test); on 3.11, with branch coverage configured, or when no
-monitoring tool id is free, from coverage.py with one dynamic context per test (its C tracer is
-the cheapest line tracer there). Either starts as this plugin is registered, before pytest loads
-the installed plugins and the project's conftest.py files, as ``coverage run`` and pytest-cov
-do: the lines a package runs when something imports it early count as run (outside any test).
+Executed code comes, on Python 3.12+, from ``line_monitor`` (``sys.monitoring``, project code only:
+each test's code objects, one callback per code object per test, and the run's lines, one callback
+per line per run); on 3.11, with branch coverage configured, or when two monitoring tool ids are
+not free, from coverage.py with one dynamic context per test (its C tracer is the cheapest line
+tracer there). ``subprocess_deps`` makes the Python subprocesses a test starts record the project
+code they run for that test. Either starts as this plugin is registered, before pytest loads the
+installed plugins and the project's conftest.py files, as ``coverage run`` and pytest-cov do: the
+lines a package runs when something imports it early count as run (outside any test).
 The same data gives the run's coverage. Project files opened are caught by an audit hook on
 ``open`` (kept only if they exist at the session's end: a failed open read nothing, and a file
 the tests made and removed is their scratch); project modules imported while a test module is
@@ -36,16 +38,17 @@ from types import CodeType
 
 import pytest
 
-from testwatch.collectors.in_pytest.line_monitor import LineMonitor, free_tool_id
+from testwatch.collectors.in_pytest import subprocess_deps
+from testwatch.collectors.in_pytest.line_monitor import (
+    SKIPPED_PARTS,
+    LineMonitor,
+    free_tool_ids,
+    project_file_test,
+)
 
 _recorder: Recorder | None = None
 FIXTURE_CONTEXT = "fixture:"  # prefix of a higher-scoped fixture setup's context
 _HASHED_BYTES = 16 * 2**20  # a bigger data file opened is not hashed at its first read
-_SKIPPED_PARTS = (
-    f"{os.sep}.venv{os.sep}", f"{os.sep}venv{os.sep}", f"{os.sep}site-packages{os.sep}",
-    f"{os.sep}.git{os.sep}", f"{os.sep}__pycache__{os.sep}", f"{os.sep}.tox{os.sep}",
-    f"{os.sep}node_modules{os.sep}", f"{os.sep}.testwatch{os.sep}",
-)
 
 
 class Recorder:
@@ -55,6 +58,7 @@ class Recorder:
         self.out_dir = out_dir
         self.root = root.rstrip(os.sep) + os.sep
         self.real_root = os.path.realpath(root).rstrip(os.sep) + os.sep
+        self._is_project_file = project_file_test(root)
         self.current: set[str] | None = None  # files opened by the test or collection under way
         self.context = ""  # the test (or fixture setup) the executed lines go to
         self.opened_by_test: dict[str, set[str]] = {}  # by context: a test, or a fixture setup
@@ -70,9 +74,11 @@ class Recorder:
         self.error = ""
         self.coverage = None
         self.monitor: LineMonitor | None = None
-        tool_id = None if branch or tracer == "coverage" else free_tool_id()
-        if tool_id is not None:
-            self.monitor = LineMonitor(tool_id, self._is_project_file)
+        subprocess_deps.stop_in_this_process()  # this process records itself
+        subprocess_deps.install_startup(out_dir, root)
+        tool_ids = None if branch or tracer == "coverage" else free_tool_ids(2)
+        if tool_ids is not None:
+            self.monitor = LineMonitor(tool_ids, self._is_project_file)
             self.monitor.watch_loaded(
                 module for module in list(sys.modules.values())
                 if self._is_project_file(os.path.realpath(getattr(module, "__file__", None) or "/"))
@@ -88,14 +94,11 @@ class Recorder:
             # In memory: with a data file, every per-test context switch reopens SQLite.
             self.coverage = coverage.Coverage(
                 data_file=None, source=[root],
-                omit=[f"*{part}*" for part in _SKIPPED_PARTS], branch=branch, config_file=False,
+                omit=[f"*{part}*" for part in SKIPPED_PARTS], branch=branch, config_file=False,
             )
             self.coverage.start()
         except Exception as exc:  # coverage.py missing or unusable in this interpreter
             self.error = f"coverage.py cannot trace in {sys.executable}: {exc}"
-
-    def _is_project_file(self, real_path: str) -> bool:
-        return real_path.startswith(self.real_root) and not any(p in real_path for p in _SKIPPED_PARTS)
 
     def _on_audit(self, event: str, args: tuple) -> None:
         if event == "exec":
@@ -110,7 +113,7 @@ class Recorder:
         if not os.path.isabs(path):
             path = os.path.abspath(path)
         if path.startswith(self.root) and not path.endswith((".py", ".pyc")) and not any(
-            part in path for part in _SKIPPED_PARTS
+            part in path for part in SKIPPED_PARTS
         ):
             self.current.add(path)
             if path not in self.first_read:
@@ -119,6 +122,7 @@ class Recorder:
 
     def switch(self, context: str) -> None:
         self.context = context
+        subprocess_deps.set_context(context)
         if self.monitor is not None:
             self.monitor.switch(context)
         elif self.coverage is not None:

@@ -1,12 +1,23 @@
-"""Per-test executed lines of project code with ``sys.monitoring`` (PEP 669, Python 3.12+).
+"""Per-test executed code blocks, and the run's executed lines, with ``sys.monitoring`` (PEP 669,
+Python 3.12+).
 
 The recorder used by ``deps_plugin`` where coverage.py cannot help: its own ``sys.monitoring``
-core supports no per-test contexts, and its older tracer calls back on every line. Here only
-project code objects get LINE events (set locally, found through the ``exec`` audit event that
-runs every module body), from the monitor's creation on; each line's callback returns
-``DISABLE``, so a line costs one callback per test (and one outside tests, for the lines run at
-import), and ``restart_events()`` at each test's start arms every line again. Code outside the
-project is never instrumented by this tool. Standard library only: it runs in the user's pytest.
+core supports no per-test contexts, and its older tracer calls back on every line. Only project
+code objects are instrumented (set locally, found through the ``exec`` audit event that runs
+every module body), from the monitor's creation on.
+
+A test's dependencies are the code objects it started or resumed: ``PY_START``/``PY_RESUME``,
+each returning ``DISABLE``, so a code object costs one callback per test, and
+``restart_events()`` at each test's start arms them again. A code object stands for its block by
+one line of its own (the first after its ``def`` line), which the engine side maps to the
+function body or ``<module>`` holding it, as it maps any executed line.
+
+The run's coverage needs each line once per run, not once per test: ``LINE`` events stay on a
+code object only until every line it has was seen (each line's callback returns ``DISABLE``, but
+the restart at the next test would arm it again), then they are switched off for that code
+object. A line that never runs keeps its code object's lines armed; nothing is missed. Code
+outside the project is never instrumented by this tool. Standard library only: it runs in the
+user's pytest.
 """
 
 from __future__ import annotations
@@ -23,41 +34,87 @@ _TOOL_NAME = "testwatch"
 # The file names coverage.py looks for when it lists a source tree's never-imported modules.
 _IMPORTABLE = re.compile(r"^[^.#~!$@%^&*()+=,]+\.pyw?$")
 OUTSIDE_TESTS = ""
+# Folders whose files are never the project's own code or data, wherever the project root is.
+SKIPPED_PARTS = (
+    f"{os.sep}.venv{os.sep}", f"{os.sep}venv{os.sep}", f"{os.sep}site-packages{os.sep}",
+    f"{os.sep}.git{os.sep}", f"{os.sep}__pycache__{os.sep}", f"{os.sep}.tox{os.sep}",
+    f"{os.sep}node_modules{os.sep}", f"{os.sep}.testwatch{os.sep}",
+)
 
 
 def free_tool_id() -> int | None:
     """A ``sys.monitoring`` tool id nobody uses; None before 3.12 or when all are taken."""
+    found = free_tool_ids(1)
+    return found[0] if found else None
+
+
+def free_tool_ids(count: int) -> tuple[int, ...] | None:
+    """``count`` ``sys.monitoring`` tool ids nobody uses; None before 3.12 or when fewer are free."""
     monitoring = getattr(sys, "monitoring", None)
     if monitoring is None:
         return None
-    for tool_id in _FREE_TOOL_IDS:
-        if monitoring.get_tool(tool_id) is None:
-            return tool_id
-    return None
+    free = tuple(tool_id for tool_id in _FREE_TOOL_IDS if monitoring.get_tool(tool_id) is None)
+    return free[:count] if len(free) >= count else None
+
+
+def project_file_test(root: str):
+    """``is_project(real_path)`` for the files under ``root`` outside ``SKIPPED_PARTS``."""
+    real_root = os.path.realpath(root).rstrip(os.sep) + os.sep
+
+    def is_project(real_path: str) -> bool:
+        return real_path.startswith(real_root) and not any(part in real_path for part in SKIPPED_PARTS)
+
+    return is_project
+
+
+def code_lines(code: CodeType) -> set[int]:
+    """The lines of ``code``'s own instructions, without its ``def`` (or first decorator) line
+    unless that line is all it has (``def f(): return 1``)."""
+    lines = {line for _, _, line in code.co_lines() if line is not None}
+    own = {line for line in lines if line > code.co_firstlineno}
+    return own or lines
+
+
+def block_line(code: CodeType) -> int:
+    """One line that stands for ``code``'s block: its first line of its own."""
+    return min(code_lines(code), default=code.co_firstlineno)
 
 
 class LineMonitor:
-    """Executed lines per test of the files ``is_project(real_path)`` accepts."""
+    """Code objects started per test, and the executed lines of the run, for the files
+    ``is_project(real_path)`` accepts."""
 
-    def __init__(self, tool_id: int, is_project) -> None:
-        self.tool_id = tool_id
+    def __init__(self, tool_ids: tuple[int, int], is_project) -> None:
+        self.start_tool, self.line_tool = tool_ids
         self._is_project = is_project
         self._real_paths: dict[str, str | None] = {}  # co_filename -> real path, None if not ours
         self._recording = True  # until stop(): the tool id is ours
-        self.lines: dict[str, dict[str, set[int]]] = {}  # context -> real path -> lines
-        self._current: defaultdict[str, set[int]] = self._context(OUTSIDE_TESTS)
+        self.started: dict[str, set[CodeType]] = {}  # context -> code objects started in it
+        self._current: set[CodeType] = self._context(OUTSIDE_TESTS)
+        self.lines: defaultdict[str, set[int]] = defaultdict(set)  # real path -> lines run
+        self._disabled: list[CodeType] = []  # code objects started since the last re-arming
         monitoring = sys.monitoring
-        monitoring.use_tool_id(tool_id, _TOOL_NAME)
-        monitoring.register_callback(tool_id, monitoring.events.LINE, self._on_line)
+        events = monitoring.events
+        self._start_events = events.PY_START | events.PY_RESUME
+        monitoring.use_tool_id(self.start_tool, _TOOL_NAME)
+        monitoring.use_tool_id(self.line_tool, f"{_TOOL_NAME} lines")
+        monitoring.register_callback(self.start_tool, events.PY_START, self._on_start)
+        monitoring.register_callback(self.start_tool, events.PY_RESUME, self._on_start)
+        monitoring.register_callback(self.line_tool, events.LINE, self._on_line)
 
-    def _context(self, name: str) -> defaultdict[str, set[int]]:
-        lines = self.lines.get(name)
-        if lines is None:
-            lines = self.lines[name] = defaultdict(set)
-        return lines
+    def _context(self, name: str) -> set[CodeType]:
+        started = self.started.get(name)
+        if started is None:
+            started = self.started[name] = set()
+        return started
+
+    def _on_start(self, code: CodeType, offset: int):
+        self._current.add(code)
+        self._disabled.append(code)
+        return sys.monitoring.DISABLE
 
     def _on_line(self, code: CodeType, line: int):
-        self._current[self._real_paths[code.co_filename]].add(line)
+        self.lines[self._real_paths[code.co_filename]].add(line)
         return sys.monitoring.DISABLE
 
     def _project_path(self, filename: str) -> str | None:
@@ -83,30 +140,41 @@ class LineMonitor:
                         self.watch(code)
 
     def _arm(self, code: CodeType) -> None:
-        events = sys.monitoring.events.LINE
+        monitoring = sys.monitoring
         stack = [code]
         while stack:
             current = stack.pop()
-            sys.monitoring.set_local_events(self.tool_id, current, events)
+            monitoring.set_local_events(self.start_tool, current, self._start_events)
+            monitoring.set_local_events(self.line_tool, current, monitoring.events.LINE)
             stack.extend(c for c in current.co_consts if isinstance(c, CodeType))
 
     def switch(self, context: str) -> None:
-        """Attribute the lines that run from now on to ``context`` (a test id, or ``""``)."""
+        """Attribute the code that starts from now on to ``context`` (a test id, or ``""``)."""
         self._current = self._context(context)
-        if context != OUTSIDE_TESTS:
-            sys.monitoring.restart_events()
+        if context == OUTSIDE_TESTS:
+            return
+        # Arm the starts disabled since the last switch again, for this tool only: its local
+        # events off and on (``restart_events`` would re-arm every line of the line tool too).
+        set_local_events = sys.monitoring.set_local_events
+        for code in self._disabled:
+            set_local_events(self.start_tool, code, 0)
+            set_local_events(self.start_tool, code, self._start_events)
+        self._disabled = []
 
     def stop(self) -> None:
-        """Stop recording and give the tool id back."""
+        """Stop recording and give the tool ids back."""
         monitoring = sys.monitoring
-        monitoring.register_callback(self.tool_id, monitoring.events.LINE, None)
-        monitoring.free_tool_id(self.tool_id)
+        for event in (monitoring.events.PY_START, monitoring.events.PY_RESUME):
+            monitoring.register_callback(self.start_tool, event, None)
+        monitoring.register_callback(self.line_tool, monitoring.events.LINE, None)
+        monitoring.free_tool_id(self.start_tool)
+        monitoring.free_tool_id(self.line_tool)
         self._recording = False
 
     def measured_files(self, root: str) -> list[str]:
         """Files with executed lines plus the never-imported modules under ``root`` (as coverage.py
         lists them: the root's own files and packages' files, not folders without ``__init__.py``)."""
-        found = {path for lines in self.lines.values() for path in lines}
+        found = set(self.lines)
         for folder, dirnames, filenames in os.walk(root):
             if folder != root and "__init__.py" not in filenames:
                 dirnames[:] = []
@@ -119,11 +187,41 @@ class LineMonitor:
         return sorted(found)
 
     def serialisable(self, root: str) -> dict:
-        """``files`` (measured files) and ``lines`` (context -> file index -> sorted lines)."""
-        files = self.measured_files(root)
-        index = {path: i for i, path in enumerate(files)}
-        lines = {
-            context: {str(index[path]): sorted(numbers) for path, numbers in by_file.items() if numbers}
-            for context, by_file in self.lines.items()
-        }
-        return {"files": files, "lines": lines}
+        """``files`` (measured files) and ``lines`` (context -> file index -> sorted lines): a
+        test's (or fixture setup's) lines are its blocks' lines (``block_line``); the lines run
+        anywhere in the run go under ``""``."""
+        recorded = block_lines(self.started, self._is_project, self.measured_files(root))
+        index = {path: i for i, path in enumerate(recorded["files"])}
+        run_lines = recorded["lines"].setdefault(OUTSIDE_TESTS, {})
+        for path, numbers in self.lines.items():
+            file_index = str(index[path])
+            run_lines[file_index] = sorted(numbers.union(run_lines.get(file_index, ())))
+        return recorded
+
+
+def block_lines(started: dict[str, set[CodeType]], is_project, files: list[str] | None = None) -> dict:
+    """The code objects started per context as ``files`` and ``lines`` (context -> file index ->
+    the ``block_line`` of each), project files only; ``files`` lists more files to measure."""
+    real_paths: dict[str, str | None] = {}
+    block_of: dict[CodeType, tuple[str, int] | None] = {}
+    by_context: dict[str, defaultdict[str, set[int]]] = {}
+    for context, codes in started.items():
+        by_file = by_context[context] = defaultdict(set)
+        for code in codes:
+            if code not in block_of:
+                filename = code.co_filename
+                if filename not in real_paths:
+                    real = os.path.realpath(filename) if os.path.isabs(filename) else None
+                    real_paths[filename] = real if real is not None and is_project(real) else None
+                path = real_paths[filename]
+                block_of[code] = None if path is None else (path, block_line(code))
+            if block_of[code] is not None:
+                path, line = block_of[code]
+                by_file[path].add(line)
+    found = sorted({*(files or ()), *(path for by_file in by_context.values() for path in by_file)})
+    index = {path: str(i) for i, path in enumerate(found)}
+    lines = {
+        context: {index[path]: sorted(numbers) for path, numbers in by_file.items()}
+        for context, by_file in by_context.items()
+    }
+    return {"files": found, "lines": lines}

@@ -1,4 +1,5 @@
-"""What a recording keeps for tests that open missing files, are skipped, or share a fixture.
+"""What a recording keeps for tests that open missing files, are skipped, share a fixture, or run
+the project's code in a Python subprocess.
 
 Each project is recorded with a real ``testwatch run --affected``, by both recorders; ``testwatch
 affected`` must then select nothing on the clean tree, and the right tests after an edit.
@@ -159,6 +160,59 @@ FIXTURES = {
 }
 
 
+SUBPROCESSES = {
+    **SAMPLE,
+    "tool/__init__.py": "",
+    "tool/__main__.py": """
+        import sys
+
+        from tool.cli import main
+
+        print(main(int(sys.argv[1])))
+    """,
+    "tool/cli.py": """
+        def main(n):
+            return n * 2
+
+
+        def unused(n):
+            return n
+    """,
+    "scripts/show.py": """
+        import sys
+        from pathlib import Path
+
+        sys.path.insert(0, str(Path(__file__).parent.parent))
+        from tool.cli import main
+
+        print(main(5))
+    """,
+    "tests/test_runs.py": """
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        ROOT = Path(__file__).parent.parent
+
+
+        def test_module_run():
+            command = [sys.executable, "-m", "tool", "3"]
+            done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+            assert done.stdout == "6\\n", done.stderr
+
+
+        def test_script_run():
+            command = [sys.executable, str(ROOT / "scripts/show.py")]
+            done = subprocess.run(command, capture_output=True, text=True)
+            assert done.stdout == "10\\n", done.stderr
+
+
+        def test_no_subprocess():
+            assert True
+    """,
+}
+
+
 @pytest.fixture(params=["coverage.py", "sys.monitoring"])
 def python(request) -> list[str]:
     """The recording (and selecting) interpreter's arguments: this one's child (3.11: coverage.py's
@@ -209,3 +263,17 @@ def test_code_run_by_a_module_fixture_belongs_to_every_test_using_it(record, pyt
         "tests/test_shared.py::test_limit_one", "tests/test_shared.py::test_limit_two",
         "tests/test_other_module.py::test_limit_elsewhere",
     }
+
+
+def test_code_run_in_a_python_subprocess_belongs_to_the_test_that_started_it(record, python, affected, edit):
+    root = record(SUBPROCESSES)
+    assert affected(root, *python)["selected"] == []
+    edit(root / "tool/cli.py", "return n * 2", "return n + n")
+    assert set(affected(root, *python)["selected"]) == {
+        "tests/test_runs.py::test_module_run", "tests/test_runs.py::test_script_run",
+    }
+    edit(root / "tool/cli.py", "return n + n", "return n * 2")
+    edit(root / "tool/cli.py", "return n\n", "return -n\n")  # a function neither run calls
+    assert affected(root, *python)["selected"] == []
+    edit(root / "tool/__main__.py", "print(main(int(sys.argv[1])))", "print(main(int(sys.argv[-1])))")
+    assert affected(root, *python)["selected"] == ["tests/test_runs.py::test_module_run"]

@@ -28,7 +28,7 @@ def coverage_rows(run_coverage: RunCoverage, rules: IgnoreRules) -> list[dict]:
     import coverage  # here, not at the top: the selection imports this module on every affected call
 
     cov = coverage.Coverage(data_file=None, config_file=False)
-    cov.get_data().update(run_coverage.data)
+    cov.get_data().update(run_coverage.executed_lines())
     rows = []
     for measured in sorted(run_coverage.project_files(rules)):
         relative = rules.relative(measured)

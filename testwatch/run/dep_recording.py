@@ -1,7 +1,8 @@
 """Engine side of dependency recording: turn what the child recorded into history rows.
 
 ``DepRecorder.begin()`` gives the pytest arguments for a run (``collectors/in_pytest/deps_plugin.py`` does the
-recording) and remembers every project file's stat; ``finish(run_id)`` reads the side files and
+recording), remembers every project file's stat and starts parsing the Python files while the
+tests run (``fingerprint_warmup``); ``finish(run_id)`` reads the side files and
 writes ``test_deps`` (what each test depends on, with the fingerprint it had when the test ran),
 ``file_state`` and the run's ``coverage`` rows. A file that changed while the run went on gets
 the fingerprint ``changed-during-run``, so its tests are selected again: no change is lost.
@@ -37,6 +38,7 @@ from testwatch.history import dep_index
 from testwatch.history.dep_index import CHANGED_DURING_RUN, MODULE_BLOCK
 from testwatch.measure.line_coverage import coverage_rows
 from testwatch.run.child_command import DEPS_PLUGIN
+from testwatch.run.fingerprint_warmup import Warmup
 from testwatch.run.workdirs import make_workdir
 from testwatch.select.dep_reading import ChildRecord, read_child_records
 from testwatch.select.file_states import ENVIRONMENT_PATH, FileState, FileStates
@@ -56,6 +58,7 @@ class Recording:
     pytest_args: list[str] = field(default_factory=list)
     started_ns: int = 0  # wall clock (time.time_ns) before the start snapshot
     first_read: dict[str, str | None] = field(default_factory=dict)  # data file -> hash tests read
+    warmup: Warmup | None = None  # the project's Python files, parsed while the tests run
 
 
 @dataclass
@@ -74,6 +77,7 @@ class DepRecorder:
         self.rules = rules
         self._parsed: dict[str, FileState] = {}  # files parsed for line spans, kept across runs
         self.states: FileStates | None = None  # the states of the finish in progress
+        self._block_of_line: dict[str, dict[int, str]] = {}  # relative -> line -> block, this finish
 
     def begin(self) -> Recording:
         """Call just before a run; pass ``recording.pytest_args`` to pytest."""
@@ -82,7 +86,9 @@ class DepRecorder:
         args = [f"--testwatch-deps={out_dir}"]
         if self.config.branch:
             args.append("--testwatch-branch")
-        return Recording(out_dir, snapshot(self.rules), args, started_ns)
+        start_keys = snapshot(self.rules)
+        warmup = Warmup(self.config.root, sorted(start_keys), self._parsed)
+        return Recording(out_dir, start_keys, args, started_ns, warmup=warmup)
 
     def finish(
         self, recording: Recording, run_id: int | None, db: sqlite_utils.Database,
@@ -93,7 +99,10 @@ class DepRecorder:
         ``environment`` is stored after a complete run of every test; ``db`` is a connection of
         the calling thread. One finish at a time.
         """
+        if recording.warmup is not None:
+            self._parsed.update(recording.warmup.collect())
         self.states = FileStates(self.config.root, db, self._parsed)
+        self._block_of_line = {}
         try:
             records, data = read_child_records(recording.out_dir, self.config.root)
             summary = RecordSummary(warnings=[r.error for r in records if r.error])
@@ -221,7 +230,15 @@ class DepRecorder:
         blocks = used[relative].blocks
         if blocks is None:
             return {MODULE_BLOCK}
-        return {blocks.block_at(n) for n in numbers}
+        # The same lines recur test after test: each one's block is looked up once per file.
+        block_of = self._block_of_line.setdefault(relative, {})
+        found = set()
+        for n in numbers:
+            block = block_of.get(n)
+            if block is None:
+                block = block_of[n] = blocks.block_at(n)
+            found.add(block)
+        return found
 
     def _imports(self, recording, used, relative: str) -> list[ImportStatement] | None:
         """The file's import statements, from the parse its fingerprint came from when there is one."""

@@ -34,6 +34,23 @@ class RunCoverage:
     def __init__(self, data: CoverageData, test_lines: dict[str, dict[str, set[int]]] | None = None):
         self.data = data
         self.test_lines = test_lines or {}
+        self._by_lineno: dict[str, dict[int, list[str]]] = {}  # coverage.py's contexts, read once
+
+    def _contexts_by_lineno(self, measured: str) -> dict[int, list[str]]:
+        if measured not in self._by_lineno:
+            self._by_lineno[measured] = self.data.contexts_by_lineno(measured)
+        return self._by_lineno[measured]
+
+    def executed_lines(self) -> CoverageData:
+        """The run's executed lines without their contexts: what the coverage figures need.
+        (Asking ``data`` per file would union every test's lines of it again.)"""
+        merged = CoverageData(no_disk=True)
+        measured = self.data.measured_files()
+        executed = {f: lines for f in measured if (lines := self._contexts_by_lineno(f).keys())}
+        if executed:  # coverage.py touches files only once it holds lines
+            merged.add_lines(executed)
+            merged.touch_files(measured)
+        return merged
 
     def add_monitored(self, recorded: dict) -> None:
         """Merge one process's line-monitor record (``files`` and ``lines`` by context)."""
@@ -64,7 +81,7 @@ class RunCoverage:
                     result.setdefault(nodeid, {}).setdefault(relative, set()).update(numbers)
         for measured in self.project_files(rules):
             relative = rules.relative(measured)
-            for lineno, contexts in self.data.contexts_by_lineno(measured).items():
+            for lineno, contexts in self._contexts_by_lineno(measured).items():
                 for context in contexts:
                     if context:
                         result.setdefault(context, {}).setdefault(relative, set()).add(lineno)
@@ -92,6 +109,8 @@ def read_child_records(out_dir: Path, root: Path) -> tuple[list[ChildRecord], Ru
             continue
         data = CoverageData(no_disk=True)
         data.loads(path.read_bytes())
-        merged = merged or RunCoverage(CoverageData(no_disk=True))
-        merged.data.update(data)
+        if merged is None:  # the first process's data, as it is (a copy costs as much as a read)
+            merged = RunCoverage(data)
+        else:
+            merged.data.update(data)
     return records, merged

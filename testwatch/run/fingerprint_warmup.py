@@ -1,0 +1,51 @@
+"""Fingerprints of the project's Python files, computed while the tests run.
+
+Storing a recording needs each file's block hashes and line spans (``FileStates.get`` with
+``need_spans``); parsing them after the run put the whole parse on the run's critical path. A
+``Warmup`` parses them in a thread of its own while pytest runs in its own process, and hands
+over what it parsed when the recording's ``finish`` begins: a file changed since is parsed
+again there (its stat no longer matches), so nothing stale is used.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from testwatch.collectors.in_testwatch.project_files import stat_key
+from testwatch.select.file_states import FileState
+from testwatch.select.fingerprints import file_blocks
+
+
+class Warmup:
+    """Parses ``relatives`` (under ``root``) not already in ``known`` with the same stat."""
+
+    def __init__(self, root: Path, relatives: list[str], known: dict[str, FileState]) -> None:
+        self._root_text = str(root)
+        self._todo = [rel for rel in relatives if rel.endswith(".py")]
+        self._known_keys = {rel: state.key for rel, state in known.items() if state.blocks is not None}
+        self._parsed: dict[str, FileState] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._parse_all, name="testwatch-fingerprints", daemon=True)
+        self._thread.start()
+
+    def _parse_all(self) -> None:
+        for relative in self._todo:
+            if self._stop.is_set():
+                return
+            path = os.path.join(self._root_text, relative)
+            key = stat_key(path)  # before the read: a write after it makes the key stale, not the parse
+            if key is None or self._known_keys.get(relative) == key:
+                continue
+            try:
+                sha, blocks = file_blocks(Path(path))
+            except OSError:
+                continue
+            self._parsed[relative] = FileState(sha, blocks.hashes if blocks else {}, key, blocks)
+
+    def collect(self) -> dict[str, FileState]:
+        """Stop parsing (after the file under way) and return what was parsed."""
+        self._stop.set()
+        self._thread.join()
+        return self._parsed
