@@ -142,26 +142,25 @@ class DepRecorder:
                     found[relative] = sha if found.get(relative, sha) == sha else None
         return found
 
-    def _state(self, recording: Recording, relative: str, used: dict[str, FileState]) -> str | None:
+    def _state(self, recording: Recording, relative: str, used: dict[str, FileState | None]) -> str | None:
         """The file's state as the run saw it; None if it changed during the run (or is gone).
 
         A data file whose stat changed but whose content is what the tests first read (a test
-        that rewrites it with the same content) did not change.
+        that rewrites it with the same content) did not change. The answer is kept in ``used``
+        for the whole store: a file edited and restored while the rows are built must not give
+        one test two fingerprints for one dependency.
         """
-        if relative in used:
-            return relative
-        state = self.states.get(relative, need_spans=True)
-        if state is None:
-            return None
-        stat_changed = state.key != recording.start_keys.get(relative)
-        if stat_changed and state.sha != recording.first_read.get(relative):
-            return None
-        used[relative] = state
-        return relative
+        if relative not in used:
+            state = self.states.get(relative, need_spans=True)
+            stat_changed = state is not None and state.key != recording.start_keys.get(relative)
+            if state is None or (stat_changed and state.sha != recording.first_read.get(relative)):
+                state = None
+            used[relative] = state
+        return relative if used[relative] is not None else None
 
     def _rows(self, recording, records: list[ChildRecord], data, run_id) -> tuple[list[tuple], dict]:
         """``test_deps`` rows as (nodeid, path, kind, fingerprint, run_id), and the file states used."""
-        used: dict[str, FileState] = {}
+        used: dict[str, FileState | None] = {}
         deps: set[tuple[str, str, str, str]] = set()
 
         def add(owner: str, relative: str, kind: str, block: str | None = None) -> None:
@@ -222,7 +221,7 @@ class DepRecorder:
                     relative = self.rules.relative(opened)
                     if relative is not None and not self.rules.ignored(opened):
                         add(owner, relative, "file")
-        return [(*dep, run_id) for dep in deps], used
+        return [(*dep, run_id) for dep in deps], {path: state for path, state in used.items() if state}
 
     def _blocks_of(self, recording, relative: str, numbers: set[int], used) -> set[str]:
         if self._state(recording, relative, used) is None:
