@@ -117,6 +117,21 @@ def test_import_adds_the_other_machines_runs_and_their_rows_with_new_run_ids(his
     ]
 
 
+def test_check_last_judges_this_machines_newest_run_not_an_imported_one(histories, tmp_path):
+    here = copied(histories["alpha"], tmp_path / "here")
+    assert run_cli("history", "import", str(histories["beta"]), "--db", str(here)).returncode == 0
+
+    def check_last(machine: str):
+        args = ("check", str(here.parent), "--last", "--db", str(here))
+        return run_cli(*args, env={"TESTWATCH_MACHINE": machine})
+
+    on_alpha, on_beta, elsewhere = check_last("alpha"), check_last("beta"), check_last("gamma")
+    # alpha's runs are 1 and 2, beta's imported run is 3 (its test_flips failed there)
+    assert on_alpha.stdout.lstrip().startswith("check of run 2:") and "1 test failed" not in on_alpha.stdout
+    assert on_beta.stdout.lstrip().startswith("check of run 3:") and "1 test failed" in on_beta.stdout
+    assert elsewhere.stdout.lstrip().startswith("check of run 3:")  # no run of its own: the newest of any
+
+
 def test_importing_the_same_file_twice_changes_nothing_and_the_source_is_never_written(histories, tmp_path):
     here = copied(histories["alpha"], tmp_path / "here")
     there = copied(histories["beta"], tmp_path / "there")

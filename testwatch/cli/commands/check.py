@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from testwatch.cli.project import add_project_arguments, open_project
+from testwatch.history.machine import machine_name
 from testwatch.history.store import History
 from testwatch.measure.breaches import describe_breach
 from testwatch.model.events import EngineEvent, EngineNotice, RunFinished, ThresholdBreached
@@ -71,8 +72,11 @@ def _run_suite(project, pytest_args: list[str]) -> RunFinished | int:
 
 
 def _last_run(history: History) -> int | None:
+    """The newest finished run of this machine; another machine's (imported) only if none is."""
     rows = list(history.rows(
-        "select id from runs where status = 'finished' order by id desc limit 1"
+        "select id from runs where status = 'finished' "
+        "order by coalesce(machine = ?, 0) desc, id desc limit 1",
+        [machine_name()],
     ))
     return rows[0]["id"] if rows else None
 
