@@ -3,6 +3,7 @@ starts another copy's selection from it (another path prefix), with no local run
 
 from __future__ import annotations
 
+import gzip
 import sqlite3
 import subprocess
 import sys
@@ -124,22 +125,34 @@ def test_a_newer_local_recording_is_kept_unless_forced(recorded_with_bundle, see
 
 
 def _damaged(bundle: Path, into: Path) -> Path:
+    """Its second half overwritten: not a complete gzip file."""
     data = bytearray(bundle.read_bytes())
     data[len(data) // 2 :] = b"\xff" * (len(data) - len(data) // 2)
     into.write_bytes(bytes(data))
     return into
 
 
-def _other_version(bundle: Path, into: Path) -> Path:
-    into.write_bytes(bundle.read_bytes())
-    with sqlite3.connect(into) as conn:
-        conn.execute("update bundle_info set value = '99' where key = 'format_version'")
-    conn.close()
+def _truncated(bundle: Path, into: Path) -> Path:
+    data = bundle.read_bytes()
+    into.write_bytes(data[: len(data) // 2])
     return into
 
 
-def _truncated(bundle: Path, into: Path) -> Path:
-    into.write_bytes(bundle.read_bytes()[:5000])
+def _damaged_inside(bundle: Path, into: Path) -> Path:
+    """A complete gzip file around a SQLite file whose pages after the first are overwritten."""
+    data = bytearray(gzip.decompress(bundle.read_bytes()))
+    data[4096:] = b"\xff" * (len(data) - 4096)
+    into.write_bytes(gzip.compress(bytes(data)))
+    return into
+
+
+def _other_version(bundle: Path, into: Path) -> Path:
+    database = into.with_suffix(".db")
+    database.write_bytes(gzip.decompress(bundle.read_bytes()))
+    with sqlite3.connect(database) as conn:
+        conn.execute("update bundle_info set value = '99' where key = 'format_version'")
+    conn.close()
+    into.write_bytes(gzip.compress(database.read_bytes()))
     return into
 
 
@@ -148,6 +161,7 @@ def _truncated(bundle: Path, into: Path) -> Path:
     [
         (_damaged, "is not a testwatch selection bundle"),
         (_truncated, "is not a testwatch selection bundle"),
+        (_damaged_inside, "is not a testwatch selection bundle"),
         (_other_version, "has bundle format version 99, this testwatch reads version 1"),
         (lambda bundle, into: Path(__file__), "is not a testwatch selection bundle"),
     ],

@@ -1,7 +1,8 @@
 """A selection bundle: one complete dependency recording in a file that travels to another checkout.
 
-A SQLite file (format ``testwatch-selection-bundle``, ``FORMAT_VERSION``) that ``testwatch run
---deps --bundle`` and ``testwatch bundle`` write and ``testwatch seed`` reads. Its tables are the
+A gzip-compressed SQLite file (format ``testwatch-selection-bundle``, ``FORMAT_VERSION``) that
+``testwatch run --deps --bundle`` and ``testwatch bundle`` write and ``testwatch seed`` reads (the
+dependency rows repeat their fingerprints: gzip makes the file about nine times smaller). Its tables are the
 history's own, trimmed to what a selection needs, with every path relative to the project root:
 ``test_deps`` (what each test ran and opened, with the fingerprints it had), ``file_state`` (each
 recorded file's content hash and block hashes, no stat), ``results`` (each test's newest outcome and
@@ -12,9 +13,13 @@ the environment's fingerprint and its parts). docs/ci-seeding.md describes it.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import shutil
 import sqlite3
+import tempfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -73,21 +78,12 @@ def write_bundle(bundle: Bundle, path: Path) -> int:
             raise BundleError(f"{path} exists and is not a selection bundle; it was left untouched: "
                               "choose another output file") from None
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.unlink(missing_ok=True)
     try:
-        db = sqlite_utils.Database(temporary)
-        db["bundle_info"].create({"key": str, "value": str}, pk="key")
-        db["bundle_info"].insert_all([{"key": k, "value": v} for k, v in bundle.info().items()])
-        rows = {
-            "test_deps": bundle.deps, "file_state": bundle.states, "results": bundle.results,
-            "left_out_test_files": sorted(bundle.left_out.items()),
-        }
-        for table, columns in _TABLES.items():
-            db[table].create(columns)
-            names = list(columns)
-            db[table].insert_all((dict(zip(names, row, strict=True)) for row in rows[table]), batch_size=2000)
-        db.vacuum()
-        db.close()
+        with tempfile.TemporaryDirectory(prefix="tw-bundle-") as folder:
+            database = Path(folder) / "bundle.db"
+            _write_tables(bundle, sqlite_utils.Database(database))
+            with open(database, "rb") as source, gzip.open(temporary, "wb") as packed:
+                shutil.copyfileobj(source, packed)
         os.replace(temporary, path)
     except (OSError, sqlite3.Error) as exc:
         temporary.unlink(missing_ok=True)
@@ -95,21 +91,41 @@ def write_bundle(bundle: Bundle, path: Path) -> int:
     return path.stat().st_size
 
 
+def _write_tables(bundle: Bundle, db) -> None:
+    db["bundle_info"].create({"key": str, "value": str}, pk="key")
+    db["bundle_info"].insert_all([{"key": k, "value": v} for k, v in bundle.info().items()])
+    rows = {
+        "test_deps": bundle.deps, "file_state": bundle.states, "results": bundle.results,
+        "left_out_test_files": sorted(bundle.left_out.items()),
+    }
+    for table, columns in _TABLES.items():
+        db[table].create(columns)
+        names = list(columns)
+        db[table].insert_all((dict(zip(names, row, strict=True)) for row in rows[table]), batch_size=2000)
+    db.vacuum()
+    db.close()
+
+
 def read_bundle(path: Path) -> Bundle:
     """The bundle at ``path``, checked whole before anything uses it; raises BundleError."""
     if not path.is_file():
         raise BundleError(f"{path}: no such bundle file")
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
-    except sqlite3.Error as exc:
-        raise BundleError(f"{path} cannot be opened as a selection bundle ({exc})") from exc
-    try:
-        return _read(conn, path)
-    except (sqlite3.Error, ValueError) as exc:
-        raise BundleError(f"{path} is not a testwatch selection bundle (damaged, or another kind "
-                          f"of file: {exc}); nothing was written") from exc
-    finally:
-        conn.close()
+    with tempfile.TemporaryDirectory(prefix="tw-bundle-") as folder:
+        database = Path(folder) / "bundle.db"
+        try:
+            with gzip.open(path, "rb") as packed, open(database, "wb") as unpacked:
+                shutil.copyfileobj(packed, unpacked)
+            conn = sqlite3.connect(database)
+        except (OSError, EOFError, zlib.error, sqlite3.Error) as exc:
+            raise BundleError(f"{path} is not a testwatch selection bundle (not a complete gzip file: "
+                              f"{exc}); nothing was written") from exc
+        try:
+            return _read(conn, path)
+        except (sqlite3.Error, ValueError) as exc:
+            raise BundleError(f"{path} is not a testwatch selection bundle (damaged, or another kind "
+                              f"of file: {exc}); nothing was written") from exc
+        finally:
+            conn.close()
 
 
 def _read(conn: sqlite3.Connection, path: Path) -> Bundle:
