@@ -73,7 +73,7 @@ def test_a_file_that_differs_from_the_bundle_before_seeding_is_changed(
         name="branch/project")
     out = cli("seed", str(bundle), str(copy))
     assert out.returncode == 0, out.stderr
-    assert "1 recorded files differ here and count as changed: calc/io.py" in out.stdout
+    assert "1 recorded file differs here and counts as changed: calc/io.py" in out.stdout
     result = affected(copy, "--explain")
     # A test file the bundle does not know is new; the left-out one may be selected with it (when
     # both were written within the clock's resolution): more, never fewer.
@@ -201,3 +201,18 @@ def test_no_bundle_without_a_complete_recording(make_project, cli, tmp_path):
     assert out.returncode == 4
     assert "holds no complete dependency recording: run testwatch run --deps first" in out.stderr
     assert not (tmp_path / "none.twb").exists()
+
+
+def test_a_failing_ci_run_still_writes_its_bundle_and_its_failures_are_selected_first(
+        make_project, cli, tmp_path, affected):
+    failing = {**SAMPLE, "tests/test_io.py": SAMPLE["tests/test_io.py"].replace("== 10", "== 11")}
+    root = make_project(failing, name="ci/project")
+    bundle = tmp_path / "failing.twb"
+    out = cli("run", str(root), "--deps", "--bundle", str(bundle))
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert f"wrote {bundle}" in out.stdout
+    copy = make_project(failing, name="dev/project")
+    assert cli("seed", str(bundle), str(copy)).returncode == 0
+    result = affected(copy, "--explain")
+    assert result["selected"] == ["tests/test_io.py::test_offset"]
+    assert result["reasons"]["tests/test_io.py::test_offset"] == "failed last time"

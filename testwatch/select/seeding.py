@@ -98,6 +98,9 @@ def seed_history(history: History, root: Path, rules: IgnoreRules, bundle: Bundl
                  python: str | None, force: bool = False) -> Seeded:
     """Replace the history's dependency recording with the bundle's; raises BundleError (nothing
     written) when the history holds a newer recording and ``force`` is false."""
+    if history.in_memory:
+        raise BundleError(f"the history cannot be written ({'; '.join(history.warnings)}); "
+                          "nothing was seeded")
     conn = history.conn
     local = latest_recording(conn)
     if local is not None and not force:

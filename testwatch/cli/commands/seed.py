@@ -52,7 +52,9 @@ def run(args: argparse.Namespace) -> int:
           f"dependencies over {seeded.files} files, recorded {bundle.recorded_at}{revision}")
     if seeded.differing_files:
         shown = ", ".join(seeded.differing_files[:5]) + (" ..." if len(seeded.differing_files) > 5 else "")
-        print(f"{len(seeded.differing_files)} recorded files differ here and count as changed: {shown}")
+        count = len(seeded.differing_files)
+        files = "1 recorded file differs" if count == 1 else f"{count} recorded files differ"
+        print(f"{files} here and count{'s' if count == 1 else ''} as changed: {shown}")
     if seeded.environment_difference:
         print(f"every test is selected until a complete local testwatch run --deps: the environment "
               f"differs from the bundle's ({seeded.environment_difference})")
