@@ -14,7 +14,6 @@ copy; the seeded copy's recall, and whether its selection is the recording copy'
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -24,7 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from mutation_catalog import MUTATIONS, Mutation
-from mutations import WORK_ROOT, Bench, _covered, _recall, _recall_text
+from mutations import CATALOG_PROJECTS, WORK_ROOT, Bench, _covered, _recall, _recall_text, catalog_parser
 from real_manifest import PROJECTS
 from real_setup import ProjectEnv, prepare
 
@@ -182,15 +181,10 @@ def print_table(outcomes: list[SeededOutcome], summaries: list[dict]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    projects = sorted({m.project for m in MUTATIONS})
-    parser.add_argument("--project", action="append", choices=projects, help="only this project (repeatable)")
-    parser.add_argument("--only", help="only mutations whose label contains this text")
-    parser.add_argument("--json", type=Path, help="also write every outcome (with test ids) here")
-    args = parser.parse_args(argv)
+    args = catalog_parser(__doc__.split("\n\n")[0]).parse_args(argv)
     outcomes: list[SeededOutcome] = []
     summaries: list[dict] = []
-    for name in args.project or projects:
+    for name in args.project or CATALOG_PROJECTS:
         print(f"{name}:", file=sys.stderr)
         found, summary = measure_project(prepare(PROJECTS[name], WORK_ROOT), args.only)
         outcomes += found
