@@ -42,6 +42,7 @@ WORK_ROOT = REPO / "benchmarks" / ".work" / "real"
 RUN_TIMEOUT_S = 900
 _BASELINE_VERSION = 3  # bump when what the baseline holds changes
 # Sources that decide a selection but play no part in recording one: a change there keeps the baseline.
+CATALOG_PROJECTS = sorted({m.project for m in MUTATIONS})
 _SELECTION_ONLY = frozenset({"testwatch/select/selection.py", "testwatch/select/module_names.py"})
 
 
@@ -297,15 +298,20 @@ def print_table(outcomes: list[Outcome]) -> None:
         print(f"note: meant to break tests but none changed outcome: {o.project}: {o.label}")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    projects = sorted({m.project for m in MUTATIONS})
-    parser.add_argument("--project", action="append", choices=projects, help="only this project (repeatable)")
+def catalog_parser(description: str) -> argparse.ArgumentParser:
+    """The options of a script that runs the catalog: ``--project``, ``--only``, ``--json``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--project", action="append", choices=CATALOG_PROJECTS,
+                        help="only this project (repeatable)")
     parser.add_argument("--only", help="only mutations whose label contains this text")
     parser.add_argument("--json", type=Path, help="also write every outcome (with test ids) here")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = catalog_parser(__doc__.split("\n\n")[0]).parse_args(argv)
     outcomes: list[Outcome] = []
-    for name in args.project or projects:
+    for name in args.project or CATALOG_PROJECTS:
         env = prepare(PROJECTS[name], WORK_ROOT)
         bench = Bench(env)
         print(f"{name}: baseline", file=sys.stderr)

@@ -17,6 +17,7 @@ COMMAND_MODULES = {
     name: f"testwatch.cli.commands.{name}"
     for name in (
         "run", "watch", "affected", "check", "leaks", "export", "history", "demo", "tui", "serve",
+        "bundle", "seed",
     )
 }
 DEFAULT_COMMAND = "tui"

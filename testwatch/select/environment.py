@@ -5,13 +5,16 @@ Packages are fingerprinted by the names of the ``*.dist-info`` folders (name and
 site-packages of the interpreter that runs the tests (``--python`` or the config's ``python``, else
 testwatch's own), which is cheap enough to do on every change. A virtualenv's interpreter is read
 from its folder (``pyvenv.cfg``, ``lib/python*/site-packages``), never run: ``testwatch
-affected`` runs nothing the project provides.
+affected`` runs nothing the project provides. No part names a folder, so the same environment
+in another folder or on another machine (a CI job that seeds a selection bundle) has the same
+fingerprint.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,6 +25,10 @@ from pathlib import Path
 from testwatch.select.fingerprints import content_hash
 
 CONFIG_FILES = ("pyproject.toml", "pytest.ini", "tox.ini", "setup.cfg", "setup.py", ".testwatch.toml")
+# pyvenv.cfg keys that name folders (where the venv or its base interpreter is): only their file name
+# is kept (``python3.12`` of ``executable``), or nothing when it is a folder.
+_VENV_PATH_KEYS = ("home", "command", "executable", "base-executable", "base-prefix", "base-exec-prefix",
+                   "prompt")
 _PROBE = "import json, site, sys; print(json.dumps([sys.version, [p for p in sys.path if p]]))"
 
 
@@ -32,7 +39,7 @@ def _interpreter(python: str) -> tuple[str, tuple[str, ...]]:
     hold different packages, so a resolved path says nothing about what the tests import."""
     venv = Path(python).absolute().parent.parent  # not resolved: the link lives in the virtualenv
     with suppress(OSError):
-        described = (venv / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace")
+        described = _portable((venv / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace"))
         site_folders = [*venv.glob("lib/python*/site-packages"), *venv.glob("Lib/site-packages")]
         return f"virtualenv {described}", tuple(sorted(map(str, site_folders)))
     if os.path.abspath(shutil.which(python) or python) == os.path.abspath(sys.executable):
@@ -43,6 +50,18 @@ def _interpreter(python: str) -> tuple[str, tuple[str, ...]]:
         return version, tuple(paths)
     except (OSError, ValueError, subprocess.SubprocessError):
         return f"unknown interpreter {python}", ()
+
+
+def _portable(described: str) -> str:
+    """``pyvenv.cfg`` without the folders it names (an executable keeps its file name)."""
+    lines = []
+    for line in described.splitlines():
+        key, _, value = (part.strip() for part in line.partition("="))
+        if key.lower() not in _VENV_PATH_KEYS:
+            lines.append(f"{key} = {value}")
+        elif key.lower() in ("executable", "base-executable"):
+            lines.append(f"{key} = {os.path.basename(value)}")
+    return "\n".join(sorted(lines))
 
 
 def _installed(paths: tuple[str, ...]) -> list[str]:
@@ -65,8 +84,9 @@ def _located(root: Path, python: str) -> str:
     return shutil.which(python) or python
 
 
-def environment_fingerprint(root: Path, python: str | None) -> str:
-    """A hash of the interpreter version, its installed packages and the project's config files."""
+def environment_parts(root: Path, python: str | None) -> list[str]:
+    """What the fingerprint is made of: the interpreter's version, its installed packages' names
+    and the hash of each config file (``NAME:-`` when absent)."""
     version, paths = _interpreter(_located(root, python) if python else sys.executable)
     parts = [version, *_installed(paths)]
     for name in CONFIG_FILES:
@@ -74,4 +94,42 @@ def environment_fingerprint(root: Path, python: str | None) -> str:
             parts.append(f"{name}:{content_hash((root / name).read_bytes())}")
         except OSError:
             parts.append(f"{name}:-")
+    return parts
+
+
+def parts_fingerprint(parts: list[str]) -> str:
+    """The fingerprint of ``environment_parts``."""
     return content_hash("\n".join(parts).encode("utf-8"))
+
+
+def environment_fingerprint(root: Path, python: str | None) -> str:
+    """A hash of the interpreter version, its installed packages and the project's config files."""
+    return parts_fingerprint(environment_parts(root, python))
+
+
+def parts_difference(recorded: list[str], current: list[str]) -> str:
+    """How a recorded environment differs from the current one, in a few words (both given as
+    ``environment_parts``; ``recorded`` empty when unknown)."""
+    if not recorded:
+        return "the recorded environment's parts are unknown"
+    configs = tuple(f"{name}:" for name in CONFIG_FILES)
+    reasons = []
+    if recorded[0] != current[0]:
+        there, here = (_version_of(parts[0]) for parts in (recorded, current))
+        reasons.append(f"Python {there} there, {here} here" if there != here else "another Python build")
+    there = {p for p in recorded[1:] if not p.startswith(configs)}
+    here = {p for p in current[1:] if not p.startswith(configs)}
+    if there != here:
+        only_there, only_here = sorted(there - here), sorted(here - there)
+        reasons.append(f"installed packages differ (only there: {', '.join(only_there[:3]) or '-'}"
+                       f"{' ...' if len(only_there) > 3 else ''}; only here: "
+                       f"{', '.join(only_here[:3]) or '-'}{' ...' if len(only_here) > 3 else ''})")
+    changed = sorted({p.partition(":")[0] for p in set(recorded) ^ set(current) if p.startswith(configs)})
+    if changed:
+        reasons.append(f"{', '.join(changed)} differ{'s' if len(changed) == 1 else ''}")
+    return "; ".join(reasons) or "the same parts in another order"
+
+
+def _version_of(described: str) -> str:
+    found = re.search(r"\d+\.\d+\.\d+\S*", described)
+    return found.group(0) if found else "unknown"

@@ -87,7 +87,7 @@ def _everything(known: KnownTests, reason: str) -> Selection:
                      known=known.tests, dep_counts=known.counts)
 
 
-def _made_before(path: str, started_ns: int | None) -> bool:
+def made_before(path: str, started_ns: int | None) -> bool:
     """True when the file's last status change (creation, rename, write) is before ``started_ns``."""
     if started_ns is None:
         return False
@@ -339,7 +339,7 @@ class Selector:
             if (is_conftest or rel not in files_seen) and not self.rules.ignored(path):
                 if is_conftest:
                     conftests.append(rel)
-                elif not _made_before(path, started_ns):
+                elif not made_before(path, started_ns):
                     new_test_files.append(rel)
         return new_test_files, conftests
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from testwatch.cli.project import Project, add_project_arguments, project_config
 from testwatch.config.settings import Config
@@ -41,12 +42,15 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--deps", "--coverage", dest="record", action="store_true",
                         help="record each test's dependencies and the run's coverage (slower; "
                         "also on with --affected or an explicit coverage = true in config)")
+    parser.add_argument("--bundle", type=Path, metavar="FILE",
+                        help="record dependencies and write them as a selection bundle for "
+                        "testwatch seed on another checkout (as testwatch bundle -o FILE)")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     config = project_config(args, warm=args.warm, memray=args.memray)
-    recording = args.affected or args.record or recording_requested(config)
+    recording = bool(args.affected or args.record or args.bundle or recording_requested(config))
     early = None
     try:
         # A plain run starts pytest first: the imports and history work below overlap its start-up.
@@ -72,7 +76,8 @@ def _run(args: argparse.Namespace, config: Config, recording: bool, early: Early
     if recording:
         from testwatch.run.watch_loop import run_recorded  # imports coverage.py: only when recording
 
-        return run_recorded(project, reporter, args)
+        status = run_recorded(project, reporter, args)
+        return _write_bundle(config, args.bundle, status) if args.bundle else status
     request = RunRequest(trigger="manual", pytest_args=args.pytest_args)
     if args.failed:
         failed = [n for n, o in project.history.last_outcomes().items() if o in BAD_OUTCOMES]
@@ -92,6 +97,27 @@ def _run(args: argparse.Namespace, config: Config, recording: bool, early: Early
         return run_cancellable(go())
     finally:
         project.history.close()
+
+
+def _write_bundle(config: Config, output: Path, status: int) -> int:
+    """After a recorded run: its bundle, when it recorded every test; else the run's status, or
+    4 when it passed (CI must notice the missing file)."""
+    import os
+    import sys
+
+    from testwatch.cli.commands.bundle import write_from_history
+    from testwatch.cli.main import USAGE_ERROR
+    from testwatch.history.store import open_history
+    from testwatch.select.bundle import BundleError
+
+    history = open_history(config.history_path)
+    (run_id,) = history.conn.execute("select max(id) from runs where pid = ?", [os.getpid()]).fetchone()
+    try:
+        print(write_from_history(Project(config, history), output, run_id))
+    except BundleError as exc:
+        print(f"testwatch: {exc}", file=sys.stderr)
+        return status or USAGE_ERROR
+    return status
 
 
 def _plain(args: argparse.Namespace, config: Config, recording: bool) -> bool:
