@@ -203,6 +203,13 @@ class History:
         )
         return {row["nodeid"]: row["outcome"] for row in self.rows(sql)}
 
+    def release_memory(self) -> None:
+        """Free this connection's page cache (``PRAGMA shrink_memory``), up to 2 MB that a long
+        watch session would otherwise keep between runs. Little is lost: in WAL mode a commit by
+        another connection (each run's dependency recording) empties the cache anyway."""
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.execute("PRAGMA shrink_memory")
+
     def close(self) -> None:
         self.conn.close()
 

@@ -223,7 +223,8 @@ class WatchLoop:
             complete = finished is not None and not finished.cancelled and finished.exit_status in (0, 1)
             run_id = finished.run_id if finished is not None else None
             await self._finish_recording(recording, run_id, environment if complete else None)
-            release_free_memory()  # what the run and its recording freed, not kept resident
+            self.history.release_memory()  # what the run and its recording freed, not kept resident
+            release_free_memory()
             self._dep_paths = None
         return finished
 
