@@ -10,6 +10,10 @@ processes. Figures are taken with the loop idle (edits paused until it waits for
 the first minute and at the end, and at every ``--sample-every`` minutes between; the target is
 under 10% RSS growth from the first minute to the end, with every count flat. Only the testwatch
 process itself is measured, not its pytest children; testwatch runs with its own TMPDIR.
+
+``--probe DIR`` runs testwatch through ``benchmarks/soak_probe.py``, which writes a report of where
+its memory is (mappings, malloc, SQLite, Python objects) at every sample, for
+``python benchmarks/soak_probe.py compare DIR FIRST LAST``; the probe adds a thread of its own.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import time
 from pathlib import Path
 
 import psutil
+from soak_probe import take
 
 from testwatch.cli.demo_copy import copy_demo
 
@@ -34,7 +39,7 @@ EDIT_FILE = "shop/pricing.py"
 BODIES = ("return round(net * (1 + rate), 2)", "return round((1 + rate) * net, 2)")
 TARGET_GROWTH = 0.10
 # Selected with the pricing tests (they run the edited function); MARKER names their children.
-FAULTS_TEST = '''
+FAULTS_TEST = """
 import shutil
 import subprocess
 import sys
@@ -62,7 +67,7 @@ def test_starts_a_detached_child():
     assert pricing.with_vat(10.0) > 10
     subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)", MARKER],
                      start_new_session=True)
-'''
+"""
 
 
 def figures(process: psutil.Process, temp: Path, marker: str) -> dict[str, float]:
@@ -136,6 +141,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=30.0, help="how long to edit (default 30)")
     parser.add_argument("--edit-every", type=float, default=2.0, help="seconds between edits (default 2)")
     parser.add_argument("--sample-every", type=float, default=5.0, help="minutes between idle samples")
+    parser.add_argument("--probe", type=Path, help="write memory reports here (benchmarks/soak_probe.py)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="testwatch-soak-"))
@@ -145,10 +151,18 @@ def main() -> None:
     temp = workdir / "tmp"  # testwatch's TMPDIR: what it leaves there is counted
     temp.mkdir()
     log = workdir / "watch.log"  # outside the watched tree
+    env = {**os.environ, "TMPDIR": str(temp)}
+    program = ["-m", "testwatch"]
+    if args.probe:
+        args.probe.mkdir(parents=True, exist_ok=True)
+        env["SOAK_PROBE_DIR"] = str(args.probe)
+        program = [str(Path(__file__).with_name("soak_probe.py"))]
     with log.open("w") as out:
         watcher = subprocess.Popen(
-            [sys.executable, "-m", "testwatch", "watch", "--headless", str(root)],
-            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "TMPDIR": str(temp)},
+            [sys.executable, *program, "watch", "--headless", str(root)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
     process = psutil.Process(watcher.pid)
     samples: list[tuple[float, dict[str, float]]] = []
@@ -161,12 +175,16 @@ def main() -> None:
             if elapsed_min >= next_sample:
                 settle(log, watcher)
                 samples.append((elapsed_min, figures(process, temp, marker)))
+                if args.probe:
+                    take(args.probe, f"{elapsed_min:05.1f}")
                 next_sample = args.sample_every * (1 + int(elapsed_min // args.sample_every))
             edit(root, edits)
             edits += 1
             time.sleep(args.edit_every)
         settle(log, watcher)
         samples.append(((time.monotonic() - started) / 60, figures(process, temp, marker)))
+        if args.probe:
+            take(args.probe, "end")
         descriptors = sorted(os.listdir(f"/proc/{watcher.pid}/fd"), key=int)
         targets = [os.readlink(f"/proc/{watcher.pid}/fd/{fd}") for fd in descriptors]
         total_runs = runs_finished(log)
@@ -176,8 +194,10 @@ def main() -> None:
         for leftover in leftover_processes(marker):  # a failed soak must not leave them either
             leftover.kill()
 
-    print(f"soak: {args.minutes:g} min, an edit every {args.edit_every:g} s, {edits} edits, "
-          f"{total_runs} runs ended (log: {log})")
+    print(
+        f"soak: {args.minutes:g} min, an edit every {args.edit_every:g} s, {edits} edits, "
+        f"{total_runs} runs ended (log: {log})"
+    )
     names = list(samples[0][1])
     print("  minute " + "".join(f"{name:>14}" for name in names))
     for minute, sample in samples:
@@ -186,8 +206,10 @@ def main() -> None:
     growth = (end["rss_bytes"] - first["rss_bytes"]) / first["rss_bytes"]
     grew = [name for name in names[1:] if end[name] > first[name]]
     verdict = "within" if growth <= TARGET_GROWTH else "OVER"
-    print(f"  RSS growth from minute 1 to the end {growth:+.1%}: {verdict} the {TARGET_GROWTH:.0%} target; "
-          f"{'grew: ' + ', '.join(grew) if grew else 'every count flat or lower'}")
+    print(
+        f"  RSS growth from minute 1 to the end {growth:+.1%}: {verdict} the {TARGET_GROWTH:.0%} target; "
+        f"{'grew: ' + ', '.join(grew) if grew else 'every count flat or lower'}"
+    )
     print(f"  open at the end: {', '.join(targets)}")
     shutil.rmtree(root)  # the log stays for a look at what ran
 

@@ -76,3 +76,46 @@ def test_a_detached_process_ends_when_testwatch_is_stopped(
             testwatch.kill()
     wait_for(lambda: not processes_mentioning(str(daemon_project)),
              what=lambda: f"every process of the run to end: {processes_mentioning(str(daemon_project))}")
+
+
+# Becomes /bin/sh with no arguments and no environment: what /proc shows of a process in the
+# middle of execve (its new memory in place, its arguments and environment not yet written).
+EXEC_WITHOUT_ARGUMENTS = """
+import ctypes
+nothing = (ctypes.c_char_p * 1)(None)
+ctypes.CDLL(None).execve(b"/bin/sh", nothing, nothing)
+"""
+
+
+def test_a_process_met_in_the_middle_of_its_exec_is_read_again(tmp_path, wait_for):
+    """Issue 14's soak: one detached child in 884 runs outlived its run. The sweep had met it
+    inside ``execve``, with an empty environment and command line, and passed over it; a moment
+    later it was a process of the run. The shell here looks the same for a tenth of a second, then
+    execs a program whose environment names the run's socket: the sweep must end it."""
+    from testwatch.collectors.in_pytest.leftovers import end_leftovers
+    from testwatch.collectors.in_pytest.protocol import ENV_SOCKET
+
+    socket_path = str(tmp_path / "events.sock")
+    script = (
+        f"sleep 0.1; export {ENV_SOCKET}='{socket_path}'; "
+        f"exec '{sys.executable}' -c 'import time; time.sleep(600)'\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", EXEC_WITHOUT_ARGUMENTS], stdin=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        process.stdin.write(script.encode())
+        process.stdin.close()
+
+        def shows_nothing() -> bool:
+            with open(f"/proc/{process.pid}/cmdline", "rb") as f:
+                return f.read().strip(b"\0") == b""
+
+        wait_for(shows_nothing, what="the shell to start with no arguments")
+        ended = end_leftovers(socket_path, killed_group=-1)
+        assert [leftover.pid for leftover in ended] == [process.pid]
+        assert process.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

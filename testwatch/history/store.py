@@ -203,6 +203,13 @@ class History:
         selection reads too; runs imported from other machines do not change it)."""
         return dict(self.conn.execute("select nodeid, outcome from latest_results order by nodeid"))
 
+    def release_memory(self) -> None:
+        """Free this connection's page cache (``PRAGMA shrink_memory``), up to 2 MB that a long
+        watch session would otherwise keep between runs. Little is lost: in WAL mode a commit by
+        another connection (each run's dependency recording) empties the cache anyway."""
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.execute("PRAGMA shrink_memory")
+
     def close(self) -> None:
         self.conn.close()
 

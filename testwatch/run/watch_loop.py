@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import sqlite3
 from collections import deque
 from collections.abc import Callable
@@ -194,7 +195,15 @@ class WatchLoop:
             except Exception as exc:  # a bug must not end watching: say it and go on
                 self.listener(EngineNotice(f"the run failed: {exc!r}", "error"))
             if not self._has_work():
+                self._release_garbage()
                 self.listener(WatchStatus("waiting for changes"))
+
+    def _release_garbage(self) -> None:
+        """Before waiting: free the runs' reference cycles, which only a full collection reaches
+        (coverage.py's objects hold in-memory SQLite databases in cycles), and give the pages back
+        (tens of milliseconds, while there is nothing to run)."""
+        gc.collect()
+        release_free_memory()
 
     def _has_work(self) -> bool:
         return bool(self._requests or (self.pending_changes and not self._paused))
@@ -231,7 +240,8 @@ class WatchLoop:
             complete = finished is not None and not finished.cancelled and finished.exit_status in (0, 1)
             run_id = finished.run_id if finished is not None else None
             await self._finish_recording(recording, run_id, environment if complete else None)
-            release_free_memory()  # what the run and its recording freed, not kept resident
+            self.history.release_memory()  # what the run and its recording freed, not kept resident
+            release_free_memory()
             self._dep_paths = None
         return finished
 
