@@ -103,10 +103,12 @@ class FileWatcher:
                 self._sources.append(asyncio.create_task(self._watch(recursive=True, paths=folders)))
             if not self.polling:
                 self._sources.append(asyncio.create_task(self._probe()))
-            failure = await self._until_failure()
-            for task in self._sources:
-                task.cancel()
-            await asyncio.gather(*self._sources, return_exceptions=True)
+            try:
+                failure = await self._until_failure()
+            finally:  # on failure, and when the watch itself is cancelled: no watcher outlives it
+                for task in self._sources:
+                    task.cancel()
+                await asyncio.gather(*self._sources, return_exceptions=True)
             if not self.polling:
                 self.polling = True
                 self.on_status(_explain(failure, self.rules.root), "warning")
