@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -57,6 +58,15 @@ def make_project(tmp_path):
         return root
 
     return make
+
+
+def sql_dump(path: Path) -> list[str]:
+    """Every row of every table of the SQLite file at ``path``, as SQL text."""
+    conn = sqlite3.connect(path)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120, env: dict | None = None):

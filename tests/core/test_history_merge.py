@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli, write_files
+from tests.conftest import run_cli, sql_dump, write_files
 from testwatch.history.merge import import_history
 from testwatch.history.queries import FLAKY_SQL, metadata_path
 from testwatch.history.schema import SCHEMA_VERSION
@@ -69,14 +69,6 @@ def copied(source: Path, folder: Path) -> Path:
             shutil.copyfile(f"{source}{suffix}", folder / f"history.db{suffix}")
     return folder / "history.db"
 
-
-def dump(path: Path) -> list[str]:
-    """Every row of every table, as SQL text."""
-    conn = sqlite3.connect(path)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
 
 
 def rows(path: Path, sql: str, params=()) -> list[tuple]:
@@ -137,13 +129,13 @@ def test_importing_the_same_file_twice_changes_nothing_and_the_source_is_never_w
     there = copied(histories["beta"], tmp_path / "there")
     before_source = (digest(there), sorted(p.name for p in there.parent.iterdir()))
     assert run_cli("history", "import", str(there), "--db", str(here)).returncode == 0
-    once = dump(here)
+    once = sql_dump(here)
 
     again = run_cli("history", "import", str(there), "--db", str(here))
 
     assert again.returncode == 0, again.stderr
     assert again.stdout.strip() == f"imported 0 runs from {there}; 1 already here"
-    assert dump(here) == once
+    assert sql_dump(here) == once
     assert (digest(there), sorted(p.name for p in there.parent.iterdir())) == before_source
 
 

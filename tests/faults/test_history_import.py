@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli, write_files
+from tests.conftest import run_cli, sql_dump, write_files
 
 PAGE_BYTES = 4096
 
@@ -37,17 +37,10 @@ def here(tmp_path) -> Path:
     return root / ".testwatch" / "history.db"
 
 
-def dump(path: Path) -> list[str]:
-    conn = sqlite3.connect(path)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
-
 
 def refused(here: Path, source: Path) -> str:
     """Import ``source``; check it was refused in one line with nothing written; return the line."""
-    before = dump(here)
+    before = sql_dump(here)
     source_before = source.read_bytes() if source.is_file() else None
     result = run_cli("history", "import", str(source), "--db", str(here))
     assert result.returncode == 4
@@ -55,7 +48,7 @@ def refused(here: Path, source: Path) -> str:
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"testwatch: {source} ") and lines[0].endswith("; nothing was imported")
-    assert dump(here) == before
+    assert sql_dump(here) == before
     if source_before is not None:
         assert source.read_bytes() == source_before
     return lines[0]
@@ -125,10 +118,10 @@ def test_a_failure_part_way_leaves_nothing_imported(here, real_history):
             "create trigger no_room before insert on samples begin select raise(abort, 'disk full'); end"
         )
     conn.close()
-    before = dump(here)
+    before = sql_dump(here)
     result = run_cli("history", "import", str(real_history), "--db", str(here))
     assert result.returncode == 4
     assert result.stderr.strip() == (
         f"testwatch: {real_history} could not be merged into {here} (disk full); nothing was imported"
     )
-    assert dump(here) == before
+    assert sql_dump(here) == before

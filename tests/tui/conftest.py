@@ -93,6 +93,12 @@ async def until(pilot, condition: Callable[[], bool], timeout_s: float = 15.0) -
         await pilot.pause(0.02)
 
 
+def run_drawn(app: TestwatchApp, after: int | None = None) -> bool:
+    """Whether a run (newer than run id ``after``) has finished and all its news been applied."""
+    run = app.state.run
+    return run is not None and run.run_id != after and run.finished is not None and not app.bridge.pending
+
+
 def reads_done(app: TestwatchApp) -> bool:
     """Whether every read of the history the panes started (in worker threads) has been drawn."""
     return not any(pane.reads_pending for pane in app.panes)

@@ -9,7 +9,7 @@ from testwatch.model.events import EngineNotice
 from testwatch.run.watch_loop import WatchLoop
 from testwatch.tui.app import make_app
 
-from .conftest import log_lines, play, until
+from .conftest import log_lines, play, run_drawn, until
 
 SLOW_TEST = "import time\n\n\ndef test_slow_enough_to_go_over_the_limit():\n    time.sleep(0.3)\n"
 PYPROJECT = '[tool.testwatch.thresholds]\ncall_duration = "0.1 s"\n'
@@ -21,15 +21,7 @@ async def test_a_real_threshold_breach_is_in_the_log_pane(make_project):
     app = make_app(load_config(root), history, WatchLoop)
     try:
         async with app.run_test(size=(80, 24)) as pilot:
-            await until(
-                pilot,
-                lambda: (
-                    app.state.run is not None
-                    and app.state.run.finished is not None
-                    and not app.bridge.pending
-                ),
-                timeout_s=60,
-            )
+            await until(pilot, lambda: run_drawn(app), timeout_s=60)
             await pilot.press("7")
             await until(
                 pilot, lambda: any(line.startswith("breach: call_duration") for line in log_lines(app))

@@ -11,7 +11,7 @@ from testwatch.history.store import open_history
 from testwatch.run.watch_loop import WatchLoop
 from testwatch.tui.app import make_app
 
-from .conftest import until
+from .conftest import run_drawn, until
 
 PROJECT = {
     "pyproject.toml": '[tool.pytest.ini_options]\nmarkers = ["slow: a slow test"]\n',
@@ -36,16 +36,7 @@ async def next_run(pilot, app, *keys: str) -> None:
     """Press ``keys`` and wait until the run they start has ended and been drawn."""
     before = app.state.run.run_id if app.state.run is not None else None
     await pilot.press(*keys)
-    await until(
-        pilot,
-        lambda: (
-            app.state.run is not None
-            and app.state.run.run_id != before
-            and app.state.run.finished is not None
-            and not app.bridge.pending
-        ),
-        timeout_s=60,
-    )
+    await until(pilot, lambda: run_drawn(app, after=before), timeout_s=60)
     await pilot.pause()
 
 
@@ -56,15 +47,7 @@ async def session(make_project):
     app = make_app(load_config(root), history, WatchLoop)
     try:
         async with app.run_test(size=(120, 30)) as pilot:
-            await until(
-                pilot,
-                lambda: (
-                    app.state.run is not None
-                    and app.state.run.finished is not None
-                    and not app.bridge.pending
-                ),
-                timeout_s=60,
-            )
+            await until(pilot, lambda: run_drawn(app), timeout_s=60)
             yield pilot, app
     finally:
         history.close()
@@ -108,11 +91,7 @@ async def test_green_once_the_failing_test_passes(session, tmp_path):
     test_file.write_text(test_file.read_text().replace("assert 1 == 2", "assert 2 == 2"))
     await until(
         pilot,
-        lambda: (
-            app.state.tests[BAD].status == "passed"
-            and app.state.run.finished is not None
-            and not app.bridge.pending
-        ),
+        lambda: app.state.tests[BAD].status == "passed" and run_drawn(app),
         timeout_s=60,
     )
     await pilot.pause()
