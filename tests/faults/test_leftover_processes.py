@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -90,14 +91,14 @@ ctypes.CDLL(None).execve(b"/bin/sh", nothing, nothing)
 def test_a_process_met_in_the_middle_of_its_exec_is_read_again(tmp_path, wait_for):
     """Issue 14's soak: one detached child in 884 runs outlived its run. The sweep had met it
     inside ``execve``, with an empty environment and command line, and passed over it; a moment
-    later it was a process of the run. The shell here looks the same for a tenth of a second, then
+    later it was a process of the run. The shell here looks the same until the sweep has begun, then
     execs a program whose environment names the run's socket: the sweep must end it."""
     from testwatch.collectors.in_pytest.leftovers import end_leftovers
     from testwatch.collectors.in_pytest.protocol import ENV_SOCKET
 
     socket_path = str(tmp_path / "events.sock")
     script = (
-        f"sleep 0.1; export {ENV_SOCKET}='{socket_path}'; "
+        f"read go; export {ENV_SOCKET}='{socket_path}'; "
         f"exec '{sys.executable}' -c 'import time; time.sleep(600)'\n"
     )
     process = subprocess.Popen(
@@ -105,14 +106,17 @@ def test_a_process_met_in_the_middle_of_its_exec_is_read_again(tmp_path, wait_fo
     )
     try:
         process.stdin.write(script.encode())
-        process.stdin.close()
+        process.stdin.flush()
 
         def shows_nothing() -> bool:
             with open(f"/proc/{process.pid}/cmdline", "rb") as f:
                 return f.read().strip(b"\0") == b""
 
         wait_for(shows_nothing, what="the shell to start with no arguments")
+        go = threading.Timer(0.05, lambda: (process.stdin.write(b"go\n"), process.stdin.close()))
+        go.start()  # the exec comes while the sweep is reading the shell again
         ended = end_leftovers(socket_path, killed_group=-1)
+        go.join()
         assert [leftover.pid for leftover in ended] == [process.pid]
         assert process.wait(timeout=30) == -signal.SIGKILL
     finally:
