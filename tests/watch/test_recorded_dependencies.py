@@ -8,6 +8,7 @@ affected`` must then select nothing on the clean tree, and the right tests after
 from __future__ import annotations
 
 import sqlite3
+import zipfile
 
 import pytest
 
@@ -212,6 +213,65 @@ SUBPROCESSES = {
     """,
 }
 
+# Code that runs from files that are not the project's Python source: a template compiled under
+# its own file name (as jinja2 does), a module imported from a zip archive on sys.path, and a
+# module a test writes, imports and removes.
+FOREIGN_CODE = {
+    **SAMPLE,
+    "calc/rules.tmpl": """
+        def rate():
+            return 3
+    """,
+    "calc/render.py": """
+        from pathlib import Path
+
+
+        def load_rules():
+            path = Path(__file__).parent / "rules.tmpl"
+            namespace = {}
+            exec(compile(path.read_text(), str(path), "exec"), namespace)
+            return namespace
+    """,
+    "tests/test_foreign.py": """
+        import importlib
+        import sys
+        from pathlib import Path
+
+        from calc.render import load_rules
+
+        ROOT = Path(__file__).parent.parent
+
+
+        def test_template_code():
+            assert load_rules()["rate"]() == 3
+
+
+        def test_zipped_module():
+            sys.path.insert(0, str(ROOT / "vendor/bundle.zip"))
+            try:
+                import zipped
+                assert zipped.answer() == 42
+            finally:
+                sys.path.pop(0)
+
+
+        def test_module_written_and_removed():
+            scratch = ROOT / "scratch_module.py"
+            scratch.write_text("def value():\\n    return 7\\n")
+            sys.path.insert(0, str(ROOT))
+            try:
+                assert importlib.import_module("scratch_module").value() == 7
+            finally:
+                sys.path.pop(0)
+                scratch.unlink()
+    """,
+}
+
+
+def _zip_module(root, answer: int) -> None:
+    with zipfile.ZipFile(root / "vendor/bundle.zip", "w") as bundle:
+        bundle.writestr("zipped/__init__.py", f"def answer():\n    return {answer}\n")
+
 
 @pytest.fixture(params=["coverage.py", "sys.monitoring"])
 def python(request) -> list[str]:
@@ -277,3 +337,20 @@ def test_code_run_in_a_python_subprocess_belongs_to_the_test_that_started_it(rec
     assert affected(root, *python)["selected"] == []
     edit(root / "tool/__main__.py", "print(main(int(sys.argv[1])))", "print(main(int(sys.argv[-1])))")
     assert affected(root, *python)["selected"] == ["tests/test_runs.py::test_module_run"]
+
+
+def test_code_from_templates_and_archives_depends_on_their_files(make_project, cli, python, affected, edit):
+    """jinja2's own suite: templates compiled under their file names and a package imported from a
+    zip were recorded as Python code that 'changed during the run', so 26 of its tests were
+    selected on every clean tree."""
+    root = make_project(FOREIGN_CODE)
+    (root / "vendor").mkdir()
+    _zip_module(root, 42)
+    out = cli("run", str(root), "--affected", *python)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert affected(root, *python)["selected"] == []
+    edit(root / "calc/rules.tmpl", "return 3", "return 4")
+    assert affected(root, *python)["selected"] == ["tests/test_foreign.py::test_template_code"]
+    edit(root / "calc/rules.tmpl", "return 4", "return 3")
+    _zip_module(root, 41)
+    assert affected(root, *python)["selected"] == ["tests/test_foreign.py::test_zipped_module"]

@@ -46,6 +46,7 @@ from testwatch.select.fingerprints import ImportStatement, python_blocks
 from testwatch.select.import_graph import ImportGraph
 
 PLUGIN = DEPS_PLUGIN
+_Dep = tuple[str, str, str | None]  # (path, kind, block) of one dependency
 _INSERT_DEPS = "insert into test_deps (nodeid, path, kind, fingerprint, run_id) values (?, ?, ?, ?, ?)"
 
 
@@ -178,8 +179,7 @@ class DepRecorder:
             """(path, kind, block) of what a test or a fixture setup ran and opened."""
             found = set()
             for relative, numbers in lines.get(context, {}).items():
-                for block in self._blocks_of(recording, relative, numbers, used):
-                    found.add((relative, f"block:{block}", block))
+                found |= self._code_deps(recording, relative, numbers, used)
             for opened in record.opened.get(context, []):
                 relative = relative_of(opened)
                 if relative is not None and not self.rules.ignored(opened):
@@ -222,6 +222,23 @@ class DepRecorder:
                     if relative is not None and not self.rules.ignored(opened):
                         add(owner, relative, "file")
         return [(*dep, run_id) for dep in deps], {path: state for path, state in used.items() if state}
+
+    def _code_deps(self, recording, relative: str, numbers: set[int], used) -> set[_Dep]:
+        """(path, kind, block) of code a test ran from ``relative``: the blocks it ran of a Python
+        file; the whole content of another kind of file that code was compiled from (a template);
+        the archive it was imported from (a zip on ``sys.path``); nothing when the file was there
+        neither before the run nor after it (a module the test wrote and removed: its own scratch).
+        """
+        if self._state(recording, relative, used) is None and not (self.config.root / relative).exists():
+            archive = _archive_holding(self.config.root, relative)
+            if archive is not None:
+                return {(archive, "file", None)}
+            if relative not in recording.start_keys:
+                return set()
+        elif used[relative] is not None and used[relative].blocks is None:
+            return {(relative, "file", None)}
+        blocks = self._blocks_of(recording, relative, numbers, used)
+        return {(relative, f"block:{block}", block) for block in blocks}
 
     def _blocks_of(self, recording, relative: str, numbers: set[int], used) -> set[str]:
         if self._state(recording, relative, used) is None:
@@ -296,3 +313,13 @@ def _conftests_above(relative: str, files) -> list[str]:
     parts = relative.split("/")[:-1]
     candidates = ["/".join([*parts[:i], "conftest.py"]) for i in range(len(parts) + 1)]
     return [c for c in candidates if c in files]
+
+
+def _archive_holding(root: Path, relative: str) -> str | None:
+    """The file among ``relative``'s parents (a zip archive on ``sys.path``), relative to ``root``."""
+    parts = relative.split("/")
+    for end in range(len(parts) - 1, 0, -1):
+        candidate = "/".join(parts[:end])
+        if (root / candidate).is_file():
+            return candidate
+    return None
