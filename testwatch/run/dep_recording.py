@@ -36,10 +36,12 @@ from testwatch.collectors.in_testwatch.project_files import IgnoreRules, snapsho
 from testwatch.config.settings import Config
 from testwatch.history import dep_index
 from testwatch.history.dep_index import CHANGED_DURING_RUN, MODULE_BLOCK
-from testwatch.measure.line_coverage import coverage_rows
+from testwatch.measure import line_coverage
 from testwatch.run.child_command import DEPS_PLUGIN
 from testwatch.run.fingerprint_warmup import Warmup
 from testwatch.run.workdirs import make_workdir
+from testwatch.select import blocks_cache
+from testwatch.select.blocks_cache import BlocksCache
 from testwatch.select.dep_reading import ChildRecord, read_child_records
 from testwatch.select.file_states import ENVIRONMENT_PATH, FileState, FileStates
 from testwatch.select.fingerprints import ImportStatement, python_blocks
@@ -72,9 +74,13 @@ class RecordSummary:
 class DepRecorder:
     """Records dependencies and coverage for runs of one project."""
 
-    def __init__(self, config: Config, rules: IgnoreRules):
+    def __init__(self, config: Config, rules: IgnoreRules, cache_dir: Path | None = None):
+        """``cache_dir``: where the parses of earlier recordings are kept (beside the history),
+        None to keep them in memory only."""
         self.config = config
         self.rules = rules
+        self._blocks_cache = BlocksCache(cache_dir / blocks_cache.CACHE_NAME if cache_dir else None)
+        self._rows_cache = line_coverage.rows_cache(cache_dir / line_coverage.CACHE_NAME if cache_dir else None)
         self._parsed: dict[str, FileState] = {}  # files parsed for line spans, kept across runs
         self.states: FileStates | None = None  # the states of the finish in progress
         self._block_of_line: dict[str, dict[int, str]] = {}  # relative -> line -> block, this finish
@@ -87,7 +93,7 @@ class DepRecorder:
         if self.config.branch:
             args.append("--testwatch-branch")
         start_keys = snapshot(self.rules)
-        warmup = Warmup(self.config.root, sorted(start_keys), self._parsed)
+        warmup = Warmup(self.config.root, sorted(start_keys), self._parsed, self._blocks_cache)
         return Recording(out_dir, start_keys, args, started_ns, warmup=warmup)
 
     def finish(
@@ -114,7 +120,7 @@ class DepRecorder:
             rows, states = self._rows(recording, records, data, run_id)
             self._store(db, rows, states, records, run_id)
             if run_id is not None and data is not None:
-                self._store_coverage(db, run_id, coverage_rows(data, self.rules))
+                self._store_coverage(db, run_id, line_coverage.coverage_rows(data, self.rules, self._rows_cache))
             if environment is not None and not summary.warnings:
                 started_ns = recording.started_ns
                 states[ENVIRONMENT_PATH] = self._store_environment(db, environment, run_id, started_ns)
@@ -128,6 +134,8 @@ class DepRecorder:
         finally:
             self.states = None
             shutil.rmtree(recording.out_dir, ignore_errors=True)
+            self._blocks_cache.save()
+            self._rows_cache.save()
 
     # ----- building rows
 
