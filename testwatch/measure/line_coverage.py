@@ -37,7 +37,9 @@ def rows_cache(path: Path | None) -> ContentCache:
     return ContentCache(path, version)
 
 
-def coverage_rows(run_coverage: RunCoverage, rules: IgnoreRules, cache: ContentCache | None = None) -> list[dict]:
+def coverage_rows(
+    run_coverage: RunCoverage, rules: IgnoreRules, cache: ContentCache | None = None
+) -> list[dict]:
     """One row per project file measured (test files left out): statements, covered, missing.
 
     The recorder starts before pytest loads plugins and conftest.py files, so the lines a module

@@ -79,8 +79,9 @@ class DepRecorder:
         None to keep them in memory only."""
         self.config = config
         self.rules = rules
-        self._blocks_cache = BlocksCache(cache_dir / blocks_cache.CACHE_NAME if cache_dir else None)
-        self._rows_cache = line_coverage.rows_cache(cache_dir / line_coverage.CACHE_NAME if cache_dir else None)
+        in_cache_dir = (lambda name: cache_dir / name) if cache_dir else (lambda name: None)
+        self._blocks_cache = BlocksCache(in_cache_dir(blocks_cache.CACHE_NAME))
+        self._rows_cache = line_coverage.rows_cache(in_cache_dir(line_coverage.CACHE_NAME))
         self._parsed: dict[str, FileState] = {}  # files parsed for line spans, kept across runs
         self.states: FileStates | None = None  # the states of the finish in progress
         self._block_of_line: dict[str, dict[int, str]] = {}  # relative -> line -> block, this finish
@@ -120,7 +121,8 @@ class DepRecorder:
             rows, states = self._rows(recording, records, data, run_id)
             self._store(db, rows, states, records, run_id)
             if run_id is not None and data is not None:
-                self._store_coverage(db, run_id, line_coverage.coverage_rows(data, self.rules, self._rows_cache))
+                rows_of_run = line_coverage.coverage_rows(data, self.rules, self._rows_cache)
+                self._store_coverage(db, run_id, rows_of_run)
             if environment is not None and not summary.warnings:
                 started_ns = recording.started_ns
                 states[ENVIRONMENT_PATH] = self._store_environment(db, environment, run_id, started_ns)
