@@ -231,7 +231,9 @@ class DepRecorder:
                     relative = self.rules.relative(opened)
                     if relative is not None and not self.rules.ignored(opened):
                         add(owner, relative, "file")
-        return [(*dep, run_id) for dep in deps], {path: state for path, state in used.items() if state}
+        # In key order: SQLite appends to its indexes instead of inserting all over them (a third less).
+        rows = [(*dep, run_id) for dep in sorted(deps)]
+        return rows, {path: state for path, state in used.items() if state}
 
     def _blocks_of(self, recording, relative: str, numbers: set[int], used) -> set[str]:
         if self._state(recording, relative, used) is None:
