@@ -48,7 +48,10 @@ from testwatch.select.fingerprints import ImportStatement, python_blocks
 from testwatch.select.import_graph import ImportGraph
 
 PLUGIN = DEPS_PLUGIN
-_INSERT_DEPS = "insert into test_deps (nodeid, path, kind, fingerprint, run_id) values (?, ?, ?, ?, ?)"
+_INSERT_DEPS = (
+    "insert or replace into test_deps (nodeid, path, kind, fingerprint, run_id) values (?, ?, ?, ?, ?)"
+)
+_DELETE_DEP = "delete from test_deps where nodeid = ? and path = ? and kind = ?"
 
 
 @dataclass
@@ -275,15 +278,16 @@ class DepRecorder:
             for relative, state in states.items()
         ]
         with db.conn:
-            owner_list = sorted(owners)
-            for i in range(0, len(owner_list), 500):
-                chunk = owner_list[i : i + 500]
-                db.execute(
-                    f"delete from test_deps where nodeid in ({','.join('?' * len(chunk))})", chunk
-                )
-            db.conn.executemany(_INSERT_DEPS, rows)  # plain values: sqlite-utils' per-value checks cost more
+            stored = _stored_deps(db.conn, owners)
+            recorded = {(nodeid, path, kind): fingerprint for nodeid, path, kind, fingerprint, _ in rows}
+            gone = [key for key in stored if key not in recorded]
+            # Only the rows that differ are written: a rerun of unchanged code rewrites nothing.
+            changed = [row for row in rows if stored.get(row[:3]) != row[3]]
+            db.conn.executemany(_DELETE_DEP, gone)
+            db.conn.executemany(_INSERT_DEPS, changed)  # plain values: sqlite-utils' checks cost more
             db["file_state"].upsert_all(state_rows, pk="path", batch_size=500)
-            dep_index.refresh(db.conn, owners, {row[1] for row in rows} | set(states))
+            rewritten = {key[0] for key in gone} | {row[0] for row in changed}
+            dep_index.refresh(db.conn, rewritten, {row[1] for row in rows} | set(states))
 
     def _store_coverage(self, db, run_id: int, rows: list[dict]) -> None:
         for row in rows:
@@ -302,6 +306,19 @@ class DepRecorder:
                 pk="path",
             )
         return state
+
+
+def _stored_deps(conn, owners: set[str]) -> dict[tuple[str, str, str], str]:
+    """The stored ``test_deps`` rows of ``owners``: (nodeid, path, kind) -> fingerprint."""
+    stored = {}
+    ordered = sorted(owners)
+    for i in range(0, len(ordered), 500):
+        chunk = ordered[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        sql = f"select nodeid, path, kind, fingerprint from test_deps where nodeid in ({marks})"
+        for nodeid, path, kind, fingerprint in conn.execute(sql, chunk):
+            stored[nodeid, path, kind] = fingerprint
+    return stored
 
 
 def _conftests_above(relative: str, files) -> list[str]:
