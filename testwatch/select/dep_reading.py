@@ -36,8 +36,9 @@ class ChildRecord:
 
 class RunCoverage:
     """The executed lines of every process of a run, merged: ``data`` (coverage.py's, for the
-    coverage figures) and, from the line monitor, ``test_lines`` (test id -> file -> lines);
-    coverage.py's tracer keeps a test's lines in ``data`` under the test's context instead."""
+    coverage figures) and ``test_lines`` (test id -> file -> lines), from the line monitor or a
+    coverage.py data file of lines; with branch data, ``data`` keeps a test's lines under the
+    test's context instead."""
 
     def __init__(self, data: CoverageData, test_lines: dict[str, dict[str, set[int]]] | None = None):
         self.data = data
@@ -49,9 +50,15 @@ class RunCoverage:
             self._by_lineno[measured] = self.data.contexts_by_lineno(measured)
         return self._by_lineno[measured]
 
+    def _has_test_contexts(self) -> bool:
+        """True when ``data`` holds lines by test (branch data, read through coverage.py)."""
+        return any(self.data.measured_contexts())
+
     def executed_lines(self) -> CoverageData:
         """The run's executed lines without their contexts: what the coverage figures need.
         (Asking ``data`` per file would union every test's lines of it again.)"""
+        if not self._has_test_contexts():
+            return self.data
         merged = CoverageData(no_disk=True)
         measured = self.data.measured_files()
         executed = {f: lines for f in measured if (lines := self._contexts_by_lineno(f).keys())}
@@ -87,7 +94,7 @@ class RunCoverage:
                     relative_of[measured] = None if rules.ignored(measured) else rules.relative(measured)
                 if relative := relative_of[measured]:
                     result.setdefault(nodeid, {}).setdefault(relative, set()).update(numbers)
-        for measured in self.project_files(rules):
+        for measured in self.project_files(rules) if self._has_test_contexts() else ():
             relative = rules.relative(measured)
             for lineno, contexts in self._contexts_by_lineno(measured).items():
                 for context in contexts:
