@@ -176,13 +176,18 @@ class DepRecorder:
         used: dict[str, FileState | None] = {}
         deps: set[tuple[str, str, str, str]] = set()
 
+        fingerprinted: dict[tuple[str, str, str | None], tuple[str, str, str]] = {}  # one per dependency
+
         def add(owner: str, relative: str, kind: str, block: str | None = None) -> None:
-            if self._state(recording, relative, used) is None:
-                deps.add((owner, relative, kind, CHANGED_DURING_RUN))
-                return
-            state = used[relative]
-            fingerprint = state.hashes.get(block, CHANGED_DURING_RUN) if block else state.sha
-            deps.add((owner, relative, kind, fingerprint))
+            dep = fingerprinted.get((relative, kind, block))
+            if dep is None:
+                if self._state(recording, relative, used) is None:
+                    fingerprint = CHANGED_DURING_RUN
+                else:
+                    state = used[relative]
+                    fingerprint = state.hashes.get(block, CHANGED_DURING_RUN) if block else state.sha
+                dep = fingerprinted[relative, kind, block] = (relative, kind, fingerprint)
+            deps.add((owner, *dep))
 
         lines = data.lines_by_test(self.rules) if data is not None else {}
         relative_of = functools.cache(self.rules.relative)  # a test file's path recurs per test
