@@ -7,9 +7,10 @@ benchmarks/.work/real/ with a venv of its own holding the project, its pinned te
 the pinned tools and testwatch from this checkout) it prints, side by side with the reference
 tools: per-test outcomes against plain pytest, per-file and total coverage against coverage.py,
 the planted 64 MiB test's memory against memray, latency alarms after runs under other measuring
-modes, and the wall time of plain pytest, ``testwatch run``, ``testwatch run --deps`` (the
-app's first run, from an empty history) and ``pytest --testmon`` (from an empty data file),
-interleaved round by round, medians. ``--wall-only`` prints the wall times alone. Exits 1 when a
+modes, and the wall and CPU time of plain pytest, ``testwatch run``, ``testwatch run --deps``
+(the app's first run, from an empty history and no parse caches), the same ``--deps`` run again
+with that history and those caches kept, and ``pytest --testmon`` (from an empty data file),
+interleaved round by round, medians. ``--wall-only`` prints the times alone. Exits 1 when a
 check fails, naming it.
 """
 
@@ -30,26 +31,33 @@ from real_runs import Spent, TestwatchRun, plain_pytest, testmon_from_scratch, t
 from real_setup import PLANTED_MIB, ProjectEnv, ensure_testmon, prepare
 
 WORK = Path(__file__).resolve().parents[1] / ".work" / "real"
+# What testwatch keeps beside its history by file content (parses, coverage rows): a recording
+# "from scratch" starts without them.
+CACHES = ("file-blocks.json", "coverage-rows.json", "module-facts.json")
 SHOWN_DIFFERENCES = 20
 
 
 def wall_times(env: ProjectEnv, rounds: int) -> dict[str, list[Spent]]:
-    """Plain pytest, ``testwatch run``, ``testwatch run --deps`` from an empty history and
-    ``pytest --testmon`` from an empty data file (the reference for recording's cost), interleaved."""
+    """Plain pytest, ``testwatch run``, ``testwatch run --deps`` from an empty history and no
+    parse caches, the same again with that history and those caches kept (what every later
+    recording of unchanged code pays) and ``pytest --testmon`` from an empty data file (the
+    reference for recording's cost), interleaved."""
     kept_db = env.work / "wall.db"
     first_db = env.work / "wall-first.db"
     for stale in [*env.work.glob("wall.db*"), *env.work.glob("wall-first.db*")]:
         stale.unlink()
     ensure_testmon(env)
     times: dict[str, list[Spent]] = {
-        "pytest": [], "testwatch run": [], "testwatch run --deps": [], "pytest --testmon": [],
+        "pytest": [], "testwatch run": [], "testwatch run --deps": [], "run --deps again": [],
+        "pytest --testmon": [],
     }
     for _ in range(rounds):
         times["pytest"].append(plain_pytest(env))
         times["testwatch run"].append(_spent(testwatch_run(env, kept_db)))
-        for stale in env.work.glob("wall-first.db*"):
-            stale.unlink()
+        for stale in [*env.work.glob("wall-first.db*"), *(env.work / name for name in CACHES)]:
+            stale.unlink(missing_ok=True)
         times["testwatch run --deps"].append(_spent(testwatch_run(env, first_db, "deps")))
+        times["run --deps again"].append(_spent(testwatch_run(env, first_db, "deps")))
         times["pytest --testmon"].append(testmon_from_scratch(env))
     return times
 

@@ -20,7 +20,7 @@ class-scoped fixture's setup runs in a context of its own, given to every test t
 fixture (its ``item.fixturenames`` and the scope node holding the test), not only to the test
 that set it up. Each process (the pytest child or each pytest-xdist worker) writes
 ``DIR/deps.<pid>.json`` (with the monitor's lines in it) or, with coverage.py, also
-``DIR/cov.<pid>`` (coverage.py data, serialised) at the end of its session; the engine side
+``DIR/cov.<pid>`` (a coverage.py data file) at the end of its session; the engine side
 (``testwatch.select.dep_reading``) reads them after the run. Per-test data stays out of the event
 stream: the per-test cost is one context switch (kept in memory) and a few set inserts. The
 monitor needs no coverage.py in the child's interpreter.
@@ -175,10 +175,7 @@ class Recorder:
             lines = self.monitor.serialisable(self.real_root.rstrip(os.sep))
         if self.coverage is not None:
             self.coverage.stop()
-            target = os.path.join(self.out_dir, f"cov.{os.getpid()}")
-            with open(target + ".tmp", "wb") as f:
-                f.write(self.coverage.get_data().dumps())
-            os.replace(target + ".tmp", target)
+            self._save_coverage()
         collected_opened = _existing_files({path: seen["opened"] for path, seen in self.collected.items()})
         record = {
             "pid": os.getpid(),
@@ -197,6 +194,19 @@ class Recorder:
         target = os.path.join(self.out_dir, f"deps.{os.getpid()}.json")
         with open(target + ".tmp", "w", encoding="utf-8") as f:
             json.dump(record, f)
+        os.replace(target + ".tmp", target)
+
+
+    def _save_coverage(self) -> None:
+        """The coverage.py data as a data file of its own (``DIR/cov.<pid>``, SQLite), which the
+        engine reads with SQL: coverage.py's per-line view of contexts costs far more to build."""
+        import coverage
+
+        target = os.path.join(self.out_dir, f"cov.{os.getpid()}")
+        on_disk = coverage.CoverageData(basename=target + ".tmp")
+        on_disk.update(self.coverage.get_data())
+        if hasattr(on_disk, "close"):
+            on_disk.close()
         os.replace(target + ".tmp", target)
 
 

@@ -1,5 +1,7 @@
-"""A recording reuses the block hashes ``file_state`` holds for a file whose content is unchanged:
-the rows it stores are the same as when every hash is computed again."""
+"""A recording reuses what it computed before for a file whose content is unchanged (the block
+hashes ``file_state`` holds; the parses and coverage rows kept beside the history by content):
+the rows it stores are the same as when everything is computed again, and a recording of
+unchanged code rewrites none of the stored dependency rows."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ def _rows(root) -> dict[str, list[tuple]]:
         "file_state": "select path, sha, blocks from file_state",
         "dep_owners": "select nodeid, deps from dep_owners",
         "stale_dep_paths": "select path from stale_dep_paths",
+        "coverage": "select file, statements, covered, missing_lines from coverage "
+        "where run_id = (select max(run_id) from coverage)",
     }
     try:
         return {table: sorted(db.execute(sql).fetchall()) for table, sql in queries.items()}
@@ -47,3 +51,33 @@ def test_after_an_edit_the_rows_match_a_fresh_history(recorded, cli, edit, old, 
     shutil.copytree(recorded, fresh, ignore=shutil.ignore_patterns(".testwatch", "__pycache__"))
     _record(cli, fresh)
     assert _rows(recorded) == _rows(fresh)
+
+
+def test_a_new_history_beside_the_kept_parses_stores_the_same_rows(recorded, cli):
+    history = recorded / ".testwatch"
+    assert (history / "file-blocks.json").is_file() and (history / "coverage-rows.json").is_file()
+    first = _rows(recorded)
+    for stale in history.glob("history.db*"):
+        stale.unlink()
+    _record(cli, recorded)
+    assert _rows(recorded) == first
+
+
+def test_a_recording_of_unchanged_code_rewrites_only_the_rows_that_changed(recorded, cli, edit):
+    def run_ids() -> dict[str, set[int]]:
+        db = sqlite3.connect(recorded / ".testwatch" / "history.db")
+        try:
+            found: dict[str, set[int]] = {}
+            for nodeid, run_id in db.execute("select nodeid, run_id from test_deps"):
+                found.setdefault(nodeid, set()).add(run_id)
+            return found
+        finally:
+            db.close()
+
+    first = run_ids()
+    edit(recorded / "calc/core.py", "return -x", "return 0 - x")
+    _record(cli, recorded)
+    after = run_ids()
+    assert after["tests/test_io.py::test_offset"] == first["tests/test_io.py::test_offset"]
+    assert len(after["tests/test_core.py::test_negate"]) == 2  # its negate row is the new run's
+    assert after["tests/test_core.py::test_double"] == first["tests/test_core.py::test_double"]

@@ -1,51 +1,98 @@
 """A run's line coverage of project code (the ``coverage`` table), and the changed lines that no
 test covers (for the TUI's coverage pane), both from the measurement dependency recording makes.
+
+coverage.py's analysis of a file (its parse for statements) is what computing the figures costs;
+a file's row depends only on its content and the lines run in it, so rows are kept beside the
+history by those two (``coverage-rows.json``) and a run that ran the same lines of the same
+content takes the row as it was.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import subprocess
+import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from testwatch.collectors.in_testwatch.project_files import IgnoreRules, is_test_file
 from testwatch.history.store import History
-from testwatch.select.fingerprints import PARSE_LOCK
+from testwatch.select.content_cache import MISSING, ContentCache, code_version
+from testwatch.select.fingerprints import PARSE_LOCK, content_hash
 
 if TYPE_CHECKING:
     from testwatch.select.dep_reading import RunCoverage
 
 _HUNK = re.compile(r"^@@ -\S+ \+(\d+)(?:,(\d+))? @@")
+CACHE_NAME = "coverage-rows.json"
 
 
-def coverage_rows(run_coverage: RunCoverage, rules: IgnoreRules) -> list[dict]:
+def rows_cache(path: Path | None) -> ContentCache:
+    """The coverage rows of earlier runs, by file content and lines run (``path`` None: in memory)."""
+    import coverage
+
+    version = functools.partial(code_version, [sys.modules[__name__]], coverage.__version__)
+    return ContentCache(path, version)
+
+
+def coverage_rows(
+    run_coverage: RunCoverage, rules: IgnoreRules, cache: ContentCache | None = None
+) -> list[dict]:
     """One row per project file measured (test files left out): statements, covered, missing.
 
     The recorder starts before pytest loads plugins and conftest.py files, so the lines a module
-    runs at import count as they do for ``coverage run``.
+    runs at import count as they do for ``coverage run``. ``cache`` gives the rows of the files
+    whose content and lines run it saw before, and takes the others (the caller saves it).
     """
     import coverage  # here, not at the top: the selection imports this module on every affected call
 
+    cache = cache if cache is not None else rows_cache(None)
+    executed = run_coverage.executed_lines()
     cov = coverage.Coverage(data_file=None, config_file=False)
-    cov.get_data().update(run_coverage.executed_lines())
+    cov.get_data().update(executed)
     rows = []
     for measured in sorted(run_coverage.project_files(rules)):
         relative = rules.relative(measured)
         if relative is None or is_test_file(relative) or not measured.endswith(".py"):
             continue
         try:
-            with PARSE_LOCK:
-                _, statements, _, missing, _ = cov.analysis2(measured)
-        except Exception:  # the file vanished or no longer parses: nothing to report for it
+            before = content_hash(Path(measured).read_bytes())
+        except OSError:  # the file vanished: nothing to report for it
             continue
-        covered = len(statements) - len(missing)
-        rows.append({
-            "file": relative, "statements": len(statements), "covered": covered,
-            "percent": round(100.0 * covered / len(statements), 2) if statements else 100.0,
-            "missing_lines": json.dumps(sorted(missing)),
-        })
+        lines = ",".join(map(str, sorted(executed.lines(measured) or ())))
+        key = f"{before}:{content_hash(lines.encode())}"
+        row = cache.get(relative, key)
+        if row is MISSING:
+            row = _analysed_row(cov, measured, relative)
+            if row is None:
+                continue
+            if _content_is(measured, before):  # not edited while it was analysed
+                cache.put(relative, key, row)
+        rows.append(dict(row))
     return rows
+
+
+def _analysed_row(cov, measured: str, relative: str) -> dict | None:
+    try:
+        with PARSE_LOCK:
+            _, statements, _, missing, _ = cov.analysis2(measured)
+    except Exception:  # the file vanished or no longer parses: nothing to report for it
+        return None
+    covered = len(statements) - len(missing)
+    return {
+        "file": relative, "statements": len(statements), "covered": covered,
+        "percent": round(100.0 * covered / len(statements), 2) if statements else 100.0,
+        "missing_lines": json.dumps(sorted(missing)),
+    }
+
+
+def _content_is(path: str, sha: str) -> bool:
+    try:
+        return content_hash(Path(path).read_bytes()) == sha
+    except OSError:
+        return False
 
 
 def changed_lines(root, base: str = "HEAD") -> dict[str, set[int]]:

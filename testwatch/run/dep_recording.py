@@ -36,10 +36,12 @@ from testwatch.collectors.in_testwatch.project_files import IgnoreRules, snapsho
 from testwatch.config.settings import Config
 from testwatch.history import dep_index
 from testwatch.history.dep_index import CHANGED_DURING_RUN, MODULE_BLOCK
-from testwatch.measure.line_coverage import coverage_rows
+from testwatch.measure import line_coverage
 from testwatch.run.child_command import DEPS_PLUGIN
 from testwatch.run.fingerprint_warmup import Warmup
 from testwatch.run.workdirs import make_workdir
+from testwatch.select import blocks_cache
+from testwatch.select.blocks_cache import BlocksCache
 from testwatch.select.dep_reading import ChildRecord, read_child_records
 from testwatch.select.file_states import ENVIRONMENT_PATH, FileState, FileStates
 from testwatch.select.fingerprints import ImportStatement, python_blocks
@@ -47,7 +49,10 @@ from testwatch.select.import_graph import ImportGraph
 
 PLUGIN = DEPS_PLUGIN
 _Dep = tuple[str, str, str | None]  # (path, kind, block) of one dependency
-_INSERT_DEPS = "insert into test_deps (nodeid, path, kind, fingerprint, run_id) values (?, ?, ?, ?, ?)"
+_INSERT_DEPS = (
+    "insert or replace into test_deps (nodeid, path, kind, fingerprint, run_id) values (?, ?, ?, ?, ?)"
+)
+_DELETE_DEP = "delete from test_deps where nodeid = ? and path = ? and kind = ?"
 
 
 @dataclass
@@ -73,9 +78,14 @@ class RecordSummary:
 class DepRecorder:
     """Records dependencies and coverage for runs of one project."""
 
-    def __init__(self, config: Config, rules: IgnoreRules):
+    def __init__(self, config: Config, rules: IgnoreRules, cache_dir: Path | None = None):
+        """``cache_dir``: where the parses of earlier recordings are kept (beside the history),
+        None to keep them in memory only."""
         self.config = config
         self.rules = rules
+        in_cache_dir = (lambda name: cache_dir / name) if cache_dir else (lambda name: None)
+        self._blocks_cache = BlocksCache(in_cache_dir(blocks_cache.CACHE_NAME))
+        self._rows_cache = line_coverage.rows_cache(in_cache_dir(line_coverage.CACHE_NAME))
         self._parsed: dict[str, FileState] = {}  # files parsed for line spans, kept across runs
         self.states: FileStates | None = None  # the states of the finish in progress
         self._block_of_line: dict[str, dict[int, str]] = {}  # relative -> line -> block, this finish
@@ -88,7 +98,7 @@ class DepRecorder:
         if self.config.branch:
             args.append("--testwatch-branch")
         start_keys = snapshot(self.rules)
-        warmup = Warmup(self.config.root, sorted(start_keys), self._parsed)
+        warmup = Warmup(self.config.root, sorted(start_keys), self._parsed, self._blocks_cache)
         return Recording(out_dir, start_keys, args, started_ns, warmup=warmup)
 
     def finish(
@@ -115,7 +125,8 @@ class DepRecorder:
             rows, states = self._rows(recording, records, data, run_id)
             self._store(db, rows, states, records, run_id)
             if run_id is not None and data is not None:
-                self._store_coverage(db, run_id, coverage_rows(data, self.rules))
+                rows_of_run = line_coverage.coverage_rows(data, self.rules, self._rows_cache)
+                self._store_coverage(db, run_id, rows_of_run)
             if environment is not None and not summary.warnings:
                 started_ns = recording.started_ns
                 states[ENVIRONMENT_PATH] = self._store_environment(db, environment, run_id, started_ns)
@@ -129,6 +140,8 @@ class DepRecorder:
         finally:
             self.states = None
             shutil.rmtree(recording.out_dir, ignore_errors=True)
+            self._blocks_cache.save()
+            self._rows_cache.save()
 
     # ----- building rows
 
@@ -164,13 +177,18 @@ class DepRecorder:
         used: dict[str, FileState | None] = {}
         deps: set[tuple[str, str, str, str]] = set()
 
+        fingerprinted: dict[tuple[str, str, str | None], tuple[str, str, str]] = {}  # one per dependency
+
         def add(owner: str, relative: str, kind: str, block: str | None = None) -> None:
-            if self._state(recording, relative, used) is None:
-                deps.add((owner, relative, kind, CHANGED_DURING_RUN))
-                return
-            state = used[relative]
-            fingerprint = state.hashes.get(block, CHANGED_DURING_RUN) if block else state.sha
-            deps.add((owner, relative, kind, fingerprint))
+            dep = fingerprinted.get((relative, kind, block))
+            if dep is None:
+                if self._state(recording, relative, used) is None:
+                    fingerprint = CHANGED_DURING_RUN
+                else:
+                    state = used[relative]
+                    fingerprint = state.hashes.get(block, CHANGED_DURING_RUN) if block else state.sha
+                dep = fingerprinted[relative, kind, block] = (relative, kind, fingerprint)
+            deps.add((owner, *dep))
 
         lines = data.lines_by_test(self.rules) if data is not None else {}
         relative_of = functools.cache(self.rules.relative)  # a test file's path recurs per test
@@ -221,7 +239,9 @@ class DepRecorder:
                     relative = self.rules.relative(opened)
                     if relative is not None and not self.rules.ignored(opened):
                         add(owner, relative, "file")
-        return [(*dep, run_id) for dep in deps], {path: state for path, state in used.items() if state}
+        # In key order: SQLite appends to its indexes instead of inserting all over them (a third less).
+        rows = [(*dep, run_id) for dep in sorted(deps)]
+        return rows, {path: state for path, state in used.items() if state}
 
     def _code_deps(self, recording, relative: str, numbers: set[int], used) -> set[_Dep]:
         """(path, kind, block) of code a test ran from ``relative``: the blocks it ran of a Python
@@ -280,15 +300,16 @@ class DepRecorder:
             for relative, state in states.items()
         ]
         with db.conn:
-            owner_list = sorted(owners)
-            for i in range(0, len(owner_list), 500):
-                chunk = owner_list[i : i + 500]
-                db.execute(
-                    f"delete from test_deps where nodeid in ({','.join('?' * len(chunk))})", chunk
-                )
-            db.conn.executemany(_INSERT_DEPS, rows)  # plain values: sqlite-utils' per-value checks cost more
+            stored = _stored_deps(db.conn, owners)
+            recorded = {(nodeid, path, kind): fingerprint for nodeid, path, kind, fingerprint, _ in rows}
+            gone = [key for key in stored if key not in recorded]
+            # Only the rows that differ are written: a rerun of unchanged code rewrites nothing.
+            changed = [row for row in rows if stored.get(row[:3]) != row[3]]
+            db.conn.executemany(_DELETE_DEP, gone)
+            db.conn.executemany(_INSERT_DEPS, changed)  # plain values: sqlite-utils' checks cost more
             db["file_state"].upsert_all(state_rows, pk="path", batch_size=500)
-            dep_index.refresh(db.conn, owners, {row[1] for row in rows} | set(states))
+            rewritten = {key[0] for key in gone} | {row[0] for row in changed}
+            dep_index.refresh(db.conn, rewritten, {row[1] for row in rows} | set(states))
 
     def _store_coverage(self, db, run_id: int, rows: list[dict]) -> None:
         for row in rows:
@@ -307,6 +328,19 @@ class DepRecorder:
                 pk="path",
             )
         return state
+
+
+def _stored_deps(conn, owners: set[str]) -> dict[tuple[str, str, str], str]:
+    """The stored ``test_deps`` rows of ``owners``: (nodeid, path, kind) -> fingerprint."""
+    stored = {}
+    ordered = sorted(owners)
+    for i in range(0, len(ordered), 500):
+        chunk = ordered[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        sql = f"select nodeid, path, kind, fingerprint from test_deps where nodeid in ({marks})"
+        for nodeid, path, kind, fingerprint in conn.execute(sql, chunk):
+            stored[nodeid, path, kind] = fingerprint
+    return stored
 
 
 def _conftests_above(relative: str, files) -> list[str]:

@@ -4,7 +4,8 @@ Storing a recording needs each file's block hashes and line spans (``FileStates.
 ``need_spans``); parsing them after the run put the whole parse on the run's critical path. A
 ``Warmup`` parses them in a thread of its own while pytest runs in its own process, and hands
 over what it parsed when the recording's ``finish`` begins: a file changed since is parsed
-again there (its stat no longer matches), so nothing stale is used.
+again there (its stat no longer matches), so nothing stale is used. A file whose content an
+earlier recording parsed is not parsed again (``BlocksCache``, on disk beside the history).
 """
 
 from __future__ import annotations
@@ -14,15 +15,18 @@ import threading
 from pathlib import Path
 
 from testwatch.collectors.in_testwatch.project_files import stat_key
+from testwatch.select.blocks_cache import BlocksCache
 from testwatch.select.file_states import FileState
-from testwatch.select.fingerprints import file_blocks
 
 
 class Warmup:
     """Parses ``relatives`` (under ``root``) not already in ``known`` with the same stat."""
 
-    def __init__(self, root: Path, relatives: list[str], known: dict[str, FileState]) -> None:
+    def __init__(
+        self, root: Path, relatives: list[str], known: dict[str, FileState], cache: BlocksCache
+    ) -> None:
         self._root_text = str(root)
+        self._cache = cache
         self._todo = [rel for rel in relatives if rel.endswith(".py")]
         self._known_keys = {rel: state.key for rel, state in known.items() if state.blocks is not None}
         self._parsed: dict[str, FileState] = {}
@@ -39,10 +43,10 @@ class Warmup:
             if key is None or self._known_keys.get(relative) == key:
                 continue
             try:
-                sha, blocks = file_blocks(Path(path))
+                sha, blocks = self._cache.file_blocks(relative, path)
             except OSError:
                 continue
-            self._parsed[relative] = FileState(sha, blocks.hashes if blocks else {}, key, blocks)
+            self._parsed[relative] = FileState(sha, blocks.hashes, key, blocks)
 
     def collect(self) -> dict[str, FileState]:
         """Stop parsing (after the file under way) and return what was parsed."""

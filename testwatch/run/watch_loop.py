@@ -56,7 +56,7 @@ class WatchLoop:
         self.rules = IgnoreRules(config.root, config.ignore, config.history_path)
         self.states = FileStates(config.root, history)
         self.selector = Selector(config, history, self.rules, self.states)
-        self.recorder = DepRecorder(config, self.rules)
+        self.recorder = DepRecorder(config, self.rules, history.path.parent if history.path else None)
         self.engine = measured_engine(config, history, listener, plugins=[*DEFAULT_PLUGINS, PLUGIN])
         self.pending_changes: set[str] = set()
         self._requests: deque[tuple[str, list[str] | None]] = deque()

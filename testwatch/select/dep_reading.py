@@ -1,10 +1,18 @@
 """Reads what ``collectors/in_pytest/deps_plugin.py`` left in a run's side folder: one JSON record per pytest
 process (the child, or each pytest-xdist worker), holding the executed lines when
-``collectors/in_pytest/line_monitor.py`` recorded them, else beside one coverage.py data file."""
+``collectors/in_pytest/line_monitor.py`` recorded them, else beside one coverage.py data file.
+
+A coverage.py data file with a context per test is read with SQL (its schema and its ``numbits``
+are documented by coverage.py): each distinct set of lines is decoded once, where coverage.py's
+own per-line view (``contexts_by_lineno``) decodes every test's lines of every file and costs
+more than the rest of storing a recording. Branch data (arcs) is read through coverage.py.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,8 +36,9 @@ class ChildRecord:
 
 class RunCoverage:
     """The executed lines of every process of a run, merged: ``data`` (coverage.py's, for the
-    coverage figures) and, from the line monitor, ``test_lines`` (test id -> file -> lines);
-    coverage.py's tracer keeps a test's lines in ``data`` under the test's context instead."""
+    coverage figures) and ``test_lines`` (test id -> file -> lines), from the line monitor or a
+    coverage.py data file of lines; with branch data, ``data`` keeps a test's lines under the
+    test's context instead."""
 
     def __init__(self, data: CoverageData, test_lines: dict[str, dict[str, set[int]]] | None = None):
         self.data = data
@@ -41,9 +50,15 @@ class RunCoverage:
             self._by_lineno[measured] = self.data.contexts_by_lineno(measured)
         return self._by_lineno[measured]
 
+    def _has_test_contexts(self) -> bool:
+        """True when ``data`` holds lines by test (branch data, read through coverage.py)."""
+        return any(self.data.measured_contexts())
+
     def executed_lines(self) -> CoverageData:
         """The run's executed lines without their contexts: what the coverage figures need.
         (Asking ``data`` per file would union every test's lines of it again.)"""
+        if not self._has_test_contexts():
+            return self.data
         merged = CoverageData(no_disk=True)
         measured = self.data.measured_files()
         executed = {f: lines for f in measured if (lines := self._contexts_by_lineno(f).keys())}
@@ -79,7 +94,7 @@ class RunCoverage:
                     relative_of[measured] = None if rules.ignored(measured) else rules.relative(measured)
                 if relative := relative_of[measured]:
                     result.setdefault(nodeid, {}).setdefault(relative, set()).update(numbers)
-        for measured in self.project_files(rules):
+        for measured in self.project_files(rules) if self._has_test_contexts() else ():
             relative = rules.relative(measured)
             for lineno, contexts in self._contexts_by_lineno(measured).items():
                 for context in contexts:
@@ -105,12 +120,54 @@ def read_child_records(out_dir: Path, root: Path) -> tuple[list[ChildRecord], Ru
             merged = merged or RunCoverage(CoverageData(no_disk=True))
             merged.add_monitored(raw["lines"])
     for path in sorted(out_dir.glob("cov.*")):
-        if path.suffix == ".tmp":
+        if not _COVERAGE_FILE.fullmatch(path.name):
             continue
-        data = CoverageData(no_disk=True)
-        data.loads(path.read_bytes())
-        if merged is None:  # the first process's data, as it is (a copy costs as much as a read)
-            merged = RunCoverage(data)
-        else:
-            merged.data.update(data)
+        recorded = lines_by_context(path)
+        if recorded is not None:
+            merged = merged or RunCoverage(CoverageData(no_disk=True))
+            merged.add_monitored(recorded)
+            continue
+        data = CoverageData(basename=str(path))  # arcs: coverage.py reads them
+        data.read()
+        if merged is None:
+            merged = RunCoverage(CoverageData(no_disk=True))
+        merged.data.update(data)
     return records, merged
+
+
+_COVERAGE_FILE = re.compile(r"cov\.\d+")
+
+
+def lines_by_context(path: Path) -> dict | None:
+    """A coverage.py data file's lines as the line monitor records them: ``files`` and ``lines``
+    (context -> file index -> lines); None when it holds arcs rather than lines."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        if conn.execute("select value from meta where key = 'has_arcs'").fetchone() in (("1",), (1,)):
+            return None
+        measured = conn.execute("select id, path from file order by id").fetchall()
+        files = [name for _, name in measured]
+        index = {file_id: str(i) for i, (file_id, _) in enumerate(measured)}
+        contexts = dict(conn.execute("select id, context from context"))
+        decoded: dict[bytes, list[int]] = {}  # many tests run the same lines of a file
+        lines: dict[str, dict[str, list[int]]] = {}
+        rows = conn.execute("select file_id, context_id, numbits from line_bits")
+        for file_id, context_id, numbits in rows:
+            numbers = decoded.get(numbits)
+            if numbers is None:
+                numbers = decoded[numbits] = numbits_to_lines(numbits)
+            lines.setdefault(contexts[context_id], {})[index[file_id]] = numbers
+        return {"files": files, "lines": lines}
+    finally:
+        conn.close()
+
+
+def numbits_to_lines(numbits: bytes) -> list[int]:
+    """The numbers in a coverage.py ``numbits`` (bit n of the little-endian bytes set: n is in)."""
+    bits = bin(int.from_bytes(numbits, "little"))[:1:-1]  # bit 0 first
+    found = []
+    at = bits.find("1")
+    while at != -1:
+        found.append(at)
+        at = bits.find("1", at + 1)
+    return found
