@@ -31,6 +31,9 @@ from testwatch.run.warm_checks import changed_file, dependency_state, import_can
 from testwatch.run.workdirs import make_workdir
 
 _READY_TIMEOUT_S = 120.0
+# What every pytest start imports besides pytest itself (its debugging, junitxml and faulthandler
+# plugins): imported once in the warm process, not in each fork.
+PYTEST_IMPORTS = ("pytest", "pdb", "xml.etree.ElementTree", "faulthandler")
 MAX_SERVER_DEATHS = 2
 
 
@@ -214,7 +217,7 @@ class WarmStart:
 
     async def _start_server(self) -> WarmServer:
         modules = await asyncio.to_thread(import_candidates, self.root, self.skip)
-        modules = ["pytest", *(m for m in modules if m.split(".")[0] not in self._plugin_tops)]
+        modules = [*PYTEST_IMPORTS, *(m for m in modules if m.split(".")[0] not in self._plugin_tops)]
         env = {k: v for k, v in os.environ.items() if not k.startswith("TESTWATCH_")}
         self.server = WarmServer(self.python, self.root, env)
         await self.server.handshake(modules)
