@@ -9,7 +9,8 @@ Unix socket pair carrying one JSON line per message:
   server -> engine: ``{"ready": true, "imported": [...], "unsafe": reason or null, "files": [...]}``.
 - engine -> server: ``{"id": n, "module": "pytest", "args": [...], "cwd": "...", "env": {...}}``
   with the write end of the output pipe attached (SCM_RIGHTS); the child runs ``module`` as
-  ``python -m module args`` would (``pytest``, or ``record_first`` when it records dependencies); server -> engine: ``{"id": n, "pid": pid}``, then
+  ``python -m module args`` would (``pytest``, or ``record_first`` when it records dependencies);
+  server -> engine: ``{"id": n, "pid": pid}``, then
   ``{"id": n, "exit": code}`` (negative for a signal, as ``Popen.returncode``).
 
 Only modules found in site-packages or the standard library are imported here (plus the pytest

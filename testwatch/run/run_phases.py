@@ -18,8 +18,20 @@ from __future__ import annotations
 from testwatch.model.results import nodeid_file
 
 _WHOLE_RUN_OPTIONS = (
-    "--exitfirst", "--maxfail", "--sw", "--stepwise", "--lf", "--last-failed", "--ff",
-    "--failed-first", "--nf", "--new-first", "--numprocesses", "--dist", "--pdb", "--trace",
+    "--exitfirst",
+    "--maxfail",
+    "--sw",
+    "--stepwise",
+    "--lf",
+    "--last-failed",
+    "--ff",
+    "--failed-first",
+    "--nf",
+    "--new-first",
+    "--numprocesses",
+    "--dist",
+    "--pdb",
+    "--trace",
 )
 _VALUE_FLAGS = set("kmpcorWn")  # short options whose value may follow in the same word (-kfoo)
 
@@ -37,15 +49,15 @@ def split_selection(select: list[str], pytest_args: list[str]) -> list[list[str]
 
 
 def _needs_one_session(pytest_args: list[str]) -> bool:
-    for arg in pytest_args:
-        if arg.startswith("--"):
-            if arg.split("=", 1)[0] in _WHOLE_RUN_OPTIONS:
-                return True
-        elif arg.startswith("-") and len(arg) > 1 and _short_flags_need_one_session(arg[1:]):
-            return True
-        elif arg in ("xdist", "xdist.plugin", "-pxdist"):  # -p xdist
-            return True
-    return False
+    return any(_acts_on_whole_run(arg) for arg in pytest_args)
+
+
+def _acts_on_whole_run(arg: str) -> bool:
+    if arg.startswith("--"):
+        return arg.split("=", 1)[0] in _WHOLE_RUN_OPTIONS
+    if arg in ("xdist", "xdist.plugin", "-pxdist"):  # -p xdist
+        return True
+    return arg.startswith("-") and len(arg) > 1 and _short_flags_need_one_session(arg[1:])
 
 
 def _short_flags_need_one_session(flags: str) -> bool:
