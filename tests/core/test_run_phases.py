@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from testwatch.run import run_phases
 from testwatch.run.run_phases import split_selection
 
 RANKED = ["tests/a.py::t1", "tests/b.py::t2", "tests/a.py::t3", "tests/c.py::t4"]
+
+
+@pytest.fixture(autouse=True)
+def small_rest(monkeypatch):
+    monkeypatch.setattr(run_phases, "MIN_REST_TESTS", 2)
 
 
 def test_the_first_ranked_tests_file_first_then_the_rest_in_rank_order():
@@ -16,9 +22,10 @@ def test_the_first_ranked_tests_file_first_then_the_rest_in_rank_order():
     ]
 
 
-def test_a_selection_in_one_file_is_one_session():
+def test_a_selection_in_one_file_or_with_few_tests_elsewhere_is_one_session():
     assert split_selection(["a.py::x", "a.py::y"], []) == [["a.py::x", "a.py::y"]]
     assert split_selection([], []) == [[]]
+    assert split_selection(["a.py::x", "a.py::y", "b.py::z"], []) == [["a.py::x", "a.py::y", "b.py::z"]]
 
 
 @pytest.mark.parametrize(

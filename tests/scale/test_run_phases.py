@@ -11,6 +11,7 @@ import pytest
 from testwatch.config.settings import load_config
 from testwatch.history.store import open_history
 from testwatch.model.events import TestFinished, TestsCollected
+from testwatch.run import run_phases
 from testwatch.run.engine import RunRequest
 from testwatch.run.watch_loop import WatchLoop
 
@@ -56,6 +57,12 @@ SELECTED = [
     "tests/test_c.py::test_c1",
     "tests/test_b.py::test_b1",
 ]
+
+
+@pytest.fixture(autouse=True)
+def split_small_runs(monkeypatch):
+    """These suites are small: split them as a big one would be."""
+    monkeypatch.setattr(run_phases, "MIN_REST_TESTS", 1)
 
 
 def log_lines(root) -> list[tuple[str, str, int]]:
