@@ -209,9 +209,9 @@ class SessionState:
             row.markers = list(markers)
             row.status = "queued"
             row.reason = reasons.get(nodeid, reasons.get("*", ""))
-        if self.run is not None:
-            self.run.in_run = set(event.markers)
-            self.run.total = len(event.markers)
+        if self.run is not None:  # a run in two sessions collects twice: the second adds tests
+            self.run.in_run |= set(event.markers)
+            self.run.total = len(self.run.in_run)
         return {"tests", "status"}
 
     def _test_began(self, event: TestStarted) -> set[str]:

@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mutation_catalog import MODULE_LEVEL_KINDS, MUTATIONS, Mutation
-from mutations import TESTMON, WORK_ROOT, Bench, _save
-from real_manifest import PROJECTS
-from real_setup import ProjectEnv, prepare
+from mutations import WORK_ROOT, _save
+from real_manifest import PROJECTS, TESTMON
+from real_setup import ProjectEnv, ensure_testmon, prepare
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from user_env import user_env
@@ -136,7 +136,7 @@ class Project:
         ignore = shutil.ignore_patterns("__pycache__", ".pytest_cache", ".testmondata*", ".testwatch*")
         for copy in (self.watched, self.batch):
             shutil.copytree(self.env.root, copy, ignore=ignore)
-        Bench(self.env)._install_testmon()
+        ensure_testmon(self.env)
         record = [
             str(self.env.python),
             "-m",

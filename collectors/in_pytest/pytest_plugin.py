@@ -111,6 +111,7 @@ class _JsonReportHooks:
 
 def pytest_configure(config: pytest.Config) -> None:
     global _stream, _marking
+    _collect_only_selected_files(config)
     if getattr(config.option, "json_report", False):
         config.pluginmanager.register(_JsonReportHooks(), "testwatch-json-report")
     path = os.environ.get(ENV_SOCKET)
@@ -138,13 +139,31 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             _stream.send({"event": "notice", "message": _unsent_notices.pop(0)})
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(session, config, items) -> None:
+def _selected() -> list[str] | None:
+    """The node ids (or test files) testwatch chose for this run, in run order; None: all."""
     select_file = os.environ.get(ENV_SELECT)
     if not select_file:
-        return
+        return None
     with open(select_file, encoding="utf-8") as f:
-        wanted = {nodeid: rank for rank, nodeid in enumerate(json.load(f))}
+        return json.load(f)
+
+
+def _collect_only_selected_files(config: pytest.Config) -> None:
+    """Under a selection, pytest collects the files holding the chosen tests and no others: a
+    folder among the user's own arguments (``testwatch watch -- tests``) would otherwise bring
+    every test file under it to collection, only for the selection to drop their tests."""
+    selected = _selected()
+    if selected:
+        files = dict.fromkeys(nodeid.split("::", 1)[0] for nodeid in selected)
+        config.args = [str(config.rootpath / file) for file in files]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session, config, items) -> None:
+    selected = _selected()
+    if selected is None:
+        return
+    wanted = {nodeid: rank for rank, nodeid in enumerate(selected)}
     # A selected file (one that failed to collect last time) brings all of its tests.
     ranks = {item: wanted.get(item.nodeid, wanted.get(item.nodeid.split("::", 1)[0])) for item in items}
     kept = [item for item in items if ranks[item] is not None]

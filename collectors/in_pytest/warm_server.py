@@ -7,8 +7,10 @@ Unix socket pair carrying one JSON line per message:
 
 - engine -> server, first: ``{"modules": [...], "root": "..."}``, the names to try to pre-import;
   server -> engine: ``{"ready": true, "imported": [...], "unsafe": reason or null, "files": [...]}``.
-- engine -> server: ``{"id": n, "args": [...], "cwd": "...", "env": {...}}`` with the write end of
-  the output pipe attached (SCM_RIGHTS); server -> engine: ``{"id": n, "pid": pid}``, then
+- engine -> server: ``{"id": n, "module": "pytest", "args": [...], "cwd": "...", "env": {...}}``
+  with the write end of the output pipe attached (SCM_RIGHTS); the child runs ``module`` as
+  ``python -m module args`` would (``pytest``, or ``record_first`` when it records dependencies);
+  server -> engine: ``{"id": n, "pid": pid}``, then
   ``{"id": n, "exit": code}`` (negative for a signal, as ``Popen.returncode``).
 
 Only modules found in site-packages or the standard library are imported here (plus the pytest
@@ -140,7 +142,8 @@ def preimport(modules: list[str], root: Path) -> dict:
 
 
 def become_pytest(request: dict, fds: list[int], preloaded_plugins: list[str]) -> None:
-    """In the forked child: take the run's output pipe, folder and environment, then run pytest.
+    """In the forked child: take the run's output pipe, folder and environment, then run pytest
+    (through the request's ``module``, as ``python -m module`` would).
 
     pytest warns that it cannot rewrite the asserts of a plugin imported before it started; for
     the plugins imported here that warning (which a cold start never shows) is filtered out.
@@ -159,8 +162,9 @@ def become_pytest(request: dict, fds: list[int], preloaded_plugins: list[str]) -
     os.environ.update(request["env"])
     _reseed()
     quiet = [f"-Wignore:{_ALREADY_IMPORTED}{name}:{_REWRITE_WARNING}" for name in preloaded_plugins]
-    sys.argv = ["pytest", *request["args"], *quiet]
-    runpy.run_module("pytest", run_name="__main__", alter_sys=True)
+    module = request.get("module", "pytest")
+    sys.argv = [module, *request["args"], *quiet]
+    runpy.run_module(module, run_name="__main__", alter_sys=True)
 
 
 def _reseed() -> None:

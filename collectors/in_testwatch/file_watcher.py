@@ -22,6 +22,7 @@ import watchfiles
 from testwatch.collectors.in_testwatch.project_files import PROBE_NAME, IgnoreRules, snapshot, stat_key
 
 MAX_BURST_S = 2.0  # a never-ending stream of changes still yields at least this often
+SAME_BURST_S = 0.02  # batches of the other sources this close belong to the same burst
 PROBE_TIMEOUT_S = 5.0
 POLL_DELAY_MS = 300
 
@@ -39,6 +40,7 @@ class FileWatcher:
     ) -> None:
         self.rules = rules
         self.debounce_s = debounce_s
+        self._same_burst_s = min(debounce_s, SAME_BURST_S)
         self.polling = poll
         self.rescan_s = rescan_s
         self.on_status = on_status
@@ -70,11 +72,13 @@ class FileWatcher:
     # ----- coalescing
 
     async def _next_burst(self) -> list[str]:
+        """The next burst: a source's batch (watchfiles already waited ``debounce_s`` of quiet
+        before it) and whatever the other sources add within ``SAME_BURST_S`` of each batch."""
         paths = set(await self._queue.get())
         deadline = time.monotonic() + MAX_BURST_S
         while time.monotonic() < deadline:
             try:
-                paths |= await asyncio.wait_for(self._queue.get(), timeout=self.debounce_s)
+                paths |= await asyncio.wait_for(self._queue.get(), timeout=self._same_burst_s)
             except TimeoutError:
                 break
         relative = sorted(

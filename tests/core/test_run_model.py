@@ -68,6 +68,28 @@ def test_events_become_engine_events_in_order(model):
     assert model.order == ["t.py::a", "t.py::b"]
 
 
+def test_a_second_session_adds_its_tests_to_the_run(model):
+    """A run in two pytest sessions (``run_phases``): the second collection joins the first."""
+    model.apply(collected("a.py::x"))
+    model.apply(passed("a.py::x", when_failed="call"))
+    model.begin_attempt()
+    assert not model.collected_now
+    assert model.apply(collected("b.py::y", "b.py::z")) == [TestsCollected({"b.py::y": [], "b.py::z": []})]
+    assert model.collected_now and model.order == ["a.py::x", "b.py::y", "b.py::z"]
+    model.apply(passed("b.py::y"))
+    assert model.remaining() == ["b.py::z"]
+    model.apply(passed("b.py::z"))
+    assert model.counts()["failed"] == 1 and model.exit_status() == 1
+
+
+def test_a_later_session_with_no_tests_leaves_the_status_to_the_results(model):
+    model.apply(collected("a.py::x"))
+    model.apply(passed("a.py::x"))
+    model.begin_attempt()
+    assert model.early_exit(5, "no tests ran in 0.01s", "python3") == []
+    assert model.exit_status() == 0
+
+
 def test_a_crash_blames_the_running_test_with_the_last_output(model, clock):
     model.apply(collected("t.py::a", "t.py::b", "t.py::c"))
     model.apply(started("t.py::a"))

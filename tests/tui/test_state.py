@@ -53,6 +53,18 @@ def test_a_cancelled_run_marks_the_tests_it_did_not_reach():
     assert "*" not in state.tests
 
 
+def test_a_run_in_two_sessions_keeps_the_first_sessions_results():
+    state = SessionState(clock=lambda: 0.0)
+    apply_all(state, [
+        RunStarted(1, "change", 3, {}),
+        TestsCollected({"a.py::x": []}), TestStarted("a.py::x"), TestFinished(result("a.py::x", "failed")),
+        TestsCollected({"b.py::y": [], "b.py::z": []}),
+    ])
+    statuses = [state.tests[n].status for n in ("a.py::x", "b.py::y", "b.py::z")]
+    assert statuses == ["failed", "queued", "queued"]
+    assert state.run.total == 3 and state.run.in_run == {"a.py::x", "b.py::y", "b.py::z"}
+
+
 def test_green_to_red_and_back_flips_the_verdict():
     state = SessionState(clock=lambda: 0.0)
     flips = []

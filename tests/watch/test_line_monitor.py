@@ -277,3 +277,16 @@ def test_coverage_counts_lines_run_at_import_as_coverage_run_does(
     reference = _coverage_py_reference(root)
     assert reference["shop/cart.py"][2] == [5, 16]  # the untaken module-level branch, never_used
     assert ours == reference
+
+
+def test_forked_run_records_from_before_pytest_reads_its_configuration(make_project, cli):
+    """Warm start: the pytest forked from the warm process starts recording as a cold one does,
+    before a warning filter imports the package."""
+    root = make_project(EARLY_IMPORT_BY_WARNING_FILTER, name="warm")
+    done = cli("run", str(root), "--coverage", "--warm")
+    assert done.returncode == 0, done.stdout + done.stderr
+    db = sqlite3.connect(root / ".testwatch" / "history.db")
+    rows = db.execute("select file, missing_lines from coverage")
+    ours = {file: json.loads(missing) for file, missing in rows}
+    db.close()
+    assert ours["shop/cart.py"] == _coverage_py_reference(root)["shop/cart.py"][2] == [5, 16]

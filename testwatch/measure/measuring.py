@@ -75,7 +75,7 @@ class MeasuringListener:
             self._ran = []
             self._slower = []
         elif isinstance(event, TestsCollected):
-            self._markers = event.markers
+            self._markers.update(event.markers)
         elif isinstance(event, TestFinished):
             self._test_finished(event)
         elif isinstance(event, TestMeasured):

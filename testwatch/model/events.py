@@ -21,7 +21,8 @@ class RunStarted:
 
 @dataclass
 class TestsCollected:
-    # nodeid -> marker names, in run order
+    # nodeid -> marker names, in run order; a run in two pytest sessions (``run_phases``) sends
+    # one per session, the second with the tests it adds
     markers: dict[str, list[str]]
 
     __test__ = False

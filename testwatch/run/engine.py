@@ -42,6 +42,7 @@ from testwatch.run.history_writer import HistoryWriter
 from testwatch.run.launch import EarlyChild
 from testwatch.run.listeners import EventBus, Listener
 from testwatch.run.run_model import SESSION_STOPPED, RunModel
+from testwatch.run.run_phases import split_selection
 from testwatch.run.warm_start import WarmStart
 from testwatch.run.workdirs import make_workdir, remove_stale_workdirs
 
@@ -128,8 +129,19 @@ class RunEngine:
     async def _attempts(
         self, model: RunModel, select: list[str] | None, args: list[str], early: EarlyChild | None
     ) -> None:
+        """Run the selection's sessions in turn (``run_phases``): the first-ranked test's file,
+        then the rest; the next one starts only when the one before ended as a whole run would go on."""
+        phases = [select] if select is None or early is not None else split_selection(select, args)
+        for phase in phases:
+            if not await self._phase(model, phase, args, early):
+                return
+            early = None
+
+    async def _phase(
+        self, model: RunModel, select: list[str] | None, args: list[str], early: EarlyChild | None
+    ) -> bool:
         """Start pytest for the tests left until none are left, pytest ends its session, or the
-        restarts run out."""
+        restarts run out; False when the run must not go on to another session."""
         remaining, restarts = select, 0
         while True:
             try:
@@ -139,22 +151,23 @@ class RunEngine:
                     f"cannot run the Python interpreter {self.python} ({exc}); point --python "
                     "(or python in [tool.testwatch]) at a Python that has pytest installed"
                 ))
-                return
+                return False
             early = None  # a restart starts a child of its own
-            if model.order is None and not model.session_finished:
+            if not model.collected_now and not model.session_finished and restarts == 0:
                 self._publish(model.early_exit(code, tail, self.python))
-                return
+                return model.child_failure is None  # only "no tests ran" lets the run go on
             if model.session_finished:
                 if model.session_exit in SESSION_STOPPED:
                     self._publish(model.session_stopped(tail))
-                return
+                    return False
+                return True
             self._publish(model.child_died(code, tail, self.config.timeout))
             remaining = model.remaining()
             if not remaining:
-                return
+                return True
             if restarts >= self.config.max_restarts:
                 self._publish(model.gave_up(restarts + 1, self.config.max_restarts))
-                return
+                return False
             restarts += 1
             reason = "timed out" if model.timed_out else describe_exit(code)
             self.events.publish(ChildRestarted(reason, len(remaining)))

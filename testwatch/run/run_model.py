@@ -37,7 +37,8 @@ class RunModel:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self.order: list[str] | None = None  # node ids as first collected; None until collected
+        self.order: list[str] | None = None  # node ids in collection order; None until collected
+        self.collected_now = False  # whether the current pytest process reported its collection
         self.markers: dict[str, list[str]] = {}
         self.running: dict[str, float] = {}  # node id -> when it started
         self.builders: dict[str, ResultBuilder] = {}
@@ -54,6 +55,7 @@ class RunModel:
     def begin_attempt(self) -> None:
         """A new pytest process is about to run the tests left."""
         self.session_finished = False
+        self.collected_now = False
         self.timed_out.clear()
 
     def apply(self, event: dict) -> list[EngineEvent]:
@@ -76,11 +78,16 @@ class RunModel:
         return []
 
     def _collected(self, items: list) -> list[EngineEvent]:
-        if self.order is not None:
-            return []  # a restart collects again; the first collection's order stands
-        self.order = [nodeid for nodeid, _ in items]
-        self.markers = {nodeid: markers for nodeid, markers in items}
-        return [TestsCollected(self.markers)]
+        """A session's collection: the tests not collected before join the run (a restart
+        collects tests already in it, a run's next session new ones)."""
+        self.collected_now = True
+        self.order = self.order or []
+        new = {nodeid: markers for nodeid, markers in items if nodeid not in self.markers}
+        if not new and self.order:
+            return []
+        self.order += new
+        self.markers.update(new)
+        return [TestsCollected(new)]
 
     def _collect_error(self, event: dict) -> list[EngineEvent]:
         path = event.get("nodeid") or "<collection>"
@@ -172,6 +179,7 @@ class RunModel:
         if "No module named pytest" in tail:
             self.error = f"pytest is not installed for {python}: run {python} -m pip install pytest"
         elif code == 5 or "no tests ran" in tail:
+            self.child_failure = None  # the run's status comes from its results (5: none)
             self.error = ""
             return []
         else:

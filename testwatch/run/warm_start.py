@@ -31,6 +31,9 @@ from testwatch.run.warm_checks import changed_file, dependency_state, import_can
 from testwatch.run.workdirs import make_workdir
 
 _READY_TIMEOUT_S = 120.0
+# What every pytest start imports besides pytest itself (its debugging, junitxml and faulthandler
+# plugins): imported once in the warm process, not in each fork.
+PYTEST_IMPORTS = ("pytest", "pdb", "xml.etree.ElementTree", "faulthandler")
 MAX_SERVER_DEATHS = 2
 
 
@@ -78,11 +81,13 @@ class WarmServer:
         files = self.report.get("files", [])
         return [*files, *package_folders(files)]
 
-    async def fork(self, args: list[str], cwd: Path, env: dict[str, str], output_fd: int) -> tuple[int, int]:
-        """Ask for a pytest with ``args``; returns (request id, pid)."""
+    async def fork(self, argv: list[str], cwd: Path, env: dict[str, str], output_fd: int) -> tuple[int, int]:
+        """Ask for a fork that runs ``argv`` (``python -m MODULE ARGS...``); returns (request id, pid)."""
         self._next_id += 1
         request_id = self._next_id
-        message = json.dumps({"id": request_id, "args": args, "cwd": str(cwd), "env": env}).encode() + b"\n"
+        module, args = argv[2], argv[3:]
+        request = {"id": request_id, "module": module, "args": args, "cwd": str(cwd), "env": env}
+        message = json.dumps(request).encode() + b"\n"
         loop = asyncio.get_running_loop()
         # The descriptor rides on the first byte; the rest of a long line follows as plain data.
         send = lambda: socket.send_fds(self.sock, [message], [output_fd])  # noqa: E731
@@ -179,7 +184,7 @@ class WarmStart:
                 return False
             read_fd, write_fd = os.pipe()
             try:
-                request_id, pid = await server.fork(child.argv[3:], child.cwd, child.env, write_fd)
+                request_id, pid = await server.fork(child.argv, child.cwd, child.env, write_fd)
             finally:
                 os.close(write_fd)
         except (WarmUnavailable, OSError, TimeoutError) as exc:
@@ -212,7 +217,7 @@ class WarmStart:
 
     async def _start_server(self) -> WarmServer:
         modules = await asyncio.to_thread(import_candidates, self.root, self.skip)
-        modules = ["pytest", *(m for m in modules if m.split(".")[0] not in self._plugin_tops)]
+        modules = [*PYTEST_IMPORTS, *(m for m in modules if m.split(".")[0] not in self._plugin_tops)]
         env = {k: v for k, v in os.environ.items() if not k.startswith("TESTWATCH_")}
         self.server = WarmServer(self.python, self.root, env)
         await self.server.handshake(modules)
