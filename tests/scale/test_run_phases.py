@@ -146,6 +146,10 @@ async def test_recorded_run_in_two_sessions_records_both(make_project):
         assert loop.engine.warm is not None
         (root / "log.txt").unlink()
         (root / "shop/other.py").write_text("def double(x):\n    return x + x\n")
+        # test_a_fails's own body changes too: a recording rewrites only the rows that differ,
+        # so each test's rows carry this run's id only when its dependencies changed.
+        test_a = root / "tests/test_a.py"
+        test_a.write_text(test_a.read_text().replace("total([1, 2]) == 4", "total([2, 1]) == 4"))
         finished = await loop.run_once("affected")
         lines = log_lines(root)
         assert [name for what, name, _ in lines if what == "run"] == ["test_a_fails"]
