@@ -32,7 +32,7 @@ from testwatch.tui.controller import Controller, ControllerFactory
 from testwatch.tui.controller_thread import ControllerInLoop, ControllerThread, host_controller
 from testwatch.tui.editor import editor_argv, failure_location
 from testwatch.tui.footer import KeysFooter
-from testwatch.tui.heap import release_heap, settle_startup_heap
+from testwatch.tui.heap import collect_when_idle, release_heap, settle_startup_heap
 from testwatch.tui.help import HelpScreen, widget_keys
 from testwatch.tui.lifeline import on_hangup
 from testwatch.tui.markers import marker_matcher
@@ -52,6 +52,7 @@ Autoplay = Callable[[Callable[[str], None]], Awaitable[None]]
 FRAME_S = 1 / 10  # news is drawn at most this often
 KEY_FIRST_S = 0.1  # after a key or a click has been drawn, news waits this long (the next key may come),
 MAX_NEWS_DELAY_S = 0.5  # but never longer than this after the last batch drawn
+HEAP_CHECK_S = 0.5  # how often the app asks whether a full garbage collection may run (tui/heap.py)
 _INPUT = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 QUIT_WAIT_S = 10.0
 # Actions that need the main screen (not a prompt, the palette or the help).
@@ -140,6 +141,10 @@ class TestwatchApp(App[int]):
 
     def _settle_heap(self) -> None:
         self._gc_thresholds = settle_startup_heap()
+        self.set_interval(HEAP_CHECK_S, self._collect_when_idle)
+
+    def _collect_when_idle(self) -> None:
+        collect_when_idle(time.monotonic() - self._last_input_s)
 
     def on_unmount(self) -> None:
         if self._gc_thresholds is not None:
