@@ -142,7 +142,12 @@ async def key_latency_s(app: TimedApp, key: str, done: Callable[[], bool]) -> fl
 
 
 def pane_shown(app: TimedApp, pane: str) -> Callable[[], bool]:
-    return lambda: pane == app.active_pane.NAME
+    """The pane is on screen: it has a region in the frame's layout and the other panes have none
+    (the active tab changes before the frame that lays it out; a frame composed in between, say for
+    news, still shows the old pane)."""
+    shown = next(candidate for candidate in app.panes if pane == candidate.NAME)
+    others = [candidate for candidate in app.panes if candidate is not shown]
+    return lambda: bool(shown.region) and not any(other.region for other in others)
 
 
 def cursor_moved(app: TimedApp) -> Callable[[], bool]:

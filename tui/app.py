@@ -301,13 +301,14 @@ class TestwatchApp(App[int]):
 
     def action_show_pane(self, pane_id: str) -> None:
         pane = next(pane for pane in self.panes if pane_id == pane.NAME)
-        if pane is self.active_pane:
-            pane.focus_main()
-            return
-        self.set_focus(None)  # else the hidden pane's focus falls back into it and switches it back
-        pane.catch_up()  # before the switch, so the new pane is laid out and drawn once
-        self.query_one(TabbedContent).active = tab_id(pane.NAME)
-        pane.focus_main()  # now, not after the refresh: a key pressed right after the switch must land
+        if pane is not self.active_pane:
+            pane.catch_up()  # before the switch, so the new pane is laid out and drawn once
+            self.query_one(TabbedContent).active = tab_id(pane.NAME)
+        # At once, not with Widget.focus (after the queued messages): a key pressed right after the
+        # switch must land, the focus must not linger in the pane just hidden (its tab would come
+        # back), and one change of focus restyles the screen once (set_focus(None) first drew a frame
+        # of the old pane).
+        self.screen.set_focus(pane.main_widget)
 
     def action_next_pane(self) -> None:
         self._show_pane_after(1)

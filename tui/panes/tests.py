@@ -195,8 +195,9 @@ class TestsPane(Pane):
         details.focus()
 
     def _zoom_changed(self, maximized) -> None:
-        if maximized is None and self.screen.focused is self.query_one("#detail-scroll"):
-            self.query_one(TestsTree).focus()  # back to the tree when the details are given back
+        # Back to the tree when the details are given back here (not when another pane took the screen).
+        if maximized is None and self.shown and self.screen.focused is self.query_one("#detail-scroll"):
+            self.query_one(TestsTree).focus()
 
     def _tab_changed(self, _: str) -> None:
         if self.screen.maximized is self.query_one("#detail-scroll"):
