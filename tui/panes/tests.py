@@ -67,6 +67,7 @@ class TestsPane(Pane):
         self._filters_changed = False
         self._run_ended: object | None = None  # the last RunFinished drawn
         self._detail_of: str | None = None  # the test whose details are drawn
+        self._shapes: dict[str | None, tuple | None] = {}  # the details' widgets: the shape of their text
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="run-progress"):
@@ -184,9 +185,20 @@ class TestsPane(Pane):
         row = self.state.tests.get(nodeid) if nodeid else None
         self._detail_of = row.nodeid if row else None
         head = _detail_head(row) if row else Text("Choose a test to see its details.", style="dim")
-        self.query_one("#detail", Static).update(head)
-        self.query_one("#detail-body", Static).update(_detail_body(row) if row else "")
+        body = _detail_body(row) if row else Text()
+        detail = self.query_one("#detail", Static)
+        width = detail.content_region.width
+        self._set_text(detail, head, (width, len(head.wrap(self.app.console, width))) if width else None)
+        lines = body.split(allow_blank=True)  # never wrapped: its width is its longest line's
+        shape = (len(lines), max(line.cell_len for line in lines))
+        self._set_text(self.query_one("#detail-body", Static), body, shape)
         self.query_one("#detail-scroll").scroll_to(x=0, y=0, animate=False)
+
+    def _set_text(self, static: Static, text: Text, shape: tuple | None) -> None:
+        """Update ``static``; lay the screen out again only if the text's ``shape`` (its lines, their
+        width) changed: moving the cursor between two passing tests then repaints, no more."""
+        static.update(text, layout=shape is None or shape != self._shapes.get(static.id))
+        self._shapes[static.id] = shape
 
     def action_zoom_details(self) -> None:
         """Give the details the whole screen (Escape gives it back); there, arrow keys scroll them."""
