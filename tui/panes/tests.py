@@ -13,6 +13,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, ScrollableContainer
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, ProgressBar, Static, TabbedContent, Tree
 
@@ -188,7 +189,11 @@ class TestsPane(Pane):
         body = _detail_body(row) if row else Text()
         detail = self.query_one("#detail", Static)
         width = detail.content_region.width
-        self._set_text(detail, head, (width, len(head.wrap(self.app.console, width))) if width else None)
+        shape = None
+        if width:  # its height as Static wraps it
+            content = Content.from_rich_text(head, console=self.app.console)
+            shape = (width, content.get_height(detail.styles, width))
+        self._set_text(detail, head, shape)
         lines = body.split(allow_blank=True)  # never wrapped: its width is its longest line's
         shape = (len(lines), max(line.cell_len for line in lines))
         self._set_text(self.query_one("#detail-body", Static), body, shape)
