@@ -3,7 +3,8 @@
 A producer reports RunStarted, TestsCollected and then TestStarted/TestFinished for every test as
 fast as the event loop lets it (yielding every 100 events, as the engine does between reads of the
 child's socket), then RunFinished. Meanwhile a key is pressed every 50 ms, cycling 2 (memory pane),
-1 (tests pane, the 10,000-test tree) and Down (the tree's cursor); its latency is the time from
+1 (tests pane, the 10,000-test tree) and Down (the tree's cursor; Up on its last line, no key while
+the tree has no line to move to, as before a real run's collection ends); its latency is the time from
 posting the key to the first frame composed (and rendered to segments, as a terminal would get it)
 that shows its effect (the new pane, the moved cursor). A whole run can stream in a fraction of a
 second, so runs follow each other (as in watch mode) until at least ``--keys`` keys were measured
@@ -141,7 +142,12 @@ async def key_latency_s(app: TimedApp, key: str, done: Callable[[], bool]) -> fl
 
 
 def pane_shown(app: TimedApp, pane: str) -> Callable[[], bool]:
-    return lambda: pane == app.active_pane.NAME
+    """The pane is on screen: it has a region in the frame's layout and the other panes have none
+    (the active tab changes before the frame that lays it out; a frame composed in between, say for
+    news, still shows the old pane)."""
+    shown = next(candidate for candidate in app.panes if pane == candidate.NAME)
+    others = [candidate for candidate in app.panes if candidate is not shown]
+    return lambda: bool(shown.region) and not any(other.region for other in others)
 
 
 def cursor_moved(app: TimedApp) -> Callable[[], bool]:
@@ -150,18 +156,35 @@ def cursor_moved(app: TimedApp) -> Callable[[], bool]:
     return lambda: tree.cursor_line != before
 
 
+def cursor_key(app: TimedApp) -> str | None:
+    """Down, or Up on the last line; None while the tree has no line to move to (a key that cannot
+    move the cursor would be timed until some news happened to move it)."""
+    tree = app.query_one("#tests-tree", Tree)
+    if tree.cursor_line < tree.last_line:
+        return "down"
+    return "up" if tree.cursor_line > 0 else None
+
+
+def next_key(app: TimedApp, presses: int):
+    """The key of press number ``presses``: 2, 1, a cursor key, 2, 1, ... as (kind, its latency), or
+    None for a cursor key the tree cannot take yet."""
+    step = presses % 3
+    if step == 2:
+        key = cursor_key(app)
+        return None if key is None else ("cursor", key_latency_s(app, key, cursor_moved(app)))
+    key, pane = ("2", "memory") if step == 0 else ("1", "tests")
+    return "pane switch", key_latency_s(app, key, pane_shown(app, pane))
+
+
 async def press_keys(app: TimedApp, stop: asyncio.Event, latencies: dict[str, list[float]]) -> None:
-    """Every 50 ms: show the memory pane, show the tests pane (the whole tree redraws), move down."""
+    """Every 50 ms: show the memory pane, show the tests pane (the whole tree redraws), move the cursor."""
     presses = 0
     while not stop.is_set():
-        step = presses % 3
-        if step == 2:
-            kind, latency = "cursor", key_latency_s(app, "down", cursor_moved(app))
-        else:
-            key, pane = ("2", "memory") if step == 0 else ("1", "tests")
-            kind, latency = "pane switch", key_latency_s(app, key, pane_shown(app, pane))
-        latencies[kind].append(await asyncio.wait_for(latency, 30))
+        pressed = next_key(app, presses)
         presses += 1
+        if pressed is not None:
+            kind, latency = pressed
+            latencies[kind].append(await asyncio.wait_for(latency, 30))
         await asyncio.sleep(KEY_INTERVAL_S)
 
 
@@ -226,15 +249,11 @@ async def real_round(
         while not (app.state.run is not None and app.state.run.finished is not None):
             if not collected_at and app.state.run is not None and app.state.run.total:
                 collected_at.append(time.perf_counter() - started)
-            step = presses % 3
-            if step == 2:
-                latency = key_latency_s(app, "down", cursor_moved(app))
-            else:
-                key, pane = ("2", "memory") if step == 0 else ("1", "tests")
-                latency = key_latency_s(app, key, pane_shown(app, pane))
-            pressed_at = time.perf_counter() - started
-            timed.append((pressed_at, await asyncio.wait_for(latency, 60)))
+            pressed = next_key(app, presses)
             presses += 1
+            if pressed is not None:
+                pressed_at = time.perf_counter() - started
+                timed.append((pressed_at, await asyncio.wait_for(pressed[1], 60)))
             await asyncio.sleep(KEY_INTERVAL_S)
         run_s = time.perf_counter() - started
         stop.set()

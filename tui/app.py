@@ -9,7 +9,6 @@ import signal
 import subprocess
 import time
 from collections.abc import Awaitable, Callable
-from functools import partial
 from pathlib import Path
 
 from textual import events, on, work
@@ -32,8 +31,9 @@ from testwatch.tui.controller import Controller, ControllerFactory
 from testwatch.tui.controller_thread import ControllerInLoop, ControllerThread, host_controller
 from testwatch.tui.editor import editor_argv, failure_location
 from testwatch.tui.footer import KeysFooter
-from testwatch.tui.heap import release_heap, settle_startup_heap
+from testwatch.tui.heap import collect_when_idle, release_heap, settle_startup_heap
 from testwatch.tui.help import HelpScreen, widget_keys
+from testwatch.tui.history_reads import HistoryReads
 from testwatch.tui.lifeline import on_hangup
 from testwatch.tui.markers import marker_matcher
 from testwatch.tui.notices import notice_for
@@ -42,7 +42,6 @@ from testwatch.tui.panes.registry import PANES, tab_id
 from testwatch.tui.panes.tests import TestsPane
 from testwatch.tui.panes.thresholds import ThresholdsPane
 from testwatch.tui.prompt import PromptScreen
-from testwatch.tui.reading import reading
 from testwatch.tui.state import EVERY_PANE, SessionState
 from testwatch.tui.status import StatusLine
 from testwatch.tui.verdict import announce_verdict
@@ -52,6 +51,7 @@ Autoplay = Callable[[Callable[[str], None]], Awaitable[None]]
 FRAME_S = 1 / 10  # news is drawn at most this often
 KEY_FIRST_S = 0.1  # after a key or a click has been drawn, news waits this long (the next key may come),
 MAX_NEWS_DELAY_S = 0.5  # but never longer than this after the last batch drawn
+HEAP_CHECK_S = 0.5  # how often the app asks whether a full garbage collection may run (tui/heap.py)
 _INPUT = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 QUIT_WAIT_S = 10.0
 # Actions that need the main screen (not a prompt, the palette or the help).
@@ -104,7 +104,7 @@ class TestwatchApp(App[int]):
         self._last_apply_s = 0.0
         self._last_input_s = 0.0
         self._apply_scheduled = False
-        self._reads: dict[str, int] = {}  # kind of history read -> its newest generation
+        self.reads = HistoryReads(self, history, self._report)
         self._gc_thresholds: tuple[int, int, int] | None = None  # set once the started app is frozen
         self.panes: list[Pane] = [spec.pane_class.for_session(history, self.state, config) for spec in PANES]
 
@@ -122,7 +122,7 @@ class TestwatchApp(App[int]):
             loop.add_signal_handler(hangup, lambda: self.call_later(self.run_action, "quit"))
         if self.is_web:  # served: quit when the server is gone, even if it could not say so
             on_hangup((0, 1), lambda: loop.call_soon_threadsafe(self.call_later, self.run_action, "quit"))
-        self.state.load_outcomes(self.history.last_outcomes())
+        self.read_history("outcomes", self.tests_pane, History.last_outcomes, self._outcomes_read)
         self.state.notices += [("warning", warning) for warning in self.history.warnings]
         self.host = host_controller(self.controller_factory, self.config, self.history, self.bridge)
         self.run_worker(
@@ -138,8 +138,17 @@ class TestwatchApp(App[int]):
         self.query_one("#tests-tree").focus()
         self.call_after_refresh(self._settle_heap)
 
+    def _outcomes_read(self, outcomes: dict[str, str]) -> None:
+        """The tests the history knows, with their last outcome, shown until this session runs them."""
+        self.state.load_outcomes(outcomes)
+        self._draw({EVERY_PANE})
+
     def _settle_heap(self) -> None:
         self._gc_thresholds = settle_startup_heap()
+        self.set_interval(HEAP_CHECK_S, self._collect_when_idle)
+
+    def _collect_when_idle(self) -> None:
+        collect_when_idle(time.monotonic() - self._last_input_s)
 
     def on_unmount(self) -> None:
         if self._gc_thresholds is not None:
@@ -203,7 +212,7 @@ class TestwatchApp(App[int]):
             for pane in self.panes:
                 if pane.NAME in touched or EVERY_PANE in touched:
                     pane.refresh_from(self.state)
-            self._reload_if_stale(self.active_pane)
+            self.reads.reload_if_stale(self.active_pane)
             self.query_one(StatusLine).show(self.state)
         self.state.changed.clear()
         self.state.structure_changed = False
@@ -246,63 +255,23 @@ class TestwatchApp(App[int]):
         shown = next((pane for pane in self.panes if tab_id(pane.NAME) == event.pane.id), None)
         if shown is not None:
             shown.catch_up()
-            self._reload_if_stale(shown)
+            self.reads.reload_if_stale(shown)
         self.refresh_bindings()
 
-    def _reload_if_stale(self, pane: Pane) -> None:
-        """Read the pane's data from the history again; a failure is reported, never fatal."""
-        if not pane.stale:
-            return
-        try:
-            pane.reload()
-        except Exception as exc:  # a history in memory is read here: a bad row must not end the session
-            pane.stale = False
-            self._report(f"the {pane.TITLE} pane could not read the history: {exc!r}")
-
     def read_history(self, kind: str, pane: Pane, read: Callable[[History], object], show: Callable) -> None:
-        """``show(read(history))`` for ``pane``: the read in a worker thread on a connection of its own
-        (one in memory is read here: no other connection sees it); only the newest read of each kind
-        is shown."""
-        if self.history.path is None:
-            show(read(self.history))
-            return
-        generation = self._reads[kind] = self._reads.get(kind, 0) + 1
-        pane.reads_pending += 1
-        path = self.history.path
-
-        def work() -> None:
-            try:
-                with reading(path) as history:
-                    data = read(history)
-            except Exception as exc:  # a bad row or a locked file: said in the app, never fatal
-                outcome = partial(self._read_failed, pane, exc)
-            else:
-                outcome = partial(self._read_done, pane, kind, generation, show, data)
-            with contextlib.suppress(RuntimeError):  # the app has closed meanwhile
-                self.call_from_thread(outcome)
-
-        self.run_worker(work, thread=True, group="history-reads", exit_on_error=False,
-                        description=f"reading the history for the {pane.TITLE} pane")
-
-    def _read_done(self, pane: Pane, kind: str, generation: int, show: Callable, data: object) -> None:
-        pane.reads_pending -= 1
-        if generation == self._reads[kind]:  # else a newer read of the same kind is coming
-            with contextlib.suppress(NoMatches):  # the app is closing
-                show(data)
-
-    def _read_failed(self, pane: Pane, exc: Exception) -> None:
-        pane.reads_pending -= 1
-        self._report(f"the {pane.TITLE} pane could not read the history: {exc!r}")
+        """``show(read(history))`` for ``pane``, the read off the app's loop (``HistoryReads.start``)."""
+        self.reads.start(kind, pane, read, show)
 
     def action_show_pane(self, pane_id: str) -> None:
         pane = next(pane for pane in self.panes if pane_id == pane.NAME)
-        if pane is self.active_pane:
-            pane.focus_main()
-            return
-        self.set_focus(None)  # else the hidden pane's focus falls back into it and switches it back
-        pane.catch_up()  # before the switch, so the new pane is laid out and drawn once
-        self.query_one(TabbedContent).active = tab_id(pane.NAME)
-        pane.focus_main()  # now, not after the refresh: a key pressed right after the switch must land
+        if pane is not self.active_pane:
+            pane.catch_up()  # before the switch, so the new pane is laid out and drawn once
+            self.query_one(TabbedContent).active = tab_id(pane.NAME)
+        # At once, not with Widget.focus (after the queued messages): a key pressed right after the
+        # switch must land, the focus must not linger in the pane just hidden (its tab would come
+        # back), and one change of focus restyles the screen once (set_focus(None) first drew a frame
+        # of the old pane).
+        self.screen.set_focus(pane.main_widget)
 
     def action_next_pane(self) -> None:
         self._show_pane_after(1)
@@ -407,8 +376,8 @@ class TestwatchApp(App[int]):
         path = path if path.is_absolute() else self.config.root / path
         from testwatch.history.export import write_rows_csv  # 16 ms of imports the start-up does not need
 
-        try:
-            count = write_rows_csv(path, headers, rows)
+        try:  # in a thread: a big table takes a while to encode and write
+            count = await asyncio.to_thread(write_rows_csv, path, headers, rows)
         except OSError as exc:
             self.notify(f"cannot write {path}: {exc.strerror or exc}", severity="error", markup=False)
             return

@@ -47,6 +47,18 @@ def record_run(history, results, trigger="all") -> int:
     return run_id
 
 
+async def test_the_last_outcomes_show_before_anything_runs(build_app, history):
+    bad = result("tests/test_a.py::test_bad", "failed", "boom")
+    record_run(history, [result("tests/test_a.py::test_ok"), bad])
+    app = build_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        # read in a worker thread on a connection of its own: they come after the first frame
+        await until(pilot, lambda: "failing" in screen_text(app))
+        assert {nodeid: row.status for nodeid, row in app.state.tests.items()} == {
+            "tests/test_a.py::test_ok": "passed", "tests/test_a.py::test_bad": "failed"}
+        assert "tests/test_a.py  2  1 failing" in screen_text(app)
+
+
 async def test_tests_pane_shows_traceback_output_and_reason(build_app):
     app = build_app()
     bad = result("tests/test_a.py::test_bad", "failed", "E   assert 1 == 2", stdout="printed\n")

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from textual.containers import Vertical
+from textual.widget import Widget
 
 from testwatch.config.settings import Config
 from testwatch.history.store import History
@@ -67,10 +68,10 @@ class Pane(Vertical):
         returned here; a newer read of the same ``kind`` makes an older one's result void."""
         self.app.read_history(f"{self.NAME}.{kind}", self, read, show)
 
-    def focus_main(self) -> None:
-        """Focus the pane's main widget (its first table, tree or log)."""
-        main = self.query("Tree, DataTable, RichLog").first()
-        main.focus()
+    @property
+    def main_widget(self) -> Widget:
+        """The pane's main widget (its first table, tree or log): the one that has the focus when it shows."""
+        return self.query("Tree, DataTable, RichLog").first()
 
     def export_table(self) -> tuple[list[str], list[list[object]]]:
         """The table this pane shows (the focused one when it has several), as headers and whole rows."""

@@ -129,7 +129,10 @@ class HistoryPane(Pane):
 
     def action_next_machine(self) -> None:
         """Show the next machine's runs (in name order), then every machine's again."""
-        machines = [None, *self.history.machines()]
+        self.read_then(History.machines, self._show_next_machine, kind="machines")
+
+    def _show_next_machine(self, names: list[str]) -> None:
+        machines = [None, *names]
         at = machines.index(self.machine) if self.machine in machines else 0
         self.machine = machines[(at + 1) % len(machines)]
         self.reload()

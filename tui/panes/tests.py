@@ -13,6 +13,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, ScrollableContainer
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, ProgressBar, Static, TabbedContent, Tree
 
@@ -67,6 +68,7 @@ class TestsPane(Pane):
         self._filters_changed = False
         self._run_ended: object | None = None  # the last RunFinished drawn
         self._detail_of: str | None = None  # the test whose details are drawn
+        self._shapes: dict[str | None, tuple | None] = {}  # the details' widgets: the shape of their text
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="run-progress"):
@@ -184,9 +186,24 @@ class TestsPane(Pane):
         row = self.state.tests.get(nodeid) if nodeid else None
         self._detail_of = row.nodeid if row else None
         head = _detail_head(row) if row else Text("Choose a test to see its details.", style="dim")
-        self.query_one("#detail", Static).update(head)
-        self.query_one("#detail-body", Static).update(_detail_body(row) if row else "")
+        body = _detail_body(row) if row else Text()
+        detail = self.query_one("#detail", Static)
+        width = detail.content_region.width
+        shape = None
+        if width:  # its height as Static wraps it
+            content = Content.from_rich_text(head, console=self.app.console)
+            shape = (width, content.get_height(detail.styles, width))
+        self._set_text(detail, head, shape)
+        lines = body.split(allow_blank=True)  # never wrapped: its width is its longest line's
+        shape = (len(lines), max(line.cell_len for line in lines))
+        self._set_text(self.query_one("#detail-body", Static), body, shape)
         self.query_one("#detail-scroll").scroll_to(x=0, y=0, animate=False)
+
+    def _set_text(self, static: Static, text: Text, shape: tuple | None) -> None:
+        """Update ``static``; lay the screen out again only if the text's ``shape`` (its lines, their
+        width) changed: moving the cursor between two passing tests then repaints, no more."""
+        static.update(text, layout=shape is None or shape != self._shapes.get(static.id))
+        self._shapes[static.id] = shape
 
     def action_zoom_details(self) -> None:
         """Give the details the whole screen (Escape gives it back); there, arrow keys scroll them."""
@@ -195,8 +212,9 @@ class TestsPane(Pane):
         details.focus()
 
     def _zoom_changed(self, maximized) -> None:
-        if maximized is None and self.screen.focused is self.query_one("#detail-scroll"):
-            self.query_one(TestsTree).focus()  # back to the tree when the details are given back
+        # Back to the tree when the details are given back here (not when another pane took the screen).
+        if maximized is None and self.shown and self.screen.focused is self.query_one("#detail-scroll"):
+            self.query_one(TestsTree).focus()
 
     def _tab_changed(self, _: str) -> None:
         if self.screen.maximized is self.query_one("#detail-scroll"):
