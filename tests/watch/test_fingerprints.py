@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import textwrap
 
 from testwatch.select.fingerprints import (
@@ -93,6 +94,23 @@ def test_lines_map_to_the_innermost_function_body():
 
 def test_unparsable_source_is_one_block():
     assert set(blocks("def broken(:\n").hashes) == {UNPARSABLE}
+
+
+def test_a_parse_that_meets_the_311_ast_race_is_tried_again(monkeypatch):
+    """python/cpython#106905: on 3.11.0-3.11.7 a parse racing one in another thread (a traceback
+    placing its carets, in whichever thread formats it) fails with SystemError."""
+    expected = blocks(SOURCE).hashes
+    real_parse, calls = ast.parse, []
+
+    def parse_meeting_the_race(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            raise SystemError("AST constructor recursion depth mismatch (before=1, after=2)")
+        return real_parse(*args, **kwargs)
+
+    monkeypatch.setattr(ast, "parse", parse_meeting_the_race)
+    assert blocks(SOURCE).hashes == expected
+    assert len(calls) == 2
 
 
 def test_imported_names_resolve_relative_imports():

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from testwatch.collectors.in_testwatch.project_files import IgnoreRules, is_test_file
 from testwatch.history.store import History
 from testwatch.select.content_cache import MISSING, ContentCache, code_version
-from testwatch.select.fingerprints import PARSE_LOCK, content_hash
+from testwatch.select.fingerprints import content_hash, locked_parse
 
 if TYPE_CHECKING:
     from testwatch.select.dep_reading import RunCoverage
@@ -76,8 +76,7 @@ def coverage_rows(
 
 def _analysed_row(cov, measured: str, relative: str) -> dict | None:
     try:
-        with PARSE_LOCK:
-            _, statements, _, missing, _ = cov.analysis2(measured)
+        _, statements, _, missing, _ = locked_parse(lambda: cov.analysis2(measured))
     except Exception:  # the file vanished or no longer parses: nothing to report for it
         return None
     covered = len(statements) - len(missing)

@@ -19,9 +19,10 @@ import contextlib
 import hashlib
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from testwatch.history.dep_index import MODULE_BLOCK
 
@@ -283,9 +284,22 @@ def is_name_key(block: str) -> bool:
 # fixed in 3.11.8 and 3.12.2; 3.12 runs the collector only between bytecodes, and the reproducer of
 # that issue fails on 3.11.7, not on 3.12.1 or 3.13.0). testwatch parses in the loop's thread
 # (selection) and in the recording thread (fingerprints, coverage.py's analysis), so on those
-# versions every parse holds this lock; on the others it is a no-op.
+# versions every parse holds this lock; on the others it is a no-op. Parses outside testwatch's
+# control race too (3.11's tracebacks parse the failing line to place their carets, in whatever
+# thread formats them): a parse that meets that race is tried once more.
+T = TypeVar("T")
 _AST_RACE = sys.version_info < (3, 11, 8)
 PARSE_LOCK = threading.RLock() if _AST_RACE else contextlib.nullcontext()
+
+
+def locked_parse(parse: Callable[[], T]) -> T:
+    """``parse()`` (anything that builds a Python AST) under ``PARSE_LOCK``, tried again once when
+    it meets python/cpython#106905's race with a parse in another thread."""
+    with PARSE_LOCK:
+        try:
+            return parse()
+        except SystemError:
+            return parse()
 
 
 def python_blocks(source: bytes, known_hashes: dict[str, str] | None = None) -> PythonBlocks:
@@ -296,8 +310,7 @@ def python_blocks(source: bytes, known_hashes: dict[str, str] | None = None) -> 
     as they are when they name the same blocks, else computed again.
     """
     try:
-        with PARSE_LOCK:
-            tree = ast.parse(source)
+        tree = locked_parse(lambda: ast.parse(source))
     except (SyntaxError, ValueError):
         return PythonBlocks({UNPARSABLE: content_hash(source)})
     if known_hashes is not None:
@@ -325,8 +338,7 @@ def block_reads(source: bytes) -> tuple[dict[str, BlockReads], list[ast.stmt]] |
     module's top-level statements with function bodies left out; None when it does not parse.
     Under ``from __future__ import annotations`` annotations are left out (never evaluated)."""
     try:
-        with PARSE_LOCK:
-            tree = ast.parse(source)
+        tree = locked_parse(lambda: ast.parse(source))
     except (SyntaxError, ValueError):
         return None
     if any(
