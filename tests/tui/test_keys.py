@@ -84,6 +84,7 @@ async def test_m_filters_runs_and_view_by_marker(build_app):
 async def test_p_pauses_and_resumes_watching(build_app):
     app = build_app()
     async with app.run_test() as pilot:
+        await until(pilot, lambda: app.controller is not None)  # built in its own thread
         await pilot.press("p")
         await until(pilot, lambda: app.controller.paused)
         assert "paused" in str(app.query_one("#status").content)
@@ -95,6 +96,7 @@ async def test_p_pauses_and_resumes_watching(build_app):
 async def test_c_cancels_only_while_a_run_is_going(build_app):
     app = build_app()
     async with app.run_test() as pilot:
+        await until(pilot, lambda: app.controller is not None)  # built in its own thread
         await pilot.press("c")
         assert app.controller.cancels == 0
         assert "c" not in app.screen.active_bindings
@@ -175,6 +177,7 @@ async def test_footer_offers_f_and_o_only_when_there_is_a_failure(build_app):
 async def test_q_quits_and_stops_the_controller(build_app):
     app = build_app()
     async with app.run_test() as pilot:
+        await until(pilot, lambda: app.controller is not None)  # built in its own thread
         controller = app.controller
         await pilot.press("q")
         await until(pilot, lambda: not app.is_running)
