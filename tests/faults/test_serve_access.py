@@ -141,7 +141,15 @@ def browser() -> aiohttp.ClientSession:
 
 
 def running_pytest(served: Served) -> list[psutil.Process]:
-    return [p for p in served.descendants() if "pytest" in " ".join(p.cmdline())]
+    """The served apps' pytest processes (a descendant gone or a zombie meanwhile is none)."""
+    found = []
+    for process in served.descendants():
+        try:
+            if "pytest" in " ".join(process.cmdline()):
+                found.append(process)
+        except psutil.NoSuchProcess:  # ZombieProcess included
+            pass
+    return found
 
 
 async def test_serve_refuses_every_request_without_its_token(serve):
