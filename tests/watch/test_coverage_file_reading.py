@@ -4,6 +4,7 @@ exactly what coverage.py's own reader finds, for every file and context."""
 from __future__ import annotations
 
 import random
+import sqlite3
 
 from coverage import CoverageData
 from coverage.numbits import nums_to_numbits
@@ -56,4 +57,19 @@ def test_branch_data_is_left_to_coverage_py(tmp_path):
     data = CoverageData(basename=str(path))
     data.add_arcs({str(tmp_path / "m.py"): [(-1, 1), (1, 2), (2, -1)]})
     data.write()
+    assert lines_by_context(path) is None
+
+
+def test_a_schema_this_reader_does_not_know_is_left_to_coverage_py(tmp_path):
+    """The data file's schema is coverage.py's own: a coverage.py 8 may write another one."""
+    path = tmp_path / "cov.125"
+    data = CoverageData(basename=str(path))
+    data.set_context("tests/test_m.py::test_one")
+    data.add_lines({str(tmp_path / "m.py"): [1, 2]})
+    data.write()
+    assert lines_by_context(path) is not None
+    with sqlite3.connect(path) as conn:
+        conn.execute("update coverage_schema set version = version + 1")
+    assert lines_by_context(path) is None
+    path.write_bytes(b"not a database")
     assert lines_by_context(path) is None

@@ -127,7 +127,7 @@ def read_child_records(out_dir: Path, root: Path) -> tuple[list[ChildRecord], Ru
             merged = merged or RunCoverage(CoverageData(no_disk=True))
             merged.add_monitored(recorded)
             continue
-        data = CoverageData(basename=str(path))  # arcs: coverage.py reads them
+        data = CoverageData(basename=str(path))  # arcs, or a schema of another version
         data.read()
         if merged is None:
             merged = RunCoverage(CoverageData(no_disk=True))
@@ -138,11 +138,26 @@ def read_child_records(out_dir: Path, root: Path) -> tuple[list[ChildRecord], Ru
 _COVERAGE_FILE = re.compile(r"cov\.\d+")
 
 
+# The data file's schema is coverage.py's own, not a public API: only the version this reader
+# knows is read with SQL; any other (or a file SQL cannot read) goes through coverage.py's reader.
+_KNOWN_SCHEMA = 7  # coverage.py 7.x
+
+
 def lines_by_context(path: Path) -> dict | None:
     """A coverage.py data file's lines as the line monitor records them: ``files`` and ``lines``
-    (context -> file index -> lines); None when it holds arcs rather than lines."""
+    (context -> file index -> lines); None when it holds arcs rather than lines, or when its
+    schema is not the one this reader knows (coverage.py's reader is used then)."""
+    try:
+        return _read_lines_by_context(path)
+    except (sqlite3.Error, KeyError, TypeError, ValueError):
+        return None
+
+
+def _read_lines_by_context(path: Path) -> dict | None:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
+        if conn.execute("select version from coverage_schema").fetchone() != (_KNOWN_SCHEMA,):
+            return None
         if conn.execute("select value from meta where key = 'has_arcs'").fetchone() in (("1",), (1,)):
             return None
         measured = conn.execute("select id, path from file order by id").fetchall()
