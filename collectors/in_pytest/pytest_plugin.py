@@ -182,10 +182,16 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_collectreport(report) -> None:
-    if _stream is not None and report.failed:
+    if _stream is None:
+        return
+    if report.failed:
         _stream.send(
             {"event": "collect_error", "nodeid": report.nodeid, "longrepr": report.longreprtext}
         )
+    elif report.skipped and report.nodeid:  # pytest.skip(allow_module_level=True), importorskip
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        _stream.send({"event": "collect_skip", "nodeid": report.nodeid, "longrepr": reason})
 
 
 def pytest_runtest_logstart(nodeid: str, location) -> None:

@@ -42,6 +42,14 @@ PROJECT = {
         def test_other_file_still_runs():
             pass
     """,
+    "tests/test_needs_extra.py": """
+        import pytest
+
+        pytest.importorskip("no_such_extra_anywhere")
+
+        def test_never_run():
+            pass
+    """,
 }
 
 EXPECTED = {
@@ -53,6 +61,7 @@ EXPECTED = {
     "tests/test_kinds.py::test_xpass": "xpassed",
     "tests/test_other.py::test_other_file_still_runs": "passed",
     "tests/test_broken_import.py": "error",
+    "tests/test_needs_extra.py": "skipped",  # a whole file skipped: pytest counts it once
 }
 
 
@@ -72,12 +81,13 @@ def test_every_outcome_is_printed_recorded_and_exits_1(make_project, cli, tw):
     results = tw.newest_results(root)
     assert "No module named 'no_such_module_anywhere'" in results["tests/test_broken_import.py"]["longrepr"]
     assert "fixture exploded" in results["tests/test_kinds.py::test_error"]["longrepr"]
+    assert "no_such_extra_anywhere" in results["tests/test_needs_extra.py"]["longrepr"]
     assert results["tests/test_kinds.py::test_pass"]["stdout"] == "hello from a passing test\n"
     passed = results["tests/test_kinds.py::test_pass"]
     assert passed["setup_outcome"] == passed["call_outcome"] == passed["teardown_outcome"] == "passed"
     assert passed["duration_s"] >= passed["call_s"] >= 0
     (run,) = tw.query(tw.history_db(root), "select * from runs")
-    assert (run["passed"], run["failed"], run["error"], run["skipped"]) == (2, 1, 2, 1)
+    assert (run["passed"], run["failed"], run["error"], run["skipped"]) == (2, 1, 2, 2)
     assert (run["xfailed"], run["xpassed"], run["exit_status"], run["status"]) == (1, 1, 1, "finished")
 
 

@@ -14,6 +14,7 @@ _REQUIRED: dict[str, dict[str, type | tuple[type, ...]]] = {
     "start": {"nodeid": str},
     "collected": {"items": list},
     "collect_error": {},
+    "collect_skip": {"nodeid": str},
     "figures": {"nodeid": str, "extra": dict},
     "session_start": {},
     "session_finish": {},

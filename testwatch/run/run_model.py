@@ -60,7 +60,7 @@ class RunModel:
 
     def apply(self, event: dict) -> list[EngineEvent]:
         """One decoded protocol event (``test``, ``start``, ``collected``, ``collect_error``,
-        ``figures`` or ``session_finish``) -> the engine events it means."""
+        ``collect_skip``, ``figures`` or ``session_finish``) -> the engine events it means."""
         kind = event.get("event")
         if kind == "test":
             return [e for phase in event["phases"] for e in self._report({**event, **phase})]
@@ -70,6 +70,8 @@ class RunModel:
             return self._collected(event["items"])
         if kind == "collect_error":
             return self._collect_error(event)
+        if kind == "collect_skip":
+            return self._collect_skip(event)
         if kind == "figures":
             return self._figures(event)
         if kind == "session_finish":
@@ -95,6 +97,14 @@ class RunModel:
             return []
         result = TestResult(nodeid=path, outcome="error", longrepr=event.get("longrepr", ""))
         return [self._record(result), CollectionError(path, result.longrepr)]
+
+    def _collect_skip(self, event: dict) -> list[EngineEvent]:
+        """A test file skipped as a whole while collected: one skipped result for the file, as
+        pytest counts it (a file each pytest-xdist worker skips is counted once)."""
+        path = event["nodeid"]
+        if path in self.finished:
+            return []
+        return [self._record(TestResult(nodeid=path, outcome="skipped", longrepr=event.get("longrepr", "")))]
 
     def _start(self, event: dict) -> list[EngineEvent]:
         nodeid = event["nodeid"]
