@@ -38,7 +38,12 @@ def facts_to_json(facts: ModuleFacts) -> dict:
             s.kind,
             s.effects,
             sorted(s.calls),
-            [[sorted(names), _reads_out(reads), sorted(calls)] for names, reads, calls in s.members],
+            [
+                [sorted(names), _reads_out(reads), sorted(calls), copies]
+                for names, reads, calls, copies in s.members
+            ],
+            None if s.instance_attributes is None else sorted(s.instance_attributes),
+            s.copies_only,
         ]
         for s in facts.statements
     ]
@@ -61,9 +66,13 @@ def facts_from_json(data: dict) -> ModuleFacts:
             kind,
             effects,
             frozenset(calls),
-            tuple((frozenset(names), _reads_in(r), frozenset(c)) for names, r, c in members),
+            tuple(
+                (frozenset(names), _reads_in(r), frozenset(c), bool(copy)) for names, r, c, copy in members
+            ),
+            None if attributes is None else frozenset(attributes),
+            bool(copies_only),
         )
-        for bound, reads, kind, effects, calls, members in data["statements"]
+        for bound, reads, kind, effects, calls, members, attributes, copies_only in data["statements"]
     ]
     return ModuleFacts(
         statements,

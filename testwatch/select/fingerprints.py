@@ -153,6 +153,7 @@ class _BlockCollector:
     def __init__(self, known_hashes: dict[str, str] | None = None, reads: bool = False) -> None:
         self._known_hashes = known_hashes
         self.reads: dict[str, BlockReads] | None = {} if reads else None
+        self.bodies: dict[ast.AST, list[ast.stmt]] = {}  # reads only: each def -> its own body
         self.hashes: dict[str, str] = {}
         self.spans: list[tuple[int, int, str]] = []
         self.defs: dict[int, str] = {}
@@ -197,6 +198,7 @@ class _BlockCollector:
         if self.reads is not None:  # reads, not hashes: the name is all ``hashes`` keeps
             self.reads[name] = BlockReads.of(node.body)
             self.hashes[name] = ""
+            self.bodies[node] = node.body
         else:
             self.hashes[name] = known[name] if known is not None else _hash_nodes(node.body)
         self.spans.append((node.body[0].lineno, node.end_lineno or node.lineno, name))
@@ -333,10 +335,13 @@ def python_blocks(source: bytes, known_hashes: dict[str, str] | None = None) -> 
     return PythonBlocks(collector.hashes, sorted(collector.spans), collector.defs, collector.imports)
 
 
-def block_reads(source: bytes) -> tuple[dict[str, BlockReads], list[ast.stmt]] | None:
-    """What each block of a Python source reads (named as its block hashes are), and the
-    module's top-level statements with function bodies left out; None when it does not parse.
-    Under ``from __future__ import annotations`` annotations are left out (never evaluated)."""
+def block_reads(
+    source: bytes,
+) -> tuple[dict[str, BlockReads], list[ast.stmt], dict[ast.AST, list[ast.stmt]]] | None:
+    """What each block of a Python source reads (named as its block hashes are), the module's
+    top-level statements with function bodies left out, and each def's own body (by its node in
+    them); None when it does not parse. Under ``from __future__ import annotations``
+    annotations are left out (never evaluated)."""
     try:
         tree = locked_parse(lambda: ast.parse(source))
     except (SyntaxError, ValueError):
@@ -350,7 +355,7 @@ def block_reads(source: bytes) -> tuple[dict[str, BlockReads], list[ast.stmt]] |
         _drop_annotations(tree)  # strings, never evaluated: they read nothing
     collector = _BlockCollector(reads=True)
     collector.visit(tree)
-    return collector.reads or {}, tree.body
+    return collector.reads or {}, tree.body, collector.bodies
 
 
 def _drop_annotations(tree: ast.Module) -> None:

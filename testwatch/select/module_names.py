@@ -12,6 +12,15 @@ before and now). Those names are observed by:
 - module-level code that reads them at import: the names it binds changed too (derived names),
   in any module, transitively, and so do names whose statement calls a function that reads a
   changed name.
+- an instance made at import of a class whose code changed or reads a changed name
+  (``DEFAULTS = [Renderer()]``, where ``Renderer.__init__`` defaults to a changed constant): what
+  changed is the instance's state, which only code of its class or a read of one of its instance
+  attributes (``x._pad``) can see, so those are the observers, not every reader of ``DEFAULTS``,
+  which only passes the instance along. This holds for a class whose instances keep their state
+  to themselves: plain methods (no decorator, metaclass or base from elsewhere, so no generated
+  ``__eq__`` or ``__repr__``), no ``global``, no ``setattr`` or ``__dict__``. A module-level
+  statement that only copies such a name (``B = DEFAULTS[:]``) holds the instance too; one that
+  computes with it at import (``HEADER = DEFAULTS[0]("title")``) binds a changed name.
 
 It cannot tell, and says so (the selection then falls back to every importer), when a name can
 be read without being named (``globals()``, ``vars()``, ``exec``, ``eval``, ``__dict__`` in the
@@ -91,7 +100,12 @@ class Statement:
     calls: frozenset[str]  # what it calls or decorates with (a name, or an attribute's name)
     # A class: its plain attribute assignments apart, as (attributes, reads, calls), and the rest
     # (bases, keywords, decorators, methods' signatures) in ``reads`` and ``calls``.
-    members: tuple[tuple[frozenset[str], BlockReads, frozenset[str]], ...] = ()
+    # Each with whether its value only copies (``_copies_only``).
+    members: tuple[tuple[frozenset[str], BlockReads, frozenset[str], bool], ...] = ()
+    # A class whose instances keep their state to themselves: the attributes its methods set on
+    # ``self``; None for any other class or statement.
+    instance_attributes: frozenset[str] | None = None
+    copies_only: bool = False  # an assignment whose value only names, subscripts and displays
 
 
 @dataclass
@@ -111,7 +125,7 @@ def module_facts(source: bytes, relative: str) -> ModuleFacts | None:
     parsed = block_reads(source)
     if parsed is None:
         return None
-    blocks, skeleton = parsed
+    blocks, skeleton, bodies = parsed
     names = module_names(relative)
     package = (
         (names[0] if names else "")
@@ -122,7 +136,7 @@ def module_facts(source: bytes, relative: str) -> ModuleFacts | None:
     aliases: dict[str, str] = {}  # local name -> absolute module it may be
     classes = {node.name: node for node in skeleton if isinstance(node, ast.ClassDef)}
     for statement in skeleton:
-        facts.statements.append(_statement(statement, classes))
+        facts.statements.append(_statement(statement, classes, bodies))
         for node in _module_level_imports(statement):
             if isinstance(node, ast.Import):
                 for alias in node.names:
@@ -163,7 +177,9 @@ def _absolute(statement: ast.ImportFrom, package: str) -> str:
     return ".".join(filter(None, [*parts, statement.module or ""]))
 
 
-def _statement(statement: ast.stmt, classes: dict[str, ast.ClassDef]) -> Statement:
+def _statement(
+    statement: ast.stmt, classes: dict[str, ast.ClassDef], bodies: dict[ast.AST, list[ast.stmt]]
+) -> Statement:
     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
         kind = "def"
     elif isinstance(statement, ast.ClassDef):
@@ -178,17 +194,102 @@ def _statement(statement: ast.stmt, classes: dict[str, ast.ClassDef]) -> Stateme
     head: list[ast.AST] = [statement]
     if isinstance(statement, ast.ClassDef):
         plain = [s for s in statement.body if isinstance(s, (ast.Assign, ast.AnnAssign, ast.AugAssign))]
-        members = [(frozenset(bound_names(s)), BlockReads.of([s]), _calls([s])) for s in plain]
+        members = [
+            (frozenset(bound_names(s)), BlockReads.of([s]), _calls([s]), _copies_only(s)) for s in plain
+        ]
         rest = [s for s in statement.body if s not in plain]
         head = [*statement.bases, *statement.keywords, *statement.decorator_list, *rest]
+    effects = _has_effects(statement, classes)
     return Statement(
         frozenset(bound_names(statement)),
         BlockReads.of(head),
         kind,
-        _has_effects(statement, classes),
+        effects,
         _calls(head),
         tuple(members),
+        _instance_attributes(statement, classes, bodies) if kind == "class" else None,
+        kind == "value" and _copies_only(statement),
     )
+
+
+# Value expressions that pass objects along without running any of their code.
+_COPYING_NODES = (
+    ast.Name, ast.Attribute, ast.Subscript, ast.Slice, ast.List, ast.Tuple, ast.Set, ast.Dict,
+    ast.Starred, ast.Constant, ast.Load, ast.Store, ast.expr_context,
+)
+
+
+def _copies_only(statement: ast.stmt) -> bool:
+    value = getattr(statement, "value", None)
+    return value is not None and all(isinstance(node, _COPYING_NODES) for node in ast.walk(value))
+
+
+# Method decorators that leave the method's code the project's own (a property's getter runs
+# the getter's body; a cached property keeps its value under the method's name).
+_PLAIN_METHOD_DECORATORS = frozenset(
+    {"property", "cached_property", "classmethod", "staticmethod", "abstractmethod", "override",
+     "setter", "getter", "deleter"}
+)
+
+
+def _instance_attributes(
+    statement: ast.ClassDef,
+    classes: dict[str, ast.ClassDef],
+    bodies: dict[ast.AST, list[ast.stmt]],
+    seen: frozenset[str] = frozenset(),
+) -> frozenset[str] | None:
+    """The attributes the class's methods (and its bases' in the same module) set on their
+    first parameter, and its decorated methods' names; None when the class is decorated, has a
+    metaclass or a base from elsewhere (generated code: ``__eq__``, ``__repr__``), or when an
+    instance's state can leave it other ways (``global``/``nonlocal``, ``setattr``,
+    ``__dict__``, ``vars``, a method decorator other than ``_PLAIN_METHOD_DECORATORS``)."""
+    if statement.decorator_list or statement.keywords:
+        return None
+    found: set[str] = set()
+    for base in statement.bases:
+        name = base.id if isinstance(base, ast.Name) else ""
+        if name == "object":
+            continue
+        if name not in classes or name in seen:
+            return None
+        inherited = _instance_attributes(classes[name], classes, bodies, seen | {statement.name})
+        if inherited is None:
+            return None
+        found |= inherited
+    for method in statement.body:
+        if isinstance(method, ast.ClassDef):
+            return None
+        if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        if not method.args.args and not method.decorator_list:
+            return None
+        if any(_callee(decorator) not in _PLAIN_METHOD_DECORATORS for decorator in method.decorator_list):
+            return None
+        if method.decorator_list:
+            found.add(method.name)
+        me = method.args.args[0].arg if method.args.args else ""
+        for node in _walk_with_bodies(method, bodies):
+            if isinstance(node, (ast.Global, ast.Nonlocal)):
+                return None
+            if isinstance(node, ast.Call) and _callee(node.func) in ("setattr", "vars", "__setattr__"):
+                return None
+            if isinstance(node, ast.Attribute):
+                if node.attr == "__dict__":
+                    return None
+                stored = not isinstance(node.ctx, ast.Load)
+                if stored and isinstance(node.value, ast.Name) and node.value.id == me:
+                    found.add(node.attr)
+    return frozenset(found)
+
+
+def _walk_with_bodies(top: ast.AST, bodies: dict[ast.AST, list[ast.stmt]]):
+    """``ast.walk`` of ``top`` with each def's own body put back (the skeleton has ``pass``)."""
+    stack = [top]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(bodies.get(node, ()))
 
 
 def _calls(nodes: list[ast.AST]) -> frozenset[str]:
@@ -262,17 +363,25 @@ class Impact:
     definitions: dict[str, set[str]] = field(default_factory=dict)  # file -> changed defs and classes
     members: set[str] = field(default_factory=set)  # class attributes derived from a changed name
     widen: str = ""  # non-empty: every test that ran the origin's code is selected too
+    # file -> classes of which an instance made at import holds state from the change
+    instances: dict[str, set[str]] = field(default_factory=dict)
+    holders: dict[str, set[str]] = field(default_factory=dict)  # file -> names holding such instances
 
     def observers(self, relative: str, facts: ModuleFacts) -> dict[str, str]:
         """The blocks of ``relative`` that observe the change -> why."""
         everywhere = set().union(self.members, *self.changed.values())
         own = self.changed.get(relative, set())
         defined = self.definitions.get(relative, set())
+        instances = self.instances.get(relative, set())
         found: dict[str, str] = {}
         for block, reads in facts.blocks.items():
             top = block.partition(".")[0].partition("#")[0]
             if top in defined:
                 found[block] = f"the definition of {top} in {relative} changed ({self._edit()})"
+            elif top in instances:
+                found[block] = (
+                    f"{relative}::{block} runs on an instance of {top} made at import ({self._edit()})"
+                )
             elif hit := sorted((reads.names & own) | ((reads.attributes | reads.mentions) & everywhere)):
                 found[block] = f"{relative}::{block} reads {hit[0]} ({self._edit()})"
         if own:
@@ -343,6 +452,7 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
     changed = impact.changed
     changed[impact.origin] = set(impact.names)
     tainted: dict[str, set[str]] = {}  # file -> defs and classes whose code reads a changed name
+    holders = impact.holders
     growing = True
     while growing and not impact.fallback:
         growing = False
@@ -351,13 +461,16 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
         for rel, f in facts.items():
             own = changed.setdefault(rel, set())
             reached = own | tainted.setdefault(rel, set())
-            before = (len(own), len(tainted[rel]), len(impact.members))
+            held = holders.setdefault(rel, set())
+            before = (len(own), len(tainted[rel]), len(impact.members), len(held), _count(impact.instances))
             for module, name, alias in f.from_imports:
                 for target in files_of.get(module, ()):
                     if name in changed.get(target, ()):
                         own.add(alias)
                     elif name in tainted.get(target, ()):
                         tainted[rel].add(alias)
+                    elif name in holders.get(target, ()):
+                        held.add(alias)
             for module in f.star_imports | f.dynamic_targets:
                 if any(changed.get(t) for t in files_of.get(module, ())):
                     impact.fallback = f"{rel} reads {module} dynamically or imports * from it"
@@ -377,9 +490,28 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
                 if statement.bound <= own:
                     continue
                 if not hit:
+                    if statement.bound and statement.reads.names & held:
+                        if statement.copies_only:  # passes the instances along
+                            held |= statement.bound
+                        else:  # computes with them at import
+                            own |= statement.bound
+                            if statement.effects:
+                                derived = sorted(statement.bound)[0]
+                                impact.widen = impact.widen or f"{rel} derives {derived} with calls"
+                        continue
                     _derive_members(
-                        impact, rel, statement, own, changed_everywhere, tainted[rel] | everywhere
+                        impact, rel, statement, own, held, changed_everywhere, tainted[rel] | everywhere
                     )
+                    continue
+                made = _instances_made(statement, rel, f, own, changed_everywhere, tainted[rel] | everywhere,
+                                       facts, files_of)
+                if made is not None:
+                    for target, name, attributes in made:
+                        impact.instances.setdefault(target, set()).add(name)
+                        impact.members |= attributes
+                    held |= statement.bound - own
+                    if statement.effects:
+                        impact.widen = impact.widen or f"{rel} makes {sorted(statement.bound)[0]} with calls"
                     continue
                 if statement.kind in ("value", "def", "class") or statement.bound:
                     own |= statement.bound
@@ -389,7 +521,8 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
                 else:
                     impact.fallback = f"module-level code of {rel} that binds no name reads {sorted(hit)[0]}"
                     return
-            growing |= before != (len(own), len(tainted[rel]), len(impact.members))
+            growing |= before != (len(own), len(tainted[rel]), len(impact.members), len(held),
+                                  _count(impact.instances))
     for rel, own in changed.items():
         if rel in facts:
             kinds = {name for s in facts[rel].statements if s.kind in ("def", "class") for name in s.bound}
@@ -397,11 +530,57 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
     impact.changed = {rel: own for rel, own in changed.items() if own}
 
 
-def _derive_members(impact: Impact, rel: str, statement: Statement, own, attributes, called) -> None:
+def _count(by_file: dict[str, set[str]]) -> int:
+    return sum(map(len, by_file.values()))
+
+
+def _instances_made(
+    statement: Statement, rel: str, f: ModuleFacts, own: set[str], attributes: set[str], called: set[str],
+    facts: dict[str, ModuleFacts], files_of: dict[str, set[str]],
+) -> list[tuple[str, str, frozenset[str]]] | None:
+    """For an assignment that reaches the change only by calling classes whose instances keep
+    their state to themselves: each such class (its file, name, instance attributes); else None."""
+    if statement.kind != "value" or statement.reads.attributes & attributes:
+        return None
+    callees = statement.calls & (called | own)
+    made = []
+    for callee in callees:
+        found = _plain_class(callee, rel, f, facts, files_of)
+        if found is None:
+            return None
+        made.append(found)
+    if not made or (statement.reads.names & own) - callees:
+        return None
+    return made
+
+
+def _plain_class(
+    name: str, rel: str, f: ModuleFacts, facts: dict[str, ModuleFacts], files_of: dict[str, set[str]]
+) -> tuple[str, str, frozenset[str]] | None:
+    """The class ``name`` stands for in ``rel`` (its own, or imported by name), when its
+    instances keep their state to themselves."""
+    places = [(rel, name)] + [
+        (target, imported)
+        for module, imported, alias in f.from_imports if alias == name
+        for target in files_of.get(module, ())
+    ]
+    for target, real in places:
+        for statement in facts[target].statements if target in facts else ():
+            if statement.kind == "class" and real in statement.bound:
+                attributes = statement.instance_attributes
+                return None if attributes is None else (target, real, attributes)
+    return None
+
+
+def _derive_members(
+    impact: Impact, rel: str, statement: Statement, own, held, attributes, called
+) -> None:
     """A class whose plain attribute assignment reads a changed name: that attribute changed (read
-    as ``x.NAME`` wherever it is inherited), not the class; its metaclass, if any, widens."""
-    for names, reads, calls in statement.members:
-        if reads.names & own or reads.attributes & attributes or calls & called:
+    as ``x.NAME`` wherever it is inherited), not the class; its metaclass, if any, widens. One
+    that computes with a name holding instances (``held``) changed too; one that copies it not."""
+    for names, reads, calls, copies in statement.members:
+        computes_with_held = bool(reads.names & held) and not copies
+        if reads.names & own or computes_with_held or reads.attributes & attributes or calls & called:
             impact.members |= names
             if statement.effects or calls - PURE_CALLS:
                 impact.widen = (
