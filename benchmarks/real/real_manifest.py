@@ -48,6 +48,11 @@ PROJECTS = {
         # pyproject.toml; -c keeps it on its own file, as when it stands alone.
         RealProject("tomlkit", "0.13.3", ("tomlkit",), ("PyYAML==6.0.2",), ("-c", "pyproject.toml", "tests")),
         RealProject("marshmallow", "3.26.1", ("marshmallow",), ("simplejson==3.20.1",)),
+        # pytest-asyncio in auto mode, --import-mode=importlib, a module skipped at collection.
+        RealProject(
+            "structlog", "26.1.0", ("structlog",),
+            ("pytest-asyncio==1.5.0", "simplejson==3.20.1", "time-machine==3.6.0", "rich==15.0.0"),
+        ),
         RealProject(
             "attrs", "25.3.0", ("attr", "attrs"),
             ("hypothesis==6.131.9", "pympler==1.1", "cloudpickle==3.1.1"),

@@ -68,6 +68,26 @@ PROJECT = {
         def recorded_pad():
             return RECORDED.pad
     """,
+    "logs/other.py": """
+        class Renderer:  # the same name as render.Renderer, and nothing to do with it
+            def __init__(self):
+                self.shade = "grey"
+
+
+        OTHER = Renderer()
+    """,
+    "logs/paint.py": """
+        class Paint:
+            def __init__(self):
+                self.shade = "blue"
+    """,
+    "tests/test_other.py": """
+        from logs.other import OTHER
+
+
+        def test_other():
+            assert OTHER.shade == "grey"
+    """,
     "tests/conftest.py": """
         import pytest
 
@@ -104,6 +124,12 @@ PROJECT = {
 
         def test_recorded_pad():
             assert recorded_pad() == 30
+
+
+        def test_paint_shade():
+            from logs.paint import Paint
+
+            assert Paint().shade == "blue"
     """,
 }
 
@@ -128,10 +154,15 @@ def test_a_default_an_instance_holds_selects_its_users_not_every_reset(logs, edi
     # test_render_pads runs the instance's code, test_pad_attribute reads its state, HEADER was
     # computed with it at import, RECORDED's state is set through setattr (not followed), and
     # the statement that made them calls: every test that ran code of render.py (test_level).
+    # test_other reads OTHER = Renderer() of other.py: calls are matched by name across modules,
+    # so OTHER counts as derived (the wide rule), but its class's attributes are not followed.
     assert selected == {
-        "test_render_pads", "test_pad_attribute", "test_header", "test_recorded_pad", "test_level"
+        "test_render_pads", "test_pad_attribute", "test_header", "test_recorded_pad", "test_level",
+        "test_other",
     }
     assert "reads _pad" in reasons["tests/test_logs.py::test_pad_attribute"]
+    # other.py's Renderer() is not the changed class: its attributes (shade) are not followed.
+    assert "test_paint_shade" not in selected
     assert "reads RECORDED" in reasons["tests/test_logs.py::test_recorded_pad"]
 
 

@@ -503,8 +503,10 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
                         impact, rel, statement, own, held, changed_everywhere, tainted[rel] | everywhere
                     )
                     continue
-                made = _instances_made(statement, rel, f, own, changed_everywhere, tainted[rel] | everywhere,
-                                       facts, files_of)
+                made = _instances_made(
+                    statement, rel, f, own, changed_everywhere, tainted[rel] | everywhere, facts, files_of,
+                    lambda target, name: name in changed.get(target, ()) or name in tainted.get(target, ()),
+                )
                 if made is not None:
                     for target, name, attributes in made:
                         impact.instances.setdefault(target, set()).add(name)
@@ -536,17 +538,19 @@ def _count(by_file: dict[str, set[str]]) -> int:
 
 def _instances_made(
     statement: Statement, rel: str, f: ModuleFacts, own: set[str], attributes: set[str], called: set[str],
-    facts: dict[str, ModuleFacts], files_of: dict[str, set[str]],
+    facts: dict[str, ModuleFacts], files_of: dict[str, set[str]], reached: Callable[[str, str], bool],
 ) -> list[tuple[str, str, frozenset[str]]] | None:
     """For an assignment that reaches the change only by calling classes whose instances keep
-    their state to themselves: each such class (its file, name, instance attributes); else None."""
+    their state to themselves: each such class (its file, name, instance attributes); else None.
+    ``called`` holds names from every module: a callee must be a class that the change reached
+    (``reached(file, name)``), not another of the same name."""
     if statement.kind != "value" or statement.reads.attributes & attributes:
         return None
     callees = statement.calls & (called | own)
     made = []
     for callee in callees:
         found = _plain_class(callee, rel, f, facts, files_of)
-        if found is None:
+        if found is None or not reached(found[0], found[1]):
             return None
         made.append(found)
     if not made or (statement.reads.names & own) - callees:
