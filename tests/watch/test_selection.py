@@ -51,13 +51,37 @@ def test_data_file_selects_the_tests_that_read_it(recorded, cli, affected):
     assert result["explain"]["tests/test_core.py::test_double"].startswith("not selected")
 
 
-def test_conftest_change_selects_the_tests_under_it(recorded, cli, edit, affected):
+EVERY_TEST = {
+    "tests/test_core.py::test_double", "tests/test_core.py::test_negate", "tests/test_io.py::test_offset",
+}
+
+
+def test_conftest_fixture_body_selects_the_tests_that_use_it(recorded, cli, edit, affected):
     edit(recorded / "tests/conftest.py", "return 1", "return 2")
-    selected = set(affected(recorded)["selected"])
-    assert selected == {
-        "tests/test_core.py::test_double", "tests/test_core.py::test_negate",
-        "tests/test_io.py::test_offset",
-    }
+    result = affected(recorded)
+    assert result["selected"] == ["tests/test_core.py::test_double"]
+    assert result["reasons"]["tests/test_core.py::test_double"] == "tests/conftest.py::base changed"
+    out = cli("run", str(recorded))  # the whole suite: the selected test is the one that breaks
+    failed = [line for line in out.stdout.splitlines() if line.startswith("FAIL ")]
+    assert len(failed) == 1 and failed[0].endswith("tests/test_core.py::test_double"), out.stdout
+
+
+def test_conftest_decorator_change_selects_every_test_under_it(recorded, cli, edit, affected):
+    edit(recorded / "tests/conftest.py", "@pytest.fixture\n", "@pytest.fixture(autouse=True)\n")
+    result = affected(recorded)
+    assert set(result["selected"]) == EVERY_TEST
+    why = result["reasons"]["tests/test_io.py::test_offset"]
+    assert "a conftest.py applies to every test under tests" in why
+
+
+def test_conftest_hook_body_selects_every_test_under_it(recorded, cli, edit, affected):
+    conftest = recorded / "tests/conftest.py"
+    conftest.write_text(conftest.read_text() + "\n\ndef pytest_collection_modifyitems(items):\n    pass\n")
+    assert set(affected(recorded)["selected"]) == EVERY_TEST
+    cli("run", str(recorded), "--affected")
+    assert affected(recorded)["selected"] == []
+    edit(conftest, "    pass\n", "    items.reverse()\n")  # a hook runs outside any test
+    assert set(affected(recorded)["selected"]) == EVERY_TEST
 
 
 def test_new_test_file_is_selected_whole_and_runs(recorded, cli, affected):
@@ -146,3 +170,33 @@ def test_test_files_pytest_leaves_out_are_not_new(make_project, cli, affected):
     assert affected(root)["selected"] == []
     (root / "tests/test_added.py").write_text("def test_added():\n    assert True\n")
     assert affected(root)["selected"] == ["tests/test_added.py"]
+
+
+def test_session_fixture_body_selects_every_test_that_uses_it(make_project, cli, edit, affected):
+    root = make_project({
+        "tests/conftest.py": """
+            import pytest
+
+
+            @pytest.fixture(scope="session")
+            def config():
+                return {"rate": 2}
+        """,
+        "tests/test_one.py": """
+            def test_first(config):
+                assert config["rate"] == 2
+
+
+            def test_second(config):
+                assert config["rate"] > 1
+
+
+            def test_without():
+                assert True
+        """,
+    })
+    assert cli("run", str(root), "--affected").returncode == 0
+    edit(root / "tests/conftest.py", '{"rate": 2}', '{"rate": 3}')
+    # The setup ran once, in the first test; it is recorded for both tests that use the fixture.
+    selected = set(affected(root)["selected"])
+    assert selected == {"tests/test_one.py::test_first", "tests/test_one.py::test_second"}

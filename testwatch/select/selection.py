@@ -27,6 +27,8 @@ from testwatch.select.file_states import ENVIRONMENT_PATH, FileState, FileStates
 from testwatch.select.known_tests import KnownTests
 from testwatch.select.module_names import Impact, ModuleFacts, module_facts, module_impact
 
+# What ``@pytest.fixture`` is called in a conftest.py's decorators.
+_FIXTURE_DECORATORS = frozenset({"fixture", "yield_fixture"})
 # Directness ranks: lower runs earlier.
 _RULE, _DIRECT, _IMPORTED = 0, 1, 2
 # A folder modified this recently may change again within its mtime's resolution: not cached.
@@ -350,9 +352,36 @@ class Selector:
             before = stored.get(rel)
             if state is not None and before is not None and before.sha == state.sha:
                 continue
+            if before is not None and state is not None and self._only_fixtures_changed(rel, before, state):
+                continue  # the tests that ran them are picked by their recorded blocks
             folder = rel.rpartition("/")[0]
             prefix = f"{folder}/" if folder else ""
             why = f"{rel} changed (a conftest.py applies to every test under {folder or 'the root'})"
             for nodeid in known:
                 if nodeid.startswith(prefix) and nodeid not in picked:
                     picked[nodeid] = (_RULE, why)
+
+    def _only_fixtures_changed(self, rel: str, before: FileState, now: FileState) -> bool:
+        """True when the edit of a ``conftest.py`` changed only bodies of fixtures: code that runs
+        only in a test's setup or teardown, where it is recorded for that test (a wider-scoped
+        fixture's, for every test that uses it). Its module-level code (decorators, signatures,
+        hooks' existence) must be as recorded; a hook's or a helper's body, which may run outside
+        any test, keeps the rule that selects every test under it."""
+        module_before = before.hashes.get(MODULE_BLOCK)
+        if module_before is None or module_before != now.hashes.get(MODULE_BLOCK):
+            return False
+        facts = self._module_facts(rel)
+        if facts is None:
+            return False
+        fixtures = {
+            name
+            for statement in facts.statements
+            if statement.kind == "def" and statement.calls & _FIXTURE_DECORATORS
+            for name in statement.bound
+        }
+        changed = {
+            block
+            for block in before.hashes.keys() | now.hashes.keys()
+            if before.hashes.get(block) != now.hashes.get(block)
+        }
+        return all(block.partition(".")[0].partition("#")[0] in fixtures for block in changed)
