@@ -126,6 +126,18 @@ async def test_exitfirst_keeps_one_session(make_project, probe):
     assert finished.exit_status == 1
 
 
+async def test_exitfirst_in_the_projects_addopts_keeps_one_session(make_project, probe):
+    root = make_project({
+        **SUITE,
+        "pyproject.toml": SUITE["pyproject.toml"] + '\n[tool.pytest.ini_options]\naddopts = "-q -x"\n',
+    })
+    engine_probe = probe(root, warm=False)
+    finished = await engine_probe.engine.run(RunRequest(select=SELECTED))
+    ran = [name for what, name, _ in log_lines(root) if what == "run"]
+    assert ran == ["test_a_fails"]  # no second session after the failure that -x stopped at
+    assert finished.exit_status == 1
+
+
 async def test_recorded_run_in_two_sessions_records_both(make_project):
     """Through the watch loop, warm and recording dependencies: an edit affecting a test in
     another file than the last failure runs the two in two sessions, collects no other file, and

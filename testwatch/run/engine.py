@@ -39,6 +39,7 @@ from testwatch.run.child_command import DEFAULT_PLUGINS, child_env, pytest_comma
 from testwatch.run.child_session import CannotStartPython, ChildSession
 from testwatch.run.event_schema import problem
 from testwatch.run.history_writer import HistoryWriter
+from testwatch.run.ini_addopts import addopts
 from testwatch.run.launch import EarlyChild
 from testwatch.run.listeners import EventBus, Listener
 from testwatch.run.run_model import SESSION_STOPPED, RunModel
@@ -131,7 +132,10 @@ class RunEngine:
     ) -> None:
         """Run the selection's sessions in turn (``run_phases``): the first-ranked test's file,
         then the rest; the next one starts only when the one before ended as a whole run would go on."""
-        phases = [select] if select is None or early is not None else split_selection(select, args)
+        if select is None or early is not None:
+            phases = [select]
+        else:  # the project's addopts may hold an option that needs one session (-x, -n)
+            phases = split_selection(select, [*addopts(self.config.root, args, os.environ), *args])
         for phase in phases:
             if not await self._phase(model, phase, args, early):
                 return

@@ -14,7 +14,8 @@ other files hold at least ``MIN_REST_TESTS`` selected tests (on marshmallow, a s
 tests in two files ended 1 s later in two sessions, for no earlier failure). Nor is it split
 when its pytest arguments make one session behave differently from two: stopping at the first
 failures (``-x``, ``--maxfail``, ``--stepwise``), pytest's own choice or order of tests
-(``--lf``, ``--ff``, ``--nf``), pytest-xdist's workers (started per session) or ``--pdb``.
+(``--lf``, ``--ff``, ``--nf``), pytest-xdist's workers (started per session) or ``--pdb``,
+whether on testwatch's command line or in the project's ``addopts`` (``ini_addopts``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,82 @@
+"""The options pytest adds to every run from the project's own settings: ``addopts`` of its
+configuration file and ``PYTEST_ADDOPTS``, read the way pytest finds them.
+
+``run_phases`` looks at a run's options before it splits the run into sessions; options that
+act on the whole run (``-x``, ``--lf``, pytest-xdist's ``-n``) are as often in ``addopts`` as on
+the command line. The file is the one pytest would pick in the project root: ``-c``/
+``--config-file`` when given, else the first of ``pytest.ini``, ``.pytest.ini``,
+``pyproject.toml`` (``[tool.pytest.ini_options]`` or pytest 9's ``[tool.pytest]``), ``tox.ini``
+(``[pytest]``) and ``setup.cfg`` (``[tool:pytest]``) that holds a pytest section. A file that
+cannot be read or parsed adds nothing: pytest itself reports it when the run starts.
+"""
+
+from __future__ import annotations
+
+import configparser
+import shlex
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+_INI_SECTIONS = {
+    "pytest.ini": "pytest", ".pytest.ini": "pytest", "tox.ini": "pytest", "setup.cfg": "tool:pytest",
+}
+_ORDER = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
+
+
+def addopts(root: Path, args: list[str], environ: Mapping[str, str]) -> list[str]:
+    """The file's ``addopts`` then ``PYTEST_ADDOPTS``, split into words as pytest splits them."""
+    return [*_file_addopts(root, args), *_split(environ.get("PYTEST_ADDOPTS", ""))]
+
+
+def _file_addopts(root: Path, args: list[str]) -> list[str]:
+    chosen = _config_file_arg(args)
+    candidates = [root / chosen] if chosen else [root / name for name in _ORDER]
+    for path in candidates:
+        try:
+            found = _read(path)
+        except (OSError, ValueError, UnicodeDecodeError, configparser.Error, tomllib.TOMLDecodeError):
+            return []
+        if found is not None:
+            return found
+    return []
+
+
+def _read(path: Path) -> list[str] | None:
+    """``addopts`` of a file with a pytest section ([] when the section has none); None when the
+    file is missing or has no pytest section (pytest goes on to the next)."""
+    if not path.is_file():
+        return None
+    if path.suffix == ".toml":
+        tool = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {})
+        pytest_table = tool.get("pytest")
+        if not isinstance(pytest_table, dict):
+            return None
+        section = pytest_table.get("ini_options", pytest_table)
+        value = section.get("addopts", []) if isinstance(section, dict) else []
+        return [str(word) for word in value] if isinstance(value, list) else _split(str(value))
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read_string(path.read_text(encoding="utf-8"))
+    section = _INI_SECTIONS.get(path.name, "pytest")
+    if not parser.has_section(section):
+        # pytest.ini and .pytest.ini are pytest's files even without the section.
+        return [] if path.name in ("pytest.ini", ".pytest.ini") else None
+    return _split(parser.get(section, "addopts", fallback=""))
+
+
+def _config_file_arg(args: list[str]) -> str | None:
+    for index, arg in enumerate(args):
+        if arg in ("-c", "--config-file") and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith("--config-file="):
+            return arg.split("=", 1)[1]
+        if arg.startswith("-c") and len(arg) > 2:
+            return arg[2:]
+    return None
+
+
+def _split(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError:  # an unclosed quote: pytest will say so
+        return text.split()
