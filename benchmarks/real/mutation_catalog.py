@@ -247,11 +247,11 @@ MUTATIONS = (
     ),
     Mutation(
         "structlog",
-        "NAME_TO_LEVEL['debug'] (module-level dict, read when filtering loggers are built)",
+        "stdlib.LOG_KWARG_NAMES loses 'stacklevel' (module-level tuple)",
         "module constant",
-        "src/structlog/_log_levels.py",
-        '"debug": DEBUG,',
-        '"debug": INFO,',
+        "src/structlog/stdlib.py",
+        'LOG_KWARG_NAMES = ("exc_info", "stack_info", "stacklevel")',
+        'LOG_KWARG_NAMES = ("exc_info", "stack_info")',
     ),
     Mutation(
         "structlog",

@@ -178,3 +178,64 @@ def test_a_changed_call_also_selects_every_test_that_ran_the_module(shop, edit, 
     result = affected(shop)
     assert "tests/test_prices.py::test_plain" in result["selected"]
     assert "tests/test_alias.py::test_triple_rate" not in result["selected"]
+
+
+DICTS = {
+    "pyproject.toml": PROJECT["pyproject.toml"],
+    "shop/__init__.py": "",
+    "shop/records.py": """
+        KEYS = ("name", "price")
+        ERROR_KEYS = Exception("x").__dict__.keys()  # a call's result: an object, not the module
+
+
+        class Defaults:
+            currency = "EUR"
+
+
+        def fields(record):
+            return {k: v for k, v in record.__dict__.items() if k in KEYS}
+
+
+        def defaults(cls=Defaults):
+            return {k: v for k, v in cls.__dict__.items() if not k.startswith("_")}
+
+
+        def plain():
+            return 1
+    """,
+    "tests/test_records.py": """
+        from types import SimpleNamespace
+
+        from shop.records import defaults, fields, plain
+
+
+        def test_fields():
+            assert fields(SimpleNamespace(name="a", price=1, other=2)) == {"name": "a", "price": 1}
+
+
+        def test_defaults():
+            assert defaults() == {"currency": "EUR"}
+
+
+        def test_plain():
+            assert plain() == 1
+    """,
+}
+
+
+def test_an_objects_dict_is_not_the_modules_names(make_project, cli, edit, affected):
+    # fields() reads record.__dict__ (an instance's attributes): KEYS is still followed by name.
+    root = make_project(DICTS)
+    assert cli("run", str(root), "--affected").returncode == 0
+    edit(root / "shop/records.py", 'KEYS = ("name", "price")', 'KEYS = ("name",)')
+    assert _selected(affected, root) == {"tests/test_records.py::test_fields"}
+
+
+def test_a_class_read_through_an_objects_dict_falls_back(make_project, cli, edit, affected):
+    # defaults() reads a class's attributes through cls.__dict__: no name to follow.
+    root = make_project(DICTS)
+    assert cli("run", str(root), "--affected").returncode == 0
+    edit(root / "shop/records.py", 'currency = "EUR"', 'currency = "USD"')
+    result = affected(root)
+    assert "tests/test_records.py::test_defaults" in result["selected"]
+    assert "reads objects' __dict__" in result["reasons"]["tests/test_records.py::test_defaults"]

@@ -54,6 +54,7 @@ def facts_to_json(facts: ModuleFacts) -> dict:
         "star_imports": sorted(facts.star_imports),
         "dynamic": facts.dynamic,
         "dynamic_targets": sorted(facts.dynamic_targets),
+        "object_dicts": facts.object_dicts,
     }
 
 
@@ -81,6 +82,7 @@ def facts_from_json(data: dict) -> ModuleFacts:
         set(data["star_imports"]),
         data["dynamic"],
         set(data["dynamic_targets"]),
+        bool(data["object_dicts"]),
     )
 
 

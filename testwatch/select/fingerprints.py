@@ -87,7 +87,8 @@ class BlockReads:
     object they are read from), and mentions: names it imports (``from mod import NAME``) and
     identifier strings (``getattr(x, "NAME")``, a dotted ``"pkg.mod.NAME"``). ``dynamic``: the
     ways it reads names without naming them: ``globals()``, ``vars()``, ``exec()``, ``eval()``,
-    ``__dict__``, or ``getattr@X``, ``vars@X``, ``__dict__@X`` on a plain name X.
+    ``__dict__``, or ``getattr@X``, ``vars@X``, ``__dict__@X`` on a plain name X (``__dict__@()``
+    on a call's result).
 
     A nested function's body is its own block: only its decorators and defaults count here."""
 
@@ -111,7 +112,10 @@ class BlockReads:
                 attributes.add(node.attr)
                 if node.attr == "__dict__":
                     base = node.value
-                    dynamic.add(f"__dict__@{base.id}" if isinstance(base, ast.Name) else "__dict__")
+                    if isinstance(base, ast.Name):
+                        dynamic.add(f"__dict__@{base.id}")
+                    else:  # a call's result is an object made there; a subscript may be a module
+                        dynamic.add("__dict__@()" if isinstance(base, ast.Call) else "__dict__")
             elif isinstance(node, ast.Call):
                 dynamic |= _dynamic_call(node)
             elif isinstance(node, ast.ImportFrom):

@@ -118,6 +118,9 @@ class ModuleFacts:
     star_imports: set[str]  # absolute modules imported with ``*``
     dynamic: str  # why the module reads its own names dynamically ("" when it does not)
     dynamic_targets: set[str]  # modules it reads dynamically (getattr with a computed name, vars)
+    # It reads the ``__dict__`` of an object that is not a module-level name (``self``, a
+    # parameter, a call's result): instance attributes, or a class's by computed name.
+    object_dicts: bool = False
 
 
 def module_facts(source: bytes, relative: str) -> ModuleFacts | None:
@@ -152,7 +155,8 @@ def module_facts(source: bytes, relative: str) -> ModuleFacts | None:
                 facts.from_imports.append((base, alias.name, local))
                 aliases[local] = f"{base}.{alias.name}" if base else alias.name
     every = [*blocks.values(), *(statement.reads for statement in facts.statements)]
-    facts.dynamic, facts.dynamic_targets = _dynamic_reads(every, aliases)
+    module_level = set().union(*(statement.bound for statement in facts.statements))
+    facts.dynamic, facts.dynamic_targets, facts.object_dicts = _dynamic_reads(every, aliases, module_level)
     return facts
 
 
@@ -339,17 +343,23 @@ def _callee(func: ast.expr) -> str:
     return ""
 
 
-def _dynamic_reads(reads: list[BlockReads], aliases: dict[str, str]) -> tuple[str, set[str]]:
-    """Why the module reads its own globals dynamically, and the modules it reads that way."""
+def _dynamic_reads(
+    reads: list[BlockReads], aliases: dict[str, str], module_level: set[str]
+) -> tuple[str, set[str], bool]:
+    """Why the module reads its own globals dynamically, the modules it reads that way, and
+    whether it reads the ``__dict__`` of objects that are not module-level names."""
     why = ""
     targets: set[str] = set()
+    object_dicts = False
     for way in sorted(set().union(*(r.dynamic for r in reads))):
         kind, _, name = way.partition("@")
         if name in aliases:
             targets.add(aliases[name])
+        elif kind == "__dict__" and name and (name == "()" or name not in module_level):
+            object_dicts = True  # record.__dict__, self.__dict__: never the module's globals
         elif not name or kind == "__dict__":
             why = why or kind
-    return why, targets
+    return why, targets, object_dicts
 
 
 @dataclass
@@ -425,6 +435,10 @@ def module_impact(
         return impact
     if origin_facts.dynamic:
         impact.fallback = f"it reads its own names dynamically ({origin_facts.dynamic})"
+        return impact
+    classes = sorted(n for s in origin_facts.statements if s.kind == "class" for n in s.bound & names)
+    if classes and origin_facts.object_dicts:
+        impact.fallback = f"{classes[0]} changed and the module reads objects' __dict__ (a class's too)"
         return impact
     for statement in origin_facts.statements:
         if not statement.bound & names:
