@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from testwatch.collectors.in_testwatch.project_files import IgnoreRules, is_test_file
 from testwatch.history.store import History
+from testwatch.measure.coverage_settings import CoverageSettings
 from testwatch.select.content_cache import MISSING, ContentCache, code_version
 from testwatch.select.fingerprints import content_hash, locked_parse
 
@@ -38,31 +39,37 @@ def rows_cache(path: Path | None) -> ContentCache:
 
 
 def coverage_rows(
-    run_coverage: RunCoverage, rules: IgnoreRules, cache: ContentCache | None = None
+    run_coverage: RunCoverage,
+    rules: IgnoreRules,
+    cache: ContentCache | None = None,
+    settings: CoverageSettings | None = None,
 ) -> list[dict]:
     """One row per project file measured (test files left out): statements, covered, missing.
 
     The recorder starts before pytest loads plugins and conftest.py files, so the lines a module
     runs at import count as they do for ``coverage run``. ``cache`` gives the rows of the files
     whose content and lines run it saw before, and takes the others (the caller saves it).
+    ``settings``: the project's coverage.py settings (omitted files, excluded lines), read from
+    its root when not given.
     """
-    import coverage  # here, not at the top: the selection imports this module on every affected call
-
     cache = cache if cache is not None else rows_cache(None)
+    settings = settings if settings is not None else CoverageSettings(rules.root)
     executed = run_coverage.executed_lines()
-    cov = coverage.Coverage(data_file=None, config_file=False)
+    cov = settings.coverage
     cov.get_data().update(executed)
     rows = []
     for measured in sorted(run_coverage.project_files(rules)):
         relative = rules.relative(measured)
         if relative is None or is_test_file(relative) or not measured.endswith(".py"):
             continue
+        if settings.omitted(measured):
+            continue
         try:
             before = content_hash(Path(measured).read_bytes())
         except OSError:  # the file vanished: nothing to report for it
             continue
         lines = ",".join(map(str, sorted(executed.lines(measured) or ())))
-        key = f"{before}:{content_hash(lines.encode())}"
+        key = f"{before}:{content_hash(lines.encode())}:{settings.fingerprint}"
         row = cache.get(relative, key)
         if row is MISSING:
             row = _analysed_row(cov, measured, relative)

@@ -37,6 +37,7 @@ from testwatch.config.settings import Config
 from testwatch.history import dep_index
 from testwatch.history.dep_index import CHANGED_DURING_RUN, MODULE_BLOCK
 from testwatch.measure import line_coverage
+from testwatch.measure.coverage_settings import CoverageSettings
 from testwatch.run.child_command import DEPS_PLUGIN
 from testwatch.run.fingerprint_warmup import Warmup
 from testwatch.run.workdirs import make_workdir
@@ -71,7 +72,8 @@ class Recording:
 class RecordSummary:
     tests: int = 0
     rows: int = 0
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # the recording is incomplete: none stored
+    notices: list[str] = field(default_factory=list)  # stored, with something the user should know
     file_states: Mapping[str, FileState] = field(default_factory=lambda: MappingProxyType({}))  # stored
 
 
@@ -125,7 +127,10 @@ class DepRecorder:
             rows, states = self._rows(recording, records, data, run_id)
             self._store(db, rows, states, records, run_id)
             if run_id is not None and data is not None:
-                rows_of_run = line_coverage.coverage_rows(data, self.rules, self._rows_cache)
+                settings = CoverageSettings(self.config.root)
+                if settings.problem:
+                    summary.notices.append(settings.problem)
+                rows_of_run = line_coverage.coverage_rows(data, self.rules, self._rows_cache, settings)
                 self._store_coverage(db, run_id, rows_of_run)
             if environment is not None and not summary.warnings:
                 started_ns = recording.started_ns

@@ -283,7 +283,7 @@ class WatchLoop:
             self.listener(EngineNotice(f"cannot store the tests' dependencies: {exc}"))
             return
         self.states.adopt(summary.file_states)
-        for warning in summary.warnings:
+        for warning in [*summary.warnings, *summary.notices]:
             self.listener(EngineNotice(warning))
 
     def _record_in_thread(self, recording: Recording, run_id, environment):

@@ -1,0 +1,80 @@
+"""The coverage figures follow the project's own coverage.py settings, as ``coverage report``
+does: omitted files are left out and excluded lines are not statements. Checked against a real
+``coverage run`` of the same project."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+
+from testwatch.measure.coverage_settings import CoverageSettings
+
+PROJECT = {
+    "pyproject.toml": """
+        [tool.pytest.ini_options]
+        testpaths = ["tests"]
+        pythonpath = ["."]
+
+        [tool.coverage.report]
+        omit = ["shop/legacy.py"]
+        exclude_also = ["if TYPE_CHECKING:", "raise NotImplementedError"]
+    """,
+    "shop/__init__.py": "",
+    "shop/prices.py": """
+        from typing import TYPE_CHECKING
+
+        if TYPE_CHECKING:
+            from decimal import Decimal
+
+
+        def total(prices):
+            return sum(prices)
+
+
+        def exotic(kind):
+            raise NotImplementedError(kind)
+    """,
+    "shop/legacy.py": """
+        def old():
+            return 1
+
+
+        def older():
+            return 2
+    """,
+    "tests/test_prices.py": """
+        import shop.legacy
+        from shop.prices import total
+
+
+        def test_total():
+            assert total([1, 2]) == 3
+    """,
+}
+
+
+def test_figures_match_coverage_report_under_the_projects_settings(make_project, cli):
+    root = make_project(PROJECT)
+    assert cli("run", str(root), "--deps").returncode == 0
+    db = sqlite3.connect(root / ".testwatch" / "history.db")
+    ours = {file: (statements, covered) for file, statements, covered in
+            db.execute("select file, statements, covered from coverage")}
+    subprocess.run([sys.executable, "-m", "coverage", "run", "--source=shop", "-m", "pytest", "-q"],
+                   cwd=root, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "coverage", "json", "-o", "cov.json"], cwd=root, check=True,
+                   capture_output=True)
+    files = json.loads((root / "cov.json").read_text())["files"]
+    theirs = {name: (f["summary"]["num_statements"], f["summary"]["covered_lines"])
+              for name, f in files.items()}
+    assert "shop/legacy.py" not in ours  # omitted by [tool.coverage.report]
+    assert ours["shop/prices.py"] == theirs["shop/prices.py"]
+    assert ours == theirs
+
+
+def test_a_config_coverage_cannot_use_says_why_and_counts_with_defaults(tmp_path):
+    (tmp_path / ".coveragerc").write_text("[run]\nplugins = no_such_coverage_plugin\n")
+    settings = CoverageSettings(tmp_path)
+    assert ".coveragerc" in settings.problem and "no_such_coverage_plugin" in settings.problem
+    assert not settings.omitted(str(tmp_path / "a.py"))
