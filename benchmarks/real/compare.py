@@ -90,6 +90,8 @@ def _print_outcomes(report: ProjectReport) -> None:
         print(f"             testwatch {label}: {same}")
     for label, nodeid, expected, seen in check.differing[:SHOWN_DIFFERENCES]:
         print(f"             DIFFERS {label}: {nodeid}: pytest {expected}, testwatch {seen}")
+    for label, nodeid, expected, seen, why in check.known:
+        print(f"             known {label}: {nodeid}: pytest {expected}, testwatch {seen} ({why})")
     if len(check.differing) > SHOWN_DIFFERENCES:
         print(f"             ... and {len(check.differing) - SHOWN_DIFFERENCES} more differences")
     verdict = "OK" if check.ok else "FAIL"

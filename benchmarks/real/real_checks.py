@@ -37,6 +37,7 @@ class OutcomeCheck:
     reference: Counter
     testwatch: dict[str, Counter]  # per run label
     differing: list[tuple[str, str, str, str]]  # (run label, nodeid, pytest's, testwatch's)
+    known: list[tuple[str, str, str, str, str]] = field(default_factory=list)  # ..., and why
 
     @property
     def ok(self) -> bool:
@@ -141,7 +142,9 @@ def check_project(env: ProjectEnv, baseline_runs: int = BASELINE_RUNS) -> Projec
     coverage_rows = testwatch_rows(env, db, "coverage", deps_run.run_id)
     return ProjectReport(
         env, runs,
-        compare_outcomes(outcomes, {_label(run, runs): results[run.run_id] for run in runs}),
+        compare_outcomes(
+            outcomes, {_label(run, runs): results[run.run_id] for run in runs}, dict(env.project.traced)
+        ),
         compare_coverage(coverage, coverage_rows, env.project.packages),
         compare_memory(env, memray_peak, results[last_default.run_id], results[memray_run.run_id],
                        [row for row in samples if row["run_id"] == last_default.run_id]),
@@ -152,15 +155,23 @@ def _label(run: TestwatchRun, runs: list[TestwatchRun]) -> str:
     return f"run {runs.index(run) + 1} ({run.mode})"
 
 
-def compare_outcomes(reference: dict[str, str], runs: dict[str, list[dict]]) -> OutcomeCheck:
-    differing = []
+def compare_outcomes(
+    reference: dict[str, str], runs: dict[str, list[dict]], traced: dict[str, str] | None = None
+) -> OutcomeCheck:
+    """Per run, the tests whose outcome differs from plain pytest's; ``traced`` (nodeid -> why):
+    tests a trace function changes, known and reported apart in the runs that record (deps)."""
+    differing, known = [], []
     counts = {}
     for label, rows in runs.items():
         seen = {row["nodeid"]: row["outcome"] for row in rows}
         counts[label] = Counter(seen.values())
         for nodeid in sorted(_unmatched(reference, seen) | _unmatched(seen, reference)):
-            differing.append((label, nodeid, reference.get(nodeid, "-"), seen.get(nodeid, "-")))
-    return OutcomeCheck(Counter(reference.values()), counts, differing)
+            difference = (label, nodeid, reference.get(nodeid, "-"), seen.get(nodeid, "-"))
+            if "(deps)" in label and nodeid in (traced or {}):
+                known.append((*difference, traced[nodeid]))
+            else:
+                differing.append(difference)
+    return OutcomeCheck(Counter(reference.values()), counts, differing, known)
 
 
 def _unmatched(one: dict[str, str], other: dict[str, str]) -> set[str]:

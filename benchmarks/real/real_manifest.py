@@ -20,6 +20,9 @@ class RealProject:
     test_deps: tuple[str, ...]  # pinned requirements of its tests
     pytest_args: tuple[str, ...] = ("tests",)
     planted_dir: str = "tests"  # where the harness adds its memory test file
+    # Tests whose outcome a trace function changes (dependency recording on 3.11 runs
+    # coverage.py's tracer, as pytest-cov and pytest-testmon do): (nodeid, why) pairs.
+    traced: tuple[tuple[str, str], ...] = ()
 
     @property
     def requirement(self) -> str:
@@ -52,6 +55,11 @@ PROJECTS = {
         RealProject(
             "structlog", "26.1.0", ("structlog",),
             ("pytest-asyncio==1.5.0", "simplejson==3.20.1", "time-machine==3.6.0", "rich==15.0.0"),
+            traced=((
+                "tests/test_tracebacks.py::test_recursive",
+                "compares RecursionError's message, which reads '... while calling a Python object' "
+                "under a trace function on 3.11",
+            ),),
         ),
         RealProject(
             "attrs", "25.3.0", ("attr", "attrs"),

@@ -115,15 +115,18 @@ def testmon_from_scratch(env: ProjectEnv) -> Spent:
 
 
 def reference_outcomes(env: ProjectEnv) -> dict[str, str]:
-    """Every test's outcome under plain pytest (pytest-json-report), collection errors included."""
+    """Every test's outcome under plain pytest (pytest-json-report), collection errors and test
+    files skipped at collection included, as pytest's summary counts them."""
     report = env.work / "pytest-report.json"
     done, _ = _run(env, pytest_command(env, "-q", "--json-report", f"--json-report-file={report}"))
     _expect_tests_ran(done)
     data = json.loads(report.read_text(encoding="utf-8"))
     outcomes = {test["nodeid"]: test["outcome"] for test in data["tests"]}
     for collector in data.get("collectors", []):
-        if collector["outcome"] != "passed":
+        if collector["outcome"] == "failed":
             outcomes[collector["nodeid"]] = "error"
+        elif collector["outcome"] == "skipped" and collector["nodeid"]:  # a file skipped whole
+            outcomes[collector["nodeid"]] = "skipped"
     return outcomes
 
 
