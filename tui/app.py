@@ -31,7 +31,7 @@ from testwatch.tui.controller import Controller, ControllerFactory
 from testwatch.tui.controller_thread import ControllerInLoop, ControllerThread, host_controller
 from testwatch.tui.editor import editor_argv, failure_location
 from testwatch.tui.footer import KeysFooter
-from testwatch.tui.heap import collect_when_idle, release_heap, settle_startup_heap
+from testwatch.tui.heap import AppHeap
 from testwatch.tui.help import HelpScreen, widget_keys
 from testwatch.tui.history_reads import HistoryReads
 from testwatch.tui.lifeline import on_hangup
@@ -105,7 +105,7 @@ class TestwatchApp(App[int]):
         self._last_input_s = 0.0
         self._apply_scheduled = False
         self.reads = HistoryReads(self, history, self._report)
-        self._gc_thresholds: tuple[int, int, int] | None = None  # set once the started app is frozen
+        self.heap = AppHeap()  # settled once the app has started
         self.panes: list[Pane] = [spec.pane_class.for_session(history, self.state, config) for spec in PANES]
 
     def compose(self) -> ComposeResult:
@@ -144,15 +144,14 @@ class TestwatchApp(App[int]):
         self._draw({EVERY_PANE})
 
     def _settle_heap(self) -> None:
-        self._gc_thresholds = settle_startup_heap()
+        self.heap.settle()
         self.set_interval(HEAP_CHECK_S, self._collect_when_idle)
 
     def _collect_when_idle(self) -> None:
-        collect_when_idle(time.monotonic() - self._last_input_s)
+        self.heap.collect_when_idle(time.monotonic() - self._last_input_s)
 
     def on_unmount(self) -> None:
-        if self._gc_thresholds is not None:
-            release_heap(self._gc_thresholds)
+        self.heap.release()
 
     # ----- news from the controller, one batch per frame
 
