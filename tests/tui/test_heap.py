@@ -85,6 +85,26 @@ def test_a_cycle_frozen_while_alive_is_freed_by_a_deep_collection_only() -> None
         heap.release()
 
 
+def test_a_requested_deep_collection_runs_when_the_user_is_next_idle() -> None:
+    heap = AppHeap(deep_growth=1e9)  # never deep unless asked
+    heap.settle()
+    try:
+        cycle = Cycle()
+        gone = weakref.ref(cycle)
+        _middle_collections(OVERDUE_AFTER)
+        assert heap.collect_when_idle(idle_s=0.0) == "frozen"
+        del cycle
+        heap.request_deep()  # what the watch loop does after a run
+        assert heap.collect_when_idle(idle_s=0.0) is None  # keys are coming
+        assert gone() is not None
+        assert heap.collect_when_idle(idle_s=IDLE_S) == "deep"  # though few collections have passed
+        assert gone() is None
+        _middle_collections(FULL_COLLECTION_AFTER)
+        assert heap.collect_when_idle(idle_s=IDLE_S) == "full"  # asked once, deep once
+    finally:
+        heap.release()
+
+
 def test_release_gives_back_the_thresholds() -> None:
     before = gc.get_threshold()
     heap = AppHeap()
