@@ -99,5 +99,5 @@ async def test_green_once_the_failing_test_passes(session, tmp_path):
 
 
 async def test_the_watch_loop_leaves_its_collection_after_a_run_to_the_apps_idle_time(session):
-    pilot, app = session
+    _, app = session
     assert app.controller.collect_cycles == app.heap.request_deep  # not a full collection in its thread
