@@ -18,8 +18,9 @@ With ``--generate N`` or ``--project PATH`` it drives a REAL run instead: the ap
 loop on a generated suite of N tests (benchmarks/generate_suite.py) or on a copy of a project (say,
 one the real-project proving ground unpacked, with ``--python`` its venv's interpreter), whose first
 run is every test in a real pytest child. The same keys are pressed every 50 ms from the start until
-the run has ended (collection end included); key-to-render p50, p99 and max are printed, and the
-keys pressed within a second of the end of collection apart.
+``AFTER_END_S`` after the run has ended (collection end and run end included: the end re-sorts the
+tree and every pane reads the history); key-to-render p50, p99 and max are printed, and the keys
+pressed within a second of the end of collection, and after the end of the run, apart.
 
     python benchmarks/ui_throughput.py --generate 2000 [--rounds 3]
     python benchmarks/ui_throughput.py --project /path/to/tomlkit-0.13.3 --python /path/to/venv/bin/python
@@ -53,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from generate_suite import generate_suite
 
 KEY_INTERVAL_S = 0.05
+AFTER_END_S = 3.0  # keys go on this long after a real run has ended
 KINDS = ("pane switch", "cursor")
 
 
@@ -220,53 +222,61 @@ async def one_round(
     return latencies, stream_s, runs, frames
 
 
-async def loop_stalls(stop: asyncio.Event, stalls_s: list[float]) -> None:
-    """How late a 10 ms sleep on the app's loop wakes, over and over: the loop's stalls."""
+async def loop_stalls(stop: asyncio.Event, stalls_s: list[float], tick: Callable[[], None]) -> None:
+    """How late a 10 ms sleep on the app's loop wakes, over and over: the loop's stalls; ``tick()``
+    after each wake."""
     while not stop.is_set():
         started = time.perf_counter()
         await asyncio.sleep(0.01)
         stalls_s.append(time.perf_counter() - started - 0.01)
+        tick()
 
 
 async def real_round(
     root: Path, python: str | None
 ) -> tuple[list[tuple[float, float]], float | None, float, float]:
-    """The app and its real watch loop on ``root`` until its first run (every test) has ended; keys
-    pressed all along. Returns (seconds since start, latency) per key, when collection ended, the
-    run's length and the app loop's longest stall."""
+    """The app and its real watch loop on ``root`` until ``AFTER_END_S`` after its first run (every
+    test) has ended; keys pressed all along. Returns (seconds since start, latency) per key, when
+    collection ended, when the run ended and the app loop's longest stall."""
     config = load_config(root, {"python": python} if python else {})
     history = open_history(root / ".testwatch" / "history.db")
     app = TimedApp(config, history, WatchLoop)
     timed: list[tuple[float, float]] = []
-    collected_at: list[float] = []
     started = time.perf_counter()
+    seen: dict[str, float] = {}  # "collected", "ended": seconds since start, seen within 10 ms
+
+    def note_milestones() -> None:
+        run, now_s = app.state.run, time.perf_counter() - started
+        if run is not None and run.total and "collected" not in seen:
+            seen["collected"] = now_s
+        if run is not None and run.finished is not None and "ended" not in seen:
+            seen["ended"] = now_s
+
     stalls_s: list[float] = []
     stop = asyncio.Event()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        watching = asyncio.create_task(loop_stalls(stop, stalls_s))
+        watching = asyncio.create_task(loop_stalls(stop, stalls_s, note_milestones))
         presses = 0
-        while not (app.state.run is not None and app.state.run.finished is not None):
-            if not collected_at and app.state.run is not None and app.state.run.total:
-                collected_at.append(time.perf_counter() - started)
+        while "ended" not in seen or time.perf_counter() - started < seen["ended"] + AFTER_END_S:
             pressed = next_key(app, presses)
             presses += 1
             if pressed is not None:
                 pressed_at = time.perf_counter() - started
                 timed.append((pressed_at, await asyncio.wait_for(pressed[1], 60)))
             await asyncio.sleep(KEY_INTERVAL_S)
-        run_s = time.perf_counter() - started
         stop.set()
         await watching
         await app.action_quit()
     history.close()
-    return timed, (collected_at or [None])[0], run_s, max(stalls_s)
+    return timed, seen.get("collected"), seen["ended"], max(stalls_s)
 
 
 def real_runs(args: argparse.Namespace) -> None:
     """``--generate`` / ``--project``: key-to-render latency through whole real runs."""
     every: list[float] = []
     near_collection: list[float] = []
+    after_end: list[float] = []
     stalls: list[float] = []
     for number in range(1, args.rounds + 1):
         root = Path(tempfile.mkdtemp(prefix="tw-ui-real-")) / "project"
@@ -278,15 +288,18 @@ def real_runs(args: argparse.Namespace) -> None:
         stalls.append(stall_s)
         latencies = [latency for _, latency in timed]
         near = [latency for at, latency in timed if collected_s is not None and abs(at - collected_s) < 1.0]
+        ending = [latency for at, latency in timed if at + latency > run_s]  # answered after the end
         every += latencies
         near_collection += near
+        after_end += ending
         print(
             f"round {number}: run of {run_s:.1f} s, collection ended at "
             f"{collected_s if collected_s is None else round(collected_s, 2)} s; {len(latencies)} keys: "
             f"p50 {ms(percentile(latencies, 50))}, p99 {ms(percentile(latencies, 99))}, "
             f"max {ms(max(latencies))}; within 1 s of collection end: "
-            f"max {ms(max(near)) if near else '-'} ({len(near)} keys); longest stall of the app's loop "
-            f"{ms(stall_s)}"
+            f"max {ms(max(near)) if near else '-'} ({len(near)} keys); answered after the run's end: "
+            f"max {ms(max(ending)) if ending else '-'} ({len(ending)} keys); longest stall of the app's "
+            f"loop {ms(stall_s)}"
         )
         shutil.rmtree(root.parent, ignore_errors=True)
     what = args.project or f"a generated suite of {args.generate} tests"
@@ -294,6 +307,7 @@ def real_runs(args: argparse.Namespace) -> None:
         f"key->render latency through whole real runs of {what}: p50 {ms(percentile(every, 50))}, "
         f"p99 {ms(percentile(every, 99))}, max {ms(max(every))} over {len(every)} keys; "
         f"within 1 s of collection end max {ms(max(near_collection)) if near_collection else '-'}; "
+        f"after the run's end max {ms(max(after_end)) if after_end else '-'}; "
         f"longest stall of the app's loop {ms(max(stalls))}"
     )
     print(f"load average {os.getloadavg()[0]:.1f}")

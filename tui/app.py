@@ -31,7 +31,7 @@ from testwatch.tui.controller import Controller, ControllerFactory
 from testwatch.tui.controller_thread import ControllerInLoop, ControllerThread, host_controller
 from testwatch.tui.editor import editor_argv, failure_location
 from testwatch.tui.footer import KeysFooter
-from testwatch.tui.heap import collect_when_idle, release_heap, settle_startup_heap
+from testwatch.tui.heap import AppHeap
 from testwatch.tui.help import HelpScreen, widget_keys
 from testwatch.tui.history_reads import HistoryReads
 from testwatch.tui.lifeline import on_hangup
@@ -105,7 +105,7 @@ class TestwatchApp(App[int]):
         self._last_input_s = 0.0
         self._apply_scheduled = False
         self.reads = HistoryReads(self, history, self._report)
-        self._gc_thresholds: tuple[int, int, int] | None = None  # set once the started app is frozen
+        self.heap = AppHeap()  # settled once the app has started
         self.panes: list[Pane] = [spec.pane_class.for_session(history, self.state, config) for spec in PANES]
 
     def compose(self) -> ComposeResult:
@@ -124,7 +124,7 @@ class TestwatchApp(App[int]):
             on_hangup((0, 1), lambda: loop.call_soon_threadsafe(self.call_later, self.run_action, "quit"))
         self.read_history("outcomes", self.tests_pane, History.last_outcomes, self._outcomes_read)
         self.state.notices += [("warning", warning) for warning in self.history.warnings]
-        self.host = host_controller(self.controller_factory, self.config, self.history, self.bridge)
+        self.host = host_controller(self._build_controller, self.config, self.history, self.bridge)
         self.run_worker(
             self.host.run(), name="controller", group="controller", exclusive=True,
             exit_on_error=False, description="the watch loop",
@@ -138,21 +138,28 @@ class TestwatchApp(App[int]):
         self.query_one("#tests-tree").focus()
         self.call_after_refresh(self._settle_heap)
 
+    def _build_controller(self, config: Config, history: History, listener: Callable) -> Controller:
+        """The controller; the full collection a watch loop runs after each run (from its thread, it
+        held the app's loop 0.8 s after 2,000 tests) waits for the app's idle time instead."""
+        controller = self.controller_factory(config, history, listener)
+        if isinstance(controller, WatchLoop):
+            controller.collect_cycles = self.heap.request_deep
+        return controller
+
     def _outcomes_read(self, outcomes: dict[str, str]) -> None:
         """The tests the history knows, with their last outcome, shown until this session runs them."""
         self.state.load_outcomes(outcomes)
         self._draw({EVERY_PANE})
 
     def _settle_heap(self) -> None:
-        self._gc_thresholds = settle_startup_heap()
+        self.heap.settle()
         self.set_interval(HEAP_CHECK_S, self._collect_when_idle)
 
     def _collect_when_idle(self) -> None:
-        collect_when_idle(time.monotonic() - self._last_input_s)
+        self.heap.collect_when_idle(time.monotonic() - self._last_input_s)
 
     def on_unmount(self) -> None:
-        if self._gc_thresholds is not None:
-            release_heap(self._gc_thresholds)
+        self.heap.release()
 
     # ----- news from the controller, one batch per frame
 

@@ -74,6 +74,26 @@ def test_green_to_red_and_back_flips_the_verdict():
     assert flips == [False, True, False, True]
 
 
+def test_the_failing_counts_follow_every_status_change():
+    state = SessionState(clock=lambda: 0.0)
+    state.load_outcomes({"a.py::x": "failed", "a.py::y": "passed", "b.py::z": "error"})
+    assert (state.failing, state.failing_in("a.py"), state.failing_in("b.py")) == (2, 1, 1)
+    apply_all(state, [
+        RunStarted(1, "all", None), TestsCollected({"a.py::x": [], "a.py::y": [], "b.py::z": []}),
+    ])
+    assert state.failing == 0  # queued again
+    apply_all(state, [
+        TestStarted("a.py::x"), TestFinished(result("a.py::x", "failed")),
+        TestStarted("a.py::y"), TestFinished(result("a.py::y", "failed")),
+        RunFinished(1, {}, 1, 0.1, cancelled=True),
+    ])
+    assert (state.failing, state.failing_in("a.py"), state.failing_in("b.py")) == (2, 2, 0)
+    assert state.tests["b.py::z"].status == "cancelled"
+    apply_all(state, run_events([result("a.py::x"), result("c.py::w", "failed")], run_id=2))
+    assert (state.failing, state.failing_in("a.py"), state.failing_in("c.py")) == (2, 1, 1)
+    assert state.failing == sum(row.rank == 0 for row in state.tests.values())
+
+
 def test_unknown_events_are_ignored():
     class FromTheFuture:
         pass

@@ -96,3 +96,8 @@ async def test_green_once_the_failing_test_passes(session, tmp_path):
     )
     await pilot.pause()
     assert "green" in status(app) and "failing" not in status(app), status(app)
+
+
+async def test_the_watch_loop_leaves_its_collection_after_a_run_to_the_apps_idle_time(session):
+    _, app = session
+    assert app.controller.collect_cycles == app.heap.request_deep  # not a full collection in its thread

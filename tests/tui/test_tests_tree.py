@@ -100,6 +100,20 @@ async def test_reruns_keep_the_nodes_and_move_only_what_changed_order(build_app)
         assert leaves_a[0] not in tree.leaves.values()  # that order change did build the tree anew
 
 
+async def test_a_files_failing_count_follows_its_results_and_the_filter(build_app):
+    app = build_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await play(pilot, app, run_events(failing_late(), run_id=1))
+        file_b = tree_of(app).root.children[0]
+        assert file_b.label.plain.endswith("test_b.py  3  1 failing")
+        await pilot.press("slash", *"test_1")  # shows b's test_1, which passed: none failing in view
+        await until(pilot, lambda: tree_of(app).root.children[-1].label.plain.endswith("test_b.py  1"))
+        await pilot.press("escape")
+        await play(pilot, app, run_events(PASSING, run_id=2))
+        file_b = next(node for node in tree_of(app).root.children if node.data == "tests/test_b.py")
+        assert file_b.label.plain.endswith("test_b.py  3")
+
+
 async def test_big_runs_open_only_the_first_files_and_the_rest_on_demand(build_app):
     many = [result(f"tests/test_{n // 100:02d}.py::test_{n}") for n in range(2_000)]
     app = build_app()

@@ -66,6 +66,9 @@ class WatchLoop:
         self._dep_paths: set[str] | None = None  # data files some test opened
         self._in_engine = False
         self._recording: asyncio.Future | None = None  # the recording thread's work, while it runs
+        # Frees the runs' reference cycles before waiting: a full collection here; the app hands it to
+        # its own collector policy (tui/heap.py), which runs it when no key is coming.
+        self.collect_cycles: Callable[[], object] = gc.collect
 
     # ----- the interface the TUI drives
 
@@ -202,7 +205,7 @@ class WatchLoop:
         """Before waiting: free the runs' reference cycles, which only a full collection reaches
         (coverage.py's objects hold in-memory SQLite databases in cycles), and give the pages back
         (tens of milliseconds, while there is nothing to run)."""
-        gc.collect()
+        self.collect_cycles()
         release_free_memory()
 
     def _has_work(self) -> bool:

@@ -130,7 +130,9 @@ class TestsPane(Pane):
         its test (nothing chosen yet: the first test).
         """
         chosen = tree.cursor_node.data if tree.cursor_node is not None else None
-        groups = self.state.files(self._keep if self.name_filter or self.marker_filter else None)
+        filtered = bool(self.name_filter or self.marker_filter)
+        tree.failing_in = None if filtered else self.state.failing_in
+        groups = self.state.files(self._keep if filtered else None)
         if self._filters_changed or not tree.update_groups(groups):
             self._filters_changed = False
             tree.show_groups(groups, keep_open=nodeid_file(chosen or ""))

@@ -9,6 +9,8 @@ themselves (or a filter) builds the tree again. Names are cut in the middle to t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual import events
 from textual.widgets import Tree
@@ -38,6 +40,9 @@ class TestsTree(Tree[str]):
         self.file_nodes: dict[str, tuple[TreeNode[str], list[TestRow]]] = {}  # in the tree's order
         self._open_budget = OPEN_TESTS  # tests files appended at the end may still open with
         self.label_width: int | None = None  # cells a label may take; None until laid out
+        # file -> its failing tests, kept by the session state; None: count the file's rows (a filter
+        # shows some of them). A count per label cost a walk of the file's rows for every batch.
+        self.failing_in: Callable[[str], int] | None = None
 
     def get_label_width(self, node: TreeNode[str]) -> int:
         """The label's width without rendering it (Tree measures every line at each rebuild)."""
@@ -144,7 +149,7 @@ class TestsTree(Tree[str]):
         return self.leaves[rows[0].nodeid]
 
     def _file_label(self, file: str, rows: list[TestRow]) -> Text:
-        bad = sum(row.rank == 0 for row in rows)
+        bad = sum(row.rank == 0 for row in rows) if self.failing_in is None else self.failing_in(file)
         counts = Text(f"  {len(rows)}", style="dim")
         if bad:
             counts.append(f"  {bad} failing", style="red")
