@@ -44,8 +44,9 @@ def test_positions_and_comments_are_not_in_the_text():
 
 
 def test_a_module_text_made_from_its_statements_is_the_module_node_text():
-    tree = ast.parse("import os\nX: int = 1  # type: ignore\n\nclass C:\n    y = [1, 'a', None]\n",
-                     type_comments=True)
+    tree = ast.parse(
+        "import os\nX: int = 1  # type: ignore\n\nclass C:\n    y = [1, 'a', None]\n", type_comments=True
+    )
     texts = [node_text([statement]) for statement in tree.body]
     assert tree.type_ignores
     assert module_text(texts, tree.type_ignores) == node_text([tree])
