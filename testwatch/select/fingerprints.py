@@ -2,8 +2,9 @@
 
 A Python file is cut into blocks: one per function body (``Cart.total``) and ``<module>``, the
 rest of the file with every function body left out (imports, constants, class attributes,
-signatures, default arguments, decorators). Hashes come from the AST without positions, so a
-shifted line, a comment or blank lines change no block, while any edit that runs differently does.
+signatures, default arguments, decorators). Hashes come from the AST without positions
+(``ast_text``), so a shifted line, a comment or blank lines change no block, while any edit that
+runs differently does.
 
 ``<module>`` is also hashed name by name (``<module>:NAME``: the top-level statements that bind
 NAME, function bodies left out) beside its layout (``<module>:``: each statement's kind and bound
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 from testwatch.history.dep_index import MODULE_BLOCK
+from testwatch.select.ast_text import module_text, node_text
 
 UNPARSABLE = "<unparsable>"
 # Keys of the name-by-name hashes of ``<module>`` among a file's block hashes.
@@ -38,8 +40,7 @@ def content_hash(data: bytes) -> str:
 
 
 def _hash_nodes(nodes: list[ast.AST]) -> str:
-    text = "\n".join(ast.dump(node, include_attributes=False) for node in nodes)
-    return content_hash(text.encode("utf-8"))
+    return content_hash(node_text(nodes).encode("utf-8"))
 
 
 class ImportStatement(NamedTuple):
@@ -262,19 +263,19 @@ def _is_docstring(statement: ast.stmt) -> bool:
             and isinstance(statement.value.value, str))
 
 
-def name_hashes(statements: list[ast.stmt]) -> dict[str, str]:
+def name_hashes(statements: list[ast.stmt], texts: list[str]) -> dict[str, str]:
     """``<module>:NAME`` -> hash of the statements binding NAME, and the layout's hash under
-    ``<module>:`` (function bodies already left out of ``statements``)."""
+    ``<module>:`` (function bodies already left out of ``statements``; ``texts``: each one's
+    ``node_text``)."""
     dumps: dict[str, list[str]] = {}
     layout: list[str] = []
-    for statement in statements:
-        text = ast.dump(statement, include_attributes=False)
+    for statement, text in zip(statements, texts, strict=True):
         names = sorted(bound_names(statement))
         layout.append(f"{type(statement).__name__} {' '.join(names)}" if names else text)
         for name in names:
             dumps.setdefault(name, []).append(text)
-    hashes = {f"{NAME_PREFIX}{name}": content_hash("\n".join(texts).encode("utf-8"))
-              for name, texts in dumps.items()}
+    hashes = {f"{NAME_PREFIX}{name}": content_hash("\n".join(parts).encode("utf-8"))
+              for name, parts in dumps.items()}
     hashes[LAYOUT_KEY] = content_hash("\n".join(layout).encode("utf-8"))
     return hashes
 
@@ -334,8 +335,9 @@ def python_blocks(source: bytes, known_hashes: dict[str, str] | None = None) -> 
         return PythonBlocks(collector.hashes, sorted(collector.spans), collector.defs, collector.imports)
     collector = _BlockCollector()
     collector.visit(tree)
-    collector.hashes[MODULE_BLOCK] = _hash_nodes([tree])
-    collector.hashes.update(name_hashes(tree.body))
+    texts = [node_text([statement]) for statement in tree.body]  # each made once, for both hashes
+    collector.hashes[MODULE_BLOCK] = content_hash(module_text(texts, tree.type_ignores).encode("utf-8"))
+    collector.hashes.update(name_hashes(tree.body, texts))
     return PythonBlocks(collector.hashes, sorted(collector.spans), collector.defs, collector.imports)
 
 
