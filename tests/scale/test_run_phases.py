@@ -235,3 +235,24 @@ def _alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+async def test_dependency_file_changed_while_a_fork_runs_starts_the_next_cold(make_project, probe):
+    """Replacing the warm process while the first session's fork runs would lose that fork's
+    exit: the next session starts cold instead, and the first one still ends as it should."""
+    suite = overlap_suite("ran")
+    # Collecting the first file changes a dependency file before the next session is asked for.
+    suite["tests/test_a.py"] = suite["tests/test_a.py"].replace(
+        'note("collect " + __name__',
+        '(pathlib.Path(__file__).parent.parent / "requirements.txt").write_text("psutil\\n")\n'
+        'note("collect " + __name__',
+    )
+    root = make_project(suite)
+    engine_probe = probe(root, warm=True)
+    select = ["tests/test_a.py::test_a_waits", "tests/test_b.py::test_b1"]
+
+    finished = await engine_probe.engine.run(RunRequest(select=select))
+
+    assert any("requirements.txt changed; this pytest starts cold" in n for n in engine_probe.notices)
+    assert engine_probe.results == {nodeid: "passed" for nodeid in select}
+    assert (finished.exit_status, finished.counts["passed"]) == (0, 2)
