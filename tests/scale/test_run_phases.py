@@ -64,6 +64,7 @@ SELECTED = [
 def split_small_runs(monkeypatch):
     """These suites are small: split them as a big one would be."""
     monkeypatch.setattr(run_phases, "MIN_REST_TESTS", 1)
+    monkeypatch.setattr(run_phases, "FIRST_RANKS", 1)
 
 
 def log_lines(root) -> list[tuple[str, str, int]]:
