@@ -168,7 +168,7 @@ async def test_recorded_run_in_two_sessions_records_both(make_project):
 
 # The first session's test waits until the next session's pytest has collected its file: it
 # passes only if that pytest started while this one ran its tests.
-WAITS_FOR_NEXT = '''
+WAITS_FOR_NEXT = """
 
 def test_a_waits():
     import time
@@ -179,7 +179,7 @@ def test_a_waits():
         time.sleep(0.05)
     assert "collect test_b" in log.read_text()
     note("{end} test_a_waits")
-'''
+"""
 
 
 def overlap_suite(end: str) -> dict[str, str]:
@@ -187,8 +187,10 @@ def overlap_suite(end: str) -> dict[str, str]:
     notes it, ``exit`` stops pytest's session as ``pytest.exit`` does."""
     first = NOTE + WAITS_FOR_NEXT.format(end="done" if end == "ran" else "stopping")
     if end == "exit":
-        first = first.replace('    note("stopping test_a_waits")', '    note("stopping test_a_waits")\n'
-                              '    import pytest\n    pytest.exit("stopped by the test")')
+        first = first.replace(
+            '    note("stopping test_a_waits")',
+            '    note("stopping test_a_waits")\n    import pytest\n    pytest.exit("stopped by the test")',
+        )
     return {**SUITE, "tests/test_a.py": first}
 
 
@@ -209,7 +211,8 @@ async def test_next_session_starts_while_the_first_runs_and_waits_for_it(make_pr
     assert order.index(("collect", "test_b")) < order.index(("done", "test_a_waits"))
     assert order.index(("done", "test_a_waits")) < order.index(("run", "test_b1"))
     assert [(what, name, pid) for what, name, pid in lines if what == "run"] == [
-        ("run", "test_b1", next_pid), ("run", "test_c1", next_pid),
+        ("run", "test_b1", next_pid),
+        ("run", "test_c1", next_pid),
     ]
     assert engine_probe.results == {nodeid: "passed" for nodeid in select}
     assert (finished.exit_status, finished.counts["passed"]) == (0, 3)
