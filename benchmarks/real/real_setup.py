@@ -43,6 +43,10 @@ def {PLANTED_SMALL}():
     assert sum(range(10)) == 45
 '''
 _INSTALL_TIMEOUT_S = 900
+# The venv is made with the interpreter that runs the harness; each Python version has its own
+# (and its own scratch files), so a 3.12 measurement does not replace the 3.11 venv; 3.11, the
+# version the proving ground was built with first, keeps the names without a tag.
+PYTHON_TAG = "" if sys.version_info[:2] == (3, 11) else f"-py{sys.version_info[0]}{sys.version_info[1]}"
 
 
 class IndexUnreachable(RuntimeError):
@@ -70,10 +74,10 @@ def prepare(project: RealProject, work_root: Path) -> ProjectEnv:
     if not root.exists():
         unpack(sdist, work_root)
     plant_memory_tests(root / project.planted_dir)
-    venv = work_root / f"{project.name}-{project.version}.venv"
+    venv = work_root / f"{project.name}-{project.version}{PYTHON_TAG}.venv"
     python = venv / "bin" / "python"
     install(project, root, venv)
-    work = work_root / f"{project.name}-{project.version}.scratch"
+    work = work_root / f"{project.name}-{project.version}{PYTHON_TAG}.scratch"
     work.mkdir(exist_ok=True)
     return ProjectEnv(project, root, python, work)
 

@@ -11,6 +11,10 @@ ENV_SELECT = "TESTWATCH_SELECT_FILE"
 ENV_MAX_OUTPUT = "TESTWATCH_MAX_OUTPUT_BYTES"
 ENV_MEMRAY = "TESTWATCH_MEMRAY"  # "1": memray tracks every test (config memray / --memray)
 ENV_MEMRAY_SKIP = "TESTWATCH_MEMRAY_SKIP"  # JSON list of tests memray mode leaves untracked
+# "1": the plugin holds pytest after collection, before its first test, until the engine writes
+# GO on the event socket (the engine's only write to it): a run's next session starts early.
+ENV_HOLD = "TESTWATCH_HOLD"
+GO = b"go\n"
 # Set by the plugin in the child's own environment: the test running now. Processes a test starts
 # inherit it, so one left running after the run can be named (``collectors/in_pytest/leftovers.py``).
 ENV_TEST = "TESTWATCH_TEST"

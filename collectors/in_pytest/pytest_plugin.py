@@ -22,6 +22,7 @@ import pytest
 
 from testwatch.collectors.in_pytest.leftovers import end_leftovers
 from testwatch.collectors.in_pytest.protocol import (
+    ENV_HOLD,
     ENV_MAX_OUTPUT,
     ENV_SELECT,
     ENV_SOCKET,
@@ -42,13 +43,15 @@ _encode = json.JSONEncoder(ensure_ascii=False, default=repr).encode
 
 
 class EventStream:
-    """A connection to the engine; a watchdog kills this process group when the engine is gone."""
+    """A connection to the engine; a watchdog kills this process group when the engine is gone,
+    and hears the engine's go for a held session (the only thing the engine writes)."""
 
     def __init__(self, path: str) -> None:
         self._path = path
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._sock.connect(path)
         self._lock = threading.Lock()
+        self.go = threading.Event()
         threading.Thread(target=self._watch_engine, name="testwatch-watchdog", daemon=True).start()
 
     def send(self, event: dict) -> None:
@@ -64,12 +67,12 @@ class EventStream:
             self._sock.sendall(data)
 
     def _watch_engine(self) -> None:
-        # The engine never writes to us; EOF or an error means it died (even by SIGKILL),
-        # so nothing is left to record results and the run must not go on as an orphan, nor
+        # The engine writes only the go; EOF or an error means it died (even by SIGKILL), so
+        # nothing is left to record results and the run must not go on as an orphan, nor
         # anything its tests started in sessions of their own.
         try:
             while self._sock.recv(4096):
-                pass
+                self.go.set()
         except OSError:
             pass
         end_leftovers(self._path, os.getpgrp())
@@ -172,6 +175,14 @@ def pytest_collection_modifyitems(session, config, items) -> None:
     if dropped:
         config.hook.pytest_deselected(items=dropped)
     items[:] = kept
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """A held session (the engine started it while the run's session before it runs its tests)
+    waits here, collected, until the engine's go: two sessions never run tests at once."""
+    if _stream is not None and os.environ.pop(ENV_HOLD, None) == "1":
+        _stream.go.wait()
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -11,7 +11,9 @@ Unix socket pair carrying one JSON line per message:
   with the write end of the output pipe attached (SCM_RIGHTS); the child runs ``module`` as
   ``python -m module args`` would (``pytest``, or ``record_first`` when it records dependencies);
   server -> engine: ``{"id": n, "pid": pid}``, then
-  ``{"id": n, "exit": code}`` (negative for a signal, as ``Popen.returncode``).
+  ``{"id": n, "exit": code}`` (negative for a signal, as ``Popen.returncode``). Requests are
+  answered while earlier forks still run (the engine starts a run's next pytest session while
+  the one before runs its tests), so several forks may be alive at once.
 
 Only modules found in site-packages or the standard library are imported here (plus the pytest
 plugins that pytest would auto-load), never the project's own: they may change between runs.
@@ -26,6 +28,8 @@ import importlib.util
 import json
 import os
 import runpy
+import select
+import signal
 import socket
 import sys
 import sysconfig
@@ -60,12 +64,24 @@ class Channel:
 
     def receive(self) -> tuple[dict | None, list[int]]:
         """The next message and the descriptors that came with it; None at end of stream."""
-        while b"\n" not in self._buffer:
-            data, fds, _flags, _addr = socket.recv_fds(self.sock, 1 << 16, _MAX_FDS)
-            self._fds += fds
-            if not data:
+        while not self.has_message():
+            if not self.read_more():
                 return None, []
-            self._buffer += data
+        return self.next_message()
+
+    def has_message(self) -> bool:
+        """Whether a whole message is already read."""
+        return b"\n" in self._buffer
+
+    def read_more(self) -> bool:
+        """Read what the socket holds (blocking until something comes); False at end of stream."""
+        data, fds, _flags, _addr = socket.recv_fds(self.sock, 1 << 16, _MAX_FDS)
+        self._fds += fds
+        self._buffer += data
+        return bool(data)
+
+    def next_message(self) -> tuple[dict, list[int]]:
+        """The first whole message read, and the descriptors that came with it."""
         line, self._buffer = self._buffer.split(b"\n", 1)
         fds, self._fds = self._fds, []
         return json.loads(line), fds
@@ -175,6 +191,57 @@ def _reseed() -> None:
         numpy_random.seed()
 
 
+class Forks:
+    """The forked pytests still running, and the self-pipe that wakes the server when one ends
+    (a SIGCHLD handler set only in the server; a fork puts the default back)."""
+
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
+        self.running: dict[int, int] = {}  # pid -> request id
+        self.wake, wake_write = os.pipe()
+        os.set_blocking(self.wake, False)
+        os.set_blocking(wake_write, False)
+        self._wake_write = wake_write
+        signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+        signal.set_wakeup_fd(wake_write)
+
+    def start(self, request: dict, fds: list[int]) -> bool:
+        """Fork for ``request``; True in the child, which then runs pytest."""
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            self.channel.sock.close()
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            os.close(self.wake)
+            os.close(self._wake_write)
+            return True
+        for fd in fds:
+            os.close(fd)
+        try:
+            os.setpgid(pid, pid)  # also here, so the group exists before the engine hears the pid
+        except OSError:
+            pass
+        self.running[pid] = request["id"]
+        self.channel.send({"id": request["id"], "pid": pid})
+        return False
+
+    def report_ended(self) -> None:
+        """Tell the engine the exit of every fork that has ended."""
+        while True:
+            try:
+                if not os.read(self.wake, 512):
+                    break
+            except BlockingIOError:
+                break
+        for pid, request_id in list(self.running.items()):
+            ended, status = os.waitpid(pid, os.WNOHANG)
+            if ended:
+                del self.running[pid]
+                self.channel.send({"id": request_id, "exit": os.waitstatus_to_exitcode(status)})
+
+
 def serve(channel: Channel) -> tuple[dict, list[int], list[str]] | None:
     """Answer run requests until the engine hangs up; returns in a forked child with its request."""
     first, _ = channel.receive()
@@ -184,25 +251,17 @@ def serve(channel: Channel) -> tuple[dict, list[int], list[str]] | None:
     channel.send(report)
     if report["unsafe"]:
         return None
+    forks = Forks(channel)
     while True:
-        request, fds = channel.receive()
-        if request is None:
-            return None
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            channel.sock.close()
+        while not channel.has_message():
+            readable, _, _ = select.select([channel.sock, forks.wake], [], [])
+            if forks.wake in readable:
+                forks.report_ended()
+            if channel.sock in readable and not channel.read_more():
+                return None
+        request, fds = channel.next_message()
+        if forks.start(request, fds):
             return request, fds, report["preloaded_plugins"]
-        for fd in fds:
-            os.close(fd)
-        try:
-            os.setpgid(pid, pid)  # also here, so the group exists before the engine hears the pid
-        except OSError:
-            pass
-        channel.send({"id": request["id"], "pid": pid})
-        _, status = os.waitpid(pid, 0)
-        channel.send({"id": request["id"], "exit": os.waitstatus_to_exitcode(status)})
 
 
 def main(argv: list[str]) -> None:

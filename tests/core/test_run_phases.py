@@ -13,12 +13,22 @@ RANKED = ["tests/a.py::t1", "tests/b.py::t2", "tests/a.py::t3", "tests/c.py::t4"
 @pytest.fixture(autouse=True)
 def small_rest(monkeypatch):
     monkeypatch.setattr(run_phases, "MIN_REST_TESTS", 2)
+    monkeypatch.setattr(run_phases, "FIRST_RANKS", 1)
 
 
 def test_the_first_ranked_tests_file_first_then_the_rest_in_rank_order():
     assert split_selection(RANKED, ["-q", "-k", "x or y"]) == [
         ["tests/a.py::t1", "tests/a.py::t3"],
         ["tests/b.py::t2", "tests/c.py::t4"],
+    ]
+
+
+def test_the_files_of_the_first_ranks_go_first_with_all_their_tests_in_rank_order(monkeypatch):
+    monkeypatch.setattr(run_phases, "FIRST_RANKS", 2)
+    ranked = [*RANKED, "tests/d.py::t5", "tests/a.py::t6"]
+    assert split_selection(ranked, []) == [
+        ["tests/a.py::t1", "tests/b.py::t2", "tests/a.py::t3", "tests/a.py::t6"],
+        ["tests/c.py::t4", "tests/d.py::t5"],
     ]
 
 

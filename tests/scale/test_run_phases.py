@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import collections
 
+import psutil
 import pytest
 
 from testwatch.config.settings import load_config
@@ -63,6 +64,7 @@ SELECTED = [
 def split_small_runs(monkeypatch):
     """These suites are small: split them as a big one would be."""
     monkeypatch.setattr(run_phases, "MIN_REST_TESTS", 1)
+    monkeypatch.setattr(run_phases, "FIRST_RANKS", 1)
 
 
 def log_lines(root) -> list[tuple[str, str, int]]:
@@ -174,3 +176,99 @@ async def test_recorded_run_in_two_sessions_records_both(make_project):
         assert {"tests/test_a.py::test_a_fails", "tests/test_c.py::test_c2"} <= recorded_ids
     finally:
         history.close()
+
+
+# The first session's test waits until the next session's pytest has collected its file: it
+# passes only if that pytest started while this one ran its tests.
+WAITS_FOR_NEXT = """
+
+def test_a_waits():
+    import time
+
+    log = pathlib.Path(__file__).parent.parent / "log.txt"
+    deadline = time.monotonic() + 60
+    while "collect test_b" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "collect test_b" in log.read_text()
+    note("{end} test_a_waits")
+"""
+
+
+def overlap_suite(end: str) -> dict[str, str]:
+    """A suite whose first session waits for the next one's collection, then ``end``s: ``ran``
+    notes it, ``exit`` stops pytest's session as ``pytest.exit`` does."""
+    first = NOTE + WAITS_FOR_NEXT.format(end="done" if end == "ran" else "stopping")
+    if end == "exit":
+        first = first.replace(
+            '    note("stopping test_a_waits")',
+            '    note("stopping test_a_waits")\n    import pytest\n    pytest.exit("stopped by the test")',
+        )
+    return {**SUITE, "tests/test_a.py": first}
+
+
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+async def test_next_session_starts_while_the_first_runs_and_waits_for_it(make_project, probe, warm):
+    root = make_project(overlap_suite("ran"))
+    engine_probe = probe(root, warm=warm)
+    select = ["tests/test_a.py::test_a_waits", "tests/test_b.py::test_b1", "tests/test_c.py::test_c1"]
+
+    finished = await engine_probe.engine.run(RunRequest(select=select))
+
+    lines = log_lines(root)
+    first_pid = next(pid for what, name, pid in lines if name == "test_a")
+    next_pid = next(pid for what, name, pid in lines if name == "test_b")
+    assert first_pid != next_pid
+    order = [(what, name) for what, name, _ in lines]
+    # Collected while the first session's test ran; its tests ran only after that test ended.
+    assert order.index(("collect", "test_b")) < order.index(("done", "test_a_waits"))
+    assert order.index(("done", "test_a_waits")) < order.index(("run", "test_b1"))
+    assert [(what, name, pid) for what, name, pid in lines if what == "run"] == [
+        ("run", "test_b1", next_pid),
+        ("run", "test_c1", next_pid),
+    ]
+    assert engine_probe.results == {nodeid: "passed" for nodeid in select}
+    assert (finished.exit_status, finished.counts["passed"]) == (0, 3)
+
+
+async def test_next_session_is_ended_when_the_first_stops_the_run(make_project, probe, wait_until):
+    root = make_project(overlap_suite("exit"))
+    engine_probe = probe(root, warm=True)
+    select = ["tests/test_a.py::test_a_waits", "tests/test_b.py::test_b1"]
+
+    finished = await engine_probe.engine.run(RunRequest(select=select))
+
+    lines = log_lines(root)
+    assert ("stopping", "test_a_waits") in [(what, name) for what, name, _ in lines]
+    assert [name for what, name, _ in lines if what == "run"] == []  # the held session never ran
+    next_pid = next(pid for what, name, pid in lines if name == "test_b")
+    await wait_until(lambda: not _alive(next_pid), "the held pytest to end")
+    assert finished.exit_status == 2
+    assert "tests/test_b.py::test_b1" not in engine_probe.results
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+async def test_dependency_file_changed_while_a_fork_runs_starts_the_next_cold(make_project, probe):
+    """Replacing the warm process while the first session's fork runs would lose that fork's
+    exit: the next session starts cold instead, and the first one still ends as it should."""
+    suite = overlap_suite("ran")
+    # Collecting the first file changes a dependency file before the next session is asked for.
+    suite["tests/test_a.py"] = suite["tests/test_a.py"].replace(
+        'note("collect " + __name__',
+        '(pathlib.Path(__file__).parent.parent / "requirements.txt").write_text("psutil\\n")\n'
+        'note("collect " + __name__',
+    )
+    root = make_project(suite)
+    engine_probe = probe(root, warm=True)
+    select = ["tests/test_a.py::test_a_waits", "tests/test_b.py::test_b1"]
+
+    finished = await engine_probe.engine.run(RunRequest(select=select))
+
+    assert any("requirements.txt changed; this pytest starts cold" in n for n in engine_probe.notices)
+    assert engine_probe.results == {nodeid: "passed" for nodeid in select}
+    assert (finished.exit_status, finished.counts["passed"]) == (0, 2)

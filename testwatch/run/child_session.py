@@ -2,7 +2,9 @@
 and exit, and the cleanup after it (processes the tests left behind, the working folder).
 
 ``ChildSession`` knows nothing of tests: it hands the engine batches of raw event lines, and the
-child's exit code and last output once it is gone.
+child's exit code and last output once it is gone. A session started ``held`` (a run's next
+session, started while the one before runs its tests) stops before its first test until
+``release`` writes the go to its plugin.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from testwatch.collectors.in_pytest.leftovers import end_leftovers
+from testwatch.collectors.in_pytest.protocol import GO
 from testwatch.run.child import PytestChild, StartedChild
 from testwatch.run.event_lines import EventLines
 from testwatch.run.launch import EarlyChild
@@ -47,6 +50,8 @@ class ChildSession:
         self._exit: asyncio.Future[int] | None = None
         self._getter: asyncio.Future | None = None
         self.session_over = False  # set when the plugin reported its session's end
+        self._streams: list[EventLines] = []
+        self._released = False
 
     @classmethod
     def adopting(cls, early: EarlyChild, root: Path, notice: Callable[[str], None]) -> ChildSession:
@@ -59,17 +64,32 @@ class ChildSession:
         return self.child.pid
 
     async def __aenter__(self) -> ChildSession:
+        await self.start()
+        return self
+
+    async def start(self) -> None:
+        """Listen for the plugin's events and start the child (``close`` undoes both)."""
         where = {"sock": self.early.server} if self.early else {"path": str(self.socket_path)}
-        self._server = await asyncio.get_running_loop().create_unix_server(
-            lambda: EventLines(self._queue, self._connected, self._broke), **where
-        )
+        self._server = await asyncio.get_running_loop().create_unix_server(self._stream, **where)
         try:
             await self.child.start()
         except OSError as exc:
-            await self.__aexit__(None, None, None)
+            self.close()
             raise CannotStartPython(exc.strerror) from None
         self._exit = asyncio.ensure_future(self.child.wait())
-        return self
+
+    def release(self) -> None:
+        """Let a held child run its tests (now, or as soon as its plugin connects)."""
+        self._released = True
+        for stream in self._streams:
+            stream.send(GO)
+
+    def _stream(self) -> EventLines:
+        stream = EventLines(self._queue, self._connected, self._broke)
+        self._streams.append(stream)
+        if self._released:
+            stream.send(GO)  # written once the connection is made
+        return stream
 
     @property
     def socket_path(self) -> Path:
@@ -115,6 +135,10 @@ class ChildSession:
         self.notice(f"event stream from pytest broke: {why}")
 
     async def __aexit__(self, *exc_info) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Kill the child's process group, end what it left running, stop listening."""
         if self._getter is not None:
             self._getter.cancel()
         self.child.kill()

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from testwatch.collectors.in_pytest.protocol import ENV_HOLD
 from testwatch.config.settings import Config
 from testwatch.history.store import History
 from testwatch.measure.latency import measuring_mode
@@ -42,6 +43,7 @@ from testwatch.run.history_writer import HistoryWriter
 from testwatch.run.ini_addopts import addopts
 from testwatch.run.launch import EarlyChild
 from testwatch.run.listeners import EventBus, Listener
+from testwatch.run.next_session import NextSession
 from testwatch.run.run_model import SESSION_STOPPED, RunModel
 from testwatch.run.run_phases import split_selection
 from testwatch.run.warm_start import WarmStart
@@ -131,32 +133,48 @@ class RunEngine:
         self, model: RunModel, select: list[str] | None, args: list[str], early: EarlyChild | None
     ) -> None:
         """Run the selection's sessions in turn (``run_phases``): the first-ranked test's file,
-        then the rest; the next one starts only when the one before ended as a whole run would go on."""
+        then the rest. The next session's pytest starts once the one before has collected
+        (``next_session``), and runs its tests only when the one before ended as a whole run
+        would go on; else it is discarded."""
         if select is None or early is not None:
             phases = [select]
         else:  # the project's addopts may hold an option that needs one session (-x, -n)
             phases = split_selection(select, [*addopts(self.config.root, args, os.environ), *args])
-        for phase in phases:
-            if not await self._phase(model, phase, args, early):
-                return
-            early = None
+        current: NextSession | None = None
+        started: NextSession | None = None
+        try:
+            for index, phase in enumerate(phases):
+                current, started = started, None
+                if index + 1 < len(phases):
+                    later = phases[index + 1]
+                    started = NextSession(lambda later=later: self._session(later, args, None, held=True))
+                if not await self._phase(model, phase, args, early, current, started):
+                    return
+                early = None
+        finally:
+            for session in (current, started):  # a session taken by its phase is closed there
+                if session is not None:
+                    session.discard()
 
     async def _phase(
-        self, model: RunModel, select: list[str] | None, args: list[str], early: EarlyChild | None
+        self, model: RunModel, select: list[str] | None, args: list[str], early: EarlyChild | None,
+        current: NextSession | None = None, upcoming: NextSession | None = None,
     ) -> bool:
         """Start pytest for the tests left until none are left, pytest ends its session, or the
-        restarts run out; False when the run must not go on to another session."""
+        restarts run out; False when the run must not go on to another session. ``current`` is
+        this session's pytest if it was started early; ``upcoming`` is started once this one
+        has collected."""
         remaining, restarts = select, 0
         while True:
             try:
-                code, tail = await self._attempt(model, remaining, args, early)
+                code, tail = await self._attempt(model, remaining, args, early, current, upcoming)
             except CannotStartPython as exc:
                 self._publish(model.cannot_start(
                     f"cannot run the Python interpreter {self.python} ({exc}); point --python "
                     "(or python in [tool.testwatch]) at a Python that has pytest installed"
                 ))
                 return False
-            early = None  # a restart starts a child of its own
+            early = current = None  # a restart starts a child of its own
             if not model.collected_now and not model.session_finished and restarts == 0:
                 self._publish(model.early_exit(code, tail, self.python))
                 return model.child_failure is None  # only "no tests ran" lets the run go on
@@ -177,31 +195,42 @@ class RunEngine:
             self.events.publish(ChildRestarted(reason, len(remaining)))
 
     async def _attempt(
-        self, model: RunModel, select: list[str] | None, args: list[str], early: EarlyChild | None
+        self, model: RunModel, select: list[str] | None, args: list[str], early: EarlyChild | None,
+        current: NextSession | None = None, upcoming: NextSession | None = None,
     ) -> tuple[int, str]:
         """One pytest process, to its end: its exit code and last output."""
         model.begin_attempt()
-        session = self._session(select, args, early)
+        if current is not None:
+            session = await current.take()
+        else:
+            session = self._session(select, args, early)
+            await session.start()
         try:
-            async with session:
-                if session.pid is not None:
-                    self.events.publish(ChildStarted(session.pid))
-                while (lines := await session.next_batch()) is not None:
-                    for line in lines:
-                        self._handle_line(model, line)
-                    session.session_over = model.session_finished
-                    if model.overdue(self.config.timeout):
-                        session.kill()
-                    self.writer.flush()
+            if session.pid is not None:
+                self.events.publish(ChildStarted(session.pid))
+            while (lines := await session.next_batch()) is not None:
+                for line in lines:
+                    self._handle_line(model, line)
+                session.session_over = model.session_finished
+                if upcoming is not None and model.collected_now:
+                    upcoming.start()
+                if model.overdue(self.config.timeout):
+                    session.kill()
+                self.writer.flush()
         finally:
+            session.close()
             self.writer.flush(force=True)
         return session.exit_code, session.tail  # the tail is kept as the session closes
 
-    def _session(self, select: list[str] | None, args: list[str], early: EarlyChild | None) -> ChildSession:
+    def _session(
+        self, select: list[str] | None, args: list[str], early: EarlyChild | None, held: bool = False
+    ) -> ChildSession:
         if early is not None:
             return ChildSession.adopting(early, self.config.root, self._notice)
         workdir = make_workdir("tw-")
         argv, env = self._argv(args, select), self._env(workdir, select)
+        if held:
+            env[ENV_HOLD] = "1"
         child = (
             self.warm.child(argv, self.config.root, env) if self.warm
             else PytestChild(argv, self.config.root, env)

@@ -25,10 +25,20 @@ class EventLines(RestingReader):
         self.broke = broke
         self._pieces: list[bytes] = []  # the line being received, joined once it is complete
         self._pending_bytes = 0
+        self._unsent = b""
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
         self.connections(1)
+        if self._unsent:
+            transport.write(self._unsent)
+
+    def send(self, data: bytes) -> None:
+        """Write ``data`` to the plugin (the go of a held child), now or once connected."""
+        if self._transport is None:
+            self._unsent += data
+        else:
+            self._transport.write(data)
 
     def data_received(self, data: bytes) -> None:
         if b"\n" in data:

@@ -1,19 +1,22 @@
-"""A selected run in two pytest sessions: the first-ranked test's file first, then the rest.
+"""A selected run in two pytest sessions: the files of the first-ranked tests first, then the rest.
 
 pytest collects every file of a run before it runs its first test, so one session over the whole
 selection shows nothing until all of its files are collected. The selection is ranked (last
 failures, then the tests that touch the change most directly, then the fastest), so the tests
-most likely to fail are the first-ranked test and its neighbours: a first session collects only
-that test's file and runs its selected tests, and a second one runs the selected tests of the
-other files. Each file is collected once and each test runs once; the engine shows and records
-both sessions as one run.
+most likely to fail are the first few: a first session collects only the files holding the
+``FIRST_RANKS`` first-ranked tests and runs their selected tests (in rank order, so a likely
+failure in the second file is not queued behind every test of the first), and a second one runs
+the selected tests of the other files. Each file is collected once and each test runs once; the
+engine shows and records both sessions as one run.
 
-The second session costs a second pytest start (and its recorder's start) on the way to the end
-of the run, about what collecting a few hundred tests costs, so a run is split only when the
-other files hold at least ``MIN_REST_TESTS`` selected tests (on marshmallow, a selection of 20
-tests in two files ended 1 s later in two sessions, for no earlier failure). Nor is it split
-when its pytest arguments make one session behave differently from two: stopping at the first
-failures (``-x``, ``--maxfail``, ``--stepwise``), pytest's own choice or order of tests
+The second session's pytest starts as soon as the first has collected and waits, collected,
+until the first ends (``next_session``): its start overlaps the first session's tests when a
+core is free for it. On a busy machine it is not (itsdangerous, 289 selected tests, split from
+100 tests: no earlier end at load 6-9 on 2 cores), so a run is split only when the other files
+hold at least ``MIN_REST_TESTS`` selected tests, enough that collecting them first costs more
+than a pytest start. Nor is it
+split when its pytest arguments make one session behave differently from two: stopping at the
+first failures (``-x``, ``--maxfail``, ``--stepwise``), pytest's own choice or order of tests
 (``--lf``, ``--ff``, ``--nf``), pytest-xdist's workers (started per session) or ``--pdb``,
 whether on testwatch's command line or in the project's ``addopts`` (``ini_addopts``).
 """
@@ -39,18 +42,19 @@ _WHOLE_RUN_OPTIONS = (
     "--trace",
 )
 MIN_REST_TESTS = 300
+FIRST_RANKS = 5
 _VALUE_FLAGS = set("kmpcorWn")  # short options whose value may follow in the same word (-kfoo)
 
 
 def split_selection(select: list[str], pytest_args: list[str]) -> list[list[str]]:
-    """The selection in the sessions that run it, in order: the selected tests of the first
-    selected test's file, then the rest (one session when fewer than ``MIN_REST_TESTS`` are in
-    other files or the arguments need one session)."""
+    """The selection in the sessions that run it, in order: the selected tests of the files of
+    the ``FIRST_RANKS`` first selected tests, then the rest (one session when fewer than
+    ``MIN_REST_TESTS`` are in other files or the arguments need one session)."""
     if not select or _needs_one_session(pytest_args):
         return [select]
-    first_file = nodeid_file(select[0])
-    first = [nodeid for nodeid in select if nodeid_file(nodeid) == first_file]
-    rest = [nodeid for nodeid in select if nodeid_file(nodeid) != first_file]
+    first_files = {nodeid_file(nodeid) for nodeid in select[:FIRST_RANKS]}
+    first = [nodeid for nodeid in select if nodeid_file(nodeid) in first_files]
+    rest = [nodeid for nodeid in select if nodeid_file(nodeid) not in first_files]
     return [first, rest] if len(rest) >= MIN_REST_TESTS else [select]
 
 

@@ -60,6 +60,9 @@ class WarmServer:
         self.baseline: dict = {}
         self._buffer = b""
         self._read_lock = asyncio.Lock()
+        # Messages read and not yet claimed by their waiter (a reply to a fork request that was
+        # cancelled stays here until the server is replaced: two small dicts per cancelled start).
+        self._inbox: list[dict] = []
         self._next_id = 0
 
     async def handshake(self, modules: list[str]) -> dict:
@@ -113,21 +116,32 @@ class WarmServer:
         await asyncio.get_running_loop().sock_sendall(self.sock, json.dumps(message).encode() + b"\n")
 
     async def _receive(self, wanted: Callable[[dict], bool]) -> dict:
-        """The next message matching ``wanted``; others (replies for abandoned runs) are dropped."""
+        """The next message matching ``wanted``. Several runs wait at once (a run's next session
+        starts while the one before runs): whoever reads keeps the others' messages for them."""
         loop = asyncio.get_running_loop()
-        async with self._read_lock:
-            while True:
-                while b"\n" in self._buffer:
-                    line, self._buffer = self._buffer.split(b"\n", 1)
-                    message = json.loads(line)
-                    if wanted(message):
-                        return message
+        while True:
+            found = self._claim(wanted)  # read by another waiter, maybe while this one waited
+            if found is not None:
+                return found
+            async with self._read_lock:
+                found = self._claim(wanted)
+                if found is not None:
+                    return found
                 data = await loop.sock_recv(self.sock, 1 << 16)
                 if not data:
                     code = self.process.poll()
                     why = "closed its socket" if code is None else describe_exit(code)
                     raise WarmUnavailable(f"the warm process ended ({why})")
                 self._buffer += data
+                *lines, self._buffer = self._buffer.split(b"\n")
+                self._inbox += [json.loads(line) for line in lines]
+
+
+    def _claim(self, wanted: Callable[[dict], bool]) -> dict | None:
+        found = next((message for message in self._inbox if wanted(message)), None)
+        if found is not None:
+            self._inbox.remove(found)
+        return found
 
 
 async def _retry_on_full(loop, sock: socket.socket, send: Callable[[], int]) -> int:
@@ -160,6 +174,7 @@ class WarmStart:
         self.disabled: str | None = None if _can_fork() else "this platform cannot fork"
         self._deaths = 0
         self._told: set[str] = set()
+        self.forks_running = 0  # forked pytests whose exit the server has yet to report
 
     def prestart(self) -> None:
         """Start the warm process now, so the first run after an edit need not wait for it."""
@@ -177,6 +192,10 @@ class WarmStart:
         try:
             server = await self._ready_server()
             changed = server.changed()
+            if changed and self.forks_running:
+                # Replacing the server now would lose the exit of the fork still running.
+                self._tell(f"warm start: {changed} changed; this pytest starts cold", once=False)
+                return False
             if changed:
                 self._tell(f"warm start: {changed} changed; this run starts pytest cold and the "
                            "warm process restarts", once=False)
@@ -261,6 +280,7 @@ class WarmChild(PytestChild):
         """Take over the forked pytest ``pid`` whose output comes from ``output_fd``."""
         self.forked = True
         self._server, self._request_id, self._pid = server, request_id, pid
+        self.warm.forks_running += 1
         await self.drain(os.fdopen(output_fd, "rb", buffering=0))
 
     @property
@@ -277,6 +297,8 @@ class WarmChild(PytestChild):
             self.kill()
             self.warm.server_died(str(exc))
             return -signal.SIGKILL
+        finally:
+            self.warm.forks_running -= 1
 
 
 def _can_fork() -> bool:
