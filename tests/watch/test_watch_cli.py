@@ -39,3 +39,23 @@ def test_watch_modules_never_import_textual():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_output_redirected_into_the_project_does_not_feed_the_watcher(sample, wait_for):
+    # `testwatch watch --headless > watch.log` in the project: each line written is a change of
+    # watch.log, which printed "changed: watch.log", which was a change, without end.
+    log = sample / "watch.log"
+    env = {k: v for k, v in os.environ.items() if k != "TESTWATCH_DB"}
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "testwatch", "watch", str(sample), "--headless"],
+            stdout=out, stderr=subprocess.STDOUT, env=env,
+        )
+    try:
+        wait_for(lambda: "waiting for changes" in log.read_text())
+        (sample / "notes.txt").write_text("a file of the project changes too\n")
+        wait_for(lambda: "changed: notes.txt" in log.read_text())
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+    assert "changed: watch.log" not in log.read_text()

@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import sqlite3
+import stat
 from collections import deque
 from collections.abc import Callable
 from typing import Literal, get_args
@@ -66,6 +68,7 @@ class WatchLoop:
         self._dep_paths: set[str] | None = None  # data files some test opened
         self._in_engine = False
         self._recording: asyncio.Future | None = None  # the recording thread's work, while it runs
+        self._own_output = _output_files()
         # Frees the runs' reference cycles before waiting: a full collection here; the app hands it to
         # its own collector policy (tui/heap.py), which runs it when no key is coming.
         self.collect_cycles: Callable[[], object] = gc.collect
@@ -158,6 +161,9 @@ class WatchLoop:
         mode = "polling" if self.config.poll else "file events"
         self.listener(WatchStatus(f"watching {self.config.root} ({mode})"))
         async for paths in watcher.changes():
+            paths = [path for path in paths if not self._is_own_output(path)]
+            if not paths:
+                continue  # `testwatch watch --headless > watch.log` in the project: our own lines
             self.listener(ChangesDetected(paths))
             relevant = [path for path in paths if self._relevant(path)]
             if not relevant:
@@ -169,6 +175,15 @@ class WatchLoop:
             elif running:
                 self.listener(WatchStatus("a change arrived during the run: it runs next"))
             self._wake.set()
+
+    def _is_own_output(self, path: str) -> bool:
+        if not self._own_output:
+            return False
+        try:
+            found = os.stat(self.config.root / path)
+        except OSError:
+            return False
+        return (found.st_dev, found.st_ino) in self._own_output
 
     def _relevant(self, path: str) -> bool:
         """Python files, config files and files some test read can change test outcomes."""
@@ -296,6 +311,17 @@ class WatchLoop:
             return self.recorder.finish(recording, run_id, db, environment)
         finally:
             db.close()
+
+
+def _output_files() -> set[tuple[int, int]]:
+    """The regular files this process's stdout and stderr write to, by (device, inode)."""
+    found = set()
+    for fd in (1, 2):
+        with contextlib.suppress(OSError):
+            info = os.fstat(fd)
+            if stat.S_ISREG(info.st_mode):
+                found.add((info.st_dev, info.st_ino))
+    return found
 
 
 def run_recorded(project, listener, args) -> int:
