@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 
 
-def test_headless_watch_prints_changes_and_results(sample, edit, wait_for, tmp_path):
-    log = tmp_path / "watch.log"
+@contextlib.contextmanager
+def headless_watch(root, log):
+    """The real ``testwatch watch --headless`` with its output in ``log``; Ctrl-C at the end."""
     env = {k: v for k, v in os.environ.items() if k != "TESTWATCH_DB"}
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "testwatch", "watch", str(sample), "--headless"],
+            [sys.executable, "-m", "testwatch", "watch", str(root), "--headless"],
             stdout=out, stderr=subprocess.STDOUT, env=env,
         )
     try:
-        wait_for(lambda: "waiting for changes" in log.read_text())
-        edit(sample / "calc/core.py", "return -x", "return x")
-        wait_for(lambda: "waiting for changes" in log.read_text().partition("FAIL")[2])
+        yield process
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=60)
+
+
+def test_headless_watch_prints_changes_and_results(sample, edit, wait_for, tmp_path):
+    log = tmp_path / "watch.log"
+    with headless_watch(sample, log) as process:
+        wait_for(lambda: "waiting for changes" in log.read_text())
+        edit(sample / "calc/core.py", "return -x", "return x")
+        wait_for(lambda: "waiting for changes" in log.read_text().partition("FAIL")[2])
     text = log.read_text()
     assert process.returncode == 2, text  # interrupted, as pytest says it
     assert "changed: calc/core.py" in text
@@ -45,17 +53,8 @@ def test_output_redirected_into_the_project_does_not_feed_the_watcher(sample, wa
     # `testwatch watch --headless > watch.log` in the project: each line written is a change of
     # watch.log, which printed "changed: watch.log", which was a change, without end.
     log = sample / "watch.log"
-    env = {k: v for k, v in os.environ.items() if k != "TESTWATCH_DB"}
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "testwatch", "watch", str(sample), "--headless"],
-            stdout=out, stderr=subprocess.STDOUT, env=env,
-        )
-    try:
+    with headless_watch(sample, log):
         wait_for(lambda: "waiting for changes" in log.read_text())
         (sample / "notes.txt").write_text("a file of the project changes too\n")
         wait_for(lambda: "changed: notes.txt" in log.read_text())
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)
     assert "changed: watch.log" not in log.read_text()
