@@ -21,6 +21,17 @@ def _middle_collections(count: int) -> None:
         gc.collect(1)
 
 
+def _frozen_garbage(heap: AppHeap) -> weakref.ref:
+    """A cycle frozen by an overdue collection while alive, then dropped: garbage only a deep
+    collection walks. Returns a weak reference to it."""
+    cycle = Cycle()
+    gone = weakref.ref(cycle)
+    _middle_collections(OVERDUE_AFTER)
+    assert heap.collect_when_idle(idle_s=0.0) == "frozen"  # the cycle is frozen, still alive
+    del cycle
+    return gone
+
+
 def test_allocations_no_longer_start_a_full_collection() -> None:
     heap = AppHeap()
     heap.settle()
@@ -69,11 +80,7 @@ def test_a_cycle_frozen_while_alive_is_freed_by_a_deep_collection_only() -> None
     heap = AppHeap(deep_growth=1e9)  # not deep until told
     heap.settle()
     try:
-        cycle = Cycle()
-        gone = weakref.ref(cycle)
-        _middle_collections(OVERDUE_AFTER)
-        assert heap.collect_when_idle(idle_s=0.0) == "frozen"  # the cycle is frozen, still alive
-        del cycle
+        gone = _frozen_garbage(heap)
         _middle_collections(FULL_COLLECTION_AFTER)
         assert heap.collect_when_idle(idle_s=IDLE_S) == "full"
         assert gone() is not None  # frozen garbage: a full collection does not walk it
@@ -89,11 +96,7 @@ def test_a_requested_deep_collection_runs_when_the_user_is_next_idle() -> None:
     heap = AppHeap(deep_growth=1e9)  # never deep unless asked
     heap.settle()
     try:
-        cycle = Cycle()
-        gone = weakref.ref(cycle)
-        _middle_collections(OVERDUE_AFTER)
-        assert heap.collect_when_idle(idle_s=0.0) == "frozen"
-        del cycle
+        gone = _frozen_garbage(heap)
         heap.request_deep()  # what the watch loop does after a run
         assert heap.collect_when_idle(idle_s=0.0) is None  # keys are coming
         assert gone() is not None

@@ -50,26 +50,23 @@ class CoverageSettings:
     def __init__(self, root: Path) -> None:
         import coverage  # here: the selection imports this room on every affected call
 
-        self.root = root
         self.problem = ""
+        self.fingerprint = ""  # of the settings file used, for caches of figures made with it
+        self.coverage = None
+        omit: list[str] = []
         config = coverage_config_file(root)
-        self.fingerprint = ""
-        try:
-            if config is None:
-                raise FileNotFoundError
-            self.fingerprint = content_hash(config.read_bytes())
-            self.coverage = coverage.Coverage(data_file=None, config_file=str(config))
-            self.coverage.get_data()  # loads the plugins the settings name: a failure shows here
-            omit = [
-                *(self.coverage.get_option("run:omit") or ()),
-                *(self.coverage.get_option("report:omit") or ()),
-            ]
-        except FileNotFoundError:
-            self.coverage, omit = coverage.Coverage(data_file=None, config_file=False), []
-        except Exception as exc:  # coverage.py's ConfigError, a plugin that does not import
-            self.problem = f"coverage settings in {config.name} not used: {exc}"
-            self.fingerprint = ""
-            self.coverage, omit = coverage.Coverage(data_file=None, config_file=False), []
+        if config is not None:
+            try:
+                project = coverage.Coverage(data_file=None, config_file=str(config))
+                project.get_data()  # loads the plugins the settings name: a failure shows here
+                omit = [*(project.get_option("run:omit") or ()), *(project.get_option("report:omit") or ())]
+                self.fingerprint = content_hash(config.read_bytes())
+                self.coverage = project
+            except Exception as exc:  # coverage.py's ConfigError, a plugin that does not import
+                self.problem = f"coverage settings in {config.name} not used: {exc}"
+                omit = []
+        if self.coverage is None:
+            self.coverage = coverage.Coverage(data_file=None, config_file=False)
         self._omit = _globs(omit, root)
 
     def omitted(self, path: str) -> bool:

@@ -17,8 +17,9 @@ before and now). Those names are observed by:
   changed is the instance's state, which only code of its class or a read of one of its instance
   attributes (``x._pad``) can see, so those are the observers, not every reader of ``DEFAULTS``,
   which only passes the instance along. This holds for a class whose instances keep their state
-  to themselves: plain methods (no decorator, metaclass or base from elsewhere, so no generated
-  ``__eq__`` or ``__repr__``), no ``global``, no ``setattr`` or ``__dict__``. A module-level
+  to themselves: no class decorator, metaclass or base from elsewhere (so no generated ``__eq__``
+  or ``__repr__``), method decorators among ``_PLAIN_METHOD_DECORATORS``, no ``global``,
+  ``setattr``, ``vars`` or ``__dict__`` in its methods. A module-level
   statement that only copies such a name (``B = DEFAULTS[:]``) holds the instance too; one that
   computes with it at import (``HEADER = DEFAULTS[0]("title")``) binds a changed name.
 
@@ -203,12 +204,11 @@ def _statement(
         ]
         rest = [s for s in statement.body if s not in plain]
         head = [*statement.bases, *statement.keywords, *statement.decorator_list, *rest]
-    effects = _has_effects(statement, classes)
     return Statement(
         frozenset(bound_names(statement)),
         BlockReads.of(head),
         kind,
-        effects,
+        _has_effects(statement, classes),
         _calls(head),
         tuple(members),
         _instance_attributes(statement, classes, bodies) if kind == "class" else None,
@@ -219,7 +219,7 @@ def _statement(
 # Value expressions that pass objects along without running any of their code.
 _COPYING_NODES = (
     ast.Name, ast.Attribute, ast.Subscript, ast.Slice, ast.List, ast.Tuple, ast.Set, ast.Dict,
-    ast.Starred, ast.Constant, ast.Load, ast.Store, ast.expr_context,
+    ast.Starred, ast.Constant, ast.expr_context,
 )
 
 
