@@ -231,11 +231,24 @@ def test_an_objects_dict_is_not_the_modules_names(make_project, cli, edit, affec
     assert _selected(affected, root) == {"tests/test_records.py::test_fields"}
 
 
-def test_a_class_read_through_an_objects_dict_falls_back(make_project, cli, edit, affected):
-    # defaults() reads a class's attributes through cls.__dict__: no name to follow.
-    root = make_project(DICTS)
+def test_a_class_read_through_an_objects_dict_selects_the_dict_readers(make_project, cli, edit, affected):
+    # defaults() reads a class's attributes through cls.__dict__: no name to follow, so every
+    # function of the module that reads an object's __dict__ observes the class; plain() does not.
+    records = DICTS["shop/records.py"].replace('ERROR_KEYS = Exception("x").__dict__.keys()', "")
+    root = make_project({**DICTS, "shop/records.py": records})
     assert cli("run", str(root), "--affected").returncode == 0
     edit(root / "shop/records.py", 'currency = "EUR"', 'currency = "USD"')
     result = affected(root)
-    assert "tests/test_records.py::test_defaults" in result["selected"]
-    assert "reads objects' __dict__" in result["reasons"]["tests/test_records.py::test_defaults"]
+    assert set(result["selected"]) == {"tests/test_records.py::test_defaults", "tests/test_records.py::test_fields"}
+    assert "reads objects' __dict__" in result["reasons"]["tests/test_records.py::test_fields"]
+    assert cli("run", str(root), "--affected").returncode == 1  # test_defaults breaks
+
+
+def test_module_level_code_reading_an_objects_dict_falls_back(make_project, cli, edit, affected):
+    # ERROR_KEYS reads a call's result's __dict__ at import: that object may be the class.
+    root = make_project(DICTS)
+    assert cli("run", str(root), "--affected").returncode == 0
+    edit(root / "shop/records.py", 'currency = "EUR"', 'currency = "USD"\n    code = "EU"')
+    result = affected(root)
+    assert "tests/test_records.py::test_plain" in result["selected"]
+    assert "module-level code reads objects' __dict__" in result["reasons"]["tests/test_records.py::test_plain"]

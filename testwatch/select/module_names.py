@@ -22,6 +22,9 @@ before and now). Those names are observed by:
   ``setattr``, ``vars`` or ``__dict__`` in its methods. A module-level
   statement that only copies such a name (``B = DEFAULTS[:]``) holds the instance too; one that
   computes with it at import (``HEADER = DEFAULTS[0]("title")``) binds a changed name.
+- when a class of the edited module changed, the module's functions that read an object's
+  ``__dict__`` (``record.__dict__``, ``cls.__dict__``): that object may be the class. Module-level
+  code that does so falls back (below).
 
 It cannot tell, and says so (the selection then falls back to every importer), when a name can
 be read without being named (``globals()``, ``vars()``, ``exec``, ``eval``, ``__dict__`` in the
@@ -355,11 +358,22 @@ def _dynamic_reads(
         kind, _, name = way.partition("@")
         if name in aliases:
             targets.add(aliases[name])
-        elif kind == "__dict__" and name and (name == "()" or name not in module_level):
+        elif _object_dict(way, module_level):
             object_dicts = True  # record.__dict__, self.__dict__: never the module's globals
         elif not name or kind == "__dict__":
             why = why or kind
     return why, targets, object_dicts
+
+
+def _object_dict(way: str, module_level: set[str]) -> bool:
+    """Whether a dynamic read (``BlockReads.dynamic``) is the ``__dict__`` of an object that is
+    not a module-level name: ``self``, a parameter, a call's result."""
+    kind, _, name = way.partition("@")
+    return kind == "__dict__" and bool(name) and (name == "()" or name not in module_level)
+
+
+def _reads_object_dicts(reads: BlockReads, module_level: set[str]) -> bool:
+    return any(_object_dict(way, module_level) for way in reads.dynamic)
 
 
 @dataclass
@@ -376,6 +390,9 @@ class Impact:
     # file -> classes of which an instance made at import holds state from the change
     instances: dict[str, set[str]] = field(default_factory=dict)
     holders: dict[str, set[str]] = field(default_factory=dict)  # file -> names holding such instances
+    # Non-empty (a changed class of the origin): the origin's functions that read objects'
+    # ``__dict__`` observe the change too, since such an object may be that class.
+    dict_readers: str = ""
 
     def observers(self, relative: str, facts: ModuleFacts) -> dict[str, str]:
         """The blocks of ``relative`` that observe the change -> why."""
@@ -394,6 +411,14 @@ class Impact:
                 )
             elif hit := sorted((reads.names & own) | ((reads.attributes | reads.mentions) & everywhere)):
                 found[block] = f"{relative}::{block} reads {hit[0]} ({self._edit()})"
+        if self.dict_readers and relative == self.origin:
+            module_level = set().union(*(statement.bound for statement in facts.statements))
+            for block, reads in facts.blocks.items():
+                if block not in found and _reads_object_dicts(reads, module_level):
+                    found[block] = (
+                        f"{relative}::{block} reads objects' __dict__ (a class's too) and "
+                        f"{self.dict_readers} changed ({self._edit()})"
+                    )
         if own:
             found["<module>"] = f"module-level code of {relative} changed ({self._edit()})"
         return found
@@ -438,8 +463,11 @@ def module_impact(
         return impact
     classes = sorted(n for s in origin_facts.statements if s.kind == "class" for n in s.bound & names)
     if classes and origin_facts.object_dicts:
-        impact.fallback = f"{classes[0]} changed and the module reads objects' __dict__ (a class's too)"
-        return impact
+        module_level = set().union(*(statement.bound for statement in origin_facts.statements))
+        if any(_reads_object_dicts(statement.reads, module_level) for statement in origin_facts.statements):
+            impact.fallback = f"{classes[0]} changed and module-level code reads objects' __dict__ (a class's too)"
+            return impact
+        impact.dict_readers = classes[0]
     for statement in origin_facts.statements:
         if not statement.bound & names:
             continue
