@@ -5,6 +5,7 @@ unchanged code rewrites none of the stored dependency rows."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 
@@ -81,3 +82,19 @@ def test_a_recording_of_unchanged_code_rewrites_only_the_rows_that_changed(recor
     assert after["tests/test_io.py::test_offset"] == first["tests/test_io.py::test_offset"]
     assert len(after["tests/test_core.py::test_negate"]) == 2  # its negate row is the new run's
     assert after["tests/test_core.py::test_double"] == first["tests/test_core.py::test_double"]
+
+
+def test_the_kept_parses_forget_a_deleted_file(recorded, cli, edit):
+    def cached_files() -> set[str]:
+        record = json.loads((recorded / ".testwatch" / "file-blocks.json").read_text())
+        return set(record["files"])
+
+    scratch = recorded / "calc" / "scratch.py"
+    scratch.write_text("def helper():\n    return 1\n")
+    _record(cli, recorded)
+    assert {"calc/core.py", "calc/scratch.py"} <= cached_files()
+    scratch.unlink()
+    edit(recorded / "calc/core.py", "return -x", "return 0 - x")  # something new to keep
+    _record(cli, recorded)
+    assert "calc/core.py" in cached_files()
+    assert "calc/scratch.py" not in cached_files()

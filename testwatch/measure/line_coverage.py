@@ -30,12 +30,13 @@ _HUNK = re.compile(r"^@@ -\S+ \+(\d+)(?:,(\d+))? @@")
 CACHE_NAME = "coverage-rows.json"
 
 
-def rows_cache(path: Path | None) -> ContentCache:
-    """The coverage rows of earlier runs, by file content and lines run (``path`` None: in memory)."""
+def rows_cache(path: Path | None, root: Path | None = None) -> ContentCache:
+    """The coverage rows of earlier runs, by file content and lines run (``path`` None: in memory;
+    ``root``: the project, whose deleted files' rows are dropped)."""
     import coverage
 
     version = functools.partial(code_version, [sys.modules[__name__]], coverage.__version__)
-    return ContentCache(path, version)
+    return ContentCache(path, version, root)
 
 
 def coverage_rows(

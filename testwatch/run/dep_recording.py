@@ -86,8 +86,8 @@ class DepRecorder:
         self.config = config
         self.rules = rules
         in_cache_dir = (lambda name: cache_dir / name) if cache_dir else (lambda name: None)
-        self._blocks_cache = BlocksCache(in_cache_dir(blocks_cache.CACHE_NAME))
-        self._rows_cache = line_coverage.rows_cache(in_cache_dir(line_coverage.CACHE_NAME))
+        self._blocks_cache = BlocksCache(in_cache_dir(blocks_cache.CACHE_NAME), config.root)
+        self._rows_cache = line_coverage.rows_cache(in_cache_dir(line_coverage.CACHE_NAME), config.root)
         self._parsed: dict[str, FileState] = {}  # files parsed for line spans, kept across runs
         self.states: FileStates | None = None  # the states of the finish in progress
         self._block_of_line: dict[str, dict[int, str]] = {}  # relative -> line -> block, this finish

@@ -42,9 +42,9 @@ def blocks_from_json(data: dict) -> PythonBlocks:
 class BlocksCache:
     """Parsed blocks of a project's Python files by content hash; ``path`` None: in memory only."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, root: Path | None = None) -> None:
         version = functools.partial(code_version, [fingerprints, sys.modules[__name__]])
-        self._entries = ContentCache(path, version)
+        self._entries = ContentCache(path, version, root)
 
     def file_blocks(self, relative: str, path: str) -> tuple[str, PythonBlocks]:
         """(content hash, blocks) of the Python file at ``path``; raises OSError if unreadable."""

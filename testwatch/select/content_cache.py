@@ -5,7 +5,8 @@ One JSON file per kind of entry (``module-facts.json``, ``file-blocks.json``, ..
 project file, its content key (a content hash, or a hash plus what else the entry depends on)
 and its value as plain JSON. The file is tied to the code that computes the values and to the
 Python version: when either differs it is ignored and rewritten. A cache that cannot be read or
-written costs a computation, never a wrong answer.
+written costs a computation, never a wrong answer. Entries of files no longer in the project are
+dropped when the cache is next written.
 """
 
 from __future__ import annotations
@@ -35,10 +36,12 @@ class ContentCache:
     """JSON values of a project's files by content key; ``path`` None keeps them in memory.
 
     ``version`` is computed on first use (it reads source files): pass a function giving it.
+    ``root``: the project the relative paths are of; its deleted files' entries are not written.
     """
 
-    def __init__(self, path: Path | None, version) -> None:
+    def __init__(self, path: Path | None, version, root: Path | None = None) -> None:
         self.path = path
+        self.root = root
         self._version_of = version
         self._entries: dict[str, tuple[str, object]] | None = None  # file -> (key, JSON value)
         self._dirty = False
@@ -57,7 +60,11 @@ class ContentCache:
         """Write the entries if any changed; a folder that cannot take the file is left alone."""
         if not self._dirty or self.path is None or not self.path.parent.is_dir():
             return
-        files = {relative: list(entry) for relative, entry in self._load().items()}
+        entries = self._load()
+        if self.root is not None:
+            for relative in [rel for rel in entries if not (self.root / rel).is_file()]:
+                del entries[relative]
+        files = {relative: list(entry) for relative, entry in entries.items()}
         record = {"version": self._version, "files": files}
         with contextlib.suppress(OSError), written_whole(self.path) as out:
             json.dump(record, out, separators=(",", ":"))

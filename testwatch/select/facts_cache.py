@@ -89,10 +89,10 @@ def facts_from_json(data: dict) -> ModuleFacts:
 class FactsCache:
     """The facts of a project's Python files by content hash; ``path`` None keeps them in memory."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, root: Path | None = None) -> None:
         self.path = path
         version = functools.partial(code_version, [fingerprints, module_names, sys.modules[__name__]])
-        self._entries = ContentCache(path, version)
+        self._entries = ContentCache(path, version, root)
 
     def get(self, relative: str, sha: str) -> ModuleFacts | object | None:
         """The facts stored for this content of ``relative``; ``MISSING`` when there are none."""

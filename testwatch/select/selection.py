@@ -162,7 +162,7 @@ class Selector:
         self._groups: dict[str, list[tuple[str, str, list[str]]]] = {}  # path -> its rows, grouped
         self._facts: dict[str, tuple[str, ModuleFacts | None]] = {}  # path -> (sha, facts)
         on_disk = history.path.parent / CACHE_NAME if history.path is not None else None
-        self.facts_cache = FactsCache(on_disk)  # the facts of earlier selections, by content hash
+        self.facts_cache = FactsCache(on_disk, config.root)  # earlier selections' facts, by content hash
 
     def select(self) -> Selection:
         started = time.monotonic()
