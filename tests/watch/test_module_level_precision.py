@@ -239,8 +239,9 @@ def test_a_class_read_through_an_objects_dict_selects_the_dict_readers(make_proj
     assert cli("run", str(root), "--affected").returncode == 0
     edit(root / "shop/records.py", 'currency = "EUR"', 'currency = "USD"')
     result = affected(root)
-    assert set(result["selected"]) == {"tests/test_records.py::test_defaults", "tests/test_records.py::test_fields"}
-    assert "reads objects' __dict__" in result["reasons"]["tests/test_records.py::test_fields"]
+    fields, defaults = "tests/test_records.py::test_fields", "tests/test_records.py::test_defaults"
+    assert set(result["selected"]) == {defaults, fields}
+    assert "reads objects' __dict__" in result["reasons"][fields]
     assert cli("run", str(root), "--affected").returncode == 1  # test_defaults breaks
 
 
@@ -250,5 +251,6 @@ def test_module_level_code_reading_an_objects_dict_falls_back(make_project, cli,
     assert cli("run", str(root), "--affected").returncode == 0
     edit(root / "shop/records.py", 'currency = "EUR"', 'currency = "USD"\n    code = "EU"')
     result = affected(root)
-    assert "tests/test_records.py::test_plain" in result["selected"]
-    assert "module-level code reads objects' __dict__" in result["reasons"]["tests/test_records.py::test_plain"]
+    plain = "tests/test_records.py::test_plain"
+    assert plain in result["selected"]
+    assert "module-level code reads objects' __dict__" in result["reasons"][plain]

@@ -465,7 +465,9 @@ def module_impact(
     if classes and origin_facts.object_dicts:
         module_level = set().union(*(statement.bound for statement in origin_facts.statements))
         if any(_reads_object_dicts(statement.reads, module_level) for statement in origin_facts.statements):
-            impact.fallback = f"{classes[0]} changed and module-level code reads objects' __dict__ (a class's too)"
+            impact.fallback = (
+                f"{classes[0]} changed and module-level code reads objects' __dict__ (a class's too)"
+            )
             return impact
         impact.dict_readers = classes[0]
     for statement in origin_facts.statements:
