@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from testwatch.collectors.in_testwatch.project_files import IgnoreRules, is_test_file
 from testwatch.history import dep_index
@@ -87,6 +88,19 @@ def _everything(known: KnownTests, reason: str) -> Selection:
     selected = sorted(known.tests, key=lambda nodeid: (nodeid not in known.failed, nodeid))
     return Selection(selected, {}, len(known.tests), everything=True, everything_reason=reason,
                      known=known.tests, dep_counts=known.counts)
+
+
+def _rootdir_above(root: Path, test_files) -> Path | None:
+    """The folder above ``root`` that the known tests' node ids are relative to (pytest's rootdir,
+    set by a config file there: a monorepo), or None when they are paths in the project."""
+    for test_file in test_files:
+        if (root / test_file).is_file():
+            return None
+        for above in root.parents:
+            inside = test_file.startswith(f"{root.relative_to(above).as_posix()}/")
+            if inside and (above / test_file).is_file():
+                return above
+    return None
 
 
 def made_before(path: str, started_ns: int | None) -> bool:
@@ -195,6 +209,10 @@ class Selector:
         if stored_env.sha != env:
             return _everything(
                 known, "the Python version, installed packages or pytest/testwatch config changed")
+        if (rootdir := _rootdir_above(self.config.root, known.tests_by_file)) is not None:
+            return _everything(
+                known, f"pytest's rootdir {rootdir} lies above the project, so its node ids are not "
+                f"project paths; start testwatch in {rootdir} to select")
         picked = self._pick(known, self._changed_owners(known.stale))
         new_test_files, conftests = self._scan(known.files_seen, stored_env.key)
         self._pick_under_changed_conftests(conftests, known.tests, picked)
