@@ -38,9 +38,11 @@ def pytest_configure(config: pytest.Config) -> None:
         _fd = None
 
 
-@pytest.hookimpl(hookwrapper=True)
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_call(item: pytest.Item):
-    # The descriptor names the thread that opened it: the main one, which runs the tests.
+    # Outermost, so the wait covers what pytest times: the capture and logging wrappers inside it
+    # take most of a tiny test's call phase, and a preemption there was missed. The descriptor
+    # names the thread that opened it: the main one, which runs the tests.
     before = _run_delay_ns() if _fd is not None else None
     yield
     after = _run_delay_ns() if before is not None else None
