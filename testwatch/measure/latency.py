@@ -47,8 +47,9 @@ REGRESSION_FLOOR_S = 0.010
 # follow the tests a change slowed, not the machine.
 MIN_RUN_TESTS = 20
 _MAD_TO_SIGMA = 1.4826  # makes the MAD comparable to a standard deviation for normal noise
-# A result's call duration without its wait for a CPU (``own_call_s`` in SQL).
-OWN_CALL_SQL = "r.call_s - coalesce(r.call_wait_s, 0)"
+# A result's call duration without its wait for a CPU (``own_call_s`` in SQL); the two clocks may
+# disagree by a microsecond, never below 0.
+OWN_CALL_SQL = "max(r.call_s - coalesce(r.call_wait_s, 0), 0)"
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def own_call_s(result: TestResult) -> float | None:
     """The call phase's duration without the time it waited for a CPU (``call_wait_s``, measured
     where the kernel tells it): what the test itself took, however busy the machine."""
     call_s = result.phase_duration_s("call")
-    return None if call_s is None else call_s - result.extra.get("call_wait_s", 0.0)
+    return None if call_s is None else max(call_s - result.extra.get("call_wait_s", 0.0), 0.0)
 
 
 def percentile(values: Iterable[float], pct: float) -> float:
