@@ -3,19 +3,18 @@
 The figure is the call phase of passed tests (``results.call_s``), less the time it waited for a
 CPU (``call_wait_s``, where the kernel tells it: ``collectors/in_pytest/cpu_wait.py``): setup and
 teardown include shared fixtures, which land on whichever test happens to run first, and a test
-preempted by another process did not get slower. The newest run is a
-regression when it is slower than the baseline (the runs before it) both by a robust statistic,
-more than ``REGRESSION_MADS`` scaled median absolute deviations above the baseline median, and
-by more than ``REGRESSION_RATIO`` and ``REGRESSION_FLOOR_S``.
+preempted by another process did not get slower. The newest run is a regression when it is
+slower than the baseline (the runs before it) both by a robust statistic, more than
+``REGRESSION_MADS`` scaled median absolute deviations above the baseline median, and by more
+than ``REGRESSION_RATIO`` and ``REGRESSION_FLOOR_S``.
 
 A busy machine also slows what the wait does not show (a CPU shared with a sibling thread, a
-test's subprocesses), and it slows a whole run, not one test: when a run holds at least
-``MIN_RUN_TESTS`` tests with a baseline, its slowdown is the median of their newest/usual ratios
-weighted by their usual durations (``run_slowdown``), and each test is judged against its
-baseline (median, spread and floor) times that slowdown. A run with fewer such tests (a rerun of a
-few tests) is judged as is.
-``judge_run`` is the one place a run's tests are judged: the end-of-run notice and the latency pane
-both call it.
+test's threads and subprocesses), and it slows a whole run, not one test: when a run holds at
+least ``MIN_RUN_TESTS`` tests with a baseline, its slowdown is the median of their newest/usual
+ratios weighted by their usual durations (``run_slowdown``), and each test is judged against its
+baseline (median, spread and floor) times that slowdown. A run with fewer such tests (a rerun of
+a few tests) is judged as is. ``judge_run`` is the one place a run's tests are judged: the
+end-of-run notice and the latency pane both call it.
 
 Durations are compared like with like: each run stores its measuring mode (``runs.measuring``:
 memray tracking, dependency recording, branch coverage, or none), and a test's recent durations
