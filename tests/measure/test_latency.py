@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import os
 import random
+import re
 
 import pytest
 
+from testwatch.config.settings import Config
 from testwatch.history.store import open_history
-from testwatch.measure.latency import baseline_durations, is_regression, percentile, recent_latencies
+from testwatch.measure.latency import (
+    Baseline,
+    baseline_durations,
+    is_regression,
+    percentile,
+    recent_latencies,
+    run_slowdown,
+)
+from testwatch.measure.measuring import MeasuringListener
+from testwatch.model.events import EngineNotice, RunEnding, RunStarted, TestFinished
 from testwatch.model.results import PhaseReport, TestResult
 
 
-def _noisy(median_s: float, n: int, seed: int) -> list[float]:
+def _noisy(median_s: float, n: int, seed: int) -> Baseline:
     rng = random.Random(seed)
-    return [median_s * rng.uniform(0.9, 1.1) for _ in range(n)]
+    return Baseline.of([median_s * rng.uniform(0.9, 1.1) for _ in range(n)])
 
 
 def test_percentile_interpolates_like_numpy():
@@ -26,12 +38,12 @@ def test_noise_is_not_a_regression_but_a_real_slowdown_is():
     baseline = _noisy(0.100, 15, seed=1)
     assert not is_regression(0.108, baseline)  # within the noise
     assert is_regression(0.200, baseline)  # twice as slow
-    assert not is_regression(0.200, baseline[:3])  # too little history to judge
+    assert Baseline.of([0.1, 0.1, 0.1]) is None  # too little history to judge
 
 
 def test_a_noisy_baseline_needs_more_than_a_percentage():
     rng = random.Random(2)
-    baseline = [0.1 * rng.uniform(0.5, 2.0) for _ in range(15)]  # very noisy test
+    baseline = Baseline.of([0.1 * rng.uniform(0.5, 2.0) for _ in range(15)])  # very noisy test
     assert not is_regression(0.16, baseline)  # +60% of the median, but inside its spread
 
 
@@ -40,6 +52,102 @@ def test_tiny_tests_need_an_absolute_slowdown():
     assert not is_regression(0.0006, baseline)  # 3x, but below the 10 ms floor
     assert not is_regression(0.003, _noisy(0.0003, 15, seed=4))  # seen on marshmallow at load 1
     assert is_regression(0.08, _noisy(0.01, 15, seed=5))  # 8x and 70 ms: a real slowdown
+
+
+SUITE = [f"tests/test_suite.py::test_{index:02d}" for index in range(30)]
+USUAL_S = {nodeid: 0.002 * (index + 1) for index, nodeid in enumerate(SUITE)}  # 2 ms to 60 ms
+REGRESSED = SUITE[9]  # 20 ms usually
+
+
+def _passed(nodeid: str, call_s: float, wait_s: float | None = None) -> TestResult:
+    extra = {} if wait_s is None else {"call_wait_s": wait_s}
+    return TestResult(nodeid, "passed", {"call": PhaseReport("passed", call_s)}, extra=extra)
+
+
+def _judged_run(path, newest_s: dict[str, float], wait_s: float | None = None) -> tuple[set[str], list[str]]:
+    """Five runs of SUITE at their usual times (5% noise), then a run of ``newest_s`` (each call
+    having waited ``wait_s`` for a CPU): the tests the latency pane flags, and the "slower than
+    their recent runs" notices of the end of that run."""
+    history = open_history(path)
+    rng = random.Random(7)
+    for _ in range(5):
+        run_id = history.start_run("all", None, [], measuring="plain")
+        history.add_results(run_id, [_passed(n, s * rng.uniform(0.95, 1.05)) for n, s in USUAL_S.items()])
+    published = []
+    listener = MeasuringListener(Config(path.parent), history, published.append)
+    run_id = history.start_run("all", None, [], measuring="plain")
+    newest = [_passed(nodeid, call_s, wait_s) for nodeid, call_s in newest_s.items()]
+    history.add_results(run_id, newest)
+    for event in [RunStarted(run_id, "all", None), *map(TestFinished, newest), RunEnding(run_id)]:
+        listener(event)
+    try:
+        latencies = recent_latencies(history, SUITE)
+    finally:
+        history.close()
+    notices = [event.message for event in published if isinstance(event, EngineNotice)]
+    return {nodeid for nodeid, latency in latencies.items() if latency.regressed}, [
+        notice for notice in notices if "slower than their recent runs" in notice
+    ]
+
+
+def test_the_run_slowdown_follows_the_tests_long_enough_to_be_preempted():
+    # Twenty 0.2 ms tests that no preemption caught and ten 20 ms tests at 3x: the run's time went
+    # 3x; a plain median of the ratios would say 1.
+    timed = [(0.0002, Baseline(0.0002, 0.00001))] * 20 + [(0.06, Baseline(0.02, 0.001))] * 10
+    assert run_slowdown(timed) == 3.0
+    assert run_slowdown(timed[:19]) == 1.0  # too few tests to tell the machine from a change
+    assert run_slowdown([(0.01, Baseline(0.02, 0.001))] * 30) == 1.0  # a faster run is judged as is
+
+
+def test_a_run_slowed_as_a_whole_flags_only_the_test_slower_beyond_it(tmp_path):
+    # A busy machine: every test of the run at 2.5x its usual time, 3 to 90 ms above it.
+    busy = {nodeid: usual * 2.5 for nodeid, usual in USUAL_S.items()}
+    assert _judged_run(tmp_path / "busy.db", busy) == (set(), [])
+    # The same run with one test five times slower than that: a regression, and the only one.
+    flagged, notices = _judged_run(tmp_path / "slower.db", {**busy, REGRESSED: USUAL_S[REGRESSED] * 2.5 * 5})
+    assert flagged == {REGRESSED}
+    (notice,) = notices
+    assert f"{REGRESSED} (250 ms, usually" in notice and " and " not in notice, notice
+    assert re.search(r"allowing for this run's 2\.[456]x overall slowdown", notice), notice
+
+
+def test_a_rerun_of_a_few_tests_is_judged_without_a_run_slowdown(tmp_path):
+    # Too few tests to tell the machine from a change: each is judged against its own baseline.
+    assert _judged_run(tmp_path / "one.db", {REGRESSED: USUAL_S[REGRESSED] * 3})[0] == {REGRESSED}
+    three = {nodeid: USUAL_S[nodeid] * 3 for nodeid in SUITE[9:12]}
+    flagged, (notice,) = _judged_run(tmp_path / "three.db", three)
+    assert flagged == set(three) and "slowdown" not in notice, notice
+
+
+def test_a_call_that_waited_for_a_cpu_is_judged_without_the_wait(tmp_path):
+    # A 2 ms test preempted for 40 ms by a busy machine is not slower; the same 42 ms spent in the
+    # test itself (asleep, or on a CPU) is.
+    preempted = _judged_run(tmp_path / "preempted.db", {SUITE[0]: 0.042}, wait_s=0.040)
+    assert preempted == (set(), [])
+    flagged, (notice,) = _judged_run(tmp_path / "slower.db", {SUITE[0]: 0.042}, wait_s=0.0)
+    assert flagged == {SUITE[0]} and f"{SUITE[0]} (42 ms, usually 2 ms)" in notice, notice
+
+
+@pytest.mark.skipif(not os.access("/proc/thread-self/schedstat", os.R_OK), reason="no schedstat here")
+def test_the_child_records_how_long_each_call_waited_for_a_cpu(make_project, cli, rows):
+    root = make_project({
+        "tests/test_a.py": """
+            import time
+
+
+            def test_sleeps():
+                time.sleep(0.02)
+
+
+            def test_spins():
+                sum(range(200_000))
+        """,
+    })
+    assert cli("run", str(root)).returncode == 0
+    timed = rows(root, "select nodeid, call_s, call_wait_s from results order by nodeid")
+    assert [row["nodeid"] for row in timed] == ["tests/test_a.py::test_sleeps", "tests/test_a.py::test_spins"]
+    for row in timed:
+        assert row["call_wait_s"] is not None and 0 <= row["call_wait_s"] <= row["call_s"], row
 
 
 def test_recent_latencies_use_passed_call_durations_newest_last(tmp_path):

@@ -199,7 +199,20 @@ def _v8(db: sqlite_utils.Database) -> None:
         )
 
 
-MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
+def _v9(db: sqlite_utils.Database) -> None:
+    """results.call_wait_s: how long the test's call phase waited for a CPU (a busy machine), which
+    latency leaves out; the covering index of v3 takes it in. Older rows keep NULL: no wait known."""
+    with db.conn:
+        if "call_wait_s" not in db["results"].columns_dict:
+            db.conn.execute("alter table results add column call_wait_s real")
+        db.conn.execute("drop index if exists idx_results_latency")
+        db.conn.execute(
+            "create index if not exists idx_results_call_latency "
+            "on results (nodeid, outcome, run_id, call_s, call_wait_s)"
+        )
+
+
+MIGRATIONS = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

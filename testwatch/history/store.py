@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 # Per-test figures that have their own column; anything else in TestResult.extra stays JSON.
 _EXTRA_COLUMNS = (
     "peak_rss_bytes", "peak_growth_bytes", "retained_bytes", "memory_precision", "heap_peak_bytes",
-    "leaked_bytes",
+    "leaked_bytes", "call_wait_s",
 )
 
 

@@ -10,14 +10,12 @@ but the memory samples' series.
 from __future__ import annotations
 
 import sqlite3
-import statistics
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from testwatch.config.settings import Config
 from testwatch.history.store import History
 from testwatch.measure.breaches import BreachChecker
-from testwatch.measure.latency import baseline_durations, is_regression
+from testwatch.measure.latency import Baseline, baseline_durations, judge_run, own_call_s
 from testwatch.measure.sampling import SampleRecorder
 from testwatch.model.events import (
     EngineEvent,
@@ -33,15 +31,6 @@ from testwatch.model.results import TestResult
 _SHOWN_REGRESSIONS = 5
 # A figure that can arrive after its test's result -> the threshold that limits it.
 _LATE_FIGURE_KINDS = {"leaked_bytes": "leaked_memory"}
-
-
-@dataclass(frozen=True)
-class _Slower:
-    """A test of this run slower than its recent runs (``latency.is_regression``)."""
-
-    nodeid: str
-    call_s: float
-    usual_s: float  # the baseline's median
 
 
 def measuring_listeners(
@@ -65,7 +54,7 @@ class MeasuringListener:
         self._measuring = "plain"
         self._markers: dict[str, list[str]] = {}
         self._ran: list[str] = []
-        self._slower: list[_Slower] = []
+        self._timed: dict[str, tuple[float, Baseline]] = {}  # node id -> call duration, baseline
 
     def __call__(self, event: EngineEvent) -> None:
         if isinstance(event, RunStarted):
@@ -73,7 +62,7 @@ class MeasuringListener:
             self._measuring = event.measuring
             self._markers = {}
             self._ran = []
-            self._slower = []
+            self._timed = {}
         elif isinstance(event, TestsCollected):
             self._markers.update(event.markers)
         elif isinstance(event, TestFinished):
@@ -90,17 +79,17 @@ class MeasuringListener:
         self._compare_latency(event.result)
 
     def _compare_latency(self, result: TestResult) -> None:
-        # Test by test while pytest runs (one index seek each), so the end of a run does not
-        # wait for a query per test before it can report.
-        call_s = result.phase_duration_s("call")
+        # Each baseline is read while pytest runs (one index seek each), so the end of a run does
+        # not wait for a query per test before it can report; the run is judged as a whole there.
+        call_s = own_call_s(result)
         if self._run_id is None or result.outcome != "passed" or call_s is None:
             return
         try:
             baseline = baseline_durations(self.history, result.nodeid, self._run_id, self._measuring)
         except sqlite3.Error:
             return  # the engine already says when the history cannot be used
-        if is_regression(call_s, baseline):
-            self._slower.append(_Slower(result.nodeid, call_s, statistics.median(baseline)))
+        if base := Baseline.of(baseline):
+            self._timed[result.nodeid] = (call_s, base)
 
     def _test_measured(self, event: TestMeasured) -> None:
         kinds = {_LATE_FIGURE_KINDS[name] for name in event.figures if name in _LATE_FIGURE_KINDS}
@@ -119,15 +108,22 @@ class MeasuringListener:
         self._notice_regressions()
 
     def _notice_regressions(self) -> None:
-        if not self._slower:
+        verdict = judge_run(self._timed)
+        if not verdict.slower:
             return
-        slower = sorted(self._slower, key=lambda test: test.call_s / test.usual_s, reverse=True)
+        slower = [(nodeid, *self._timed[nodeid]) for nodeid in verdict.slower]
+        slower.sort(key=lambda test: test[1] / max(test[2].median_s, 1e-9), reverse=True)
         shown = ", ".join(
-            f"{test.nodeid} ({test.call_s * 1000:.0f} ms, usually {test.usual_s * 1000:.0f} ms)"
-            for test in slower[:_SHOWN_REGRESSIONS]
+            f"{nodeid} ({call_s * 1000:.0f} ms, usually {base.median_s * 1000:.0f} ms)"
+            for nodeid, call_s, base in slower[:_SHOWN_REGRESSIONS]
         )
         more = f" and {len(slower) - _SHOWN_REGRESSIONS} more" if len(slower) > _SHOWN_REGRESSIONS else ""
-        self.publish(EngineNotice(f"slower than their recent runs: {shown}{more}", "info"))
+        allowed = (
+            f"; allowing for this run's {verdict.slowdown:.1f}x overall slowdown"
+            if verdict.slowdown > 1
+            else ""
+        )
+        self.publish(EngineNotice(f"slower than their recent runs: {shown}{more}{allowed}", "info"))
 
     def _emit(self, breaches: list) -> None:
         for breach in breaches:
