@@ -54,8 +54,8 @@ def test_branch_figures_match_coverage_report_with_branches(make_project, cli):
     db = sqlite3.connect(root / ".testwatch" / "history.db")
     db.row_factory = sqlite3.Row
     ours = {row["file"]: dict(row) for row in db.execute("select * from coverage")}
-    subprocess.run([sys.executable, "-m", "coverage", "run", "--branch", "--source=shop", "-m", "pytest", "-q"],
-                   cwd=root, check=True, capture_output=True)
+    reference = [sys.executable, "-m", "coverage", "run", "--branch", "--source=shop", "-m", "pytest", "-q"]
+    subprocess.run(reference, cwd=root, check=True, capture_output=True)
     subprocess.run([sys.executable, "-m", "coverage", "json", "-o", "cov.json"], cwd=root, check=True,
                    capture_output=True)
     theirs = json.loads((root / "cov.json").read_text())["files"]["shop/prices.py"]["summary"]
