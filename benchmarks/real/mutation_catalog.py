@@ -286,4 +286,38 @@ MUTATIONS = (
         "# SPDX-License-Identifier: MIT OR Apache-2.0 (dual)",
         breaks=False,
     ),
+    # h11: its tests live in the package; _abnf.py builds its grammar with format(**globals()).
+    Mutation(
+        "h11",
+        "get_comma_header stops lower-casing values",
+        "function body",
+        "h11/_headers.py",
+        "found_raw_value = found_raw_value.lower()",
+        "found_raw_value = found_raw_value",
+    ),
+    Mutation(
+        "h11",
+        "_abnf.OWS loses the tab (read through format(**globals()) into the readers' regexes)",
+        "module constant",
+        "h11/_abnf.py",
+        'OWS = r"[ \\t]*"',
+        'OWS = r"[ ]*"',
+    ),
+    Mutation(
+        "h11",
+        "Request.__slots__ loses http_version",
+        "class attribute",
+        "h11/_events.py",
+        '__slots__ = ("method", "headers", "target", "http_version")',
+        '__slots__ = ("method", "headers", "target")',
+    ),
+    Mutation(
+        "h11",
+        "a comment in _abnf.py (no test can break)",
+        "comment only",
+        "h11/_abnf.py",
+        "#                 ; optional whitespace",
+        "#                 ; optional white space",
+        breaks=False,
+    ),
 )

@@ -61,6 +61,12 @@ PROJECTS = {
                 "under a trace function on 3.11",
             ),),
         ),
+        # Tests inside the package (h11/tests, a data file read by a server thread), module-level
+        # regexes built with str.format(**globals()). No pytest section either: -c as for tomlkit.
+        RealProject(
+            "h11", "0.16.0", ("h11",), (),
+            pytest_args=("-c", "pyproject.toml", "h11"), planted_dir="h11/tests",
+        ),
         RealProject(
             "attrs", "25.3.0", ("attr", "attrs"),
             ("hypothesis==6.131.9", "pympler==1.1", "cloudpickle==3.1.1"),

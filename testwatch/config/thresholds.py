@@ -45,6 +45,11 @@ class Thresholds:
     paths: dict[str, float] = field(default_factory=dict)
     markers: dict[str, dict[str, float]] = field(default_factory=dict)
 
+    @property
+    def on_coverage(self) -> bool:
+        """True when a total or per-path coverage limit is set (a run must measure coverage)."""
+        return "coverage" in self.limits or bool(self.paths)
+
     def for_markers(self, markers: list[str]) -> dict[str, float]:
         """The limits that apply to a test with these markers (marker overrides win)."""
         merged = dict(self.limits)

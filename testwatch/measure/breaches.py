@@ -66,8 +66,7 @@ class BreachChecker:
 
     def check_coverage(self, run_id: int | None) -> tuple[list[ThresholdBreached], str]:
         """Total and per-glob coverage breaches, and a note when they could not be checked."""
-        wanted = "coverage" in self.thresholds.limits or self.thresholds.paths
-        if not wanted or run_id is None:
+        if not self.thresholds.on_coverage or run_id is None:
             return [], ""
         rows = list(self.history.rows("select * from coverage where run_id = ?", [run_id]))
         if not rows:

@@ -14,6 +14,7 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,6 +57,7 @@ def coverage_rows(
     cache = cache if cache is not None else rows_cache(None)
     settings = settings if settings is not None else CoverageSettings(rules.root)
     executed = run_coverage.executed_lines()
+    branches = executed.has_arcs()
     cov = settings.coverage
     cov.get_data().update(executed)
     rows = []
@@ -69,11 +71,12 @@ def coverage_rows(
             before = content_hash(Path(measured).read_bytes())
         except OSError:  # the file vanished: nothing to report for it
             continue
-        lines = ",".join(map(str, sorted(executed.lines(measured) or ())))
-        key = f"{before}:{content_hash(lines.encode())}:{settings.fingerprint}"
+        ran = executed.arcs(measured) if branches else executed.lines(measured)
+        ran_text = ",".join(map(str, sorted(ran or ())))
+        key = f"{before}:{content_hash(ran_text.encode())}:{settings.fingerprint}"
         row = cache.get(relative, key)
         if row is MISSING:
-            row = _analysed_row(cov, measured, relative)
+            row = _branch_row(cov, measured, relative) if branches else _analysed_row(cov, measured, relative)
             if row is None:
                 continue
             if _content_is(measured, before):  # not edited while it was analysed
@@ -92,6 +95,27 @@ def _analysed_row(cov, measured: str, relative: str) -> dict | None:
         "file": relative, "statements": len(statements), "covered": covered,
         "percent": round(100.0 * covered / len(statements), 2) if statements else 100.0,
         "missing_lines": json.dumps(sorted(missing)),
+    }
+
+
+def _branch_row(cov, measured: str, relative: str) -> dict | None:
+    """The row of a file measured with branches: coverage.py's JSON report of it (its public
+    way to the branch figures), whose percent counts branches as ``coverage report`` does."""
+    with tempfile.TemporaryDirectory(prefix="tw-branches-") as folder:
+        out = Path(folder) / "coverage.json"
+        try:
+            locked_parse(lambda: cov.json_report(morfs=[measured], outfile=str(out), ignore_errors=True))
+            files = json.loads(out.read_text(encoding="utf-8"))["files"]
+        except Exception:  # the file vanished or no longer parses: nothing to report for it
+            return None
+    if len(files) != 1:
+        return None
+    (report,) = files.values()
+    summary = report["summary"]
+    return {
+        "file": relative, "statements": summary["num_statements"], "covered": summary["covered_lines"],
+        "percent": round(summary["percent_covered"], 2), "missing_lines": json.dumps(report["missing_lines"]),
+        "branches": summary["num_branches"], "covered_branches": summary["covered_branches"],
     }
 
 

@@ -18,6 +18,7 @@ from testwatch.measure.breaches import BreachChecker
 from testwatch.measure.latency import Baseline, baseline_durations, judge_run, own_call_s
 from testwatch.measure.sampling import SampleRecorder
 from testwatch.model.events import (
+    CoverageStored,
     EngineEvent,
     EngineNotice,
     RunEnding,
@@ -71,6 +72,8 @@ class MeasuringListener:
             self._test_measured(event)
         elif isinstance(event, RunEnding):
             self._finish_run()
+        elif isinstance(event, CoverageStored):
+            self._coverage_stored(event)
 
     def _test_finished(self, event: TestFinished) -> None:
         nodeid = event.result.nodeid
@@ -101,11 +104,24 @@ class MeasuringListener:
     def _finish_run(self) -> None:
         ran = {nodeid: self._markers.get(nodeid, []) for nodeid in self._ran}
         self._emit(self.checker.check_p95(self._run_id, ran))
-        breaches, note = self.checker.check_coverage(self._run_id)
+        if "deps" not in self._measuring.split("+"):  # a recording run's coverage comes later
+            self._check_coverage(self._run_id)
+        self._notice_regressions()
+
+    def _coverage_stored(self, event: CoverageStored) -> None:
+        if event.whole_suite:
+            self._check_coverage(event.run_id)
+        elif self.checker.thresholds.on_coverage:
+            self.publish(EngineNotice(
+                f"run {event.run_id} ran a selection of the tests, so the coverage thresholds were "
+                "not checked (they judge runs of every test)", "info",
+            ))
+
+    def _check_coverage(self, run_id: int | None) -> None:
+        breaches, note = self.checker.check_coverage(run_id)
         self._emit(breaches)
         if note:
             self.publish(EngineNotice(note, "info"))
-        self._notice_regressions()
 
     def _notice_regressions(self) -> None:
         verdict = judge_run(self._timed)

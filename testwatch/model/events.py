@@ -118,6 +118,17 @@ class RunEnding:
 
 
 @dataclass
+class CoverageStored:
+    """A recorded run's coverage rows are in the history: dependency recording stores them after
+    the run has finished, so the coverage thresholds are judged now rather than at ``RunEnding``.
+    ``whole_suite``: the run ran every test, not a selection (whose coverage says nothing of the
+    project's)."""
+
+    run_id: int
+    whole_suite: bool
+
+
+@dataclass
 class RunFinished:
     run_id: int | None
     counts: dict[str, int]
@@ -166,5 +177,6 @@ EngineEvent = (
     | MemorySampled
     | ThresholdBreached
     | RunEnding
+    | CoverageStored
     | RunFinished
 )

@@ -74,6 +74,7 @@ class RecordSummary:
     rows: int = 0
     warnings: list[str] = field(default_factory=list)  # the recording is incomplete: none stored
     notices: list[str] = field(default_factory=list)  # stored, with something the user should know
+    coverage_stored: bool = False  # the run's coverage rows are in the history
     file_states: Mapping[str, FileState] = field(default_factory=lambda: MappingProxyType({}))  # stored
 
 
@@ -132,6 +133,7 @@ class DepRecorder:
                     summary.notices.append(settings.problem)
                 rows_of_run = line_coverage.coverage_rows(data, self.rules, self._rows_cache, settings)
                 self._store_coverage(db, run_id, rows_of_run)
+                summary.coverage_stored = True
             if environment is not None and not summary.warnings:
                 started_ns = recording.started_ns
                 states[ENVIRONMENT_PATH] = self._store_environment(db, environment, run_id, started_ns)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import subprocess
+import threading
 import time
 from pathlib import Path
 
 from testwatch.history.store import History, now_iso
 from testwatch.model.events import EngineNotice, TestFinished, TestMeasured, ThresholdBreached
 from testwatch.model.results import TestResult
+from testwatch.run.git_state import head_revision, local_changes
 from testwatch.run.listeners import Listener
 
 FLUSH_INTERVAL_S = 0.1
@@ -34,6 +35,8 @@ class HistoryWriter:
         self._last_flush = 0.0
         self._warned = False
         self._error = ""  # the newest reason a write failed
+        self._revision: str | None = None  # the run's commit
+        self._changes: _LocalChanges | None = None  # the uncommitted changes, read beside the run
 
     def start_run(
         self, trigger: str, selected: int | None, args: list[str], measuring: str, python: str, root: Path
@@ -41,10 +44,12 @@ class HistoryWriter:
         """The new run's id, or None when the history cannot be written."""
         self._unsaved.clear()
         self._remeasured.clear()
+        self._revision = head_revision(root)
+        # Reading the working tree's changes costs git a stat of every file: off the run's start.
+        self._changes = _LocalChanges(root) if self._revision else None
         try:
             self.run_id = self.history.start_run(
-                trigger, selected, args, measuring=measuring, python=python,
-                git_revision=_git_revision(root),
+                trigger, selected, args, measuring=measuring, python=python, git_revision=self._revision,
             )
         except sqlite3.Error as exc:
             self._warn(exc)
@@ -89,6 +94,9 @@ class HistoryWriter:
                 f"{history_path} ({self._error}); they were reported, not saved",
                 "error",
             ))
+        changes = self._changes.result() if self._changes is not None else ""
+        if changes:
+            fields["git_revision"] = f"{self._revision}{changes}"
         if self.run_id is not None:
             with contextlib.suppress(sqlite3.Error):
                 self.history.finish_run(self.run_id, **fields)
@@ -111,11 +119,18 @@ class HistoryWriter:
             self.publish(EngineNotice(f"cannot write the history ({exc}); results are kept in memory"))
 
 
-def _git_revision(root: Path) -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, timeout=2,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+class _LocalChanges:
+    """``git_state.local_changes`` of a folder, read in a thread of its own."""
+
+    def __init__(self, root: Path) -> None:
+        self._found = ""
+        self._thread = threading.Thread(target=self._read, args=(root,), name="testwatch-git", daemon=True)
+        self._thread.start()
+
+    def _read(self, root: Path) -> None:
+        self._found = local_changes(root)
+
+    def result(self) -> str:
+        """The digest ("" for none, or when git took too long to say)."""
+        self._thread.join(timeout=10)
+        return self._found

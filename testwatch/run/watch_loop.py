@@ -27,10 +27,17 @@ from testwatch.collectors.in_testwatch.file_watcher import FileWatcher
 from testwatch.collectors.in_testwatch.project_files import IgnoreRules
 from testwatch.config.settings import Config
 from testwatch.history.store import History
-from testwatch.model.events import ChangesDetected, EngineNotice, RunFinished, SelectionMade, WatchStatus
+from testwatch.model.events import (
+    ChangesDetected,
+    CoverageStored,
+    EngineNotice,
+    RunFinished,
+    SelectionMade,
+    WatchStatus,
+)
 from testwatch.model.results import BAD_OUTCOMES
 from testwatch.run.child_command import DEFAULT_PLUGINS
-from testwatch.run.dep_recording import PLUGIN, DepRecorder, Recording
+from testwatch.run.dep_recording import PLUGIN, DepRecorder, Recording, RecordSummary
 from testwatch.run.engine import RunRequest, measured_engine
 from testwatch.run.malloc_memory import release_free_memory, use_one_malloc_arena
 from testwatch.run.signals import run_cancellable
@@ -141,10 +148,11 @@ class WatchLoop:
                     await self._run_task
             await self._close()
 
-    async def run_once(self, kind: str = "affected", nodeids: list[str] | None = None):
-        """One recorded run without watching (``testwatch run --affected``); None if none selected."""
+    async def run_once(self, kind: str = "affected", nodeids: list[str] | None = None, trigger: str = ""):
+        """One recorded run without watching (``testwatch run --affected``); None if none selected.
+        ``trigger``: what the history says started it (default: ``kind``)."""
         try:
-            return await self._run_job(kind, nodeids, kind)
+            return await self._run_job(kind, nodeids, trigger or kind)
         finally:
             await self._close()
 
@@ -257,7 +265,9 @@ class WatchLoop:
             self._in_engine = False
             complete = finished is not None and not finished.cancelled and finished.exit_status in (0, 1)
             run_id = finished.run_id if finished is not None else None
-            await self._finish_recording(recording, run_id, environment if complete else None)
+            summary = await self._finish_recording(recording, run_id, environment if complete else None)
+            if complete and summary is not None and summary.coverage_stored:
+                self.engine.events.publish(CoverageStored(run_id, whole_suite=request.select is None))
             self.history.release_memory()  # what the run and its recording freed, not kept resident
             release_free_memory()
             self._dep_paths = None
@@ -286,8 +296,9 @@ class WatchLoop:
         return RunRequest(trigger=trigger, select=selection.selected, pytest_args=args,
                           reasons=selection.reasons)
 
-    async def _finish_recording(self, recording: Recording, run_id, environment) -> None:
-        """Store the recording in the recorder's thread; adopt the file states it stored."""
+    async def _finish_recording(self, recording: Recording, run_id, environment) -> RecordSummary | None:
+        """Store the recording in the recorder's thread; adopt the file states it stored. Returns
+        what was stored (None when nothing could be)."""
         try:
             if self.history.path is None:  # in memory: only this thread's connection sees it
                 summary = self.recorder.finish(recording, run_id, self.history.db, environment)
@@ -299,10 +310,11 @@ class WatchLoop:
                 self._recording = None
         except (sqlite3.Error, OSError, ValueError) as exc:
             self.listener(EngineNotice(f"cannot store the tests' dependencies: {exc}"))
-            return
+            return None
         self.states.adopt(summary.file_states)
         for warning in [*summary.warnings, *summary.notices]:
             self.listener(EngineNotice(warning))
+        return summary
 
     def _record_in_thread(self, recording: Recording, run_id, environment):
         """Runs in the recording thread, on a connection of its own (WAL lets both work)."""

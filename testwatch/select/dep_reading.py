@@ -55,12 +55,18 @@ class RunCoverage:
         return any(self.data.measured_contexts())
 
     def executed_lines(self) -> CoverageData:
-        """The run's executed lines without their contexts: what the coverage figures need.
-        (Asking ``data`` per file would union every test's lines of it again.)"""
+        """The run's executed lines (arcs, with branch data) without their contexts: what the
+        coverage figures need. (Asking ``data`` per file would union every test's lines of it again.)"""
         if not self._has_test_contexts():
             return self.data
         merged = CoverageData(no_disk=True)
         measured = self.data.measured_files()
+        if self.data.has_arcs():
+            arcs = {f: found for f in measured if (found := self.data.arcs(f))}
+            if arcs:  # coverage.py touches files only once it holds arcs
+                merged.add_arcs(arcs)
+                merged.touch_files(measured)
+            return merged
         executed = {f: lines for f in measured if (lines := self._contexts_by_lineno(f).keys())}
         if executed:  # coverage.py touches files only once it holds lines
             merged.add_lines(executed)

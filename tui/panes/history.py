@@ -1,6 +1,7 @@
 """The history pane: recent runs; a chosen run's results; a chosen test's trend across runs (duration
-and memory); and flaky tests, whose outcome flipped between runs of the same git revision. ``h``
-shows one machine's runs and flaky tests, then the next machine's, then every machine's again."""
+and memory); and flaky tests, whose outcome flipped between runs of the same code (one git revision
+with the same uncommitted changes). ``h`` shows one machine's runs and flaky tests, then the next
+machine's, then every machine's again."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """``testwatch check``: the quality gate for CI. Runs the suite (or, with ``--last``, looks at the
 newest finished run in the history) and exits 1 when a test failed or a threshold was breached,
-after a short table of what did.
+after a short table of what did. A coverage threshold makes the run record coverage.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from testwatch.cli.project import add_project_arguments, open_project
+from testwatch.config.settings import Config
 from testwatch.history.machine import machine_name
 from testwatch.history.store import History
 from testwatch.measure.breaches import describe_breach
@@ -60,6 +61,13 @@ def _run_suite(project, pytest_args: list[str]) -> RunFinished | int:
         if isinstance(event, EngineNotice):
             print(f"{event.severity}: {safe(event.message)}")
 
+    if _measures_coverage(project.config):
+        from testwatch.run.watch_loop import WatchLoop  # imports coverage.py: only when recording
+
+        loop = WatchLoop(project.config, project.history, listener, watching=False)
+        loop.pytest_args = list(pytest_args)
+        return run_cancellable(loop.run_once("all", trigger="check"))
+
     engine = measured_engine(project.config, project.history, listener)
 
     async def go():
@@ -69,6 +77,14 @@ def _run_suite(project, pytest_args: list[str]) -> RunFinished | int:
             engine.close()
 
     return run_cancellable(go())
+
+
+def _measures_coverage(config: Config) -> bool:
+    """Whether the check's run records coverage: when a coverage threshold needs it, unless the
+    project's own ``coverage = false`` says not to (its ``coverage = true`` always does)."""
+    if "coverage" in config.from_project:
+        return config.coverage
+    return config.thresholds.on_coverage
 
 
 def _last_run(history: History) -> int | None:
