@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from pathlib import PurePosixPath
 
 from real_runs import (
@@ -198,13 +199,18 @@ def _function(nodeid: str) -> str:
 def compare_coverage(
     reference: dict[str, tuple[int, int]], rows: list[dict], packages: tuple[str, ...]
 ) -> CoverageCheck:
-    """Per file and total line coverage of the packages' files, testwatch's against coverage.py's."""
+    """Per file and total line coverage of the packages' files, testwatch's against coverage.py's.
+    Test files inside a package (h11's ``h11/tests``) are left out: testwatch's coverage is of the
+    code under test, and coverage.py's ``--source`` counts them."""
     measured = {
         row["file"]: (row["statements"], row["covered"])
         for row in rows
         if _in_packages(row["file"], packages)
     }
-    reference = {path: figures for path, figures in reference.items() if _in_packages(path, packages)}
+    reference = {
+        path: figures for path, figures in reference.items()
+        if _in_packages(path, packages) and not _is_test_file(path)
+    }
     per_file = [
         (path, _percent(*reference.get(path, (0, 0))), _percent(*measured.get(path, (0, 0))))
         for path in sorted(set(reference) | set(measured))
@@ -220,6 +226,12 @@ def compare_coverage(
 def _in_packages(path: str, packages: tuple[str, ...]) -> bool:
     parts = PurePosixPath(path).parts
     return any(package in parts[:2] for package in packages)  # pkg/... or src/pkg/...
+
+
+def _is_test_file(path: str) -> bool:
+    """pytest's default test file names (``test_*.py``, ``*_test.py``) and ``conftest.py``."""
+    name = PurePosixPath(path).name
+    return name == "conftest.py" or fnmatch(name, "test_*.py") or fnmatch(name, "*_test.py")
 
 
 def _percent(statements: int, covered: int) -> float:
