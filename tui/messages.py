@@ -79,6 +79,10 @@ class BreachFound(News):
     """A test or file went over a threshold (ThresholdBreached)."""
 
 
+class CoverageSaved(News):
+    """A recorded run's coverage is in the history, after the run ended (CoverageStored)."""
+
+
 class NewsArrived(Message):
     """News is waiting in the bridge; the app takes the whole batch at once."""
 
@@ -101,6 +105,7 @@ NEWS_TYPES: dict[type, type[News]] = {
     events.WatchStatus: WatchStatusChanged,
     events.MemorySampled: SampleTaken,
     events.ThresholdBreached: BreachFound,
+    events.CoverageStored: CoverageSaved,
 }
 
 

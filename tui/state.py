@@ -135,6 +135,7 @@ class SessionState:
             m.ChangesSeen: self._changes_seen, m.SelectionChosen: self._selection_chosen,
             m.WatchStatusChanged: self._watch_status, m.SampleTaken: self._sample_taken,
             m.BreachFound: self._breach_found,
+            m.CoverageSaved: lambda _: {"coverage"},  # the pane reads the rows stored after the run
         }
 
     def load_outcomes(self, outcomes: dict[str, str]) -> None:

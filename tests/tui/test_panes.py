@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Sparkline, Static, Tree
 
 from testwatch.model.events import (
     ChangesDetected,
+    CoverageStored,
     EngineNotice,
     MemorySampled,
     RunStarted,
@@ -172,6 +173,22 @@ async def test_coverage_pane_marks_files_under_their_threshold(build_app, histor
         assert cells(app, "#coverage-table")[0] == ["src/a.py", "10", "5", "50.0%", "3-5, 9", "under 80%"]
         summary = str(app.query_one("#coverage-summary", Static).content)
         assert "total 75.0%" in summary and "not covered in changed src/a.py: lines 3-5, 9" in summary
+
+
+async def test_coverage_pane_shows_coverage_stored_after_the_run_ended(build_app, history):
+    # A recording stores the run's coverage after RunFinished: the pane on screen must show it then.
+    run_id = record_run(history, [result("tests/test_a.py::test_ok")])
+    app = build_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await play(pilot, app, run_events([result("tests/test_a.py::test_ok")], run_id))
+        await until(pilot, lambda: reads_done(app))
+        assert cells(app, "#coverage-table") == []
+        history.db["coverage"].insert({"run_id": run_id, "file": "src/a.py", "statements": 4, "covered": 3,
+                                       "percent": 75.0, "missing_lines": "[2]"})
+        await play(pilot, app, [CoverageStored(run_id, whole_suite=True)])
+        await until(pilot, lambda: len(cells(app, "#coverage-table")) == 1)
+        assert cells(app, "#coverage-table")[0][:4] == ["src/a.py", "4", "3", "75.0%"]
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
