@@ -135,7 +135,7 @@ class SessionState:
             m.ChangesSeen: self._changes_seen, m.SelectionChosen: self._selection_chosen,
             m.WatchStatusChanged: self._watch_status, m.SampleTaken: self._sample_taken,
             m.BreachFound: self._breach_found,
-            m.CoverageSaved: lambda _: {"coverage"},  # the pane reads the rows stored after the run
+            m.CoverageSaved: self._coverage_saved,
         }
 
     def load_outcomes(self, outcomes: dict[str, str]) -> None:
@@ -305,3 +305,6 @@ class SessionState:
     def _breach_found(self, event: ThresholdBreached) -> set[str]:
         self.notices.append(("breach", describe_breach(event)))
         return {"thresholds", "log"}  # the thresholds pane reads the breach from the history
+
+    def _coverage_saved(self, event) -> set[str]:
+        return {"coverage"}  # the pane reads the rows the recording stored after the run ended
