@@ -32,8 +32,10 @@ LOUD_SUITE = {"tests/test_loud.py": """
 """}
 
 
-def _run(*args: str, preexec_fn=None) -> subprocess.CompletedProcess:
+def _run(*args: str, preexec_fn=None, tmpdir: Path | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "TESTWATCH_DB"}
+    if tmpdir is not None:
+        env["TMPDIR"] = str(tmpdir)
     return subprocess.run(
         [sys.executable, "-m", "testwatch", "run", *args], env=env, capture_output=True, text=True,
         timeout=120, preexec_fn=preexec_fn,
@@ -94,21 +96,26 @@ def test_history_from_a_newer_schema_is_left_untouched(make_project, history_of)
     assert _kept_aside(db) == []
 
 
+@pytest.mark.parametrize("flags", [[], ["--deps"]], ids=["plain", "recorded"])
 def test_a_refused_history_stops_the_pytest_started_before_it(
-    make_project, history_of, processes_mentioning
+    flags, make_project, history_of, processes_mentioning, tmp_path
 ):
-    # A plain `testwatch run` starts pytest before it opens the history (testwatch.run.launch).
+    # `testwatch run` (with --deps too) starts pytest before it opens the history
+    # (testwatch.run.launch); the recorded run has begun its recording by then.
     root = make_project({"tests/test_mark.py": MARKING_TEST})
     db = history_of(root)
-    assert _run(str(root)).returncode == 0
+    assert _run(str(root), *flags).returncode == 0
     (root / "ran").unlink()
     with contextlib.closing(sqlite3.connect(db)) as conn:
         conn.execute("PRAGMA user_version = 99")
+    temp = tmp_path / "temp"
+    temp.mkdir()
 
-    done = _run(str(root))
+    done = _run(str(root), *flags, tmpdir=temp)
     assert done.returncode == 4, done.stdout + done.stderr
     assert processes_mentioning(str(root)) == []
     assert not (root / "ran").exists()  # killed before it reached the test
+    assert list(temp.iterdir()) == []  # the event socket's and the recording's folders
 
 
 MARKING_TEST = """

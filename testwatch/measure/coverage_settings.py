@@ -17,7 +17,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from testwatch.select.fingerprints import content_hash
+from testwatch.select.content_hashes import content_hash
 
 _INI_FILES = ("setup.cfg", "tox.ini")
 

@@ -22,7 +22,8 @@ from testwatch.collectors.in_testwatch.project_files import IgnoreRules, is_test
 from testwatch.history.store import History
 from testwatch.measure.coverage_settings import CoverageSettings
 from testwatch.select.content_cache import MISSING, ContentCache, code_version
-from testwatch.select.fingerprints import content_hash, locked_parse
+from testwatch.select.content_hashes import content_hash
+from testwatch.select.fingerprints import locked_parse
 
 if TYPE_CHECKING:
     from testwatch.select.dep_reading import RunCoverage

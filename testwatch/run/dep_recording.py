@@ -1,8 +1,9 @@
 """Engine side of dependency recording: turn what the child recorded into history rows.
 
 ``DepRecorder.begin()`` gives the pytest arguments for a run (``collectors/in_pytest/deps_plugin.py`` does the
-recording), remembers every project file's stat and starts parsing the Python files while the
-tests run (``fingerprint_warmup``); ``finish(run_id)`` reads the side files and
+recording), remembers every project file's stat (``recording_start``, which ``testwatch run
+--deps`` takes before pytest starts) and starts parsing the Python files while the tests run
+(``fingerprint_warmup``); ``finish(run_id)`` reads the side files and
 writes ``test_deps`` (what each test depends on, with the fingerprint it had when the test ran),
 ``file_state`` and the run's ``coverage`` rows. A file that changed while the run went on gets
 the fingerprint ``changed-during-run``, so its tests are selected again: no change is lost.
@@ -24,7 +25,6 @@ import dataclasses
 import functools
 import json
 import shutil
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +32,7 @@ from types import MappingProxyType
 
 import sqlite_utils
 
-from testwatch.collectors.in_testwatch.project_files import IgnoreRules, snapshot
+from testwatch.collectors.in_testwatch.project_files import IgnoreRules
 from testwatch.config.settings import Config
 from testwatch.history import dep_index
 from testwatch.history.dep_index import CHANGED_DURING_RUN, MODULE_BLOCK
@@ -40,7 +40,7 @@ from testwatch.measure import line_coverage
 from testwatch.measure.coverage_settings import CoverageSettings
 from testwatch.run.child_command import DEPS_PLUGIN
 from testwatch.run.fingerprint_warmup import Warmup
-from testwatch.run.workdirs import make_workdir
+from testwatch.run.recording_start import Recording, start_recording
 from testwatch.select import blocks_cache
 from testwatch.select.blocks_cache import BlocksCache
 from testwatch.select.dep_reading import ChildRecord, read_child_records
@@ -54,18 +54,6 @@ _INSERT_DEPS = (
     "insert or replace into test_deps (nodeid, path, kind, fingerprint, run_id) values (?, ?, ?, ?, ?)"
 )
 _DELETE_DEP = "delete from test_deps where nodeid = ? and path = ? and kind = ?"
-
-
-@dataclass
-class Recording:
-    """One run's recording: where the child writes, and the project's stats at the start."""
-
-    out_dir: Path
-    start_keys: dict[str, tuple[int, int]]
-    pytest_args: list[str] = field(default_factory=list)
-    started_ns: int = 0  # wall clock (time.time_ns) before the start snapshot
-    first_read: dict[str, str | None] = field(default_factory=dict)  # data file -> hash tests read
-    warmup: Warmup | None = None  # the project's Python files, parsed while the tests run
 
 
 @dataclass
@@ -93,16 +81,16 @@ class DepRecorder:
         self.states: FileStates | None = None  # the states of the finish in progress
         self._block_of_line: dict[str, dict[int, str]] = {}  # relative -> line -> block, this finish
 
-    def begin(self) -> Recording:
-        """Call just before a run; pass ``recording.pytest_args`` to pytest."""
-        started_ns = time.time_ns()
-        out_dir = make_workdir("tw-deps-")
-        args = [f"--testwatch-deps={out_dir}"]
-        if self.config.branch:
-            args.append("--testwatch-branch")
-        start_keys = snapshot(self.rules)
-        warmup = Warmup(self.config.root, sorted(start_keys), self._parsed, self._blocks_cache)
-        return Recording(out_dir, start_keys, args, started_ns, warmup=warmup)
+    def begin(self, recording: Recording | None = None) -> Recording:
+        """Call just before a run (pass ``recording.pytest_args`` to pytest), or just after its
+        pytest started with a ``recording`` taken before (``start_recording``): starts parsing
+        the project's Python files while the tests run."""
+        if recording is None:
+            recording = start_recording(self.rules, self.config.branch)
+        recording.warmup = Warmup(
+            self.config.root, sorted(recording.start_keys), self._parsed, self._blocks_cache
+        )
+        return recording
 
     def finish(
         self, recording: Recording, run_id: int | None, db: sqlite_utils.Database,

@@ -1,8 +1,9 @@
 """Start pytest before the engine is imported, so testwatch's own start-up overlaps pytest's.
 
 ``testwatch run`` spends about a tenth of a second importing asyncio, SQLite and the engine,
-opening the history and recording the run before it could start pytest; on a suite of a few
-seconds that is a few percent of the whole. With only the config in hand this module binds the
+opening the history and recording the run before it could start pytest (``run --deps`` a quarter
+of a second more: coverage.py, the recorder, the selection); on a suite of a few seconds that is
+a few percent of the whole. With only the config in hand this module binds the
 event socket (the plugin's connection waits in its backlog until the engine accepts it) and
 starts the child; the engine then adopts both for its first attempt. If anything goes wrong
 before that, ``discard`` kills the child, and if testwatch dies first the child finds the socket
@@ -18,10 +19,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from testwatch.collectors.in_testwatch.project_files import IgnoreRules
 from testwatch.config.settings import Config
-from testwatch.run.child_command import DEFAULT_PLUGINS, child_env, pytest_command
+from testwatch.run.child_command import DEFAULT_PLUGINS, DEPS_PLUGIN, child_env, pytest_command
 from testwatch.run.process_group import end_group, start_in_group
+from testwatch.run.recording_start import Recording, start_recording
 from testwatch.run.workdirs import make_workdir
+from testwatch.select.environment import environment_fingerprint
 
 
 @dataclass
@@ -44,8 +48,12 @@ class EarlyChild:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def launch_early(config: Config, pytest_args: list[str]) -> EarlyChild | None:
-    """Start a plain run's pytest child now; None when it cannot start (the engine then says why)."""
+def launch_early(
+    config: Config, pytest_args: list[str], plugins: tuple[str, ...] = DEFAULT_PLUGINS
+) -> EarlyChild | None:
+    """Start the pytest child of a run of every test now; None when it cannot start (the engine
+    then says why). ``plugins`` with ``DEPS_PLUGIN`` records dependencies (``pytest_args`` then
+    hold a ``recording_start.Recording``'s arguments)."""
     workdir = make_workdir("tw-")
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     python = config.python or sys.executable
@@ -53,7 +61,7 @@ def launch_early(config: Config, pytest_args: list[str]) -> EarlyChild | None:
         server.bind(str(workdir / "events.sock"))
         server.listen()
         argv = pytest_command(
-            python, list(DEFAULT_PLUGINS), [*config.pytest_args, *pytest_args],
+            python, list(plugins), [*config.pytest_args, *pytest_args],
             config.history_path.parent, config.root,
         )
         env = child_env(config, python, workdir)
@@ -63,3 +71,30 @@ def launch_early(config: Config, pytest_args: list[str]) -> EarlyChild | None:
         shutil.rmtree(workdir, ignore_errors=True)
         return None
     return EarlyChild(process, server, workdir, env)
+
+
+@dataclass
+class RecordedStart:
+    """A recorded run of every test begun before the engine was imported: its recording, the
+    environment's fingerprint and its pytest child (None when it could not start)."""
+
+    recording: Recording
+    environment: str
+    child: EarlyChild | None
+
+    def discard(self) -> None:
+        """Kill the child unless adopted; remove the recording's folder unless it was stored."""
+        if self.child is not None:
+            self.child.discard()
+        shutil.rmtree(self.recording.out_dir, ignore_errors=True)  # gone once stored
+
+
+def launch_recorded(config: Config, pytest_args: list[str]) -> RecordedStart:
+    """Begin a recording of every test and start its pytest now (``testwatch run --deps``). The
+    project's stats and the environment are taken first, as a recording taken by the engine
+    takes them: whatever changes after them is noticed, never stored as what the tests ran."""
+    rules = IgnoreRules(config.root, config.ignore, config.history_path)
+    recording = start_recording(rules, config.branch)
+    environment = environment_fingerprint(config.root, config.python)
+    child = launch_early(config, [*pytest_args, *recording.pytest_args], (*DEFAULT_PLUGINS, DEPS_PLUGIN))
+    return RecordedStart(recording, environment, child)

@@ -37,9 +37,11 @@ from testwatch.model.events import (
 )
 from testwatch.model.results import BAD_OUTCOMES
 from testwatch.run.child_command import DEFAULT_PLUGINS
-from testwatch.run.dep_recording import PLUGIN, DepRecorder, Recording, RecordSummary
+from testwatch.run.dep_recording import PLUGIN, DepRecorder, RecordSummary
 from testwatch.run.engine import RunRequest, measured_engine
+from testwatch.run.launch import RecordedStart
 from testwatch.run.malloc_memory import release_free_memory, use_one_malloc_arena
+from testwatch.run.recording_start import Recording
 from testwatch.run.signals import run_cancellable
 from testwatch.select.environment import CONFIG_FILES, environment_fingerprint
 from testwatch.select.file_states import FileStates
@@ -148,11 +150,15 @@ class WatchLoop:
                     await self._run_task
             await self._close()
 
-    async def run_once(self, kind: str = "affected", nodeids: list[str] | None = None, trigger: str = ""):
+    async def run_once(
+        self, kind: str = "affected", nodeids: list[str] | None = None, trigger: str = "",
+        started: RecordedStart | None = None,
+    ):
         """One recorded run without watching (``testwatch run --affected``); None if none selected.
-        ``trigger``: what the history says started it (default: ``kind``)."""
+        ``trigger``: what the history says started it (default: ``kind``); ``started``: a run of
+        every test (kind ``all``) whose recording and pytest were started already."""
         try:
-            return await self._run_job(kind, nodeids, trigger or kind)
+            return await self._run_job(kind, nodeids, trigger or kind, started)
         finally:
             await self._close()
 
@@ -242,7 +248,9 @@ class WatchLoop:
             return "affected", None, "change"
         return None
 
-    async def _run_job(self, kind: str, nodeids: list[str] | None, trigger: str) -> RunFinished | None:
+    async def _run_job(
+        self, kind: str, nodeids: list[str] | None, trigger: str, started: RecordedStart | None = None
+    ) -> RunFinished | None:
         if trigger == "change" or kind == "affected":
             self.pending_changes.clear()  # the selection below sees every change so far
         if self.history.recreate_if_gone():
@@ -251,16 +259,21 @@ class WatchLoop:
         request = self._build_request(kind, nodeids, trigger)
         if request is None:
             return None
-        recording = await asyncio.to_thread(self.recorder.begin)
+        early = None
+        if started is not None:
+            recording, environment, early = started.recording, started.environment, started.child
+            self.recorder.begin(recording)
+        else:
+            recording = await asyncio.to_thread(self.recorder.begin)
+            # Fingerprinted before the run: a config edited during it must still select everything.
+            environment = None
+            if request.select is None:
+                environment = environment_fingerprint(self.config.root, self.config.python)
         request.pytest_args = [*request.pytest_args, *recording.pytest_args]
-        # Fingerprinted before the run: a config edited during it must still select everything.
-        environment = None
-        if request.select is None:
-            environment = environment_fingerprint(self.config.root, self.config.python)
         finished: RunFinished | None = None
         try:
             self._in_engine = True
-            finished = await self.engine.run(request)
+            finished = await self.engine.run(request, early)
         finally:
             self._in_engine = False
             complete = finished is not None and not finished.cancelled and finished.exit_status in (0, 1)
@@ -336,14 +349,15 @@ def _output_files() -> set[tuple[int, int]]:
     return found
 
 
-def run_recorded(project, listener, args) -> int:
-    """``testwatch run --affected/--deps``: one run that records dependencies and coverage."""
+def run_recorded(project, listener, args, started: RecordedStart | None = None) -> int:
+    """``testwatch run --affected/--deps``: one run that records dependencies and coverage
+    (``started``: of every test, its recording and pytest started already)."""
     loop = WatchLoop(project.config, project.history, listener, watching=False)
     loop.pytest_args = list(args.pytest_args)
     kind = "affected" if args.affected else "failed" if args.failed else "all"
 
     async def go() -> int:
-        finished = await loop.run_once(kind)
+        finished = await loop.run_once(kind, started=started)
         return finished.exit_status if finished is not None else 0
 
     try:

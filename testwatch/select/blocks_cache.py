@@ -14,7 +14,8 @@ from pathlib import Path
 
 from testwatch.select import fingerprints
 from testwatch.select.content_cache import MISSING, ContentCache, code_version
-from testwatch.select.fingerprints import ImportStatement, PythonBlocks, content_hash, python_blocks
+from testwatch.select.content_hashes import content_hash
+from testwatch.select.fingerprints import ImportStatement, PythonBlocks, python_blocks
 
 CACHE_NAME = "file-blocks.json"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import ModuleType
 
 from testwatch.history.output_files import written_whole
-from testwatch.select.fingerprints import content_hash
+from testwatch.select.content_hashes import content_hash
 
 MISSING = object()  # what ``ContentCache.get`` returns for a file it holds nothing of
 

@@ -22,7 +22,7 @@ from contextlib import suppress
 from functools import lru_cache
 from pathlib import Path
 
-from testwatch.select.fingerprints import content_hash
+from testwatch.select.content_hashes import content_hash
 
 CONFIG_FILES = ("pyproject.toml", "pytest.ini", "tox.ini", "setup.cfg", "setup.py", ".testwatch.toml")
 # pyvenv.cfg keys that name folders (where the venv or its base interpreter is): only their file name

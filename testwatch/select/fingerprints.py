@@ -17,7 +17,6 @@ from __future__ import annotations
 import ast
 import bisect
 import contextlib
-import hashlib
 import sys
 import threading
 from collections.abc import Callable
@@ -27,16 +26,12 @@ from typing import NamedTuple, TypeVar
 
 from testwatch.history.dep_index import MODULE_BLOCK
 from testwatch.select.ast_text import module_text, node_text
+from testwatch.select.content_hashes import content_hash
 
 UNPARSABLE = "<unparsable>"
 # Keys of the name-by-name hashes of ``<module>`` among a file's block hashes.
 NAME_PREFIX = f"{MODULE_BLOCK}:"
 LAYOUT_KEY = NAME_PREFIX
-
-
-def content_hash(data: bytes) -> str:
-    """A short, stable hash of file content."""
-    return hashlib.blake2b(data, digest_size=10).hexdigest()
 
 
 def _hash_nodes(nodes: list[ast.AST]) -> str:

@@ -20,9 +20,9 @@ from testwatch.history import dep_index
 from testwatch.history.store import History, count_outcomes, now_iso
 from testwatch.model.results import OUTCOMES, nodeid_file
 from testwatch.select.bundle import Bundle, BundleError
+from testwatch.select.content_hashes import content_hash
 from testwatch.select.environment import environment_parts, parts_difference, parts_fingerprint
 from testwatch.select.file_states import ENVIRONMENT_PATH
-from testwatch.select.fingerprints import content_hash
 from testwatch.select.known_tests import KnownTests
 from testwatch.select.selection import FolderListings, made_before
 

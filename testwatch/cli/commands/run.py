@@ -7,7 +7,7 @@ from pathlib import Path
 
 from testwatch.cli.project import Project, add_project_arguments, project_config
 from testwatch.config.settings import Config
-from testwatch.run.launch import EarlyChild, launch_early
+from testwatch.run.launch import EarlyChild, RecordedStart, launch_early, launch_recorded
 from testwatch.select.recording_mode import recording_requested
 
 HELP = """Run the project's tests once in a pytest child and record every result.
@@ -51,18 +51,27 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     config = project_config(args, warm=args.warm, memray=args.memray)
     recording = bool(args.affected or args.record or args.bundle or recording_requested(config))
-    early = None
+    early = started = None
     try:
-        # A plain run starts pytest first: the imports and history work below overlap its start-up.
-        if _plain(args, config, recording):
-            early = launch_early(config, args.pytest_args)
-        return _run(args, config, recording, early)
+        # A run of every test starts pytest first: the imports and history work below overlap
+        # its start-up.
+        if _cold_whole_run(args, config):
+            if recording:
+                started = launch_recorded(config, args.pytest_args)
+            else:
+                early = launch_early(config, args.pytest_args)
+        return _run(args, config, recording, early, started)
     finally:
         if early is not None:
             early.discard()  # a no-op once the engine adopted it
+        if started is not None:
+            started.discard()
 
 
-def _run(args: argparse.Namespace, config: Config, recording: bool, early: EarlyChild | None) -> int:
+def _run(
+    args: argparse.Namespace, config: Config, recording: bool, early: EarlyChild | None,
+    started: RecordedStart | None,
+) -> int:
     from testwatch.cli.reporter import JsonReporter, LineReporter
     from testwatch.history.store import open_history
     from testwatch.model.results import BAD_OUTCOMES
@@ -76,7 +85,7 @@ def _run(args: argparse.Namespace, config: Config, recording: bool, early: Early
     if recording:
         from testwatch.run.watch_loop import run_recorded  # imports coverage.py: only when recording
 
-        status = run_recorded(project, reporter, args)
+        status = run_recorded(project, reporter, args, started)
         return _write_bundle(config, args.bundle, status) if args.bundle else status
     request = RunRequest(trigger="manual", pytest_args=args.pytest_args)
     if args.failed:
@@ -120,6 +129,7 @@ def _write_bundle(config: Config, output: Path, status: int) -> int:
     return status
 
 
-def _plain(args: argparse.Namespace, config: Config, recording: bool) -> bool:
-    """A run whose child needs nothing but the config: every test, cold, no memray, no recording."""
-    return not (recording or args.failed or config.warm or config.memray)
+def _cold_whole_run(args: argparse.Namespace, config: Config) -> bool:
+    """A run whose child needs nothing but the config: every test, cold, no memray (recorded or
+    not: a recording's start needs no history)."""
+    return not (args.affected or args.failed or config.warm or config.memray)
