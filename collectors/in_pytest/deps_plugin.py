@@ -193,7 +193,7 @@ class Recorder:
         }
         target = os.path.join(self.out_dir, f"deps.{os.getpid()}.json")
         with open(target + ".tmp", "w", encoding="utf-8") as f:
-            json.dump(record, f)
+            f.write(json.dumps(record))  # json.dump encodes in Python, json.dumps in C: 10x faster
         os.replace(target + ".tmp", target)
 
 

@@ -7,17 +7,17 @@ code objects are instrumented (set locally, found through the ``exec`` audit eve
 every module body), from the monitor's creation on.
 
 A test's dependencies are the code objects it started or resumed: ``PY_START``/``PY_RESUME``,
-each returning ``DISABLE``, so a code object costs one callback per test, and
-``restart_events()`` at each test's start arms them again. A code object stands for its block by
+each returning ``DISABLE``, so a code object costs one callback per test, and the switch to the
+next test arms them again. The callback only appends the code object to lists: a set would hash
+it, and a code object's hash walks all its instructions and constants (nested functions too) on
+every call, which cost more than the rest of the callback. A code object stands for its block by
 one line of its own (the first after its ``def`` line), which the engine side maps to the
 function body or ``<module>`` holding it, as it maps any executed line.
 
-The run's coverage needs each line once per run, not once per test: ``LINE`` events stay on a
-code object only until every line it has was seen (each line's callback returns ``DISABLE``, but
-the restart at the next test would arm it again), then they are switched off for that code
-object. A line that never runs keeps its code object's lines armed; nothing is missed. Code
-outside the project is never instrumented by this tool. Standard library only: it runs in the
-user's pytest.
+The run's coverage needs each line once per run, not once per test: each line's ``LINE``
+callback returns ``DISABLE``, and the switch to the next test re-arms the start events only.
+Code outside the project is never instrumented by this tool. Standard library only: it runs in
+the user's pytest.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import os
 import re
 import sys
 from collections import defaultdict
+from collections.abc import Iterable
 from types import CodeType
 
 # Ids no tool claims by convention (coverage.py takes COVERAGE_ID, debuggers DEBUGGER_ID).
@@ -89,8 +90,9 @@ class LineMonitor:
         self._is_project = is_project
         self._real_paths: dict[str, str | None] = {}  # co_filename -> real path, None if not ours
         self._recording = True  # until stop(): the tool id is ours
-        self.started: dict[str, set[CodeType]] = {}  # context -> code objects started in it
-        self._current: set[CodeType] = self._context(OUTSIDE_TESTS)
+        # context -> code objects started in it, in order; one may repeat (a generator's resumes)
+        self.started: dict[str, list[CodeType]] = {}
+        self._current: list[CodeType] = self._context(OUTSIDE_TESTS)
         self.lines: defaultdict[str, set[int]] = defaultdict(set)  # real path -> lines run
         self._disabled: list[CodeType] = []  # code objects started since the last re-arming
         monitoring = sys.monitoring
@@ -102,14 +104,14 @@ class LineMonitor:
         monitoring.register_callback(self.start_tool, events.PY_RESUME, self._on_start)
         monitoring.register_callback(self.line_tool, events.LINE, self._on_line)
 
-    def _context(self, name: str) -> set[CodeType]:
+    def _context(self, name: str) -> list[CodeType]:
         started = self.started.get(name)
         if started is None:
-            started = self.started[name] = set()
+            started = self.started[name] = []
         return started
 
     def _on_start(self, code: CodeType, offset: int):
-        self._current.add(code)
+        self._current.append(code)
         self._disabled.append(code)
         return sys.monitoring.DISABLE
 
@@ -199,25 +201,31 @@ class LineMonitor:
         return recorded
 
 
-def block_lines(started: dict[str, set[CodeType]], is_project, files: list[str] | None = None) -> dict:
+def block_lines(
+    started: dict[str, Iterable[CodeType]], is_project, files: list[str] | None = None
+) -> dict:
     """The code objects started per context as ``files`` and ``lines`` (context -> file index ->
     the ``block_line`` of each), project files only; ``files`` lists more files to measure."""
     real_paths: dict[str, str | None] = {}
-    block_of: dict[CodeType, tuple[str, int] | None] = {}
+    # By where the code starts, not by the code object: its hash is costly (see the module doc)
+    # and ``id()`` is an audit event. Code objects that share a file, first line and name lie
+    # in one block (two lambdas on one line), so they share its line too.
+    block_of: dict[tuple[str, int, str], tuple[str, int] | None] = {}
     by_context: dict[str, defaultdict[str, set[int]]] = {}
     for context, codes in started.items():
         by_file = by_context[context] = defaultdict(set)
         for code in codes:
-            if code not in block_of:
+            key = (code.co_filename, code.co_firstlineno, code.co_name)
+            if key not in block_of:
                 filename = code.co_filename
                 if filename not in real_paths:
                     real = os.path.realpath(filename) if os.path.isabs(filename) else None
                     real_paths[filename] = real if real is not None and is_project(real) else None
                 path = real_paths[filename]
-                block_of[code] = None if path is None else (path, block_line(code))
-            if block_of[code] is not None:
-                path, line = block_of[code]
-                by_file[path].add(line)
+                block_of[key] = None if path is None else (path, block_line(code))
+            block = block_of[key]
+            if block is not None:
+                by_file[block[0]].add(block[1])
     found = sorted({*(files or ()), *(path for by_file in by_context.values() for path in by_file)})
     index = {path: str(i) for i, path in enumerate(found)}
     lines = {

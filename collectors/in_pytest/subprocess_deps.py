@@ -175,7 +175,7 @@ class ChildRecorder:
         target = os.path.join(self.out_dir, f"deps.sub.{os.getpid()}.{time.time_ns()}.json")
         try:
             with open(target + ".tmp", "w", encoding="utf-8") as f:
-                json.dump(record, f)
+                f.write(json.dumps(record))  # C encoder (json.dump's is Python)
             os.replace(target + ".tmp", target)
         except OSError:  # outlived the run, whose side folder is gone: nobody would read it
             pass
