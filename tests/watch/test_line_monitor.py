@@ -42,6 +42,28 @@ EXTRA_FILES = {
         def test_early():
             assert early_value() == 3
     """,
+    # Code objects that share a file, first line and name (two lambdas), and a generator resumed
+    # many times within one test: one block line each, as coverage.py's contexts give.
+    "calc/pairs.py": """
+        STEPS = (lambda x: x + 1, lambda x: x * 2)
+
+
+        def countdown(n):
+            while n:
+                yield n
+                n -= 1
+    """,
+    "tests/test_pairs.py": """
+        from calc.pairs import STEPS, countdown
+
+
+        def test_steps():
+            assert [step(3) for step in STEPS] == [4, 6]
+
+
+        def test_countdown():
+            assert list(countdown(3)) == [3, 2, 1]
+    """,
     # Never imported: coverage.py lists it at 0%; the monitor's record must too.
     "calc/unused.py": """
         def never():

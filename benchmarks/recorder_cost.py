@@ -1,0 +1,74 @@
+"""What dependency recording costs inside a real project's pytest, counted in instructions.
+
+Wall time on a shared two-core machine moves by a third from one run to the next; the number of
+instructions a run executes does not. This runs the project's suite under ``valgrind
+--tool=cachegrind --cache-sim=no`` twice, after a warm-up run of each (so bytecode is cached):
+plain pytest, and pytest as ``testwatch run --deps`` starts it (``record_first`` and the
+``deps_plugin``, recording into a temporary folder), both with the project's own interpreter,
+and prints both counts and their ratio. User-space instructions of the pytest process only:
+system calls and the engine's side (reading and storing the recording) are not counted; the
+whole command's cost is ``benchmarks/real/compare.py``'s. Needs valgrind.
+
+    python benchmarks/recorder_cost.py --project DIR --python DIR/.venv/bin/python [-- PYTEST ARGS]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from user_env import user_env
+
+from testwatch.run.child_command import DEPS_PLUGIN
+
+_INSTRUCTIONS = re.compile(rb"I\s+refs:\s+([\d,]+)")
+
+
+def count_instructions(python: str, args: list[str], project: Path) -> int:
+    """User-space instructions of one run under cachegrind, after a warm-up run."""
+    env = user_env()
+    subprocess.run([python, *args], cwd=project, env=env, stdout=subprocess.DEVNULL, check=False)
+    done = subprocess.run(
+        ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+         python, *args],
+        cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False,
+    )
+    match = _INSTRUCTIONS.search(done.stderr)
+    if match is None:
+        raise SystemExit(f"no instruction count from valgrind for {args}: {done.stderr[-1000:]!r}")
+    return int(match.group(1).replace(b",", b""))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--project", type=Path, required=True, help="the project's root folder")
+    parser.add_argument("--python", required=True, help="the project's interpreter (with testwatch)")
+    parser.add_argument("pytest_args", nargs="*", help="after --: what to give pytest (default: none)")
+    options = parser.parse_args()
+    project = options.project.resolve()
+    common = ["-q", "-p", "no:cacheprovider", *options.pytest_args]
+    with tempfile.TemporaryDirectory(prefix="tw-recorder-cost-") as out:
+        variants = {
+            "plain pytest": ["-m", "pytest", *common],
+            "recording (run --deps's child)": [
+                "-m", "testwatch.collectors.in_pytest.record_first", str(project), "-p", DEPS_PLUGIN,
+                f"--testwatch-deps={out}", *common,
+            ],
+        }
+        with ThreadPoolExecutor(max_workers=2) as pool:  # counts do not depend on the load
+            counts = dict(zip(variants, pool.map(
+                lambda args: count_instructions(options.python, args, project), variants.values()
+            ), strict=True))
+    base = counts["plain pytest"]
+    for name, count in counts.items():
+        print(f"  {name:<32} {count / 1e9:7.3f} G instructions ({count / base:.3f}x plain pytest)")
+
+
+if __name__ == "__main__":
+    main()
