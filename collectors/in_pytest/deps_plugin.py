@@ -168,7 +168,8 @@ class Recorder:
             self.coverage.erase()
             self.coverage = None
 
-    def save(self) -> None:
+    def save(self, rootdir: str) -> None:
+        """Write this process's record; its node ids are relative to pytest's ``rootdir``."""
         lines = None
         if self.monitor is not None:
             self.monitor.stop()
@@ -179,6 +180,7 @@ class Recorder:
         collected_opened = _existing_files({path: seen["opened"] for path, seen in self.collected.items()})
         record = {
             "pid": os.getpid(),
+            "rootdir": rootdir,
             "error": self.error,
             "traced": self.coverage is not None or lines is not None,
             "lines": lines,
@@ -368,4 +370,4 @@ def pytest_runtest_protocol(item, nextitem):
 
 def pytest_sessionfinish(session) -> None:
     if _recorder is not None:
-        _recorder.save()
+        _recorder.save(str(session.config.rootpath))

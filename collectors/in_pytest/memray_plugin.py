@@ -27,6 +27,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Callable
 
 import pytest
 
@@ -37,6 +38,7 @@ from testwatch.collectors.in_pytest.memray_windows import (
     WindowFigures,
     biggest_locations,
 )
+from testwatch.collectors.in_pytest.node_ids import ProjectIds
 from testwatch.collectors.in_pytest.protocol import ENV_MEMRAY, ENV_MEMRAY_SKIP, ENV_SOCKET
 
 MARKERS = ("limit_memory", "limit_leaks")
@@ -56,10 +58,12 @@ class _MemrayTracking:
     """Tracks the tests that need it; capture files live in a private temp folder."""
 
     def __init__(
-        self, every_test: bool, known_small: frozenset[str] = frozenset(), markers_owned: bool = False
+        self, every_test: bool, known_small: frozenset[str] = frozenset(), markers_owned: bool = False,
+        project_id: Callable[[str], str] = str,
     ) -> None:
         self.every_test = every_test
-        self.known_small = known_small
+        self.known_small = known_small  # as testwatch names tests: ``project_id(item.nodeid)``
+        self.project_id = project_id
         self.markers_owned = markers_owned  # pytest-memray is loaded: marked tests are its own
         # In the run's work folder, which testwatch removes even when it killed this process.
         socket_path = os.environ.get(ENV_SOCKET)
@@ -89,7 +93,7 @@ class _MemrayTracking:
                 self._shared.flush()
             yield
             return
-        if not markers and (not self.every_test or item.nodeid in self.known_small):
+        if not markers and (not self.every_test or self.project_id(item.nodeid) in self.known_small):
             yield
             return
         if not markers and self._shared_capture() is not None:
@@ -238,6 +242,6 @@ def pytest_configure(config: pytest.Config) -> None:
                 "markers", f"{name}(limit): pytest-memray's marker, honoured by testwatch"
             )
     known_small = _known_small() if every_test else frozenset()
-    tracking = _MemrayTracking(every_test, known_small, markers_owned)
+    tracking = _MemrayTracking(every_test, known_small, markers_owned, ProjectIds.of(config))
     config.pluginmanager.register(tracking, "testwatch-memray")
     config.add_cleanup(tracking.close)

@@ -21,6 +21,7 @@ import threading
 import pytest
 
 from testwatch.collectors.in_pytest.leftovers import end_leftovers
+from testwatch.collectors.in_pytest.node_ids import ProjectIds
 from testwatch.collectors.in_pytest.protocol import (
     ENV_HOLD,
     ENV_MAX_OUTPUT,
@@ -143,7 +144,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def _selected() -> list[str] | None:
-    """The node ids (or test files) testwatch chose for this run, in run order; None: all."""
+    """The node ids (or test files) testwatch chose for this run, in run order; None: all. They
+    are testwatch's (``node_ids``): paths from the folder pytest runs in, not from its rootdir."""
     select_file = os.environ.get(ENV_SELECT)
     if not select_file:
         return None
@@ -158,7 +160,7 @@ def _collect_only_selected_files(config: pytest.Config) -> None:
     selected = _selected()
     if selected:
         files = dict.fromkeys(nodeid.split("::", 1)[0] for nodeid in selected)
-        config.args = [str(config.rootpath / file) for file in files]
+        config.args = [str(config.invocation_params.dir / file) for file in files]
 
 
 @pytest.hookimpl(trylast=True)
@@ -167,8 +169,12 @@ def pytest_collection_modifyitems(session, config, items) -> None:
     if selected is None:
         return
     wanted = {nodeid: rank for rank, nodeid in enumerate(selected)}
-    # A selected file (one that failed to collect last time) brings all of its tests.
-    ranks = {item: wanted.get(item.nodeid, wanted.get(item.nodeid.split("::", 1)[0])) for item in items}
+    project_id = ProjectIds.of(config)
+    ranks = {}
+    for item in items:
+        nodeid = project_id(item.nodeid)
+        # A selected file (one that failed to collect last time) brings all of its tests.
+        ranks[item] = wanted.get(nodeid, wanted.get(nodeid.split("::", 1)[0]))
     kept = [item for item in items if ranks[item] is not None]
     dropped = [item for item in items if ranks[item] is None]
     kept.sort(key=ranks.__getitem__)

@@ -43,11 +43,12 @@ def test_noisy_plugins_and_a_changed_rootdir_still_record_every_result(
     done = cli("run", str(root))
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
-    # Node ids are relative to pytest's rootdir (tests/); the restart still finds the file.
+    # pytest's node ids are relative to its rootdir (tests/), testwatch's to the project folder
+    # (as `pytest NODEID` takes them there); the restart still finds the file.
     assert outcomes(history_of(root)) == {
-        "test_mixed.py::test_prints": "passed",
-        "test_mixed.py::test_dies": "crashed",
-        "test_mixed.py::test_after_restart": "passed",
+        "tests/test_mixed.py::test_prints": "passed",
+        "tests/test_mixed.py::test_dies": "crashed",
+        "tests/test_mixed.py::test_after_restart": "passed",
     }
     assert "did not run" not in done.stdout
 

@@ -14,9 +14,11 @@ the fingerprint ``changed-during-run``, so its tests are selected again: no chan
 states (and the parses it keeps from run to run) and hands back what it stored as a frozen
 mapping (``RecordSummary.file_states``) for the selection to adopt on its own thread.
 
-``test_deps`` rows: ``nodeid`` is a test id, or a test file's path for what the whole file depends
-on; ``kind`` is ``block:<name>`` (a function body or ``<module>``), ``module`` (a project module
-imported by the file, fingerprinted by its ``<module>`` block) or ``file`` (a data file opened).
+``test_deps`` rows: ``nodeid`` is a test id (its file named from the project folder, as every
+path here: ``collectors/in_pytest/node_ids.py``), or a test file's path for what the whole file
+depends on; ``kind`` is ``block:<name>`` (a function body or ``<module>``), ``module`` (a project
+module imported by the file, fingerprinted by its ``<module>`` block) or ``file`` (a data file
+opened).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from types import MappingProxyType
 
 import sqlite_utils
 
+from testwatch.collectors.in_pytest.node_ids import ProjectIds
 from testwatch.collectors.in_testwatch.project_files import IgnoreRules
 from testwatch.config.settings import Config
 from testwatch.history import dep_index
@@ -201,6 +204,7 @@ class DepRecorder:
 
         for record in records:
             fixture_deps = {}  # a fixture setup's deps, computed once for all the tests using it
+            project_id = self._project_ids(record)
             for nodeid, (path, line0) in record.locations.items():
                 found = context_deps(record, nodeid)
                 for context in record.fixtures.get(nodeid, ()):
@@ -215,8 +219,9 @@ class DepRecorder:
                         found.add((relative, f"block:{own}", own))
                     elif not found:  # no lines and no def found: it depends on its file's module code
                         found.add((relative, "module", MODULE_BLOCK))
+                owner = project_id(nodeid)
                 for relative, kind, block in found:
-                    add(nodeid, relative, kind, block)
+                    add(owner, relative, kind, block)
         graph = ImportGraph(
             [rel for rel in recording.start_keys if rel.endswith(".py")],
             functools.partial(self._imports, recording, used),
@@ -237,6 +242,11 @@ class DepRecorder:
         # In key order: SQLite appends to its indexes instead of inserting all over them (a third less).
         rows = [(*dep, run_id) for dep in sorted(deps)]
         return rows, {path: state for path, state in used.items() if state}
+
+    def _project_ids(self, record: ChildRecord) -> ProjectIds:
+        """The record's node ids (relative to pytest's rootdir) as testwatch names tests: its
+        contexts keep pytest's ids, the rows' owners are the project's (``node_ids``)."""
+        return ProjectIds(record.rootdir or str(self.config.root), str(self.config.root))
 
     def _code_deps(self, recording, relative: str, numbers: set[int], used) -> set[_Dep]:
         """(path, kind, block) of code a test ran from ``relative``: the blocks it ran of a Python
@@ -284,7 +294,8 @@ class DepRecorder:
 
     def _store(self, db, rows: list[tuple], states: dict[str, FileState], records, run_id) -> None:
         owners = {row[0] for row in rows}
-        owners |= {nodeid for r in records for nodeid in r.locations}
+        for record in records:
+            owners.update(map(self._project_ids(record), record.locations))
         owners |= {rel for r in records for f in r.collected if (rel := self.rules.relative(f))}
         state_rows = [
             {

@@ -17,8 +17,8 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from testwatch.collectors.in_pytest.node_ids import ProjectIds
 from testwatch.collectors.in_pytest.protocol import ENV_HOLD
 from testwatch.config.settings import Config
 from testwatch.history.store import History
@@ -81,7 +81,8 @@ class RunEngine:
         self.events.add(self.writer, listener)
         self.plugins = list(plugins or DEFAULT_PLUGINS)
         self.python = config.python or sys.executable
-        self._rootdir = config.root  # pytest's rootdir, which node ids are relative to
+        # pytest's node ids -> the project's (``node_ids``), set by each child's session start
+        self._project_ids = ProjectIds(str(config.root), str(config.root))
         stale = remove_stale_workdirs()
         if stale:
             self._notice(f"removed {stale} temporary folders of testwatch processes that were killed", "info")
@@ -240,16 +241,13 @@ class RunEngine:
     def _argv(self, args: list[str], select: list[str] | None) -> list[str]:
         paths = []
         if select is not None:
-            # Collect only the files holding the chosen tests; the plugin picks the tests.
-            paths = sorted({self._collect_path(nodeid) for nodeid in select})
+            # Collect only the files holding the chosen tests (paths from the project folder,
+            # where pytest runs: ``node_ids``); the plugin picks the tests.
+            paths = sorted({nodeid_file(nodeid) for nodeid in select})
         return pytest_command(
             self.python, self.plugins, [*args, *paths],
             self.config.history_path.parent, self.config.root,
         )
-
-    def _collect_path(self, nodeid: str) -> str:
-        """A node id's file as a path from the project root (pytest's rootdir may be elsewhere)."""
-        return os.path.relpath(self._rootdir / nodeid_file(nodeid), self.config.root)
 
     def _env(self, workdir, select: list[str] | None) -> dict[str, str]:
         skip_file = write_skip_file(self.history, workdir) if self.config.memray else None
@@ -270,9 +268,10 @@ class RunEngine:
         if kind == "notice":
             self._notice(str(event.get("message", "")), "info")
         elif kind == "session_start":
-            self._rootdir = Path(event.get("rootdir") or self.config.root)
+            root = str(self.config.root)
+            self._project_ids = ProjectIds(event.get("rootdir") or root, root)
         else:
-            self._publish(model.apply(event))
+            self._publish(model.apply(self._project_ids.event(event)))
 
     def _finish(
         self, model: RunModel, started: float, cancelled: bool = False, message: str = ""

@@ -57,7 +57,8 @@ class Selection:
         if nodeid in self.reasons:
             return f"selected: {self.reasons[nodeid]}"
         if nodeid not in self.known:
-            return "testwatch has never seen this test (not in the history)"
+            return ("testwatch has never seen this test (not in the history, which names tests "
+                    "from the project folder, as pytest takes them there)")
         count = self.dep_counts.get(nodeid, 0) + self.dep_counts.get(nodeid_file(nodeid), 0)
         return (f"not selected: none of its {count} recorded dependencies "
                 "changed since it last ran")
@@ -90,15 +91,22 @@ def _everything(known: KnownTests, reason: str) -> Selection:
                      known=known.tests, dep_counts=known.counts)
 
 
-def _rootdir_above(root: Path, test_files) -> Path | None:
-    """The folder above ``root`` that the known tests' node ids are relative to (pytest's rootdir,
-    set by a config file there: a monorepo), or None when they are paths in the project."""
-    for test_file in test_files:
-        if (root / test_file).is_file():
-            return None
-        for above in root.parents:
-            inside = test_file.startswith(f"{root.relative_to(above).as_posix()}/")
-            if inside and (above / test_file).is_file():
+def _named_from_above(root: Path, tests_by_file) -> Path | None:
+    """The folder above ``root`` that known tests are named from, when the history holds such
+    node ids and not yet the same tests named from the project (as testwatch names them since it
+    maps pytest's ids, ``collectors/in_pytest/node_ids.py``): recorded earlier under a pytest
+    rootdir above the project, their dependencies cannot be told apart from a deleted test's.
+    None when there are none (read once per history version: a string comparison per test file
+    and folder above, in the usual case)."""
+    prefixes = {f"{root.relative_to(above).as_posix()}/": above for above in root.parents}
+    for test_file in tests_by_file:
+        for prefix, above in prefixes.items():
+            if (
+                test_file.startswith(prefix)
+                and test_file[len(prefix):] not in tests_by_file
+                and (above / test_file).is_file()
+                and not (root / test_file).is_file()
+            ):
                 return above
     return None
 
@@ -173,6 +181,7 @@ class Selector:
         self.states = states
         self.listings = FolderListings(rules)
         self._loaded: tuple[tuple[int, int, int], KnownTests] | None = None  # (history version, _load())
+        self._named_from: Path | None = None  # _named_from_above(), for the loaded history version
         self._groups: dict[str, list[tuple[str, str, list[str]]]] = {}  # path -> its rows, grouped
         self._facts: dict[str, tuple[str, ModuleFacts | None]] = {}  # path -> (sha, facts)
         on_disk = history.path.parent / CACHE_NAME if history.path is not None else None
@@ -197,7 +206,9 @@ class Selector:
         if self._loaded is None or self._loaded[0] != version:
             self.states.reload_stored()  # another process may have recorded since
             self._groups = {}
-            self._loaded = (version, KnownTests.read(self.history.conn, self.config.root))
+            known = KnownTests.read(self.history.conn, self.config.root)
+            self._loaded = (version, known)
+            self._named_from = _named_from_above(self.config.root, known.tests_by_file)
         return self._loaded[1]
 
     def _select(self) -> Selection:
@@ -209,10 +220,11 @@ class Selector:
         if stored_env.sha != env:
             return _everything(
                 known, "the Python version, installed packages or pytest/testwatch config changed")
-        if (rootdir := _rootdir_above(self.config.root, known.tests_by_file)) is not None:
+        if self._named_from is not None:
             return _everything(
-                known, f"pytest's rootdir {rootdir} lies above the project, so its node ids are not "
-                f"project paths; start testwatch in {rootdir} to select")
+                known, f"the history names tests from {self._named_from} (pytest's rootdir, as "
+                "testwatch did before it named them from the project folder): running every test "
+                "records them anew")
         picked = self._pick(known, self._changed_owners(known.stale))
         new_test_files, conftests = self._scan(known.files_seen, stored_env.key)
         self._pick_under_changed_conftests(conftests, known.tests, picked)
