@@ -4,8 +4,9 @@ Wall time on a shared two-core machine moves by a third from one run to the next
 instructions a run executes does not. This runs the project's suite under ``valgrind
 --tool=cachegrind --cache-sim=no`` twice, after a warm-up run of each (so bytecode is cached):
 plain pytest, and pytest as ``testwatch run --deps`` starts it (``record_first`` and the
-``deps_plugin``, recording into a temporary folder), both with the project's own interpreter,
-and prints both counts and their ratio. User-space instructions of the pytest process only:
+``deps_plugin``, recording into a temporary folder), both with the project's own interpreter
+and one hash seed (a random one moves a count by a percent or two), and prints both counts and
+their ratio. User-space instructions of the pytest process only:
 system calls and the engine's side (reading and storing the recording) are not counted; the
 whole command's cost is ``benchmarks/real/compare.py``'s. Needs valgrind.
 
@@ -32,7 +33,7 @@ _INSTRUCTIONS = re.compile(rb"I\s+refs:\s+([\d,]+)")
 
 def count_instructions(python: str, args: list[str], project: Path) -> int:
     """User-space instructions of one run under cachegrind, after a warm-up run."""
-    env = user_env()
+    env = {**user_env(), "PYTHONHASHSEED": "0"}  # the same hashes, the same collisions, each run
     subprocess.run([python, *args], cwd=project, env=env, stdout=subprocess.DEVNULL, check=False)
     done = subprocess.run(
         ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
