@@ -20,7 +20,9 @@ from testwatch.collectors.in_pytest import deps_plugin
 def main() -> int | pytest.ExitCode:
     root = sys.argv.pop(1)
     deps_plugin.start_before_pytest(sys.argv[1:], root)
-    return pytest.console_main()
+    # pytest.main, not console_main (what ``python -m pytest`` calls): pytest 9.2 deprecates
+    # console_main for any other caller, and pytest 10 removes it.
+    return pytest.main()
 
 if __name__ == "__main__":
     sys.exit(main())
