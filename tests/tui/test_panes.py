@@ -76,6 +76,26 @@ async def test_tests_pane_shows_traceback_output_and_reason(build_app):
         assert "1/1" in str(app.query_one("#counts", Static).content)
 
 
+async def test_a_failures_captured_sections_show_by_pytests_names_and_literally(build_app):
+    app = build_app()
+    sections = [("Captured stdout setup", "setup out\n"), ("Captured stdout call", "[red]call\x1b[0m\n"),
+                ("Captured log call", "WARNING  app:a.py:3 log line\n")]
+    bad = result("tests/test_a.py::test_bad", "failed", "E   assert 1 == 2",
+                 stdout="setup out\n[red]call\x1b[0m\n", log="WARNING  app:a.py:3 log line\n",
+                 sections=sections)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await play(pilot, app, run_events([bad], 1))
+        tree = app.query_one("#tests-tree", Tree)
+        tree.move_cursor(tree.root.children[0].children[0])
+        await pilot.pause()
+        body = str(app.query_one("#detail-body").content)
+        titles = [line for line in body.splitlines() if line.startswith("── ")]
+        assert [t.split(" ──")[0][3:] for t in titles] == [
+            "traceback", "Captured stdout setup", "Captured stdout call", "Captured log call"]
+        assert "[red]call\\x1b[0m" in body  # markup and escapes shown as written, not obeyed
+        assert "captured stdout" not in body  # the joined stream is not shown twice
+
+
 async def test_memory_pane_graphs_samples_and_lists_heavy_tests(build_app, history):
     heavy = result("tests/test_a.py::test_heavy", extra={
         "peak_growth_bytes": 200_000_000, "peak_rss_bytes": 260_000_000, "memory_precision": "exact",

@@ -33,6 +33,7 @@ from testwatch.model.events import (
     RunEnding,
     RunFinished,
     RunStarted,
+    SessionStarted,
 )
 from testwatch.model.results import nodeid_file
 from testwatch.run.child import PytestChild, describe_exit
@@ -271,6 +272,7 @@ class RunEngine:
             self._notice(str(event.get("message", "")), "info")
         elif kind == "session_start":
             self._rootdir = Path(event.get("rootdir") or self.config.root)
+            self.events.publish(SessionStarted(event.get("show_capture") or "all"))
         else:
             self._publish(model.apply(event))
 
