@@ -324,9 +324,7 @@ def _detail_body(row: TestRow) -> Text:
     ]
     for title, body in [("traceback", result.longrepr), *captured]:
         if body:
-            text.append("\n── ", style="bold dim")
-            text.append_text(literal(one_line(title), style="bold dim"))
-            text.append(" ──", style="bold dim")
+            text.append(f"\n── {one_line(title)} ──", style="bold dim")  # plain text, never markup
             if hint:  # the first block says how to see it all
                 text.append(hint, style="dim")
                 hint = ""
