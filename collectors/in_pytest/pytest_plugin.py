@@ -136,9 +136,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     if _stream is not None:
-        _stream.send(
-            {"event": "session_start", "pid": os.getpid(), "rootdir": str(session.config.rootpath)}
-        )
+        # --show-capture (pytest's terminal option, "all" unless the user says otherwise): which
+        # captured sections testwatch's own report of a failure prints.
+        show_capture = getattr(session.config.option, "showcapture", "all")
+        _stream.send({
+            "event": "session_start", "pid": os.getpid(), "rootdir": str(session.config.rootpath),
+            "show_capture": str(show_capture),
+        })
         while _unsent_notices:
             _stream.send({"event": "notice", "message": _unsent_notices.pop(0)})
 

@@ -42,6 +42,8 @@ def test_builder_collects_sections_and_extras():
     assert result.outcome == "failed"
     assert result.longrepr == "E assert [red]"
     assert (result.stdout, result.stderr, result.log) == ("out\n", "err\n", "INFO x\n")
+    assert result.sections == [("Captured stdout call", "out\n"), ("Captured stderr call", "err\n"),
+                               ("Captured log call", "INFO x\n")]  # a failure's, titled, in order
     assert result.extra == {"peak_rss_bytes": 5}
     assert result.metadata == {"k": 1, "prop": 2}
     assert result.duration_s == pytest.approx(0.6)
@@ -50,3 +52,13 @@ def test_builder_collects_sections_and_extras():
 
 def test_every_outcome_has_its_labels_in_order():
     assert tuple(OUTCOME_LABELS) == OUTCOMES
+
+
+def test_a_passing_result_keeps_its_output_joined_not_its_sections():
+    builder = ResultBuilder("tests/test_a.py::test_ok")
+    builder.add({"when": "setup", "outcome": "passed", "duration": 0.0})
+    builder.add({"when": "call", "outcome": "passed", "duration": 0.0})
+    result = builder.add({"when": "teardown", "outcome": "passed", "duration": 0.0,
+                          "sections": [["Captured stdout setup", "a\n"], ["Captured stdout call", "b\n"]]})
+    assert result.outcome == "passed"
+    assert result.stdout == "a\nb\n" and result.sections == []

@@ -76,6 +76,26 @@ async def test_tests_pane_shows_traceback_output_and_reason(build_app):
         assert "1/1" in str(app.query_one("#counts", Static).content)
 
 
+async def test_a_failures_captured_sections_show_by_pytests_names_and_literally(build_app):
+    app = build_app()
+    sections = [("Captured stdout setup", "setup out\n"), ("Captured stdout call", "[red]call\x1b[0m\n"),
+                ("Captured log call", "WARNING  app:a.py:3 log line\n")]
+    bad = result("tests/test_a.py::test_bad", "failed", "E   assert 1 == 2",
+                 stdout="setup out\n[red]call\x1b[0m\n", log="WARNING  app:a.py:3 log line\n",
+                 sections=sections)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await play(pilot, app, run_events([bad], 1))
+        tree = app.query_one("#tests-tree", Tree)
+        tree.move_cursor(tree.root.children[0].children[0])
+        await pilot.pause()
+        body = str(app.query_one("#detail-body").content)
+        titles = [line for line in body.splitlines() if line.startswith("── ")]
+        assert [t.split(" ──")[0][3:] for t in titles] == [
+            "traceback", "Captured stdout setup", "Captured stdout call", "Captured log call"]
+        assert "[red]call\\x1b[0m" in body  # markup and escapes shown as written, not obeyed
+        assert "captured stdout" not in body  # the joined stream is not shown twice
+
+
 async def test_memory_pane_graphs_samples_and_lists_heavy_tests(build_app, history):
     heavy = result("tests/test_a.py::test_heavy", extra={
         "peak_growth_bytes": 200_000_000, "peak_rss_bytes": 260_000_000, "memory_precision": "exact",
@@ -189,6 +209,64 @@ async def test_coverage_pane_shows_coverage_stored_after_the_run_ended(build_app
         await play(pilot, app, [CoverageStored(run_id, whole_suite=True)])
         await until(pilot, lambda: len(cells(app, "#coverage-table")) == 1)
         assert cells(app, "#coverage-table")[0][:4] == ["src/a.py", "4", "3", "75.0%"]
+
+
+def _coverage_rows(history, run_id, rows):
+    history.db["coverage"].insert_all([
+        {"run_id": run_id, "file": file, "statements": statements, "covered": covered,
+         "percent": round(100.0 * covered / statements, 2), "missing_lines": json.dumps(missing)}
+        for file, statements, covered, missing in rows
+    ])
+
+
+def record_selection(history, results, status="finished") -> int:
+    run_id = history.start_run("change", len(results), [])
+    history.add_results(run_id, results)
+    history.finish_run(run_id, status=status, exit_status=0, duration_s=0.1, passed=len(results))
+    return run_id
+
+
+async def test_coverage_after_a_selection_shows_the_projects_figure_and_names_the_selections(
+    build_app, history
+):
+    whole = record_run(history, [result(f"tests/test_a.py::test_{n}") for n in range(10)])
+    _coverage_rows(history, whole, [("src/a.py", 10, 9, [7]), ("src/b.py", 10, 10, [])])
+    rerun = record_selection(history, [result("tests/test_a.py::test_1")])
+    _coverage_rows(history, rerun, [("src/a.py", 10, 3, [2, 3, 4, 5, 6, 7, 8])])
+    app = build_app(thresholds={"coverage": 80})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await play(pilot, app, [ChangesDetected(["src/a.py"])])
+        await pilot.press("4")
+        await until(pilot, lambda: len(cells(app, "#coverage-table")) == 2)
+        summary = str(app.query_one("#coverage-summary", Static).content)
+        lines = summary.splitlines()
+        assert lines[0] == f"total 95.0% of 20 statements in 2 files (run {whole}, every test)"
+        assert lines[1] == (f"run {rerun} ran 1 test: 30.0% of the 10 statements in the 1 file they ran "
+                            "(their lines only, not the project's coverage)")
+        assert lines[2] == f"not run by run {rerun}'s tests in changed src/a.py: lines 2-8"
+        assert "total 30.0%" not in summary
+        # the table is the project's: the selection's 30% is not a file under its limit
+        assert cells(app, "#coverage-table") == [
+            ["src/a.py", "10", "9", "90.0%", "7", ""], ["src/b.py", "10", "10", "100.0%", "", ""]]
+
+
+async def test_coverage_of_selections_only_is_never_called_the_total(build_app, history):
+    whole = record_run(history, [result("tests/test_a.py::test_0")])
+    stopped = history.start_run("all", None, [])  # every test, cancelled: not the project's figure
+    history.finish_run(stopped, status="cancelled", exit_status=2, duration_s=0.1)
+    _coverage_rows(history, stopped, [("src/a.py", 10, 2, list(range(3, 11)))])
+    app = build_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await until(pilot, lambda: len(cells(app, "#coverage-table")) == 1)
+        summary = str(app.query_one("#coverage-summary", Static).content)
+        assert summary.splitlines() == [
+            "no run of every test has measured coverage yet",
+            f"run {stopped} ran 0 tests: 20.0% of the 10 statements in the 1 file they ran "
+            "(their lines only, not the project's coverage)",
+        ]
+        assert "total" not in summary and whole != stopped
+        assert cells(app, "#coverage-table")[0][:4] == ["src/a.py", "10", "2", "20.0%"]
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])

@@ -18,6 +18,7 @@ from testwatch.model.events import (
     EngineNotice,
     RunFinished,
     RunStarted,
+    SessionStarted,
     TestFinished,
     ThresholdBreached,
 )
@@ -48,6 +49,7 @@ class LineReporter:
     def __init__(self, out: TextIO | None = None, tracebacks: bool = True) -> None:
         self.out = out or sys.stdout or stop_printing(None)
         self.tracebacks = tracebacks
+        self.show_capture = "all"  # pytest's --show-capture in the run's session
         self._failures: list = []
 
     def __call__(self, event: EngineEvent) -> None:
@@ -61,6 +63,8 @@ class LineReporter:
         if isinstance(event, RunStarted):
             scope = "all tests" if event.selected_count is None else counted(event.selected_count, "test")
             write(f"run {event.run_id or '-'} ({event.trigger}): {scope}\n")
+        elif isinstance(event, SessionStarted):
+            self.show_capture = event.show_capture
         elif isinstance(event, TestFinished):
             result = event.result
             known = OUTCOME_LABELS.get(result.outcome)
@@ -86,6 +90,9 @@ class LineReporter:
             for result in self._failures:
                 write(f"\n{'_' * 20} {one_line(result.nodeid)} [{result.outcome}] {'_' * 20}\n")
                 write(safe(result.longrepr).rstrip() + "\n")
+                for title, text in shown_sections(result.sections, self.show_capture):
+                    write(f"{'-' * 20} {one_line(title)} {'-' * 20}\n")
+                    write(safe(text.removesuffix("\n")) + "\n")
         if self._failures:
             write("\n")
         for result in self._failures:  # as pytest's short test summary
@@ -98,6 +105,15 @@ class LineReporter:
         if event.message:
             summary = f"{summary} ({event.message})"
         write(f"\n{summary} in {format_duration(event.duration_s)} ({state})\n")
+
+
+def shown_sections(sections: list[tuple[str, str]], show_capture: str) -> list[tuple[str, str]]:
+    """The captured sections pytest prints under a failure with ``--show-capture=show_capture``:
+    every one for ``all``, none for ``no``, else those whose title names it (``Captured log call``
+    for ``log``), as pytest's terminal report chooses them."""
+    if show_capture == "no":
+        return []
+    return [(title, text) for title, text in sections if show_capture == "all" or show_capture in title]
 
 
 class JsonReporter:

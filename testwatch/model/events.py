@@ -20,6 +20,14 @@ class RunStarted:
 
 
 @dataclass
+class SessionStarted:
+    """A pytest session of the run began; ``show_capture`` is its ``--show-capture`` (``all``,
+    ``stdout``, ``stderr``, ``log`` or ``no``): the captured sections a failure's report prints."""
+
+    show_capture: str = "all"
+
+
+@dataclass
 class TestsCollected:
     # nodeid -> marker names, in run order; a run in two pytest sessions (``run_phases``) sends
     # one per session, the second with the tests it adds
@@ -166,6 +174,7 @@ class WatchStatus:
 
 EngineEvent = (
     RunStarted
+    | SessionStarted
     | TestsCollected
     | TestStarted
     | TestFinished

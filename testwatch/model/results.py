@@ -30,6 +30,9 @@ class TestResult:
     stdout: str = ""
     stderr: str = ""
     log: str = ""
+    # pytest's captured sections as it titles them ("Captured stdout call"), in its order: kept for
+    # bad results, whose report prints them; stdout, stderr and log hold every result's, joined.
+    sections: list[tuple[str, str]] = field(default_factory=list)
     lineno: int | None = None
     extra: dict = field(default_factory=dict)
     metadata: dict = field(default_factory=dict)
@@ -101,13 +104,16 @@ class ResultBuilder:
             )
         if when != "teardown":
             return None
-        for title, text in event.get("sections", []):
+        sections = event.get("sections", [])
+        for title, text in sections:
             self._add_section(title, text)
         self.result.extra.update(event.get("extra", {}))
         self.result.metadata.update(event.get("metadata", {}))
         for key, value in event.get("user_properties", []):
             self.result.metadata.setdefault(str(key), value)
         self.result.outcome = outcome_of(self.result.phases, self._wasxfail)
+        if self.result.is_bad:
+            self.result.sections = [(title, text) for title, text in sections]
         return self.result
 
     def _add_section(self, title: str, text: str) -> None:

@@ -33,6 +33,7 @@ from testwatch.model.events import (
     RunEnding,
     RunFinished,
     RunStarted,
+    SessionStarted,
 )
 from testwatch.model.results import nodeid_file
 from testwatch.run.child import PytestChild, describe_exit
@@ -270,6 +271,7 @@ class RunEngine:
         elif kind == "session_start":
             root = str(self.config.root)
             self._project_ids = ProjectIds(event.get("rootdir") or root, root)
+            self.events.publish(SessionStarted(event.get("show_capture") or "all"))
         else:
             self._publish(model.apply(self._project_ids.event(event)))
 

@@ -1,5 +1,6 @@
-"""The coverage pane: total and per-file coverage of the newest measured run, uncovered lines in the
-files that just changed, and the files under their threshold."""
+"""The coverage pane: total and per-file coverage of the newest run of every test, the newest
+selection's own figure beside it (never as the total), uncovered lines in the files that just
+changed, and the files under their threshold."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from textual.widgets import Static
 from testwatch.config.settings import Config
 from testwatch.config.thresholds import Thresholds
 from testwatch.history.store import History
-from testwatch.measure.breaches import coverage_percent
+from testwatch.measure.coverage_figures import CoverageFigures, coverage_figures
 from testwatch.model.wording import counted
 from testwatch.tui.panes.base import Pane
 from testwatch.tui.panes.fitted_table import Column, FittedTable
@@ -49,28 +50,43 @@ class CoveragePane(Pane):
         yield Static(id="coverage-summary", markup=False)
         yield FittedTable(COLUMNS, id="coverage-table", cursor_type="row", zebra_stripes=True)
 
-    def read(self, history: History) -> list[dict]:
-        """The newest coverage, file by file, least covered first."""
-        sql = (
-            "select * from coverage where run_id = (select max(run_id) from coverage) "
-            "order by percent, file"
-        )
-        return list(history.rows(sql))
+    def read(self, history: History) -> CoverageFigures:
+        """The project's coverage as its newest run of every test measured it, and the newest
+        selection's beside it."""
+        return coverage_figures(history)
 
-    def show(self, files: list[dict]) -> None:
+    def show(self, figures: CoverageFigures) -> None:
+        project, selection = figures.project, figures.selection
         summary = Text()
-        if not files:
+        if project is None and selection is None:
             summary.append("no coverage measured yet", style="dim")
+        elif project is None:
+            summary.append("no run of every test has measured coverage yet", style="dim")
         else:
-            statements = sum(f["statements"] or 0 for f in files)
             summary.append(
-                f"total {coverage_percent(files):.1f}% of {counted(statements, 'statement')} "
-                f"in {counted(len(files), 'file')}"
+                f"total {project.percent:.1f}% of {counted(project.statements, 'statement')} "
+                f"in {counted(len(project.rows), 'file')} (run {project.run_id}, every test)"
             )
-            changed = [f for f in files if f["file"] in self.state.last_changes and _missing(f)]
-            for f in changed:
-                summary.append("\nnot covered in changed ", style="yellow")
-                summary.append_text(literal(f"{f['file']}: lines {_missing(f)}"))
+        if selection is not None:
+            # Never the total: the lines a few tests ran, beside the whole suite's figure above.
+            summary.append(
+                f"\nrun {selection.run_id} ran {counted(selection.tests, 'test')}: "
+                f"{selection.percent:.1f}% of the {counted(selection.statements, 'statement')} "
+                f"in the {counted(len(selection.rows), 'file')} they ran "
+                "(their lines only, not the project's coverage)",
+                style="dim" if project is not None else "",
+            )
+        # The table is the project's; without a run of every test, the selection's (named above).
+        files = project.rows if project is not None else selection.rows if selection is not None else []
+        # A changed file as the newest run that ran it measured it: the selection's rows hold only
+        # what its tests ran, so their missing lines are named as such.
+        newest = {row["file"]: (run, row) for run in (project, selection) if run for row in run.rows}
+        for file in sorted(self.state.last_changes):
+            run, row = newest.get(file, (None, None))
+            if row is not None and _missing(row):
+                by = f"not run by run {run.run_id}'s tests" if run is selection else "not covered"
+                summary.append(f"\n{by} in changed ", style="yellow")
+                summary.append_text(literal(f"{file}: lines {_missing(row)}"))
         self.query_one("#coverage-summary", Static).update(summary)
         rows = []
         for f in files:

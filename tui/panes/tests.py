@@ -20,6 +20,7 @@ from textual.widgets import Input, ProgressBar, Static, TabbedContent, Tree
 from testwatch.config.units import format_duration
 from testwatch.model.failure_text import headline
 from testwatch.model.results import nodeid_file
+from testwatch.model.terminal_text import one_line
 from testwatch.model.wording import counted
 from testwatch.tui.outcomes import status_text
 from testwatch.tui.panes.base import Pane
@@ -316,12 +317,14 @@ def _detail_body(row: TestRow) -> Text:
     if result is None:
         return text
     hint = "  ← → scroll sideways, d: whole screen"
-    for title, body in (
-        ("traceback", result.longrepr), ("captured stdout", result.stdout),
-        ("captured stderr", result.stderr), ("captured log", result.log),
-    ):
+    # A failure's sections as pytest titles them ("Captured stdout call"); a result read back from
+    # the history keeps each stream's output joined.
+    captured = result.sections or [
+        ("captured stdout", result.stdout), ("captured stderr", result.stderr), ("captured log", result.log),
+    ]
+    for title, body in [("traceback", result.longrepr), *captured]:
         if body:
-            text.append(f"\n── {title} ──", style="bold dim")
+            text.append(f"\n── {one_line(title)} ──", style="bold dim")  # plain text, never markup
             if hint:  # the first block says how to see it all
                 text.append(hint, style="dim")
                 hint = ""
