@@ -115,8 +115,14 @@ def test_real_path_resolves_as_os_path_realpath(tmp_path):
     (tmp_path / "loop1").symlink_to("loop2")
     (tmp_path / "loop2").symlink_to("loop1")
     paths = [
-        "abs/pkg/mod.py", "chain/mod.py", "real/up/real/pkg/mod.py", "abs/pkg/../pkg/./mod.py",
-        "chain/../pkg/mod.py", "missing/part.py", "abs/missing/../pkg/mod.py", "loop1/x.py",
+        "abs/pkg/mod.py",
+        "chain/mod.py",
+        "real/up/real/pkg/mod.py",
+        "abs/pkg/../pkg/./mod.py",
+        "chain/../pkg/mod.py",
+        "missing/part.py",
+        "abs/missing/../pkg/mod.py",
+        "loop1/x.py",
     ]
     for relative in paths:
         path = str(tmp_path / relative)
