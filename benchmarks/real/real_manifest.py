@@ -67,6 +67,10 @@ PROJECTS = {
             "h11", "0.16.0", ("h11",), (),
             pytest_args=("-c", "pyproject.toml", "h11"), planted_dir="h11/tests",
         ),
+        # Templates read from files (FileSystemLoader, PackageLoader of a test package) and compiled
+        # to code named after them; module-level policy dicts copied into every Environment;
+        # trio beside asyncio in the async tests; filterwarnings = error.
+        RealProject("jinja2", "3.1.6", ("jinja2",), ("trio==0.27.0",)),
         RealProject(
             "attrs", "25.3.0", ("attr", "attrs"),
             ("hypothesis==6.131.9", "pympler==1.1", "cloudpickle==3.1.1"),

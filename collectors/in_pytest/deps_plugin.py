@@ -42,6 +42,7 @@ from testwatch.collectors.in_pytest import subprocess_deps
 from testwatch.collectors.in_pytest.line_monitor import (
     SKIPPED_PARTS,
     LineMonitor,
+    absolute_path,
     free_tool_ids,
     project_file_test,
 )
@@ -49,6 +50,9 @@ from testwatch.collectors.in_pytest.line_monitor import (
 _recorder: Recorder | None = None
 FIXTURE_CONTEXT = "fixture:"  # prefix of a higher-scoped fixture setup's context
 _HASHED_BYTES = 16 * 2**20  # a bigger data file opened is not hashed at its first read
+# The audit hook runs inside the test's own frames: it reads with the os functions as they were
+# when this module loaded, never with those a test tool replaced (see line_monitor's docstring).
+_os_open, _os_fstat, _os_read, _os_close = os.open, os.fstat, os.read, os.close
 
 
 class Recorder:
@@ -111,7 +115,7 @@ class Recorder:
         if not isinstance(path, str) or not _opened_for_reading(mode, flags):
             return
         if not os.path.isabs(path):
-            path = os.path.abspath(path)
+            path = absolute_path(path)
         if path.startswith(self.root) and not path.endswith((".py", ".pyc")) and not any(
             part in path for part in SKIPPED_PARTS
         ):
@@ -216,12 +220,20 @@ def _content_hash(path: str) -> str | None:
     """The file's content hash as ``testwatch.select.fingerprints.content_hash`` makes it (this plugin
     imports only the standard library); None for a file that is missing, unreadable or big."""
     try:
-        if os.stat(path).st_size > _HASHED_BYTES:
-            return None
-        with open(path, "rb") as f:
-            return hashlib.blake2b(f.read(), digest_size=10).hexdigest()
+        fd = _os_open(path, os.O_RDONLY)
     except OSError:
         return None
+    try:
+        if _os_fstat(fd).st_size > _HASHED_BYTES:
+            return None
+        digest = hashlib.blake2b(digest_size=10)
+        while chunk := _os_read(fd, 2**20):
+            digest.update(chunk)
+        return digest.hexdigest()
+    except OSError:
+        return None
+    finally:
+        _os_close(fd)
 
 
 def _holds(scope_id: str, nodeid: str) -> bool:

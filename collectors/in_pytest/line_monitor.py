@@ -18,12 +18,20 @@ The run's coverage needs each line once per run, not once per test: each line's 
 callback returns ``DISABLE``, and the switch to the next test re-arms the start events only.
 Code outside the project is never instrumented by this tool. Standard library only: it runs in
 the user's pytest.
+
+A module imported while a test runs reaches ``watch`` from inside the test's own frames (the
+``exec`` audit event), so the path work it does there uses the ``os`` functions as they were when
+this module loaded (``real_path``, ``absolute_path``): a tool that replaces ``os.stat`` or
+``os.path.abspath`` for the test to catch blocking calls in an event loop (blockbuster, which
+starlette's conftest turns on for every test) would otherwise blame the test for testwatch's
+call and fail it.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 import sys
 from collections import defaultdict
 from collections.abc import Iterable
@@ -35,6 +43,9 @@ _TOOL_NAME = "testwatch"
 # The file names coverage.py looks for when it lists a source tree's never-imported modules.
 _IMPORTABLE = re.compile(r"^[^.#~!$@%^&*()+=,]+\.pyw?$")
 OUTSIDE_TESTS = ""
+_MAX_LINKS = 40  # symbolic links followed in one path, as Linux's limit
+# Taken now, before any test can replace them (see the module docstring).
+_getcwd, _lstat, _readlink, _normpath = os.getcwd, os.lstat, os.readlink, os.path.normpath
 # Folders whose files are never the project's own code or data, wherever the project root is.
 SKIPPED_PARTS = (
     f"{os.sep}.venv{os.sep}", f"{os.sep}venv{os.sep}", f"{os.sep}site-packages{os.sep}",
@@ -66,6 +77,41 @@ def project_file_test(root: str):
         return real_path.startswith(real_root) and not any(part in real_path for part in SKIPPED_PARTS)
 
     return is_project
+
+
+def absolute_path(path: str) -> str:
+    """``os.path.abspath(path)`` with the ``os`` functions this module loaded with."""
+    return _normpath(path if os.path.isabs(path) else os.path.join(_getcwd(), path))
+
+
+def real_path(path: str) -> str:
+    """``os.path.realpath(path)`` with the ``os`` functions this module loaded with: symbolic links
+    resolved, a missing part kept as it is, a loop of links left unresolved."""
+    joined = path if os.path.isabs(path) else os.path.join(_getcwd(), path)
+    pending = [part for part in reversed(joined.split(os.sep)) if part and part != "."]
+    resolved = ""
+    links = 0
+    while pending:
+        part = pending.pop()
+        if part == "..":
+            resolved = resolved.rpartition(os.sep)[0]
+            continue
+        candidate = f"{resolved}{os.sep}{part}"
+        try:
+            is_link = stat.S_ISLNK(_lstat(candidate).st_mode)
+        except OSError:
+            is_link = False
+        if not is_link:
+            resolved = candidate
+            continue
+        links += 1
+        if links > _MAX_LINKS:
+            return absolute_path(path)
+        target = _readlink(candidate)
+        if os.path.isabs(target):
+            resolved = ""
+        pending.extend(part for part in reversed(target.split(os.sep)) if part and part != ".")
+    return resolved or os.sep
 
 
 def code_lines(code: CodeType) -> set[int]:
@@ -121,7 +167,7 @@ class LineMonitor:
 
     def _project_path(self, filename: str) -> str | None:
         if filename not in self._real_paths:
-            real = os.path.realpath(filename) if os.path.isabs(filename) else None
+            real = real_path(filename) if os.path.isabs(filename) else None
             self._real_paths[filename] = real if real is not None and self._is_project(real) else None
         return self._real_paths[filename]
 

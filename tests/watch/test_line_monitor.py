@@ -8,10 +8,7 @@ Each test's dependencies (with fingerprints) and the coverage rows must be the s
 
 from __future__ import annotations
 
-import glob
 import json
-import os
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -101,47 +98,6 @@ EXTRA_FILES = {
             assert negate(total_area([Square(1), Square(2)])) == -5
     """,
 }
-
-
-def _runs_312(python: str) -> bool:
-    check = [python, "-c", "import sys; raise SystemExit(sys.version_info < (3, 12))"]
-    try:
-        return subprocess.run(check, capture_output=True, timeout=30).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
-
-
-def _find_python_312() -> str | None:
-    """A Python 3.12+ on the PATH, or one that pyenv installed (its shims may not expose it)."""
-    for name in ("python3.12", "python3.13", "python3.14"):
-        path = shutil.which(name)
-        if path and _runs_312(path):
-            return path
-    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    for path in sorted(glob.glob(os.path.join(root, "versions", "3.1[2-9]*", "bin", "python3.1[2-9]"))):
-        if _runs_312(path):
-            return path
-    return None
-
-
-@pytest.fixture(scope="session")
-def python_312(tmp_path_factory) -> str:
-    """A Python 3.12+ venv with pytest and pytest-xdist but no coverage.py (made once per session)."""
-    base = _find_python_312()
-    if base is None:
-        pytest.skip("no Python 3.12 or newer on the PATH (or installed by pyenv)")
-    venv = tmp_path_factory.mktemp("py312") / "venv"
-    subprocess.run([base, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300)
-    python = str(venv / "bin" / "python")
-    install = subprocess.run(
-        [python, "-m", "pip", "install", "-q", "pytest", "pytest-xdist"],
-        capture_output=True, text=True, timeout=600,
-    )
-    if install.returncode != 0:
-        pytest.skip(f"cannot install pytest into a {base} venv: {install.stderr.strip()[-300:]}")
-    has_coverage = subprocess.run([python, "-c", "import coverage"], capture_output=True).returncode == 0
-    assert not has_coverage, "the 3.12 venv must not hold coverage.py: the monitor must do the recording"
-    return python
 
 
 def _recorded(make_project, cli, name: str, *run_args: str) -> tuple[set, list]:

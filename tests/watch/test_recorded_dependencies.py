@@ -13,7 +13,6 @@ import zipfile
 import pytest
 
 from tests.watch.conftest import SAMPLE
-from tests.watch.test_line_monitor import python_312  # noqa: F401 (a fixture)
 
 OPENS = {
     **SAMPLE,

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 
 
 @contextlib.contextmanager
@@ -58,3 +59,33 @@ def test_output_redirected_into_the_project_does_not_feed_the_watcher(sample, wa
         (sample / "notes.txt").write_text("a file of the project changes too\n")
         wait_for(lambda: "changed: notes.txt" in log.read_text())
     assert "changed: watch.log" not in log.read_text()
+
+
+TOUCHING_TEST = """
+    import os
+    from pathlib import Path
+
+    DATA = Path(__file__).parent.parent / "calc" / "data.json"
+
+
+    def test_reads_then_touches():
+        text = DATA.read_text()
+        os.utime(DATA)  # as jinja2 3.1.6's test_caches_template_based_on_mtime
+        assert '"offset": 10' in text
+"""
+
+
+def test_a_test_touching_a_file_it_reads_does_not_restart_its_run(sample, edit, wait_for, tmp_path):
+    # Once it failed, each run of it touched the file, the change cancelled the run and started
+    # it again: the run never ended (found on jinja2 3.1.6 after an edit of a template).
+    (sample / "tests" / "test_touch.py").write_text(textwrap.dedent(TOUCHING_TEST))
+    log = tmp_path / "watch.log"
+    with headless_watch(sample, log):
+        wait_for(lambda: "waiting for changes" in log.read_text())
+        before_edit = len(log.read_text())
+        edit(sample / "calc/data.json", "10", "11")
+        wait_for(lambda: "waiting for changes" in log.read_text()[before_edit:].partition("FAIL")[2],
+                 timeout_s=60)
+        after_edit = log.read_text()[before_edit:]
+    assert "tests/test_touch.py::test_reads_then_touches" in after_edit
+    assert "cancelled" not in after_edit, after_edit

@@ -1,7 +1,8 @@
 """The project's own coverage.py settings, so that testwatch's coverage figures are the ones
-``coverage report`` gives the user: the files it omits (``[run] omit``, ``[report] omit``) and the
-lines it excludes (``exclude_lines``, ``exclude_also``, ``partial_branches``) count as they do
-there.
+``coverage report`` gives the user: the files it measures (``[run] source`` and ``source_pkgs``,
+when given: a folder, or a package found in the root or under ``src/``), the files it omits
+(``[run] omit``, ``[report] omit``) and the lines it excludes (``exclude_lines``, ``exclude_also``,
+``partial_branches``) count as they do there.
 
 The file is found the way coverage.py finds it, in the project root: ``.coveragerc``,
 ``.coveragerc.toml``, then ``setup.cfg`` and ``tox.ini`` with a ``[coverage:...]`` section, then
@@ -54,12 +55,16 @@ class CoverageSettings:
         self.fingerprint = ""  # of the settings file used, for caches of figures made with it
         self.coverage = None
         omit: list[str] = []
+        self._sources: list[Path] | None = None  # None: the whole project is measured
         config = coverage_config_file(root)
         if config is not None:
             try:
                 project = coverage.Coverage(data_file=None, config_file=str(config))
                 project.get_data()  # loads the plugins the settings name: a failure shows here
                 omit = [*(project.get_option("run:omit") or ()), *(project.get_option("report:omit") or ())]
+                self._sources = _source_places(
+                    root, project.get_option("run:source") or (), project.get_option("run:source_pkgs") or ()
+                )
                 self.fingerprint = content_hash(config.read_bytes())
                 self.coverage = project
             except Exception as exc:  # coverage.py's ConfigError, a plugin that does not import
@@ -70,8 +75,43 @@ class CoverageSettings:
         self._omit = _globs(omit, root)
 
     def omitted(self, path: str) -> bool:
-        """True when the project's settings leave ``path`` (absolute) out of coverage reports."""
+        """True when the project's settings leave ``path`` (absolute) out of coverage reports:
+        outside the sources it names, or matched by its ``omit`` patterns."""
+        if self._sources is not None:
+            real = Path(os.path.realpath(path))
+            if not any(real == place or real.is_relative_to(place) for place in self._sources):
+                return True
         return self._omit is not None and self._omit.match(path.replace(os.sep, "/")) is not None
+
+
+def _source_places(root: Path, sources: list[str], packages: list[str]) -> list[Path] | None:
+    """The folders and module files that ``[run] source`` and ``source_pkgs`` name, as coverage.py
+    reads them run in ``root``: a ``source`` entry that is a folder is that folder, any other is a
+    package (or module) name. None (measure everything, as without them) when none is named or a
+    name is not found in the root or under ``src/`` (coverage.py would import it to find it)."""
+    places = []
+    names = list(packages)
+    for entry in sources:
+        if (root / entry).is_dir():
+            places.append((root / entry).resolve())
+        else:
+            names.append(entry)
+    for name in names:
+        place = _package_place(root, name)
+        if place is None:
+            return None
+        places.append(place)
+    return places or None
+
+
+def _package_place(root: Path, name: str) -> Path | None:
+    relative = name.replace(".", "/")
+    for base in (root, root / "src"):
+        if (base / relative).is_dir():
+            return (base / relative).resolve()
+        if (base / f"{relative}.py").is_file():
+            return (base / f"{relative}.py").resolve()
+    return None
 
 
 def _globs(patterns: list[str], root: Path) -> re.Pattern[str] | None:

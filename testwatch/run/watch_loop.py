@@ -45,10 +45,12 @@ from testwatch.run.recording_start import Recording
 from testwatch.run.signals import run_cancellable
 from testwatch.select.environment import CONFIG_FILES, environment_fingerprint
 from testwatch.select.file_states import FileStates
+from testwatch.select.fingerprints import content_hash
 from testwatch.select.selection import Selector
 
 RunKind = Literal["affected", "all", "failed", "tests"]
 KINDS: tuple[RunKind, ...] = get_args(RunKind)
+_HASHED_BYTES = 16 * 2**20  # a bigger changed file is not hashed: it counts as changed
 
 
 class WatchLoop:
@@ -75,6 +77,7 @@ class WatchLoop:
         self._wake = asyncio.Event()
         self._run_task: asyncio.Task | None = None
         self._dep_paths: set[str] | None = None  # data files some test opened
+        self._seen_content: dict[str, str | None] = {}  # path -> content hash at its last change
         self._in_engine = False
         self._recording: asyncio.Future | None = None  # the recording thread's work, while it runs
         self._own_output = _output_files()
@@ -180,8 +183,10 @@ class WatchLoop:
                 continue  # `testwatch watch --headless > watch.log` in the project: our own lines
             self.listener(ChangesDetected(paths))
             relevant = [path for path in paths if self._relevant(path)]
+            if relevant:
+                relevant = await asyncio.to_thread(self._content_changed, relevant)
             if not relevant:
-                continue  # no test reads it (a log a test wrote, a scratch file): nothing to run
+                continue  # no test reads it (a log a test wrote, a scratch file), or only touched
             self.pending_changes.update(relevant)
             running = self._in_engine  # not while selecting or storing: those finish quickly
             if running and self.config.on_change == "restart" and not self._paused:
@@ -210,6 +215,23 @@ class WatchLoop:
             except sqlite3.Error:
                 return True
         return path in self._dep_paths
+
+    def _content_changed(self, paths: list[str]) -> list[str]:
+        """The paths whose content differs from what their last change event found. A file whose
+        times alone changed is no change: a test that touches a file it reads (jinja2 3.1.6's
+        ``test_caches_template_based_on_mtime`` calls ``os.utime`` on a template) would otherwise
+        cancel the run it belongs to as soon as it fails, and start it again, without end."""
+        changed = []
+        for path in paths:
+            try:
+                found = self.config.root / path
+                digest = content_hash(found.read_bytes()) if found.stat().st_size <= _HASHED_BYTES else None
+            except OSError:  # gone, or unreadable: a change
+                digest = None
+            if digest is None or self._seen_content.get(path) != digest:
+                changed.append(path)
+            self._seen_content[path] = digest
+        return changed
 
     async def _serve(self) -> None:
         while True:
