@@ -60,12 +60,14 @@ def variants() -> dict[str, list[str]]:
     }
 
 
-def count_instructions(args: list[str], suite: Path, env: dict[str, str]) -> int:
-    """User-space instructions of one pytest run under cachegrind (after a warm-up run)."""
-    subprocess.run([sys.executable, *args], cwd=suite, env=env, stdout=subprocess.DEVNULL, check=False)
+def count_instructions(
+    args: list[str], suite: Path, env: dict[str, str], python: str = sys.executable
+) -> int:
+    """User-space instructions of one ``python`` run under cachegrind (after a warm-up run)."""
+    subprocess.run([python, *args], cwd=suite, env=env, stdout=subprocess.DEVNULL, check=False)
     done = subprocess.run(
         ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
-         sys.executable, *args],
+         python, *args],
         cwd=suite, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False,
     )
     match = _INSTRUCTIONS.search(done.stderr)

@@ -16,34 +16,16 @@ whole command's cost is ``benchmarks/real/compare.py``'s. Needs valgrind.
 from __future__ import annotations
 
 import argparse
-import re
-import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from plugin_cost import count_instructions
 from user_env import user_env
 
 from testwatch.run.child_command import DEPS_PLUGIN
-
-_INSTRUCTIONS = re.compile(rb"I\s+refs:\s+([\d,]+)")
-
-
-def count_instructions(python: str, args: list[str], project: Path) -> int:
-    """User-space instructions of one run under cachegrind, after a warm-up run."""
-    env = {**user_env(), "PYTHONHASHSEED": "0"}  # the same hashes, the same collisions, each run
-    subprocess.run([python, *args], cwd=project, env=env, stdout=subprocess.DEVNULL, check=False)
-    done = subprocess.run(
-        ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
-         python, *args],
-        cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False,
-    )
-    match = _INSTRUCTIONS.search(done.stderr)
-    if match is None:
-        raise SystemExit(f"no instruction count from valgrind for {args}: {done.stderr[-1000:]!r}")
-    return int(match.group(1).replace(b",", b""))
 
 
 def main() -> None:
@@ -54,6 +36,7 @@ def main() -> None:
     options = parser.parse_args()
     project = options.project.resolve()
     common = ["-q", "-p", "no:cacheprovider", *options.pytest_args]
+    env = {**user_env(), "PYTHONHASHSEED": "0"}  # the same hashes, the same collisions, each run
     with tempfile.TemporaryDirectory(prefix="tw-recorder-cost-") as out:
         variants = {
             "plain pytest": ["-m", "pytest", *common],
@@ -64,7 +47,7 @@ def main() -> None:
         }
         with ThreadPoolExecutor(max_workers=2) as pool:  # counts do not depend on the load
             counts = dict(zip(variants, pool.map(
-                lambda args: count_instructions(options.python, args, project), variants.values()
+                lambda args: count_instructions(args, project, env, options.python), variants.values()
             ), strict=True))
     base = counts["plain pytest"]
     for name, count in counts.items():
