@@ -58,8 +58,10 @@ def wall_times(env: ProjectEnv, rounds: int) -> dict[str, list[Spent]]:
             stale.unlink(missing_ok=True)
         times["testwatch run --deps"].append(_spent(testwatch_run(env, first_db, "deps")))
         times["run --deps again"].append(_spent(testwatch_run(env, first_db, "deps")))
-        times["pytest --testmon"].append(testmon_from_scratch(env))
-    return times
+        testmon = testmon_from_scratch(env)
+        if testmon is not None:
+            times["pytest --testmon"].append(testmon)
+    return {tool: spent for tool, spent in times.items() if spent}
 
 
 def _spent(run: TestwatchRun) -> Spent:

@@ -103,13 +103,19 @@ def plain_pytest(env: ProjectEnv) -> Spent:
     return spent
 
 
-def testmon_from_scratch(env: ProjectEnv) -> Spent:
+def testmon_from_scratch(env: ProjectEnv) -> Spent | None:
     """Wall time of ``pytest --testmon`` recording the whole suite from an empty data file (kept
-    in the scratch folder through TESTMON_DATAFILE, so the project's tree stays as it was)."""
+    in the scratch folder through TESTMON_DATAFILE, so the project's tree stays as it was); None,
+    with a note, when testmon stops the session with an internal error (jinja2 3.1.6: an
+    ``IndexError`` after 750 of 909 tests), whose time is not a whole suite's."""
     data = env.work / "testmondata"
     for stale in env.work.glob("testmondata*"):
         stale.unlink()
     done, spent = _run(env, pytest_command(env, "-q", "--testmon"), {"TESTMON_DATAFILE": str(data)})
+    if done.returncode == 3 and "INTERNALERROR" in done.stdout + done.stderr:
+        print(f"note: pytest --testmon stopped with an internal error on {env.project.name}; "
+              "its time is left out", file=sys.stderr)
+        return None
     _expect_tests_ran(done)
     return spent
 
