@@ -43,9 +43,9 @@ from testwatch.run.launch import RecordedStart
 from testwatch.run.malloc_memory import release_free_memory, use_one_malloc_arena
 from testwatch.run.recording_start import Recording
 from testwatch.run.signals import run_cancellable
+from testwatch.select.content_hashes import content_hash
 from testwatch.select.environment import CONFIG_FILES, environment_fingerprint
 from testwatch.select.file_states import FileStates
-from testwatch.select.fingerprints import content_hash
 from testwatch.select.selection import Selector
 
 RunKind = Literal["affected", "all", "failed", "tests"]
