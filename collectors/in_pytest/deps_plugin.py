@@ -267,6 +267,16 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     _start_at_registration(parser, pluginmanager)
 
 
+def preload_tracer() -> None:
+    """Import coverage.py now where it will trace (no ``sys.monitoring``: Python 3.11), for a
+    child that waits for its run (``record_first``): its import then overlaps testwatch's."""
+    if not hasattr(sys, "monitoring"):
+        try:
+            import coverage  # noqa: F401
+        except ImportError:
+            pass  # the recorder says so when it starts
+
+
 def start_before_pytest(args: list[str], root: str) -> None:
     """Start recording from the child's pytest arguments, before pytest reads its configuration
     (``record_first``); registration and ``pytest_load_initial_conftests`` then find it running."""

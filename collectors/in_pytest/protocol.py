@@ -15,6 +15,10 @@ ENV_MEMRAY_SKIP = "TESTWATCH_MEMRAY_SKIP"  # JSON list of tests memray mode leav
 # GO on the event socket (the engine's only write to it): a run's next session starts early.
 ENV_HOLD = "TESTWATCH_HOLD"
 GO = b"go\n"
+# "1": a recording child started before its run was chosen (``testwatch run --affected``) imports
+# pytest and the plugins, then reads the rest of its run from stdin as one JSON line (``ARGS``:
+# pytest arguments to append, ``ENV``: variables to set); an empty stdin ends it, nothing run.
+ENV_ARGS_ON_STDIN = "TESTWATCH_ARGS_ON_STDIN"
 # Set by the plugin in the child's own environment: the test running now. Processes a test starts
 # inherit it, so one left running after the run can be named (``collectors/in_pytest/leftovers.py``).
 ENV_TEST = "TESTWATCH_TEST"

@@ -96,12 +96,13 @@ def test_history_from_a_newer_schema_is_left_untouched(make_project, history_of)
     assert _kept_aside(db) == []
 
 
-@pytest.mark.parametrize("flags", [[], ["--deps"]], ids=["plain", "recorded"])
+@pytest.mark.parametrize("flags", [[], ["--deps"], ["--affected"]], ids=["plain", "recorded", "affected"])
 def test_a_refused_history_stops_the_pytest_started_before_it(
     flags, make_project, history_of, processes_mentioning, tmp_path
 ):
     # `testwatch run` (with --deps too) starts pytest before it opens the history
-    # (testwatch.run.launch); the recorded run has begun its recording by then.
+    # (testwatch.run.launch); the recorded run has begun its recording by then. With --affected
+    # pytest starts waiting for its selection.
     root = make_project({"tests/test_mark.py": MARKING_TEST})
     db = history_of(root)
     assert _run(str(root), *flags).returncode == 0

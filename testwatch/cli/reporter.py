@@ -21,6 +21,7 @@ from testwatch.model.events import (
     SessionStarted,
     TestFinished,
     ThresholdBreached,
+    WatchStatus,
 )
 from testwatch.model.failure_text import headline, locations
 from testwatch.model.outcome_labels import OUTCOME_LABELS
@@ -76,7 +77,7 @@ class LineReporter:
             write(f"ERROR   collecting {one_line(event.path)}: {safe(error_summary(event.message))}\n")
         elif isinstance(event, ChildRestarted):
             write(f"pytest {event.reason}; restarting for the {counted(event.remaining, 'test')} left\n")
-        elif isinstance(event, EngineNotice):
+        elif isinstance(event, (EngineNotice, WatchStatus)):  # WatchStatus: ``run --affected`` ran none
             write(f"{event.severity}: {safe(event.message)}\n")
         elif isinstance(event, ThresholdBreached):
             write(f"BREACH  {safe(describe_breach(event))}\n")

@@ -57,6 +57,15 @@ def _connect(path: Path | str) -> sqlite3.Connection:
     return conn
 
 
+def own_database(conn: sqlite3.Connection) -> sqlite_utils.Database:
+    """sqlite-utils' view of one of testwatch's own connections. Without the installed
+    sqlite-utils plugins: the history needs none of their SQL functions, and finding them reads
+    every installed distribution's metadata (a few tens of milliseconds in a large venv)."""
+    import sqlite_utils
+
+    return sqlite_utils.Database(conn, execute_plugins=False)
+
+
 def read_only_uri(path: Path) -> str:
     """The SQLite URI that reads ``path`` without writing; with ``immutable=1`` when its folder
     cannot be written (read-only media), where a WAL history could not even be opened: SQLite
@@ -97,9 +106,7 @@ class History:
         does not pay for importing sqlite-utils before its pytest child can start.
         """
         if self._db is None:
-            import sqlite_utils
-
-            self._db = sqlite_utils.Database(self.conn)
+            self._db = own_database(self.conn)
         return self._db
 
     def rows(self, sql: str, params: Iterable | dict = ()) -> Iterator[dict]:

@@ -74,8 +74,15 @@ def child_env(
     env.pop(protocol.ENV_MEMRAY_SKIP, None)
     if memray_skip_file is not None:
         env[protocol.ENV_MEMRAY_SKIP] = str(memray_skip_file)
-    if select is not None:
-        select_file = workdir / "select.json"
-        select_file.write_text(json.dumps(select))
-        env[protocol.ENV_SELECT] = str(select_file)
+    env.update(selection_env(workdir, select))
     return with_plugin_path(env, python, workdir)
+
+
+def selection_env(workdir: Path, select: list[str] | None) -> dict[str, str]:
+    """The variable that tells the child its selection, written to a file in ``workdir``; none
+    when it runs every test."""
+    if select is None:
+        return {}
+    select_file = workdir / "select.json"
+    select_file.write_text(json.dumps(select))
+    return {protocol.ENV_SELECT: str(select_file)}

@@ -31,8 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from testwatch.collectors.in_pytest.node_ids import ProjectIds
 from testwatch.collectors.in_testwatch.project_files import IgnoreRules
@@ -50,6 +49,9 @@ from testwatch.select.dep_reading import ChildRecord, read_child_records
 from testwatch.select.file_states import ENVIRONMENT_PATH, FileState, FileStates
 from testwatch.select.fingerprints import ImportStatement, python_blocks
 from testwatch.select.import_graph import ImportGraph
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 PLUGIN = DEPS_PLUGIN
 _Dep = tuple[str, str, str | None]  # (path, kind, block) of one dependency

@@ -37,7 +37,7 @@ from testwatch.model.events import (
 )
 from testwatch.model.results import nodeid_file
 from testwatch.run.child import PytestChild, describe_exit
-from testwatch.run.child_command import DEFAULT_PLUGINS, child_env, pytest_command
+from testwatch.run.child_command import DEFAULT_PLUGINS, child_env, pytest_command, selection_env
 from testwatch.run.child_session import CannotStartPython, ChildSession
 from testwatch.run.event_schema import problem
 from testwatch.run.history_writer import HistoryWriter
@@ -227,6 +227,11 @@ class RunEngine:
     def _session(
         self, select: list[str] | None, args: list[str], early: EarlyChild | None, held: bool = False
     ) -> ChildSession:
+        if early is not None and early.waiting and not early.release(
+            self._argv(args, select), selection_env(early.workdir, select)
+        ):
+            early.discard()  # started for other arguments than the run's: start a child anew
+            early = None
         if early is not None:
             return ChildSession.adopting(early, self.config.root, self._notice)
         workdir = make_workdir("tw-")

@@ -5,7 +5,8 @@ Storing a recording needs each file's block hashes and line spans (``FileStates.
 ``Warmup`` parses them in a thread of its own while pytest runs in its own process, and hands
 over what it parsed when the recording's ``finish`` begins: a file changed since is parsed
 again there (its stat no longer matches), so nothing stale is used. A file whose content an
-earlier recording parsed is not parsed again (``BlocksCache``, on disk beside the history).
+earlier recording parsed is not parsed again (``BlocksCache``, on disk beside the history). The
+thread first imports the libraries storing needs, which the run's start leaves out.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class Warmup:
         self._thread.start()
 
     def _parse_all(self) -> None:
+        _import_what_storing_needs()
         for relative in self._todo:
             if self._stop.is_set():
                 return
@@ -53,3 +55,10 @@ class Warmup:
         self._stop.set()
         self._thread.join()
         return self._parsed
+
+
+def _import_what_storing_needs() -> None:
+    """Import sqlite-utils and coverage.py now, while the tests run: ``testwatch run`` leaves
+    them out of its start so that its pytest starts sooner, and storing the recording needs them."""
+    import coverage  # noqa: F401
+    import sqlite_utils  # noqa: F401

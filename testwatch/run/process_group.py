@@ -14,11 +14,12 @@ from pathlib import Path
 
 def start_in_group(
     argv: Sequence[str], cwd: Path, env: dict[str, str], stdout: int, stderr: int = subprocess.STDOUT,
-    pass_fds: Sequence[int] = (),
+    pass_fds: Sequence[int] = (), stdin: int = subprocess.DEVNULL,
 ) -> subprocess.Popen:
-    """Start ``argv`` as the leader of a new session and process group, its stdin empty."""
+    """Start ``argv`` as the leader of a new session and process group, its stdin empty unless
+    ``stdin`` says otherwise."""
     return subprocess.Popen(
-        argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
+        argv, cwd=cwd, env=env, stdin=stdin, stdout=stdout, stderr=stderr,
         pass_fds=pass_fds, start_new_session=True,
     )
 

@@ -21,12 +21,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import Literal, get_args
 
-import sqlite_utils
-
 from testwatch.collectors.in_testwatch.file_watcher import FileWatcher
 from testwatch.collectors.in_testwatch.project_files import IgnoreRules
 from testwatch.config.settings import Config
-from testwatch.history.store import History
+from testwatch.history.store import History, own_database
 from testwatch.model.events import (
     ChangesDetected,
     CoverageStored,
@@ -39,7 +37,7 @@ from testwatch.model.results import BAD_OUTCOMES
 from testwatch.run.child_command import DEFAULT_PLUGINS
 from testwatch.run.dep_recording import PLUGIN, DepRecorder, RecordSummary
 from testwatch.run.engine import RunRequest, measured_engine
-from testwatch.run.launch import RecordedStart
+from testwatch.run.launch import EarlyChild, RecordedStart
 from testwatch.run.malloc_memory import release_free_memory, use_one_malloc_arena
 from testwatch.run.recording_start import Recording
 from testwatch.run.signals import run_cancellable
@@ -155,14 +153,17 @@ class WatchLoop:
 
     async def run_once(
         self, kind: str = "affected", nodeids: list[str] | None = None, trigger: str = "",
-        started: RecordedStart | None = None,
+        started: RecordedStart | None = None, waiting: EarlyChild | None = None,
     ):
         """One recorded run without watching (``testwatch run --affected``); None if none selected.
         ``trigger``: what the history says started it (default: ``kind``); ``started``: a run of
-        every test (kind ``all``) whose recording and pytest were started already."""
+        every test (kind ``all``) whose recording and pytest were started already; ``waiting``:
+        a recording pytest started before the selection, which it is given to run."""
         try:
-            return await self._run_job(kind, nodeids, trigger or kind, started)
+            return await self._run_job(kind, nodeids, trigger or kind, started, waiting)
         finally:
+            if waiting is not None:
+                waiting.discard()  # a no-op once adopted; else nothing was selected
             await self._close()
 
     async def _close(self) -> None:
@@ -271,7 +272,8 @@ class WatchLoop:
         return None
 
     async def _run_job(
-        self, kind: str, nodeids: list[str] | None, trigger: str, started: RecordedStart | None = None
+        self, kind: str, nodeids: list[str] | None, trigger: str, started: RecordedStart | None = None,
+        waiting: EarlyChild | None = None,
     ) -> RunFinished | None:
         if trigger == "change" or kind == "affected":
             self.pending_changes.clear()  # the selection below sees every change so far
@@ -281,7 +283,7 @@ class WatchLoop:
         request = self._build_request(kind, nodeids, trigger)
         if request is None:
             return None
-        early = None
+        early = waiting
         if started is not None:
             recording, environment, early = started.recording, started.environment, started.child
             self.recorder.begin(recording)
@@ -353,7 +355,7 @@ class WatchLoop:
 
     def _record_in_thread(self, recording: Recording, run_id, environment):
         """Runs in the recording thread, on a connection of its own (WAL lets both work)."""
-        db = sqlite_utils.Database(sqlite3.connect(str(self.history.path), timeout=30))
+        db = own_database(sqlite3.connect(str(self.history.path), timeout=30))
         try:
             return self.recorder.finish(recording, run_id, db, environment)
         finally:
@@ -371,15 +373,18 @@ def _output_files() -> set[tuple[int, int]]:
     return found
 
 
-def run_recorded(project, listener, args, started: RecordedStart | None = None) -> int:
+def run_recorded(
+    project, listener, args, started: RecordedStart | None = None, waiting: EarlyChild | None = None,
+) -> int:
     """``testwatch run --affected/--deps``: one run that records dependencies and coverage
-    (``started``: of every test, its recording and pytest started already)."""
+    (``started``: of every test, its recording and pytest started already; ``waiting``: its
+    pytest started, waiting for the run's arguments)."""
     loop = WatchLoop(project.config, project.history, listener, watching=False)
     loop.pytest_args = list(args.pytest_args)
     kind = "affected" if args.affected else "failed" if args.failed else "all"
 
     async def go() -> int:
-        finished = await loop.run_once(kind, started=started)
+        finished = await loop.run_once(kind, started=started, waiting=waiting)
         return finished.exit_status if finished is not None else 0
 
     try:

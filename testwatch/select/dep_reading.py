@@ -15,10 +15,12 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from coverage import CoverageData
+from typing import TYPE_CHECKING
 
 from testwatch.collectors.in_testwatch.project_files import IgnoreRules
+
+if TYPE_CHECKING:
+    from coverage import CoverageData
 
 
 @dataclass
@@ -60,6 +62,8 @@ class RunCoverage:
         coverage figures need. (Asking ``data`` per file would union every test's lines of it again.)"""
         if not self._has_test_contexts():
             return self.data
+        from coverage import CoverageData
+
         merged = CoverageData(no_disk=True)
         measured = self.data.measured_files()
         if self.data.has_arcs():
@@ -112,6 +116,8 @@ class RunCoverage:
 
 def read_child_records(out_dir: Path, root: Path) -> tuple[list[ChildRecord], RunCoverage | None]:
     """Every process's record (a process killed before its session ended leaves none)."""
+    from coverage import CoverageData  # when the recording is stored: not before its pytest starts
+
     records = []
     merged = None
     for path in sorted(out_dir.glob("deps.*.json")):

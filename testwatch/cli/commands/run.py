@@ -7,7 +7,7 @@ from pathlib import Path
 
 from testwatch.cli.project import Project, add_project_arguments, project_config
 from testwatch.config.settings import Config
-from testwatch.run.launch import EarlyChild, RecordedStart, launch_early, launch_recorded
+from testwatch.run.launch import EarlyChild, RecordedStart, launch_early, launch_recorded, launch_waiting
 from testwatch.select.recording_mode import recording_requested
 
 HELP = """Run the project's tests once in a pytest child and record every result.
@@ -60,6 +60,9 @@ def run(args: argparse.Namespace) -> int:
                 started = launch_recorded(config, args.pytest_args)
             else:
                 early = launch_early(config, args.pytest_args)
+        elif _cold_affected_run(args, config):
+            # Its arguments wait for the selection; pytest's imports overlap it meanwhile.
+            early = launch_waiting(config)
         return _run(args, config, recording, early, started)
     finally:
         if early is not None:
@@ -85,7 +88,7 @@ def _run(
     if recording:
         from testwatch.run.watch_loop import run_recorded  # imports coverage.py: only when recording
 
-        status = run_recorded(project, reporter, args, started)
+        status = run_recorded(project, reporter, args, started, early)
         return _write_bundle(config, args.bundle, status) if args.bundle else status
     request = RunRequest(trigger="manual", pytest_args=args.pytest_args)
     if args.failed:
@@ -127,6 +130,12 @@ def _write_bundle(config: Config, output: Path, status: int) -> int:
         print(f"testwatch: {exc}", file=sys.stderr)
         return status or USAGE_ERROR
     return status
+
+
+def _cold_affected_run(args: argparse.Namespace, config: Config) -> bool:
+    """A run of the tests the changes affect, cold, no memray: its recording child can start
+    before the selection is made."""
+    return args.affected and not (config.warm or config.memray)
 
 
 def _cold_whole_run(args: argparse.Namespace, config: Config) -> bool:
