@@ -142,3 +142,55 @@ def test_an_edit_selects_the_tests_it_breaks_when_pytest_rootdir_is_below_testwa
     rerun = cli("run", str(root), "--affected")
     assert rerun.returncode == 1, rerun.stdout + rerun.stderr
     assert "FAILED proj/tests/test_core.py::test_negate" in rerun.stdout, rerun.stdout
+
+
+SHARED_CONFTEST = "import pytest\n\n\n@pytest.fixture(autouse=True)\ndef shared():\n    yield\n"
+
+
+def _monorepo_with_shared_conftest(make_project):
+    """A repository (``.git``) whose root conftest.py every subproject's tests use, below a folder
+    with a conftest.py pytest never reads (above the repository)."""
+    make_project({"conftest.py": "raise RuntimeError('never read')\n"}, name=".")
+    make_project({"pyproject.toml": "[tool.pytest.ini_options]\n", "conftest.py": SHARED_CONFTEST,
+                  ".git/HEAD": "ref: refs/heads/main\n"}, name="repo")
+    return make_project(SUBPROJECT, name="repo/sub")
+
+
+def test_an_edit_of_a_conftest_above_the_project_selects_every_test(make_project, cli, edit, affected):
+    root = _monorepo_with_shared_conftest(make_project)
+    assert cli("run", str(root), "--deps").returncode == 0
+    edit(root.parent.parent / "conftest.py", "never read", "still never read")  # above the repository
+    assert affected(root)["selected"] == []
+    edit(root.parent / "conftest.py", "    yield", "    yield\n    assert False, 'shared teardown'")
+    result = affected(root)
+    assert result["everything"], result
+    assert "above the project" in result["everything_reason"]
+    assert len(result["selected"]) == 3
+    rerun = cli("run", str(root), "--affected")
+    assert rerun.returncode == 1 and "shared teardown" in rerun.stdout, rerun.stdout + rerun.stderr
+
+
+def test_watch_mode_sees_a_conftest_above_the_project_change(make_project, edit, wait_for, tmp_path):
+    root = _monorepo_with_shared_conftest(make_project)
+    log = tmp_path / "watch.log"
+    with headless_watch(root, log):
+        wait_for(lambda: "waiting for changes" in log.read_text())
+        edit(root.parent / "conftest.py", "    yield", "    yield\n    assert False, 'shared teardown'")
+        wait_for(lambda: "waiting for changes" in log.read_text().partition("changed: ../conftest.py")[2])
+    after = log.read_text().split("changed: ../conftest.py")[-1]
+    assert "selected every test" in after, after
+    assert "shared teardown" in after, after
+
+
+def test_files_above_are_looked_for_up_to_the_repository_only(tmp_path):
+    from testwatch.select.environment import files_above, places_above
+
+    repo, sub = tmp_path / "repo", tmp_path / "repo" / "pkg" / "sub"
+    sub.mkdir(parents=True)
+    (repo / ".git").mkdir()
+    for folder in (tmp_path, repo, repo / "pkg"):
+        (folder / "conftest.py").write_text("")
+    assert [relative for relative, _ in files_above(sub)] == ["../conftest.py", "../../conftest.py"]
+    assert {path.parent for _, path in places_above(sub)} == {repo, repo / "pkg"}
+    (sub / ".git").mkdir()  # a repository of its own: nothing above is its
+    assert places_above(sub) == []

@@ -19,10 +19,11 @@ import sqlite3
 import stat
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 from typing import Literal, get_args
 
 from testwatch.collectors.in_testwatch.file_watcher import FileWatcher
-from testwatch.collectors.in_testwatch.project_files import IgnoreRules
+from testwatch.collectors.in_testwatch.project_files import IgnoreRules, stat_key
 from testwatch.config.settings import Config
 from testwatch.history.store import History, own_database
 from testwatch.model.events import (
@@ -42,13 +43,14 @@ from testwatch.run.malloc_memory import release_free_memory, use_one_malloc_aren
 from testwatch.run.recording_start import Recording
 from testwatch.run.signals import run_cancellable
 from testwatch.select.content_hashes import content_hash
-from testwatch.select.environment import CONFIG_FILES, environment_fingerprint
+from testwatch.select.environment import CONFIG_FILES, environment_fingerprint, places_above
 from testwatch.select.file_states import FileStates
 from testwatch.select.selection import Selector
 
 RunKind = Literal["affected", "all", "failed", "tests"]
 KINDS: tuple[RunKind, ...] = get_args(RunKind)
 _HASHED_BYTES = 16 * 2**20  # a bigger changed file is not hashed: it counts as changed
+_ABOVE_POLL_S = 1.0  # how often the files above the project are looked at
 
 
 class WatchLoop:
@@ -135,6 +137,7 @@ class WatchLoop:
             on_status=lambda message, severity: self.listener(WatchStatus(message, severity)),
         )
         watching = asyncio.create_task(self._consume(watcher), name="testwatch-changes")
+        above = asyncio.create_task(self._watch_above(), name="testwatch-above")
         if self.engine.warm is not None:
             self.engine.warm.prestart()
         if not self._requests:
@@ -143,9 +146,12 @@ class WatchLoop:
             await self._serve()
         finally:
             watching.cancel()
+            above.cancel()
             self.cancel_run()
             with contextlib.suppress(asyncio.CancelledError):
                 await watching
+            with contextlib.suppress(asyncio.CancelledError):
+                await above
             if self._run_task is not None:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await self._run_task
@@ -186,15 +192,38 @@ class WatchLoop:
             relevant = [path for path in paths if self._relevant(path)]
             if relevant:
                 relevant = await asyncio.to_thread(self._content_changed, relevant)
-            if not relevant:
-                continue  # no test reads it (a log a test wrote, a scratch file), or only touched
-            self.pending_changes.update(relevant)
-            running = self._in_engine  # not while selecting or storing: those finish quickly
-            if running and self.config.on_change == "restart" and not self._paused:
-                self.cancel_run()
-            elif running:
-                self.listener(WatchStatus("a change arrived during the run: it runs next"))
-            self._wake.set()
+            if relevant:  # else no test reads it (a log a test wrote, a scratch file), or only touched
+                self._queue_changes(relevant)
+
+    async def _watch_above(self) -> None:
+        """Poll the conftest.py and config files above the project (a monorepo's, which pytest
+        reads from its rootdir above), which the file watcher, given the project folder, does not
+        see: a change there changes the environment's fingerprint, so every test runs."""
+        places = places_above(self.config.root)
+        if not places:
+            return
+        keys = await asyncio.to_thread(_stat_keys, places)
+        await asyncio.to_thread(self._content_changed, [rel for rel, path in places if keys[rel]])
+        while True:
+            await asyncio.sleep(_ABOVE_POLL_S)
+            now = await asyncio.to_thread(_stat_keys, places)
+            touched = [rel for rel, _ in places if now[rel] != keys[rel]]
+            keys = now
+            if touched:
+                changed = await asyncio.to_thread(self._content_changed, touched)
+                if changed:
+                    self.listener(ChangesDetected(changed))
+                    self._queue_changes(changed)
+
+    def _queue_changes(self, paths: list[str]) -> None:
+        """Changed paths for the next selection: run it now, after the run under way, or restart it."""
+        self.pending_changes.update(paths)
+        running = self._in_engine  # not while selecting or storing: those finish quickly
+        if running and self.config.on_change == "restart" and not self._paused:
+            self.cancel_run()
+        elif running:
+            self.listener(WatchStatus("a change arrived during the run: it runs next"))
+        self._wake.set()
 
     def _is_own_output(self, path: str) -> bool:
         if not self._own_output:
@@ -360,6 +389,11 @@ class WatchLoop:
             return self.recorder.finish(recording, run_id, db, environment)
         finally:
             db.close()
+
+
+def _stat_keys(places: list[tuple[str, Path]]) -> dict[str, tuple[int, int] | None]:
+    """``places``' (size, mtime) by their relative name; None where no file is."""
+    return {relative: stat_key(str(path)) for relative, path in places}
 
 
 def _output_files() -> set[tuple[int, int]]:

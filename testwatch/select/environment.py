@@ -25,6 +25,7 @@ from pathlib import Path
 from testwatch.select.content_hashes import content_hash
 
 CONFIG_FILES = ("pyproject.toml", "pytest.ini", "tox.ini", "setup.cfg", "setup.py", ".testwatch.toml")
+ABOVE_FILES = ("conftest.py", ".pytest.ini")  # read by pytest from the folders above too
 # pyvenv.cfg keys that name folders (where the venv or its base interpreter is): only their file name
 # is kept (``python3.12`` of ``executable``), or nothing when it is a folder.
 _VENV_PATH_KEYS = ("home", "command", "executable", "base-executable", "base-prefix", "base-exec-prefix",
@@ -85,8 +86,9 @@ def _located(root: Path, python: str) -> str:
 
 
 def environment_parts(root: Path, python: str | None) -> list[str]:
-    """What the fingerprint is made of: the interpreter's version, its installed packages' names
-    and the hash of each config file (``NAME:-`` when absent)."""
+    """What the fingerprint is made of: the interpreter's version, its installed packages' names,
+    the hash of each config file (``NAME:-`` when absent) and of the files above the project
+    pytest may read (``files_above``)."""
     version, paths = _interpreter(_located(root, python) if python else sys.executable)
     parts = [version, *_installed(paths)]
     for name in CONFIG_FILES:
@@ -94,7 +96,31 @@ def environment_parts(root: Path, python: str | None) -> list[str]:
             parts.append(f"{name}:{content_hash((root / name).read_bytes())}")
         except OSError:
             parts.append(f"{name}:-")
+    for relative, path in files_above(root):
+        with suppress(OSError):
+            parts.append(f"{relative}:{content_hash(path.read_bytes())}")
     return parts
+
+
+def files_above(root: Path) -> list[tuple[str, Path]]:
+    """The ``conftest.py`` and config files in the folders above the project, as (``../NAME``,
+    path), up to the top of the repository the project is part of (a monorepo's package): pytest
+    reads them when its rootdir is above the project, and testwatch records only the project's
+    own files, so a change to one of them changes the environment (every test is selected). None
+    when the project is a repository of its own (it holds ``.git``)."""
+    return [(relative, path) for relative, path in places_above(root) if path.is_file()]
+
+
+def places_above(root: Path) -> list[tuple[str, Path]]:
+    """Where ``files_above`` looks, whether a file is there or not."""
+    places = []
+    if (root / ".git").exists():
+        return places
+    for depth, folder in enumerate(root.parents, start=1):
+        places += [("../" * depth + name, folder / name) for name in (*ABOVE_FILES, *CONFIG_FILES)]
+        if (folder / ".git").exists():
+            break
+    return places
 
 
 def parts_fingerprint(parts: list[str]) -> str:
@@ -112,7 +138,7 @@ def parts_difference(recorded: list[str], current: list[str]) -> str:
     ``environment_parts``; ``recorded`` empty when unknown)."""
     if not recorded:
         return "the recorded environment's parts are unknown"
-    configs = tuple(f"{name}:" for name in CONFIG_FILES)
+    configs = (*(f"{name}:" for name in CONFIG_FILES), "../")
     reasons = []
     if recorded[0] != current[0]:
         there, here = (_version_of(parts[0]) for parts in (recorded, current))

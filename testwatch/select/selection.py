@@ -219,7 +219,8 @@ class Selector:
             return _everything(known, "no recorded dependencies yet: running every test")
         if stored_env.sha != env:
             return _everything(
-                known, "the Python version, installed packages or pytest/testwatch config changed")
+                known, "the Python version, installed packages or pytest/testwatch config changed "
+                "(or a conftest.py or config file above the project)")
         if self._named_from is not None:
             return _everything(
                 known, f"the history names tests from {self._named_from} (pytest's rootdir, as "
