@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from testwatch.run.ini_addopts import addopts
+from testwatch.config.pytest_ini import addopts
 
 
 @pytest.mark.parametrize(

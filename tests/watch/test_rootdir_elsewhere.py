@@ -182,15 +182,20 @@ def test_watch_mode_sees_a_conftest_above_the_project_change(make_project, edit,
     assert "shared teardown" in after, after
 
 
-def test_files_above_are_looked_for_up_to_the_repository_only(tmp_path):
+def test_files_above_are_those_up_to_pytest_config_file(tmp_path):
     from testwatch.select.environment import files_above, places_above
 
     repo, sub = tmp_path / "repo", tmp_path / "repo" / "pkg" / "sub"
     sub.mkdir(parents=True)
-    (repo / ".git").mkdir()
     for folder in (tmp_path, repo, repo / "pkg"):
         (folder / "conftest.py").write_text("")
-    assert [relative for relative, _ in files_above(sub)] == ["../conftest.py", "../../conftest.py"]
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (repo / ".git").mkdir()
+    assert places_above(sub) == []  # no pytest config up to the repository's top: rootdir is sub
+    (repo / "tox.ini").write_text("[tox]\n")  # not pytest's
+    (repo / "setup.cfg").write_text("[tool:pytest]\n")
+    found = [relative for relative, _ in files_above(sub)]
+    assert found == ["../conftest.py", "../../conftest.py", "../../tox.ini", "../../setup.cfg"]
     assert {path.parent for _, path in places_above(sub)} == {repo, repo / "pkg"}
-    (sub / ".git").mkdir()  # a repository of its own: nothing above is its
+    (sub / "pytest.ini").write_text("[pytest]\n")  # its own config: pytest reads nothing above
     assert places_above(sub) == []

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from testwatch.collectors.in_pytest.node_ids import ProjectIds
 from testwatch.collectors.in_pytest.protocol import ENV_HOLD
+from testwatch.config.pytest_ini import addopts
 from testwatch.config.settings import Config
 from testwatch.history.store import History
 from testwatch.measure.latency import measuring_mode
@@ -41,7 +42,6 @@ from testwatch.run.child_command import DEFAULT_PLUGINS, child_env, pytest_comma
 from testwatch.run.child_session import CannotStartPython, ChildSession
 from testwatch.run.event_schema import problem
 from testwatch.run.history_writer import HistoryWriter
-from testwatch.run.ini_addopts import addopts
 from testwatch.run.launch import EarlyChild
 from testwatch.run.listeners import EventBus, Listener
 from testwatch.run.next_session import NextSession

@@ -18,7 +18,7 @@ than a pytest start. Nor is it
 split when its pytest arguments make one session behave differently from two: stopping at the
 first failures (``-x``, ``--maxfail``, ``--stepwise``), pytest's own choice or order of tests
 (``--lf``, ``--ff``, ``--nf``), pytest-xdist's workers (started per session) or ``--pdb``,
-whether on testwatch's command line or in the project's ``addopts`` (``ini_addopts``).
+whether on testwatch's command line or in the project's ``addopts`` (``testwatch.config.pytest_ini``).
 """
 
 from __future__ import annotations

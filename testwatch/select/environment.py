@@ -22,6 +22,7 @@ from contextlib import suppress
 from functools import lru_cache
 from pathlib import Path
 
+from testwatch.config.pytest_ini import holds_pytest_config
 from testwatch.select.content_hashes import content_hash
 
 CONFIG_FILES = ("pyproject.toml", "pytest.ini", "tox.ini", "setup.cfg", "setup.py", ".testwatch.toml")
@@ -103,24 +104,27 @@ def environment_parts(root: Path, python: str | None) -> list[str]:
 
 
 def files_above(root: Path) -> list[tuple[str, Path]]:
-    """The ``conftest.py`` and config files in the folders above the project, as (``../NAME``,
-    path), up to the top of the repository the project is part of (a monorepo's package): pytest
-    reads them when its rootdir is above the project, and testwatch records only the project's
-    own files, so a change to one of them changes the environment (every test is selected). None
-    when the project is a repository of its own (it holds ``.git``)."""
+    """The ``conftest.py`` and config files above the project that pytest reads, as
+    (``../NAME``, path): those up to the folder of pytest's configuration file when it is above
+    the project (a monorepo's), where pytest's rootdir is and below which it loads every
+    ``conftest.py``. testwatch records only the project's own files, so a change to one of these
+    changes the environment (every test is selected). None when the project holds its own pytest
+    configuration, or ``.git`` (a repository of its own); the search ends at a ``.git`` above."""
     return [(relative, path) for relative, path in places_above(root) if path.is_file()]
 
 
 def places_above(root: Path) -> list[tuple[str, Path]]:
     """Where ``files_above`` looks, whether a file is there or not."""
+    if (root / ".git").exists() or holds_pytest_config(root):
+        return []
     places = []
-    if (root / ".git").exists():
-        return places
     for depth, folder in enumerate(root.parents, start=1):
         places += [("../" * depth + name, folder / name) for name in (*ABOVE_FILES, *CONFIG_FILES)]
+        if holds_pytest_config(folder):
+            return places
         if (folder / ".git").exists():
             break
-    return places
+    return []  # no pytest configuration above: pytest's rootdir is not there, nor its conftest.py files
 
 
 def parts_fingerprint(parts: list[str]) -> str:

@@ -1,5 +1,5 @@
-"""The options pytest adds to every run from the project's own settings: ``addopts`` of its
-configuration file and ``PYTEST_ADDOPTS``, read the way pytest finds them.
+"""pytest's configuration file as pytest finds it, and the options it adds to every run from the
+project's own settings: ``addopts`` of that file and ``PYTEST_ADDOPTS``.
 
 ``run_phases`` looks at a run's options before it splits the run into sessions; options that
 act on the whole run (``-x``, ``--lf``, pytest-xdist's ``-n``) are as often in ``addopts`` as on
@@ -27,6 +27,18 @@ _ORDER = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
 def addopts(root: Path, args: list[str], environ: Mapping[str, str]) -> list[str]:
     """The file's ``addopts`` then ``PYTEST_ADDOPTS``, split into words as pytest splits them."""
     return [*_file_addopts(root, args), *_split(environ.get("PYTEST_ADDOPTS", ""))]
+
+
+def holds_pytest_config(folder: Path) -> bool:
+    """Whether ``folder`` holds a file pytest takes as its configuration (one with a pytest
+    section, or ``pytest.ini``): pytest reads no ``conftest.py`` above such a folder."""
+    for name in _ORDER:
+        try:
+            if _read(folder / name) is not None:
+                return True
+        except (OSError, ValueError, UnicodeDecodeError, configparser.Error, tomllib.TOMLDecodeError):
+            return True  # pytest stops here too, to report it
+    return False
 
 
 def _file_addopts(root: Path, args: list[str]) -> list[str]:
