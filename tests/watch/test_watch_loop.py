@@ -12,6 +12,7 @@ from testwatch.config.settings import load_config
 from testwatch.history.store import open_history
 from testwatch.model.events import (
     ChangesDetected,
+    ChildStarted,
     RunFinished,
     SelectionMade,
     TestFinished,
@@ -217,3 +218,32 @@ async def test_going_idle_frees_the_runs_reference_cycles(sample):
         assert [o for o in gc.get_objects() if isinstance(o, coverage.Coverage)] == []
     finally:
         await _stop(task, history)
+
+
+async def test_with_cold_starts_the_next_pytest_waits_started_between_runs(sample, edit):
+    # Warm start off (or unusable): the pytest of the next run is started as the loop goes idle
+    # and waits for its arguments; the run after the edit is given to it.
+    loop, task, events, history = await _start(sample, warm=False)
+    try:
+        await events.until(lambda e: isinstance(e, WatchStatus) and e.message == "waiting for changes")
+        ready = loop.engine._ready
+        assert ready is not None and ready.waiting and ready.process.poll() is None
+        mark = len(events.events)
+        edit(sample / "calc/core.py", "return -x", "return x")
+        started = await events.until(lambda e: isinstance(e, ChildStarted), mark)
+        assert started.pid == ready.process.pid
+        await events.until(_is_run_end, mark)
+        assert events.finished_tests(mark) == {"tests/test_core.py::test_negate": "failed"}
+        await events.until(lambda e: isinstance(e, WatchStatus) and e.message == "waiting for changes", mark)
+        following = loop.engine._ready
+        assert following is not None and following is not ready  # one for the run after
+        loop.set_memray(True)  # a child started without memray cannot serve a memray run
+        mark = len(events.events)
+        edit(sample / "calc/core.py", "return x", "return -x")
+        started = await events.until(lambda e: isinstance(e, ChildStarted), mark)
+        assert started.pid != following.process.pid
+        assert following.process.wait(timeout=30) is not None  # discarded, not left waiting
+        await events.until(_is_run_end, mark)
+    finally:
+        await _stop(task, history)
+    assert loop.engine._ready is None or loop.engine._ready.process.poll() is not None

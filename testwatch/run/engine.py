@@ -38,17 +38,24 @@ from testwatch.model.events import (
 )
 from testwatch.model.results import nodeid_file
 from testwatch.run.child import PytestChild, describe_exit
-from testwatch.run.child_command import DEFAULT_PLUGINS, child_env, pytest_command, selection_env
+from testwatch.run.child_command import (
+    DEFAULT_PLUGINS,
+    DEPS_PLUGIN,
+    child_env,
+    pytest_command,
+    selection_env,
+)
 from testwatch.run.child_session import CannotStartPython, ChildSession
 from testwatch.run.event_schema import problem
 from testwatch.run.history_writer import HistoryWriter
-from testwatch.run.launch import EarlyChild
+from testwatch.run.launch import EarlyChild, launch_early
 from testwatch.run.listeners import EventBus, Listener
 from testwatch.run.next_session import NextSession
 from testwatch.run.run_model import SESSION_STOPPED, RunModel
 from testwatch.run.run_phases import split_selection
 from testwatch.run.warm_start import WarmStart
 from testwatch.run.workdirs import make_workdir, remove_stale_workdirs
+from testwatch.select.environment import environment_fingerprint
 
 
 @dataclass
@@ -91,11 +98,38 @@ class RunEngine:
             self.python, config.root, self.plugins, [config.history_path.parent],
             lambda message: self._notice(message, "info"),
         ) if config.warm else None
+        self._ready: EarlyChild | None = None  # the next run's pytest, started cold ahead of it
+        self._ready_environment = ""  # the environment it was started in
 
     def close(self) -> None:
-        """Stop the warm process, if any (a later run starts a new one)."""
+        """Stop the warm process and the pytest started ahead, if any (a later run starts new ones)."""
         if self.warm is not None:
             self.warm.close()
+        if self._ready is not None:
+            self._ready.discard()
+            self._ready = None
+
+    def prestart_cold(self) -> None:
+        """Between runs that start pytest cold (warm start off or unusable) and record: start the
+        next run's pytest now, waiting for its arguments (``launch.launch_waiting``), so that its
+        interpreter's start and imports are done before the next edit instead of after it."""
+        if self._ready is not None or self.config.memray or DEPS_PLUGIN not in self.plugins:
+            return
+        if self.warm is not None and not self.warm.disabled:
+            return
+        self._ready_environment = environment_fingerprint(self.config.root, self.config.python)
+        self._ready = launch_early(self.config, [], tuple(self.plugins), waiting=True)
+
+    def _take_ready(self) -> EarlyChild | None:
+        """The pytest started ahead, if it can run this run: alive, same environment, no memray."""
+        ready, self._ready = self._ready, None
+        if ready is None:
+            return None
+        if (ready.process.poll() is not None or self.config.memray
+                or environment_fingerprint(self.config.root, self.config.python) != self._ready_environment):
+            ready.discard()
+            return None
+        return ready
 
     async def run(self, request: RunRequest, early: EarlyChild | None = None) -> RunFinished:
         """Run the request to the end (or until cancelled) and return its summary.
@@ -227,6 +261,8 @@ class RunEngine:
     def _session(
         self, select: list[str] | None, args: list[str], early: EarlyChild | None, held: bool = False
     ) -> ChildSession:
+        if early is None and not held:
+            early = self._take_ready()
         if early is not None and early.waiting and not early.release(
             self._argv(args, select), selection_env(early.workdir, select)
         ):

@@ -280,6 +280,7 @@ class WatchLoop:
                 self.listener(EngineNotice(f"the run failed: {exc!r}", "error"))
             if not self._has_work():
                 self._release_garbage()
+                self.engine.prestart_cold()
                 self.listener(WatchStatus("waiting for changes"))
 
     def _release_garbage(self) -> None:
