@@ -71,6 +71,15 @@ PROJECTS = {
         # to code named after them; module-level policy dicts copied into every Environment;
         # trio beside asyncio in the async tests; filterwarnings = error.
         RealProject("jinja2", "3.1.6", ("jinja2",), ("trio==0.27.0",)),
+        # Class attributes that many subclasses inherit (Response.charset, media_type), read by
+        # every response; instances made at import in the test modules; anyio and trio; run as
+        # root, two staticfiles permission tests fail in every run.
+        RealProject(
+            "starlette", "1.10.0", ("starlette",),
+            ("itsdangerous==2.2.0", "Jinja2==3.1.6", "python-multipart==0.0.34", "PyYAML==6.0.4",
+             "httpx==0.28.1", "httpx2[zstd]==2.16.2", "trio==0.35.0", "blockbuster==1.5.29",
+             "importlib-metadata==10.2.0", "opentelemetry-api==1.45.2", "opentelemetry-sdk==1.45.2"),
+        ),
         RealProject(
             "attrs", "25.3.0", ("attr", "attrs"),
             ("hypothesis==6.131.9", "pympler==1.1", "cloudpickle==3.1.1"),

@@ -50,7 +50,7 @@ def test_blocks_are_functions_and_the_module():
 
 def test_module_level_code_is_also_hashed_name_by_name():
     names = {name.removeprefix(NAME_PREFIX) for name in blocks(SOURCE).hashes if is_name_key(name)}
-    assert names == {"", "json", "RATE", "Cart", "helper"}  # "": the layout
+    assert names == {"", "json", "RATE", "Cart", "Cart.", "Cart.tax", "helper"}  # "": the layout
 
 
 def test_a_module_level_edit_changes_the_names_it_binds_only():
@@ -59,8 +59,9 @@ def test_a_module_level_edit_changes_the_names_it_binds_only():
                 if is_name_key(name)}
 
     assert changed_names("RATE = 2", "RATE = 3") == {"RATE"}
-    assert changed_names("scale=1", "scale=2") == {"Cart"}  # a method's default: its class
-    assert changed_names("tax = 0.2", "tax = 0.3") == {"Cart"}
+    assert changed_names("scale=1", "scale=2") == {"Cart", "Cart."}  # a method's default: its head
+    assert changed_names("tax = 0.2", "tax = 0.3") == {"Cart", "Cart.tax"}  # an attribute's value
+    assert changed_names("tax = 0.2", "tax = 0.2\n    vat = 0.1") == {"Cart", "Cart.", "Cart.vat"}
     assert changed_names("import json", "import json\nimport os") == {"", "os"}  # the layout too
     assert changed_names("return RATE", "return RATE + 1") == set()  # a body: not module-level
 

@@ -254,3 +254,144 @@ def test_module_level_code_reading_an_objects_dict_falls_back(make_project, cli,
     plain = "tests/test_records.py::test_plain"
     assert plain in result["selected"]
     assert "module-level code reads objects' __dict__" in result["reasons"][plain]
+
+
+WEB = {
+    "pyproject.toml": PROJECT["pyproject.toml"],
+    "web/__init__.py": "",
+    "web/responses.py": """
+        class Response:
+            media_type = None
+            charset = "utf-8"
+            max_items = 3
+
+            def __init__(self, body):
+                self.body = body
+
+            def header(self):
+                return f"{self.media_type}; charset={self.charset}"
+
+            @property
+            def size(self):
+                return len(self.body)
+
+            @classmethod
+            def check(cls, n):
+                return n <= cls.max_items
+
+
+        class JSONResponse(Response):
+            media_type = "application/json"
+
+            def render(self):
+                return "{" + self.body + "}"
+
+
+        OK = JSONResponse("ok")
+
+
+        class Redirect:
+            def __init__(self, url):
+                self.url = url
+    """,
+    "web/routing.py": """
+        SEPARATOR = "/"
+
+
+        def compile_path(path):
+            return path.split(SEPARATOR)
+    """,
+    "web/client.py": """
+        class Client:
+            def __init__(self, app):
+                self.app = app
+
+            def get(self):
+                return self.app["parts"]
+    """,
+    "tests/test_responses.py": """
+        from web.responses import JSONResponse, Response
+
+
+        def test_header():
+            assert Response("x").header() == "None; charset=utf-8"
+
+
+        def test_size():
+            assert Response("abc").size == 3
+
+
+        def test_render():
+            assert JSONResponse("a").render() == "{a}"
+
+
+        def test_check():
+            assert Response.check(3)
+    """,
+    "tests/test_redirect.py": """
+        from web.responses import Redirect
+
+
+        def test_redirect():
+            assert Redirect("/a").url == "/a"
+    """,
+    "tests/test_routing.py": """
+        from web.client import Client
+        from web.routing import compile_path
+
+        app = {"parts": compile_path("a/b")}
+
+
+        def test_get():
+            assert Client(app).get() == ["a", "b"]
+    """,
+    "tests/test_client.py": """
+        from web.client import Client
+
+
+        def test_client():
+            assert Client(1).app == 1
+    """,
+}
+
+
+@pytest.fixture
+def web(make_project, cli):
+    root = make_project(WEB)
+    out = cli("run", str(root), "--affected")
+    assert out.returncode == 0, out.stdout + out.stderr
+    return root
+
+
+RESPONSE_USERS = {f"tests/test_responses.py::test_{name}" for name in ("header", "size", "render", "check")}
+
+
+def test_a_class_attribute_value_selects_the_class_users_not_every_test_of_the_module(
+    web, edit, affected, cli
+):
+    # Response has a decorated method: a change of the class statement "makes calls" and would
+    # select every test that ran code of responses.py. An attribute's value is seen by the code
+    # that reads it (check(): cls.max_items) and by the users of the class and its subclasses.
+    edit(web / "web/responses.py", "max_items = 3", "max_items = 2")
+    result = affected(web)
+    assert set(result["selected"]) == RESPONSE_USERS
+    assert "Response.max_items changed" in result["reasons"]["tests/test_responses.py::test_check"]
+    assert cli("run", str(web), "--affected").returncode == 1  # test_check breaks
+
+
+def test_a_class_attribute_read_after_an_instance_is_made_at_import(web, edit, affected):
+    # OK = JSONResponse("ok") is made at import, but no code that runs then reads charset.
+    edit(web / "web/responses.py", 'charset = "utf-8"', 'charset = "latin-1"')
+    assert _selected(affected, web) == RESPONSE_USERS
+
+
+def test_a_class_attribute_edit_that_changes_the_class_otherwise_selects_its_users(web, edit, affected):
+    edit(web / "web/responses.py", "max_items = 3", "max_items = 3\n    min_items = 0")
+    assert "tests/test_responses.py::test_size" in _selected(affected, web)
+
+
+def test_a_test_modules_names_are_read_as_attributes_only_where_it_is_imported(web, edit, affected):
+    # app in tests/test_routing.py is derived from SEPARATOR at import; test_client reads .app
+    # of an object, which cannot be a test module it never imports.
+    edit(web / "web/routing.py", 'SEPARATOR = "/"', 'SEPARATOR = "-"')
+    assert _selected(affected, web) == {"tests/test_routing.py::test_get"}

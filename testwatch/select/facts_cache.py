@@ -21,12 +21,17 @@ CACHE_NAME = "module-facts.json"
 
 
 def _reads_out(reads: BlockReads) -> list[list[str]]:
-    return [sorted(reads.names), sorted(reads.attributes), sorted(reads.mentions), sorted(reads.dynamic)]
+    return [
+        sorted(reads.names), sorted(reads.attributes), sorted(reads.mentions), sorted(reads.dynamic),
+        sorted(reads.self_only),
+    ]
 
 
 def _reads_in(data: list[list[str]]) -> BlockReads:
-    names, attributes, mentions, dynamic = data
-    return BlockReads(frozenset(names), frozenset(attributes), frozenset(mentions), frozenset(dynamic))
+    names, attributes, mentions, dynamic, self_only = data
+    return BlockReads(
+        frozenset(names), frozenset(attributes), frozenset(mentions), frozenset(dynamic), frozenset(self_only)
+    )
 
 
 def facts_to_json(facts: ModuleFacts) -> dict:
@@ -44,6 +49,7 @@ def facts_to_json(facts: ModuleFacts) -> dict:
             ],
             None if s.instance_attributes is None else sorted(s.instance_attributes),
             s.copies_only,
+            s.plain_attributes,
         ]
         for s in facts.statements
     ]
@@ -55,6 +61,8 @@ def facts_to_json(facts: ModuleFacts) -> dict:
         "dynamic": facts.dynamic,
         "dynamic_targets": sorted(facts.dynamic_targets),
         "object_dicts": facts.object_dicts,
+        "imported": sorted(facts.imported),
+        "handles_modules": facts.handles_modules,
     }
 
 
@@ -72,8 +80,9 @@ def facts_from_json(data: dict) -> ModuleFacts:
             ),
             None if attributes is None else frozenset(attributes),
             bool(copies_only),
+            bool(plain),
         )
-        for bound, reads, kind, effects, calls, members, attributes, copies_only in data["statements"]
+        for bound, reads, kind, effects, calls, members, attributes, copies_only, plain in data["statements"]
     ]
     return ModuleFacts(
         statements,
@@ -83,6 +92,8 @@ def facts_from_json(data: dict) -> ModuleFacts:
         data["dynamic"],
         set(data["dynamic_targets"]),
         bool(data["object_dicts"]),
+        frozenset(data["imported"]),
+        bool(data["handles_modules"]),
     )
 
 

@@ -9,7 +9,9 @@ runs differently does.
 ``<module>`` is also hashed name by name (``<module>:NAME``: the top-level statements that bind
 NAME, function bodies left out) beside its layout (``<module>:``: each statement's kind and bound
 names in order, and the statements that bind no name), so a selection can tell which module-level
-names an edit changed (``module_names.py``).
+names an edit changed (``module_names.py``). A class is hashed attribute by attribute too
+(``<module>:Cls.NAME``, and ``<module>:Cls.`` for the rest of it), so an edit of an attribute's
+value can be told from any other edit of the class.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import ast
 import bisect
 import contextlib
+import copy
 import sys
 import threading
 from collections.abc import Callable
@@ -73,6 +76,11 @@ class PythonBlocks:
         return best
 
 
+# Method decorators that leave its first parameter the instance or the class.
+_SELF_KEEPING_DECORATORS = frozenset(
+    {"property", "cached_property", "classmethod", "setter", "getter", "deleter", "abstractmethod",
+     "override"}
+)
 # Functions, classes and imports are statements, so only these nodes can hold one.
 _STATEMENT_NODES = (ast.stmt, ast.excepthandler, ast.match_case)
 
@@ -86,32 +94,42 @@ class BlockReads:
     ``__dict__``, or ``getattr@X``, ``vars@X``, ``__dict__@X`` on a plain name X (``__dict__@()``
     on a call's result).
 
-    A nested function's body is its own block: only its decorators and defaults count here."""
+    A nested function's body is its own block: only its decorators and defaults count here.
+    ``self_only``: the attributes a method reads on its first parameter (``self.NAME``,
+    ``cls.NAME``) and on nothing else."""
 
     names: frozenset[str]
     attributes: frozenset[str]
     mentions: frozenset[str]
     dynamic: frozenset[str]
+    self_only: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, nodes: list[ast.AST]) -> BlockReads:
+    def of(cls, nodes: list[ast.AST], self_name: str = "") -> BlockReads:
         names: set[str] = set()
         attributes: set[str] = set()
         mentions: set[str] = set()
         dynamic: set[str] = set()
+        on_self: set[str] = set()
+        on_others: set[str] = set()
         stack = list(nodes)
         while stack:
             node = stack.pop()
             if isinstance(node, ast.Name):
                 names.add(node.id)
             elif isinstance(node, ast.Attribute):
-                attributes.add(node.attr)
+                if not isinstance(node.ctx, ast.Store):  # ``x.NAME = v`` reads no NAME
+                    attributes.add(node.attr)
+                base = node.value
+                on_me = self_name and isinstance(base, ast.Name) and base.id == self_name
+                (on_self if on_me else on_others).add(node.attr)
                 if node.attr == "__dict__":
-                    base = node.value
                     if isinstance(base, ast.Name):
                         dynamic.add(f"__dict__@{base.id}")
                     else:  # a call's result is an object made there; a subscript may be a module
                         dynamic.add("__dict__@()" if isinstance(base, ast.Call) else "__dict__")
+            elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Attribute):
+                attributes.add(node.target.attr)  # ``x.NAME += 1`` reads NAME
             elif isinstance(node, ast.Call):
                 dynamic |= _dynamic_call(node)
             elif isinstance(node, ast.ImportFrom):
@@ -126,7 +144,10 @@ class BlockReads:
                 stack += [*node.decorator_list, *node.args.defaults, *filter(None, node.args.kw_defaults)]
                 continue
             stack.extend(ast.iter_child_nodes(node))
-        return cls(frozenset(names), frozenset(attributes), frozenset(mentions), frozenset(dynamic))
+        return cls(
+            frozenset(names), frozenset(attributes), frozenset(mentions), frozenset(dynamic),
+            frozenset(on_self - on_others),
+        )
 
 
 def _dynamic_call(node: ast.Call) -> set[str]:
@@ -159,6 +180,7 @@ class _BlockCollector:
         self.defs: dict[int, str] = {}
         self.imports: list[ImportStatement] = []
         self._scope: list[str] = []
+        self._in_class: list[bool] = []  # per scope: whether it is a class body
 
     def _name(self, name: str) -> str:
         qualname = ".".join([*self._scope, name])
@@ -173,7 +195,9 @@ class _BlockCollector:
             self._visit_function(node)
         elif isinstance(node, ast.ClassDef):
             self._scope.append(node.name)
+            self._in_class.append(True)
             self._visit_statements(node)
+            self._in_class.pop()
             self._scope.pop()
         elif isinstance(node, ast.Import):
             self.imports.append(ImportStatement(tuple(alias.name for alias in node.names)))
@@ -196,7 +220,7 @@ class _BlockCollector:
         name = self._name(node.name)
         known = self._known_hashes
         if self.reads is not None:  # reads, not hashes: the name is all ``hashes`` keeps
-            self.reads[name] = BlockReads.of(node.body)
+            self.reads[name] = BlockReads.of(node.body, self._self_name(node))
             self.hashes[name] = ""
             self.bodies[node] = node.body
         else:
@@ -206,9 +230,22 @@ class _BlockCollector:
         if node.decorator_list:  # a decorated function's code (and pytest's location) starts here
             self.defs.setdefault(node.decorator_list[0].lineno, name)
         self._scope.append(node.name)
+        self._in_class.append(False)
         self._visit_statements(node)
+        self._in_class.pop()
         self._scope.pop()
         node.body = [ast.Pass()]  # the skeleton keeps the signature, not the body
+
+    def _self_name(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+        """A method's first parameter (its instance or class), "" for other functions."""
+        if not self._in_class or not self._in_class[-1]:
+            return ""
+        for decorator in node.decorator_list:
+            name = decorator.attr if isinstance(decorator, ast.Attribute) else getattr(decorator, "id", "")
+            if name not in _SELF_KEEPING_DECORATORS:
+                return ""
+        positional = [*node.args.posonlyargs, *node.args.args]
+        return positional[0].arg if positional else ""
 
 
 def bound_names(statement: ast.stmt) -> set[str]:
@@ -261,17 +298,54 @@ def _is_docstring(statement: ast.stmt) -> bool:
 def name_hashes(statements: list[ast.stmt], texts: list[str]) -> dict[str, str]:
     """``<module>:NAME`` -> hash of the statements binding NAME, and the layout's hash under
     ``<module>:`` (function bodies already left out of ``statements``; ``texts``: each one's
-    ``node_text``)."""
+    ``node_text``). A class that is the only statement binding its name is also hashed member by
+    member (``member_hashes``)."""
     dumps: dict[str, list[str]] = {}
     layout: list[str] = []
+    classes: dict[str, ast.ClassDef] = {}
     for statement, text in zip(statements, texts, strict=True):
         names = sorted(bound_names(statement))
         layout.append(f"{type(statement).__name__} {' '.join(names)}" if names else text)
         for name in names:
             dumps.setdefault(name, []).append(text)
+        if isinstance(statement, ast.ClassDef):
+            classes[statement.name] = statement
     hashes = {f"{NAME_PREFIX}{name}": content_hash("\n".join(parts).encode("utf-8"))
               for name, parts in dumps.items()}
     hashes[LAYOUT_KEY] = content_hash("\n".join(layout).encode("utf-8"))
+    for name, statement in classes.items():
+        if len(dumps[name]) == 1:
+            hashes.update(member_hashes(statement))
+    return hashes
+
+
+def class_members(statement: ast.ClassDef) -> list[ast.stmt]:
+    """A class body's plain attribute assignments; the rest (bases, keywords, decorators, methods'
+    signatures, other statements) is its head."""
+    return [s for s in statement.body if isinstance(s, (ast.Assign, ast.AnnAssign, ast.AugAssign))]
+
+
+def member_hashes(statement: ast.ClassDef) -> dict[str, str]:
+    """``<module>:Cls.NAME`` -> hash of the class's attribute assignments binding NAME, and
+    ``<module>:Cls.`` -> hash of its head, each attribute assignment in it as its kind and names:
+    an edit of attribute values alone leaves the head's hash as it was."""
+    members = class_members(statement)
+    dumps: dict[str, list[str]] = {}
+    for member in members:
+        text = node_text([member])
+        for name in bound_names(member):
+            dumps.setdefault(name, []).append(text)
+    head = copy.copy(statement)
+    head.body = [
+        ast.Expr(ast.Constant(f"{type(s).__name__} {' '.join(sorted(bound_names(s)))}"))
+        if s in members else s
+        for s in statement.body
+    ]
+    prefix = f"{NAME_PREFIX}{statement.name}."
+    hashes = {
+        f"{prefix}{name}": content_hash("\n".join(parts).encode("utf-8")) for name, parts in dumps.items()
+    }
+    hashes[prefix] = _hash_nodes([head])
     return hashes
 
 

@@ -8,7 +8,17 @@ before and now). Those names are observed by:
   name in its own module or through a ``from mod import NAME`` alias, or as an attribute
   (``mod.NAME``, ``self.NAME``) or an identifier string (``getattr(x, "NAME")``) anywhere;
 - for a changed def or class, the code of its body (its methods), and through the class
-  statements that name it, its subclasses;
+  statements that name it, its subclasses; but when only the values of a class's attributes
+  changed (``Response.charset = "latin-1"``) and nothing but their readers can see them (no class
+  decorator, metaclass or base from elsewhere, ``_plain_attributes``), the attributes are the
+  changed names, read as ``x.NAME`` wherever inherited, and the observers are their readers, the
+  code of the class and its subclasses and the code that names them (``Impact.family``; a library
+  may read the attribute by a computed name on an instance the test made), not every test that
+  ran code of the module, nor every class whose code reads the name at import: a method that
+  reads one on its own instance (``self.charset``) sees the edit only in instances of the edited
+  class, so that class (and its subclasses) is what making an instance at import calls into,
+  when such a method can run then. The edited module's functions that read attributes by a
+  computed name observe the edit too;
 - module-level code that reads them at import: the names it binds changed too (derived names),
   in any module, transitively, and so do names whose statement calls a function that reads a
   changed name.
@@ -26,6 +36,13 @@ before and now). Those names are observed by:
   ``__dict__`` (``record.__dict__``, ``cls.__dict__``): that object may be the class. Module-level
   code that does so falls back (below).
 
+A test module's names (``test_*.py``, not ``conftest.py``) are read as attributes or strings
+(``mod.app``, ``"app"``) only by itself, by files that import it, and by code that may be handed
+modules (``request.module``, ``sys.modules``, ``import_module``: ``_MODULE_HANDLES``): pytest
+imports test modules by itself and hands them to no other code, so ``self.app`` in a library does
+not read the ``app`` a test module derives at import. An attribute stored (``x.NAME = v``) is not
+read.
+
 It cannot tell, and says so (the selection then falls back to every importer), when a name can
 be read without being named (``globals()``, ``vars()``, ``exec``, ``eval``, ``__dict__`` in the
 defining module; ``getattr`` with a computed name, ``vars()`` or ``__dict__`` on the module from
@@ -39,15 +56,20 @@ is selected too, the rule pytest-testmon applies to every edit.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from testwatch.collectors.in_testwatch.project_files import is_test_file
 from testwatch.select.fingerprints import (
     LAYOUT_KEY,
     NAME_PREFIX,
     BlockReads,
+    ImportStatement,
     block_reads,
     bound_names,
+    class_members,
+    imported_names,
     is_name_key,
 )
 from testwatch.select.import_graph import module_names
@@ -91,6 +113,14 @@ PURE_CALLS = frozenset(
 # Names that code outside the project reads from a module by itself.
 _IMPLICIT_NAMES = frozenset({"pytestmark", "pytest_plugins", "collect_ignore", "collect_ignore_glob"})
 _DYNAMIC_CALLS = frozenset({"globals", "vars", "exec", "eval"})
+# Dynamic reads (``BlockReads.dynamic``) of an object's attributes by a computed name.
+_BY_COMPUTED_NAME = ("getattr@", "vars@", "__dict__@")
+# What code reads when it is handed a module object it need not import: pytest's
+# ``request.module``, ``item.module``, a Module node's ``obj``, ``sys.modules``, a function's
+# ``__globals__``, ``inspect.getmodule``, ``importlib.import_module``.
+_MODULE_HANDLES = frozenset(
+    {"module", "modules", "obj", "__globals__", "getmodule", "import_module", "__import__"}
+)
 
 
 @dataclass(frozen=True)
@@ -110,6 +140,7 @@ class Statement:
     # ``self``; None for any other class or statement.
     instance_attributes: frozenset[str] | None = None
     copies_only: bool = False  # an assignment whose value only names, subscripts and displays
+    plain_attributes: bool = False  # a class whose attribute values only reads of them see
 
 
 @dataclass
@@ -125,6 +156,8 @@ class ModuleFacts:
     # It reads the ``__dict__`` of an object that is not a module-level name (``self``, a
     # parameter, a call's result): instance attributes, or a class's by computed name.
     object_dicts: bool = False
+    imported: frozenset[str] = frozenset()  # every module its imports (in functions too) may import
+    handles_modules: bool = False  # its code may be handed module objects (``_MODULE_HANDLES``)
 
 
 def module_facts(source: bytes, relative: str) -> ModuleFacts | None:
@@ -159,9 +192,26 @@ def module_facts(source: bytes, relative: str) -> ModuleFacts | None:
                 facts.from_imports.append((base, alias.name, local))
                 aliases[local] = f"{base}.{alias.name}" if base else alias.name
     every = [*blocks.values(), *(statement.reads for statement in facts.statements)]
+    facts.imported = _imported(skeleton, bodies, names[0] if names else "", relative.endswith("__init__.py"))
     module_level = set().union(*(statement.bound for statement in facts.statements))
     facts.dynamic, facts.dynamic_targets, facts.object_dicts = _dynamic_reads(every, aliases, module_level)
+    facts.handles_modules = any((reads.names | reads.attributes) & _MODULE_HANDLES for reads in every)
     return facts
+
+
+def _imported(
+    skeleton: list[ast.stmt], bodies: dict[ast.AST, list[ast.stmt]], module: str, is_package: bool
+) -> frozenset[str]:
+    """Every module the file's import statements, wherever they are, may import."""
+    statements = []
+    for top in skeleton:
+        for node in _walk_with_bodies(top, bodies):
+            if isinstance(node, ast.Import):
+                statements.append(ImportStatement(tuple(alias.name for alias in node.names)))
+            elif isinstance(node, ast.ImportFrom):
+                names = tuple(alias.name for alias in node.names)
+                statements.append(ImportStatement(names, node.module or "", node.level or 0))
+    return frozenset(imported_names(statements, module, is_package))
 
 
 def _module_level_imports(statement: ast.stmt) -> list[ast.Import | ast.ImportFrom]:
@@ -201,7 +251,7 @@ def _statement(
     members = []
     head: list[ast.AST] = [statement]
     if isinstance(statement, ast.ClassDef):
-        plain = [s for s in statement.body if isinstance(s, (ast.Assign, ast.AnnAssign, ast.AugAssign))]
+        plain = class_members(statement)
         members = [
             (frozenset(bound_names(s)), BlockReads.of([s]), _calls([s]), _copies_only(s)) for s in plain
         ]
@@ -216,7 +266,34 @@ def _statement(
         tuple(members),
         _instance_attributes(statement, classes, bodies) if kind == "class" else None,
         kind == "value" and _copies_only(statement),
+        isinstance(statement, ast.ClassDef) and _plain_attributes(statement, classes),
     )
+
+
+# Bases outside the module that never read their subclasses' attribute values.
+_PLAIN_BASES = frozenset({"object", "Generic", "Exception"})
+
+
+def _plain_attributes(
+    statement: ast.ClassDef, classes: dict[str, ast.ClassDef], seen: frozenset[str] = frozenset()
+) -> bool:
+    """True when only code that reads them sees the class's attribute values: no class decorator
+    (``dataclass``), metaclass or class keyword, no ``__init_subclass__`` (it sees subclasses'),
+    and bases among ``_PLAIN_BASES`` (``Generic[T]`` too) or such classes of the same module
+    (not an ``Enum``, a ``NamedTuple`` or a model whose metaclass reads them)."""
+    if statement.decorator_list or statement.keywords:
+        return False
+    if any(isinstance(s, ast.FunctionDef) and s.name == "__init_subclass__" for s in statement.body):
+        return False
+    for base in statement.bases:
+        base = base.value if isinstance(base, ast.Subscript) else base
+        name = base.id if isinstance(base, ast.Name) else ""
+        if name in classes and name not in seen:
+            if not _plain_attributes(classes[name], classes, seen | {statement.name}):
+                return False
+        elif name not in _PLAIN_BASES and not (isinstance(base, ast.Attribute) and base.attr == "Generic"):
+            return False
+    return True
 
 
 # Value expressions that pass objects along without running any of their code.
@@ -386,6 +463,7 @@ class Impact:
     changed: dict[str, set[str]] = field(default_factory=dict)  # file -> changed names (derived too)
     definitions: dict[str, set[str]] = field(default_factory=dict)  # file -> changed defs and classes
     members: set[str] = field(default_factory=set)  # class attributes derived from a changed name
+    derived_members: set[str] = field(default_factory=set)  # those of members that no edit changed
     widen: str = ""  # non-empty: every test that ran the origin's code is selected too
     # file -> classes of which an instance made at import holds state from the change
     instances: dict[str, set[str]] = field(default_factory=dict)
@@ -393,13 +471,20 @@ class Impact:
     # Non-empty (a changed class of the origin): the origin's functions that read objects'
     # ``__dict__`` observe the change too, since such an object may be that class.
     dict_readers: str = ""
+    # class of the origin -> its changed attributes, when only their values changed: the class is
+    # then not a changed name, its attributes are (``members``)
+    attributes: dict[str, set[str]] = field(default_factory=dict)
+    # file -> the names of those classes and of their subclasses there (imported ones too)
+    family: dict[str, set[str]] = field(default_factory=dict)
 
     def observers(self, relative: str, facts: ModuleFacts) -> dict[str, str]:
         """The blocks of ``relative`` that observe the change -> why."""
-        everywhere = set().union(self.members, *self.changed.values())
+        everywhere = self.members | _readable(self.changed, relative, facts)
         own = self.changed.get(relative, set())
         defined = self.definitions.get(relative, set())
         instances = self.instances.get(relative, set())
+        family = self.family.get(relative, set())  # its names of the edited classes and subclasses
+        kin = _readable(self.family, relative, facts)  # those it may read as attributes
         found: dict[str, str] = {}
         for block, reads in facts.blocks.items():
             top = block.partition(".")[0].partition("#")[0]
@@ -411,6 +496,11 @@ class Impact:
                 )
             elif hit := sorted((reads.names & own) | ((reads.attributes | reads.mentions) & everywhere)):
                 found[block] = f"{relative}::{block} reads {hit[0]} ({self._edit()})"
+            elif named := _names_kin(top, reads, family, kin):
+                found[block] = (
+                    f"{relative}::{block} runs or names {named}, whose class attributes changed "
+                    f"({self._edit()})"
+                )
         if self.dict_readers and relative == self.origin:
             module_level = set().union(*(statement.bound for statement in facts.statements))
             for block, reads in facts.blocks.items():
@@ -419,13 +509,31 @@ class Impact:
                         f"{relative}::{block} reads objects' __dict__ (a class's too) and "
                         f"{self.dict_readers} changed ({self._edit()})"
                     )
+        if self.attributes and relative == self.origin:
+            for block, reads in facts.blocks.items():
+                if block not in found and any(way.startswith(_BY_COMPUTED_NAME) for way in reads.dynamic):
+                    found[block] = (
+                        f"{relative}::{block} reads attributes by a computed name and "
+                        f"{sorted(self.attributes)[0]}'s changed ({self._edit()})"
+                    )
         if own:
             found["<module>"] = f"module-level code of {relative} changed ({self._edit()})"
         return found
 
     def _edit(self) -> str:
-        shown = ", ".join(sorted(self.names)[:3]) + (" ..." if len(self.names) > 3 else "")
+        edited = sorted(self.names) + sorted(
+            f"{cls}.{name}" for cls, names in self.attributes.items() for name in names
+        )
+        shown = ", ".join(edited[:3]) + (" ..." if len(edited) > 3 else "")
         return f"{self.origin}: {shown} changed"
+
+
+def _names_kin(top: str, reads: BlockReads, family: set[str], kin: set[str]) -> str:
+    """The edited class (or subclass) a block is code of or names, "" if none."""
+    if top in family:
+        return top
+    hit = sorted((reads.names & family) | ((reads.attributes | reads.mentions) & kin))
+    return hit[0] if hit else ""
 
 
 def changed_names(before: dict[str, str], now: dict[str, str]) -> set[str] | str:
@@ -435,7 +543,42 @@ def changed_names(before: dict[str, str], now: dict[str, str]) -> set[str] | str
     if before[LAYOUT_KEY] != now[LAYOUT_KEY]:
         return "module-level statements were added, removed or reordered, or one that binds no name changed"
     keys = {k for k in before.keys() | now.keys() if is_name_key(k) and k != LAYOUT_KEY}
-    return {k[len(NAME_PREFIX) :] for k in keys if before.get(k) != now.get(k)}
+    return {k[len(NAME_PREFIX) :] for k in keys if before.get(k) != now.get(k) and "." not in k}
+
+
+def changed_members(before: dict[str, str], now: dict[str, str], cls: str) -> set[str] | None:
+    """The attributes of class ``cls`` whose assignments changed, when nothing else of the class
+    did (``fingerprints.member_hashes``); None otherwise, or when it was not hashed so."""
+    head = f"{NAME_PREFIX}{cls}."
+    if head not in before or before.get(head) != now.get(head):
+        return None
+    keys = {k for k in before.keys() | now.keys() if k.startswith(head) and k != head}
+    return {k[len(head) :] for k in keys if before.get(k) != now.get(k)}
+
+
+def _attribute_edit(statement: Statement, members: set[str] | None) -> set[str] | None:
+    """The attributes an edit of a class's attribute values changed (and those whose assignment
+    reads a changed one); None when the class changed as a whole: other than in attribute values,
+    a class whose attribute values more than their readers see (``plain_attributes``), a dunder or
+    a name pytest reads, or a head (a method's default, a decorator) that reads a changed one."""
+    if not members or not statement.plain_attributes:
+        return None
+    changed = set(members)
+    growing = True
+    while growing:
+        growing = False
+        for names, reads, _, _ in statement.members:
+            if reads.names & changed and not names <= changed:
+                changed |= names
+                growing = True
+    if statement.reads.names & changed or any(_implicit(name) for name in changed):
+        return None
+    return changed
+
+
+def _implicit(name: str) -> bool:
+    """A name Python or pytest reads by itself, not by name."""
+    return name in _IMPLICIT_NAMES or (name.startswith("__") and name.endswith("__"))
 
 
 def module_impact(
@@ -454,7 +597,7 @@ def module_impact(
     if origin_facts is None:
         impact.fallback = "it does not parse"
         return impact
-    implicit = sorted(n for n in names if n in _IMPLICIT_NAMES or (n.startswith("__") and n.endswith("__")))
+    implicit = sorted(n for n in names if _implicit(n))
     if implicit:
         impact.fallback = f"{implicit[0]} is read by Python or pytest, not by name"
         return impact
@@ -462,6 +605,7 @@ def module_impact(
         impact.fallback = f"it reads its own names dynamically ({origin_facts.dynamic})"
         return impact
     classes = sorted(n for s in origin_facts.statements if s.kind == "class" for n in s.bound & names)
+    _follow_attributes(impact, origin_facts, before, now)
     if classes and origin_facts.object_dicts:
         module_level = set().union(*(statement.bound for statement in origin_facts.statements))
         if any(_reads_object_dicts(statement.reads, module_level) for statement in origin_facts.statements):
@@ -471,9 +615,9 @@ def module_impact(
             return impact
         impact.dict_readers = classes[0]
     for statement in origin_facts.statements:
-        if not statement.bound & names:
+        if not statement.bound & impact.names:
             continue
-        name = sorted(statement.bound & names)[0]
+        name = sorted(statement.bound & impact.names)[0]
         if statement.kind == "import":
             impact.fallback = f"an import changed ({name})"
             return impact
@@ -486,6 +630,27 @@ def module_impact(
     return impact
 
 
+def _follow_attributes(
+    impact: Impact, facts: ModuleFacts, before: dict[str, str], now: dict[str, str]
+) -> None:
+    """Changed classes of the origin whose attribute values alone changed (``_attribute_edit``):
+    their changed attributes become ``members`` in place of the class's name, and widen when an
+    assignment of one makes calls."""
+    for statement in facts.statements:
+        if statement.kind != "class" or not statement.bound & impact.names:
+            continue
+        cls = sorted(statement.bound)[0]
+        attributes = _attribute_edit(statement, changed_members(before, now, cls))
+        if attributes is None:
+            continue
+        impact.names.discard(cls)
+        impact.attributes[cls] = attributes
+        impact.members |= attributes
+        for names, _, calls, _ in statement.members:
+            if names & attributes and calls - PURE_CALLS:
+                impact.widen = impact.widen or f"the statement binding {cls}.{sorted(names)[0]} makes calls"
+
+
 def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
     """Derived names and definitions, module by module, until nothing changes."""
     facts = {rel: f for rel in python_files if (f := facts_of(rel)) is not None}
@@ -496,17 +661,31 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
     changed = impact.changed
     changed[impact.origin] = set(impact.names)
     tainted: dict[str, set[str]] = {}  # file -> defs and classes whose code reads a changed name
+    tainted[impact.origin] = set()
+    methods: set[str] = set()  # names of the methods among them (``X = Cls.build()``)
+    self_readers: set[str] = set()  # methods that read edited attributes on their own instance
+    constructing = _construction_methods(facts)
     holders = impact.holders
+    family = impact.family
+    family[impact.origin] = set(impact.attributes)
+
+    def progress(rel: str) -> tuple[int, ...]:
+        return (len(changed[rel]), len(tainted[rel]), len(tainted[impact.origin]), len(impact.members),
+                len(holders[rel]), _count(impact.instances), len(methods), len(self_readers),
+                len(family[rel]))
+
     growing = True
     while growing and not impact.fallback:
         growing = False
-        changed_everywhere = set().union(impact.members, *changed.values())
-        everywhere = changed_everywhere | set().union(*tainted.values())
         for rel, f in facts.items():
+            changed_everywhere = impact.members | _readable(changed, rel, f)
+            everywhere = changed_everywhere | _readable(tainted, rel, f)
             own = changed.setdefault(rel, set())
             reached = own | tainted.setdefault(rel, set())
             held = holders.setdefault(rel, set())
-            before = (len(own), len(tainted[rel]), len(impact.members), len(held), _count(impact.instances))
+            kin = family.setdefault(rel, set())
+            before = progress(rel)
+            _follow_family(f, rel, kin, family, files_of)
             for module, name, alias in f.from_imports:
                 for target in files_of.get(module, ()):
                     if name in changed.get(target, ()):
@@ -519,9 +698,25 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
                 if any(changed.get(t) for t in files_of.get(module, ())):
                     impact.fallback = f"{rel} reads {module} dynamically or imports * from it"
                     return
+            inherited = set().union(*impact.attributes.values()) - impact.derived_members
             for block, reads in f.blocks.items():
-                if reads.names & reached or (reads.attributes | reads.mentions) & everywhere:
-                    tainted[rel].add(block.partition(".")[0].partition("#")[0])
+                if _reads_changed(reads, reached, everywhere, inherited):
+                    top, _, method = block.partition("#")[0].partition(".")
+                    tainted[rel].add(top)
+                    if method:
+                        methods.add(method.rpartition(".")[2])
+                elif reads.self_only & inherited:
+                    method = block.partition("#")[0].rpartition(".")[2]
+                    self_readers.add(method)
+                    if method in constructing:  # the edited class's instances hold what it reads
+                        tainted[impact.origin] |= {
+                            cls for cls, names in impact.attributes.items() if names & reads.self_only
+                        }
+            for statement in f.statements:  # a subclass runs the code of its bases
+                if statement.kind == "class" and (
+                    statement.reads.names & tainted[rel] or statement.reads.attributes & everywhere
+                ):
+                    tainted[rel] |= statement.bound
             for statement in f.statements:
                 if statement.kind == "import":  # followed above, by what it imports
                     continue
@@ -530,6 +725,8 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
                     statement.reads.names & own
                     or statement.reads.attributes & changed_everywhere
                     or statement.calls & (tainted[rel] | everywhere)
+                    or _calls_method_of(statement, methods, tainted[rel] | everywhere)
+                    or statement.calls & self_readers
                 )
                 if statement.bound <= own:
                     continue
@@ -555,6 +752,7 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
                     for target, name, attributes in made:
                         impact.instances.setdefault(target, set()).add(name)
                         impact.members |= attributes
+                        impact.derived_members |= attributes
                     held |= statement.bound - own
                     if statement.effects:
                         impact.widen = impact.widen or f"{rel} makes {sorted(statement.bound)[0]} with calls"
@@ -567,13 +765,85 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
                 else:
                     impact.fallback = f"module-level code of {rel} that binds no name reads {sorted(hit)[0]}"
                     return
-            growing |= before != (len(own), len(tainted[rel]), len(impact.members), len(held),
-                                  _count(impact.instances))
+            growing |= before != progress(rel)
     for rel, own in changed.items():
         if rel in facts:
             kinds = {name for s in facts[rel].statements if s.kind in ("def", "class") for name in s.bound}
             impact.definitions[rel] = own & kinds
     impact.changed = {rel: own for rel, own in changed.items() if own}
+
+
+def _follow_family(
+    f: ModuleFacts, rel: str, kin: set[str], family: dict[str, set[str]], files_of: dict[str, set[str]]
+) -> None:
+    """The names in ``rel`` of the classes whose attributes an edit changed and of their
+    subclasses: imported by name, or a class statement whose bases name one."""
+    for module, name, alias in f.from_imports:
+        if any(name in family.get(target, ()) for target in files_of.get(module, ())):
+            kin.add(alias)
+    readable = _readable(family, rel, f)
+    for statement in f.statements:
+        bases = statement.reads
+        if statement.kind == "class" and (bases.names & kin or bases.attributes & readable):
+            kin |= statement.bound
+
+
+def _construction_methods(facts: dict[str, ModuleFacts]) -> set[str]:
+    """Names of the methods that may run when an instance is made: ``__init__`` and the like, and
+    the methods and properties they read as attributes, transitively (any class's, by name)."""
+    found = {"__init__", "__new__", "__post_init__", "__init_subclass__", "__set_name__"}
+    by_method: dict[str, set[str]] = {}
+    for f in facts.values():
+        for block, reads in f.blocks.items():
+            method = block.partition("#")[0].rpartition(".")[2]
+            by_method.setdefault(method, set()).update(reads.attributes)
+    queue = list(found)
+    while queue:
+        for name in by_method.get(queue.pop(), ()):
+            if name not in found:
+                found.add(name)
+                queue.append(name)
+    return found
+
+
+def _calls_method_of(statement: Statement, methods: set[str], reached: set[str]) -> bool:
+    """Whether the statement calls a method whose code reads a changed name, on a name that
+    reached the change (``Cls.build()``, ``mod.Cls.build()``)."""
+    reads = statement.reads
+    return bool(statement.calls & methods and (reads.names | reads.attributes) & reached)
+
+
+def _reads_changed(reads: BlockReads, reached: set[str], everywhere: set[str], inherited: set[str]) -> bool:
+    """Whether a block reads a changed name, not counting a method's reads of edited attributes
+    on its own instance or class (``self.NAME``, ``inherited``): they see the edit only in
+    instances of the edited class and its subclasses, so the edited class is tainted instead."""
+    on_others = (reads.attributes & everywhere) - (reads.self_only & inherited)
+    return bool(reads.names & reached or reads.mentions & everywhere or on_others)
+
+
+def _readable(by_file: dict[str, set[str]], relative: str, facts: ModuleFacts) -> set[str]:
+    """The names of ``by_file`` (file -> its names) that code of ``relative`` may read as
+    attributes or identifier strings (``mod.NAME``, ``getattr(mod, "NAME")``): any module's, but a
+    test module's (``_sealed``) only from itself, from a file that imports it, or from code that
+    may be handed modules (``facts.handles_modules``)."""
+    found: set[str] = set()
+    for rel, names in by_file.items():
+        if names and (
+            rel == relative
+            or facts.handles_modules
+            or not _sealed(rel)
+            or any(name in facts.imported for name in module_names(rel))
+        ):
+            found |= names
+    return found
+
+
+@functools.cache
+def _sealed(relative: str) -> bool:
+    """A test module (not a conftest.py): pytest imports it by itself and hands it to no code but
+    its own tests' fixtures and hooks (``request.module``), so other code reaches its names only by
+    importing it or by being handed modules."""
+    return is_test_file(relative) and relative.rpartition("/")[2] != "conftest.py"
 
 
 def _count(by_file: dict[str, set[str]]) -> int:
@@ -630,6 +900,7 @@ def _derive_members(
         computes_with_held = bool(reads.names & held) and not copies
         if reads.names & own or computes_with_held or reads.attributes & attributes or calls & called:
             impact.members |= names
+            impact.derived_members |= names
             if statement.effects or calls - PURE_CALLS:
                 impact.widen = (
                     impact.widen or f"{rel} derives {sorted(statement.bound)[0]}.{sorted(names)[0]}"
