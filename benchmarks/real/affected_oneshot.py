@@ -32,19 +32,20 @@ TOOLS = ("testwatch", "testmon", "pytest")
 TIMEOUT_S = 600.0
 
 
-def run_affected(project: Project) -> list[str]:
+def run_affected(project: Project, python: str | None = None) -> list[str]:
     env = project.env
     return [
-        str(env.python), "-m", "testwatch", "run", str(project.watched), "--affected",
+        python or str(env.python), "-m", "testwatch", "run", str(project.watched), "--affected",
         "--", *env.project.pytest_args,
     ]
 
 
-def timed(project: Project, tool: str, mutation: Mutation) -> tuple[float, str]:
+def timed(project: Project, tool: str, mutation: Mutation, base: str | None) -> tuple[float, str]:
     """Seconds from the command's start to its exit after ``mutation``, and its last line."""
-    copy = project.watched if tool == "testwatch" else project.batch
+    copy = project.batch if tool in ("testmon", "pytest") else project.watched
     command = {
         "testwatch": run_affected(project),
+        "base": run_affected(project, base),
         "testmon": project.pytest("-q", "--testmon"),
         "pytest": project.pytest("-q"),
     }[tool]
@@ -60,7 +61,7 @@ def timed(project: Project, tool: str, mutation: Mutation) -> tuple[float, str]:
         elapsed = time.perf_counter() - started
     finally:
         path.write_bytes(original)
-    if tool == "testwatch":  # the recording again of the unedited code, untimed
+    if tool in ("testwatch", "base"):  # the recording again of the unedited code, untimed
         subprocess.run(
             command, cwd=copy, env=project.child_env(copy), capture_output=True, timeout=TIMEOUT_S
         )
@@ -69,17 +70,20 @@ def timed(project: Project, tool: str, mutation: Mutation) -> tuple[float, str]:
     return elapsed, (done.stdout.strip().splitlines() or ["(no output)"])[-1]
 
 
-def run_project(name: str, rounds: int, only: list[str] | None) -> dict[Mutation, dict[str, list[float]]]:
+def run_project(
+    name: str, rounds: int, only: list[str] | None, base: str | None
+) -> dict[Mutation, dict[str, list[float]]]:
     project = Project(prepare(PROJECTS[name], WORK_ROOT))
     mutations = [case.mutation for case in cases_of(name, only)]
     print(f"{name}: recording baselines", file=sys.stderr)
     project.prepare()
-    times: dict[Mutation, dict[str, list[float]]] = {m: {tool: [] for tool in TOOLS} for m in mutations}
+    tools = (*TOOLS, "base") if base else TOOLS
+    times: dict[Mutation, dict[str, list[float]]] = {m: {tool: [] for tool in tools} for m in mutations}
     for round_number in range(rounds + 1):
         for index, mutation in enumerate(mutations):
-            shift = (round_number + index) % len(TOOLS)
-            for tool in TOOLS[shift:] + TOOLS[:shift]:
-                elapsed, last = timed(project, tool, mutation)
+            shift = (round_number + index) % len(tools)
+            for tool in tools[shift:] + tools[:shift]:
+                elapsed, last = timed(project, tool, mutation, base)
                 if round_number:
                     times[mutation][tool].append(elapsed)
                 print(f"  round {round_number} {mutation.label}: {tool} {elapsed:.2f} s ({last})",
@@ -88,15 +92,19 @@ def run_project(name: str, rounds: int, only: list[str] | None) -> dict[Mutation
 
 
 def print_table(name: str, times: dict[Mutation, dict[str, list[float]]]) -> None:
+    with_base = any("base" in by_tool for by_tool in times.values())
     print(f"\n{name}: medians in seconds from the command's start to its exit")
-    print("| edit | kind | testwatch | testmon | pytest (all) | tw/testmon | tw/pytest |")
-    print("|---|---|---|---|---|---|---|")
+    print("| edit | kind | testwatch | testmon | pytest (all) | tw/testmon | tw/pytest |"
+          + (" base | tw/base |" if with_base else ""))
+    print("|---|---|---|---|---|---|---|" + ("---|---|" if with_base else ""))
     for mutation, by_tool in times.items():
         median = {tool: statistics.median(values) for tool, values in by_tool.items()}
+        base = f" {median['base']:.2f} | {median['testwatch'] / median['base']:.2f} |" if with_base else ""
         print(
             f"| {mutation.label} | {mutation.kind} | {median['testwatch']:.2f} | "
             f"{median['testmon']:.2f} | {median['pytest']:.2f} | "
-            f"{median['testwatch'] / median['testmon']:.2f} | {median['testwatch'] / median['pytest']:.2f} |"
+            f"{median['testwatch'] / median['testmon']:.2f} | "
+            f"{median['testwatch'] / median['pytest']:.2f} |{base}"
         )
 
 
@@ -108,10 +116,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", action="append", help="only edits whose label contains this text (repeatable)"
     )
+    parser.add_argument(
+        "--base", metavar="PYTHON",
+        help="also time run --affected with this interpreter's testwatch (e.g. a copy of the "
+        "project's venv with another commit installed), interleaved with the rest",
+    )
     args = parser.parse_args(argv)
     print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}; {TESTMON}; "
           f"Python {sys.version.split()[0]}")
-    results = {name: run_project(name, args.rounds, args.only) for name in args.project or names}
+    results = {name: run_project(name, args.rounds, args.only, args.base) for name in args.project or names}
     for name, times in results.items():
         print_table(name, times)
     print(f"\nload average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")

@@ -14,7 +14,9 @@ whole affected set), then the file is restored and its rerun awaited; (b) ``pyte
 and (c) plain ``pytest -v`` of the whole suite, each after the same edit in the other copy: the
 time to the first ``FAILED`` line and to its exit, then the file and testmon's data are restored.
 Round 0 is a warm-up and is not counted. Prints medians per edit and the ratios testwatch/testmon
-and testwatch/pytest, with the load average before and after.
+and testwatch/pytest, with the load average before and after. ``--cold`` turns testwatch's warm
+start off (``warm = false`` in the watched copy), as for a project whose imports are unsafe to
+fork: every run's pytest then starts cold, ahead of the edit (``RunEngine.prestart_cold``).
 """
 
 from __future__ import annotations
@@ -104,8 +106,9 @@ class LineStream:
 class Project:
     """Two copies of one project: one watched by testwatch, one for testmon and plain pytest."""
 
-    def __init__(self, env: ProjectEnv) -> None:
+    def __init__(self, env: ProjectEnv, cold: bool = False) -> None:
         self.env = env
+        self.cold = cold  # testwatch with warm start off: pytest started cold for every run
         self.work = WORK_ROOT / "edit-to-result" / env.project.name
         self.watched = self.work / "watched"
         self.batch = self.work / "batch"
@@ -136,6 +139,10 @@ class Project:
         ignore = shutil.ignore_patterns("__pycache__", ".pytest_cache", ".testmondata*", ".testwatch*")
         for copy in (self.watched, self.batch):
             shutil.copytree(self.env.root, copy, ignore=ignore)
+        if self.cold:  # as for a project whose imports are not safe to fork
+            settings = self.watched / "pyproject.toml"
+            text = settings.read_text() if settings.exists() else ""
+            settings.write_text(f"{text}\n[tool.testwatch]\nwarm = false\n")
         ensure_testmon(self.env)
         record = [
             str(self.env.python),
@@ -291,8 +298,8 @@ def print_table(project: str, cases: list[Case]) -> None:
         )
 
 
-def run_project(name: str, rounds: int, only: list[str] | None) -> list[Case]:
-    project = Project(prepare(PROJECTS[name], WORK_ROOT))
+def run_project(name: str, rounds: int, only: list[str] | None, cold: bool = False) -> list[Case]:
+    project = Project(prepare(PROJECTS[name], WORK_ROOT), cold)
     cases = cases_of(name, only)
     print(f"{name}: recording baselines", file=sys.stderr)
     project.prepare()
@@ -323,9 +330,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", action="append", help="only edits whose label contains this text (repeatable)"
     )
+    parser.add_argument(
+        "--cold", action="store_true",
+        help="testwatch with warm start off (warm = false), as for a project unsafe to fork",
+    )
     args = parser.parse_args(argv)
-    print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}; {TESTMON}")
-    results = {name: run_project(name, args.rounds, args.only) for name in args.project or names}
+    print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}; {TESTMON}"
+          f"{'; testwatch with warm = false' if args.cold else ''}")
+    results = {name: run_project(name, args.rounds, args.only, args.cold) for name in args.project or names}
     for name, cases in results.items():
         print_table(name, cases)
     print(f"\nload average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
