@@ -15,14 +15,13 @@ plain pytest, with the load average before and after.
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import subprocess
 import sys
 import time
 
-from edit_to_result import Project, cases_of
+from edit_to_result import Project, cases_of, edit_arguments, load_average
 from mutation_catalog import Mutation
 from mutations import WORK_ROOT, _save
 from real_manifest import PROJECTS, TESTMON
@@ -109,25 +108,18 @@ def print_table(name: str, times: dict[Mutation, dict[str, list[float]]]) -> Non
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    names = sorted({name for name in PROJECTS if cases_of(name, None)})
-    parser.add_argument("--project", action="append", choices=names, help="only this project (repeatable)")
-    parser.add_argument("--rounds", type=int, default=5, help="counted rounds (after one warm-up round)")
-    parser.add_argument(
-        "--only", action="append", help="only edits whose label contains this text (repeatable)"
-    )
+    parser, names = edit_arguments(__doc__.split("\n\n")[0])
     parser.add_argument(
         "--base", metavar="PYTHON",
         help="also time run --affected with this interpreter's testwatch (e.g. a copy of the "
         "project's venv with another commit installed), interleaved with the rest",
     )
     args = parser.parse_args(argv)
-    print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}; {TESTMON}; "
-          f"Python {sys.version.split()[0]}")
+    print(f"load average before: {load_average()}; {TESTMON}; Python {sys.version.split()[0]}")
     results = {name: run_project(name, args.rounds, args.only, args.base) for name in args.project or names}
     for name, times in results.items():
         print_table(name, times)
-    print(f"\nload average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print(f"\nload average after: {load_average()}")
     return 0
 
 

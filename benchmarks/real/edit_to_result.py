@@ -322,25 +322,36 @@ def run_project(name: str, rounds: int, only: list[str] | None, cold: bool = Fal
     return cases
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def edit_arguments(description: str) -> tuple[argparse.ArgumentParser, list[str]]:
+    """The options of the benchmarks that time edits (``--project``, ``--rounds``, ``--only``),
+    and the projects they know."""
+    parser = argparse.ArgumentParser(description=description)
     names = sorted({m.project for m in MUTATIONS})
     parser.add_argument("--project", action="append", choices=names, help="only this project (repeatable)")
     parser.add_argument("--rounds", type=int, default=5, help="counted rounds (after one warm-up round)")
     parser.add_argument(
         "--only", action="append", help="only edits whose label contains this text (repeatable)"
     )
+    return parser, names
+
+
+def load_average() -> str:
+    return " ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser, names = edit_arguments(__doc__.split("\n\n")[0])
     parser.add_argument(
         "--cold", action="store_true",
         help="testwatch with warm start off (warm = false), as for a project unsafe to fork",
     )
     args = parser.parse_args(argv)
-    print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}; {TESTMON}"
+    print(f"load average before: {load_average()}; {TESTMON}"
           f"{'; testwatch with warm = false' if args.cold else ''}")
     results = {name: run_project(name, args.rounds, args.only, args.cold) for name in args.project or names}
     for name, cases in results.items():
         print_table(name, cases)
-    print(f"\nload average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    print(f"\nload average after: {load_average()}")
     return 0
 
 
