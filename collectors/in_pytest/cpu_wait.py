@@ -1,21 +1,32 @@
-"""How long each test's call phase waited for a CPU, measured inside the pytest child (standard
-library only): ``call_wait_s``, the growth of the thread's run-queue delay over the call (Linux,
-the second field of ``/proc/thread-self/schedstat``; read with one ``pread`` before and after).
+"""How long each test's call phase spent not on its own work, measured inside the pytest child
+(standard library only): ``call_wait_s``, the sum of
 
-On a busy machine a test that runs in microseconds can be preempted and come back tens of ms
-later; testwatch's latency figures leave that wait out, so a regression flag means the test
-itself took longer (on a CPU, or asleep, or blocked on I/O), not that another process ran.
-Without schedstat (not Linux, a kernel without ``CONFIG_SCHED_INFO``) nothing is recorded.
+- its wait for a CPU: the growth of the thread's run-queue delay over the call (Linux, the second
+  field of ``/proc/thread-self/schedstat``; read with one ``pread`` before and after). On a busy
+  machine a test that runs in microseconds can be preempted and come back tens of ms later;
+- the full garbage collections during it (generation 2, timed through ``gc.callbacks``). The
+  collector runs one when the whole session's objects have grown enough, on whichever test
+  happens to allocate then: on starlette 1.10.0 each takes 70-90 ms and lands on a 3 ms test, a
+  different one from run to run as the session's allocations shift.
+
+testwatch's latency figures leave that time out, so a regression flag means the test itself took
+longer (on a CPU, or asleep, or blocked on I/O), not that another process ran or the session's
+heap was swept. Without schedstat (not Linux, a kernel without ``CONFIG_SCHED_INFO``) only the
+collections are counted.
 """
 
 from __future__ import annotations
 
+import gc
 import os
+import time
 
 import pytest
 
 _KEY = "testwatch.call_wait_s"
 _fd: int | None = None
+_full_collections_s = 0.0  # the session's full garbage collections so far
+_full_collection_started = 0.0
 
 
 def _run_delay_ns() -> int | None:
@@ -27,8 +38,19 @@ def _run_delay_ns() -> int | None:
         return None
 
 
+def _time_full_collections(phase: str, info: dict) -> None:
+    global _full_collections_s, _full_collection_started
+    if info["generation"] != 2:
+        return
+    if phase == "start":
+        _full_collection_started = time.perf_counter()
+    else:
+        _full_collections_s += time.perf_counter() - _full_collection_started
+
+
 def pytest_configure(config: pytest.Config) -> None:
     global _fd
+    gc.callbacks.append(_time_full_collections)
     try:
         _fd = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
     except OSError:
@@ -38,13 +60,19 @@ def pytest_configure(config: pytest.Config) -> None:
         _fd = None
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _time_full_collections in gc.callbacks:
+        gc.callbacks.remove(_time_full_collections)
+
+
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_call(item: pytest.Item):
     # Outermost, so the wait covers what pytest times: the capture and logging wrappers inside it
     # take most of a tiny test's call phase, and a preemption there was missed. The descriptor
     # names the thread that opened it: the main one, which runs the tests.
     before = _run_delay_ns() if _fd is not None else None
+    collections_before = _full_collections_s
     yield
     after = _run_delay_ns() if before is not None else None
-    if after is not None:
-        item.user_properties.append((_KEY, (after - before) / 1e9))
+    waited_s = (after - before) / 1e9 if after is not None else 0.0
+    item.user_properties.append((_KEY, waited_s + _full_collections_s - collections_before))

@@ -150,6 +150,33 @@ def test_the_child_records_how_long_each_call_waited_for_a_cpu(make_project, cli
         assert row["call_wait_s"] is not None and 0 <= row["call_wait_s"] <= row["call_s"], row
 
 
+def test_a_full_garbage_collection_during_a_call_counts_as_waiting(make_project, cli, rows):
+    # The collector sweeps the whole session's objects on whichever test it interrupts (70-90 ms
+    # a time on starlette's suite, where the tests take 3 ms): not the test's own latency.
+    root = make_project({
+        "tests/test_a.py": """
+            import gc
+
+            HEAP = [[index] for index in range(600_000)]  # objects the collector must walk
+
+
+            def test_collects():
+                gc.collect()
+
+
+            def test_small():
+                assert len(HEAP) == 600_000
+        """,
+    })
+    assert cli("run", str(root)).returncode == 0
+    timed = {row["nodeid"]: row for row in rows(root, "select nodeid, call_s, call_wait_s from results")}
+    collecting = timed["tests/test_a.py::test_collects"]
+    assert collecting["call_s"] > 0.01, collecting  # a walk of 600,000 lists
+    assert 0.5 * collecting["call_s"] < collecting["call_wait_s"] <= collecting["call_s"], collecting
+    small = timed["tests/test_a.py::test_small"]
+    assert 0 <= small["call_wait_s"] <= small["call_s"], small
+
+
 def test_recent_latencies_use_passed_call_durations_newest_last(tmp_path):
     history = open_history(tmp_path / "history.db")
     for index, call_s in enumerate([0.1, 0.2, 0.3, 0.4]):

@@ -1,9 +1,10 @@
 """Per-test latency over recent runs: median, p95, and a regression flag that noise does not raise.
 
 The figure is the call phase of passed tests (``results.call_s``), less the time it waited for a
-CPU (``call_wait_s``, where the kernel tells it: ``collectors/in_pytest/cpu_wait.py``): setup and
-teardown include shared fixtures, which land on whichever test happens to run first, and a test
-preempted by another process did not get slower. The newest run is a regression when it is
+CPU, where the kernel tells it, and spent in full garbage collections (``call_wait_s``:
+``collectors/in_pytest/cpu_wait.py``): setup and teardown include shared fixtures, which land on
+whichever test happens to run first, and a test preempted by another process, or interrupted to
+sweep the whole session's objects, did not get slower. The newest run is a regression when it is
 slower than the baseline (the runs before it) both by a robust statistic, more than
 ``REGRESSION_MADS`` scaled median absolute deviations above the baseline median, and by more
 than ``REGRESSION_RATIO`` and ``REGRESSION_FLOOR_S``.
