@@ -42,10 +42,12 @@ def _time_full_collections(phase: str, info: dict) -> None:
     global _full_collections_s, _full_collection_started
     if info["generation"] != 2:
         return
+    # Less the collection's own wait for a CPU, which the call's run-queue delay counts already.
+    delay_ns = (_run_delay_ns() or 0) if _fd is not None else 0
     if phase == "start":
-        _full_collection_started = time.perf_counter()
+        _full_collection_started = time.perf_counter() - delay_ns / 1e9
     else:
-        _full_collections_s += time.perf_counter() - _full_collection_started
+        _full_collections_s += max(time.perf_counter() - delay_ns / 1e9 - _full_collection_started, 0.0)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -70,9 +72,12 @@ def pytest_runtest_call(item: pytest.Item):
     # Outermost, so the wait covers what pytest times: the capture and logging wrappers inside it
     # take most of a tiny test's call phase, and a preemption there was missed. The descriptor
     # names the thread that opened it: the main one, which runs the tests.
+    started = time.perf_counter()
     before = _run_delay_ns() if _fd is not None else None
     collections_before = _full_collections_s
     yield
     after = _run_delay_ns() if before is not None else None
     waited_s = (after - before) / 1e9 if after is not None else 0.0
-    item.user_properties.append((_KEY, waited_s + _full_collections_s - collections_before))
+    # Never more than the call took (pytest's call phase wraps this one, so it took longer).
+    elapsed_s = time.perf_counter() - started
+    item.user_properties.append((_KEY, min(waited_s + _full_collections_s - collections_before, elapsed_s)))
