@@ -209,7 +209,7 @@ class SessionState:
             event.run_id, event.trigger, event.selected_count, self.clock(), reasons=dict(event.reasons),
             selected=event.selected_count, known=known or len(self.tests), marker_filter=self.marker_filter,
         )
-        if event.trigger != "change":
+        if event.trigger not in ("change", "record"):  # record: the change's tests, recorded
             self.last_changes = []  # what changed is no longer why tests run
         return {"tests", "status", "memory"}
 

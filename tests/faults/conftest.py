@@ -70,23 +70,27 @@ class HeadlessWatch:
         output = self.output()
         return output.rfind("waiting for changes") > output.rfind("\nrun ")
 
-    def runs(self) -> list[tuple[int, str, str]]:
-        """(id, trigger, status) of every run in the history so far."""
+    def runs(self, recording: bool = False) -> list[tuple[int, str, str]]:
+        """(id, trigger, status) of every run in the history so far; without the runs that only
+        record what a results-first run's tests depend on (trigger ``record``, Python 3.11)
+        unless ``recording``."""
         if not self.db.exists():
             return []
         try:
-            return query(self.db, "select id, trigger, status from runs order by id")
+            runs = query(self.db, "select id, trigger, status from runs order by id")
         except Exception:  # the file exists but its tables are being created
             return []
+        return [run for run in runs if recording or run[1] != "record"]
 
     def idle(self, count: int) -> bool:
-        """``count`` runs have ended in the history (finished or cancelled) and the loop waits.
+        """``count`` runs (not counting ``record`` runs) have ended in the history (finished or
+        cancelled) and the loop waits.
 
         A change nothing depends on may still be printed after the wait began (a file a test
         wrote, seen after its run ended): it starts no run, so the loop is still waiting.
         """
-        runs = self.runs()
-        return len(runs) >= count and all(status != "running" for _, _, status in runs) and self.waiting()
+        every = self.runs(recording=True)
+        return len(self.runs()) >= count and all(status != "running" for _, _, status in every) and self.waiting()
 
     def wait_until_done(self, count: int) -> list[tuple[int, str, str]]:
         """Wait until ``count`` runs have ended and the loop is idle; return every run."""

@@ -65,8 +65,8 @@ def test_atomic_save_and_delete_create_each_rerun_once(make_project, watch, outc
     assert [(trigger, status) for _, trigger, status in runs] == [
         ("affected", "finished"), ("change", "finished"), ("change", "finished"), ("change", "finished"),
     ]
-    assert outcomes(session.db, 2) == {"tests/test_shop.py::test_value": "passed"}
-    assert outcomes(session.db, 3) == {"tests/test_shop.py::test_value": "passed"}
+    assert outcomes(session.db, runs[1][0]) == {"tests/test_shop.py::test_value": "passed"}
+    assert outcomes(session.db, runs[2][0]) == {"tests/test_shop.py::test_value": "passed"}
     assert "Traceback" not in session.output()
 
 

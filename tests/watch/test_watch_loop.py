@@ -14,6 +14,7 @@ from testwatch.model.events import (
     ChangesDetected,
     ChildStarted,
     RunFinished,
+    RunStarted,
     SelectionMade,
     TestFinished,
     TestStarted,
@@ -96,10 +97,83 @@ async def test_first_run_then_an_edit_reruns_only_the_affected_test(sample, edit
         selection = await events.until(lambda e: isinstance(e, SelectionMade), mark)
         assert selection.selected == ["tests/test_core.py::test_negate"]
         assert "calc/core.py::negate" in selection.reasons["tests/test_core.py::test_negate"]
-        await events.until(_is_run_end, mark)
+        finished = await events.until(_is_run_end, mark)
         assert events.finished_tests(mark) == {"tests/test_core.py::test_negate": "passed"}
-        rows = history.results(history.recent_runs(1)[0]["id"])
+        rows = history.results(finished.run_id)
         assert [row["nodeid"] for row in rows] == ["tests/test_core.py::test_negate"]
+    finally:
+        await _stop(task, history)
+
+
+# Runs plain once after its file is edited (it finds "first"), then blocks the recording run that
+# follows until "second" is removed.
+BLOCKS_ITS_RECORDING = """
+    import time
+    from pathlib import Path
+
+    ROOT = Path(__file__).parent.parent
+
+
+    def test_slow():
+        if (ROOT / "first").exists():
+            (ROOT / "first").rename(ROOT / "second")
+            return
+        while (ROOT / "second").exists():
+            time.sleep(0.05)
+"""
+
+
+def _started(trigger: str):
+    return lambda event: isinstance(event, RunStarted) and event.trigger == trigger
+
+
+def _ended(run_id: int):
+    return lambda event: isinstance(event, RunFinished) and event.run_id == run_id
+
+
+async def test_results_first_runs_a_change_plain_then_records_it_while_idle(sample, edit):
+    _loop, task, events, history = await _start(sample, results_first=True)
+    try:
+        mark = len(events.events)
+        edit(sample / "calc/core.py", "return -x", "return 0 - x")
+        change = await events.until(_started("change"), mark)
+        assert change.measuring == "plain" and change.selected_count == 1
+        await events.until(_ended(change.run_id), mark)
+        recording = await events.until(_started("record"), mark)
+        assert recording.measuring == "deps"
+        assert list(recording.reasons) == ["tests/test_core.py::test_negate"]
+        assert "results-first" in recording.reasons["tests/test_core.py::test_negate"]
+        await events.until(_ended(recording.run_id), mark)
+        await events.until(lambda e: isinstance(e, WatchStatus) and e.message == "waiting for changes", mark)
+        assert [row["nodeid"] for row in history.results(change.run_id)] == ["tests/test_core.py::test_negate"]
+        assert _loop.selector.select().selected == []  # recorded: nothing is stale any more
+    finally:
+        await _stop(task, history)
+
+
+async def test_a_change_cancels_the_recording_and_its_tests_stay_selected(sample, edit):
+    (sample / "tests/test_slow.py").write_text(BLOCKS_ITS_RECORDING.replace("\n    ", "\n").lstrip())
+    _loop, task, events, history = await _start(sample, results_first=True)
+    try:
+        mark = len(events.events)
+        (sample / "first").write_text("")
+        edit(sample / "tests/test_slow.py", "time.sleep(0.05)", "time.sleep(0.04)")
+        recording = await events.until(_started("record"), mark)
+        await events.until(lambda e: isinstance(e, TestStarted) and e.nodeid.endswith("test_slow"),
+                           events.events.index(recording))
+        edit(sample / "calc/core.py", "return -x", "return 0 - x")
+        cancelled = await events.until(_ended(recording.run_id), mark)
+        (sample / "second").unlink()
+        assert cancelled.cancelled
+        after = events.events.index(cancelled)
+        selection = await events.until(lambda e: isinstance(e, SelectionMade), after)
+        # Its recorded fingerprints are from before its edit: still selected, with the edited test.
+        assert set(selection.selected) == {"tests/test_slow.py::test_slow", "tests/test_core.py::test_negate"}
+        again = await events.until(_started("record"), after)
+        assert set(again.reasons) == set(selection.selected)
+        assert not (await events.until(_ended(again.run_id), after)).cancelled
+        await events.until(lambda e: isinstance(e, WatchStatus) and e.message == "waiting for changes", after)
+        assert _loop.selector.select().selected == []
     finally:
         await _stop(task, history)
 

@@ -45,13 +45,16 @@ _SYNTAX_AT = re.compile(r'File "([^"]+)", line (\d+)')
 
 
 class LineReporter:
-    """Prints one line per result; failures' tracebacks at the end of the run."""
+    """Prints one line per result; failures' tracebacks at the end of the run. A run that records
+    what a results-first run's tests depend on (trigger ``record``) repeats those tests: only its
+    failures' lines and its summary are printed."""
 
     def __init__(self, out: TextIO | None = None, tracebacks: bool = True) -> None:
         self.out = out or sys.stdout or stop_printing(None)
         self.tracebacks = tracebacks
         self.show_capture = "all"  # pytest's --show-capture in the run's session
         self._failures: list = []
+        self._repeating = False  # the run under way is a ``record`` run
 
     def __call__(self, event: EngineEvent) -> None:
         try:
@@ -63,6 +66,7 @@ class LineReporter:
         write = self.out.write
         if isinstance(event, RunStarted):
             scope = "all tests" if event.selected_count is None else counted(event.selected_count, "test")
+            self._repeating = event.trigger == "record"
             write(f"run {event.run_id or '-'} ({event.trigger}): {scope}\n")
         elif isinstance(event, SessionStarted):
             self.show_capture = event.show_capture
@@ -70,8 +74,9 @@ class LineReporter:
             result = event.result
             known = OUTCOME_LABELS.get(result.outcome)
             label = known.word if known else result.outcome.upper()
-            write(f"{label:<7} {format_duration(result.duration_s):>9}  {one_line(result.nodeid)}\n")
-            if result.is_bad:
+            if result.is_bad or not self._repeating:
+                write(f"{label:<7} {format_duration(result.duration_s):>9}  {one_line(result.nodeid)}\n")
+            if result.is_bad and not self._repeating:
                 self._failures.append(result)
         elif isinstance(event, CollectionError):
             write(f"ERROR   collecting {one_line(event.path)}: {safe(error_summary(event.message))}\n")

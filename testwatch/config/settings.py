@@ -86,6 +86,7 @@ KEYS: dict[str, Callable[[object], Any]] = {
     "branch": _boolean,
     "notify": _choice(NotifyMode),
     "warm": _boolean,
+    "results_first": _boolean,
     "thresholds": _table,  # then parse_thresholds, whose errors name the key inside the table
 }
 
@@ -113,6 +114,9 @@ class Config:
     branch: bool = False
     notify: NotifyMode = "off"
     warm: bool | None = None  # None: on while watching (watch, the app), off for one run
+    # None: on where recording traces lines with coverage.py (the tests' Python before 3.12, or
+    # branch coverage), off where sys.monitoring records for little more than a plain run.
+    results_first: bool | None = None
     thresholds: Thresholds = field(default_factory=Thresholds)
     from_user: frozenset[str] = frozenset()  # keys set by the command line or the environment
     from_project: frozenset[str] = frozenset()  # keys set by the project's [tool.testwatch]

@@ -1,7 +1,12 @@
 """The watch loop: file changes -> affected-test selection -> a run, forever, with no change lost.
 
 Shared by ``testwatch watch --headless`` and the TUI. Every run records dependencies (and so
-coverage). While watching, pytest is forked from a warm process unless the config says
+coverage), except, with ``results_first``, the run a change starts: where recording traces every
+line (coverage.py's tracer: the tests' Python before 3.12, or branch coverage) it would double
+that run's time, so its tests run plain and are recorded in a run of their own when the loop is
+idle (trigger ``record``), which any change or request cancels. Until they are recorded their
+stored fingerprints still differ from the tree, so every selection includes them: nothing is
+missed meanwhile. While watching, pytest is forked from a warm process unless the config says
 ``warm = false`` (``warm_start.py`` falls back to a cold start whenever that is not safe). A
 change arriving during a run cancels it and starts a new selection on the current tree
 (``on_change = "restart"``) or waits for it to end (``"wait"``); either way the change is kept in
@@ -43,7 +48,7 @@ from testwatch.run.malloc_memory import release_free_memory, use_one_malloc_aren
 from testwatch.run.recording_start import Recording
 from testwatch.run.signals import run_cancellable
 from testwatch.select.content_hashes import content_hash
-from testwatch.select.environment import CONFIG_FILES, environment_fingerprint, places_above
+from testwatch.select.environment import CONFIG_FILES, environment_fingerprint, places_above, python_version
 from testwatch.select.file_states import FileStates
 from testwatch.select.selection import Selector
 
@@ -51,6 +56,7 @@ RunKind = Literal["affected", "all", "failed", "tests"]
 KINDS: tuple[RunKind, ...] = get_args(RunKind)
 _HASHED_BYTES = 16 * 2**20  # a bigger changed file is not hashed: it counts as changed
 _ABOVE_POLL_S = 1.0  # how often the files above the project are looked at
+RECORD_TRIGGER = "record"  # the run that records what a results-first run's tests depend on
 
 
 class WatchLoop:
@@ -64,6 +70,9 @@ class WatchLoop:
         self.config = config
         self.history = history
         self.listener = listener
+        self.results_first = watching and _records_by_tracing(config)
+        self._unrecorded: set[str] = set()  # tests run results-first, not recorded since
+        self._trigger = ""  # of the run under way
         self.pytest_args: list[str] = []
         self._marker_expression = ""
         self.rules = IgnoreRules(config.root, config.ignore, config.history_path)
@@ -122,6 +131,8 @@ class WatchLoop:
         if kind not in KINDS:
             raise ValueError(f"unknown run request {kind!r} (expected one of {', '.join(KINDS)})")
         self._requests.append((kind, list(nodeids or [])))
+        if self._trigger == RECORD_TRIGGER:
+            self.cancel_run()  # background work: what the user asked for comes first
         self._wake.set()
 
     def cancel_run(self) -> None:
@@ -219,7 +230,8 @@ class WatchLoop:
         """Changed paths for the next selection: run it now, after the run under way, or restart it."""
         self.pending_changes.update(paths)
         running = self._in_engine  # not while selecting or storing: those finish quickly
-        if running and self.config.on_change == "restart" and not self._paused:
+        restart = self.config.on_change == "restart" and not self._paused
+        if running and (restart or self._trigger == RECORD_TRIGGER):  # a recording is background work
             self.cancel_run()
         elif running:
             self.listener(WatchStatus("a change arrived during the run: it runs next"))
@@ -291,7 +303,7 @@ class WatchLoop:
         release_free_memory()
 
     def _has_work(self) -> bool:
-        return bool(self._requests or (self.pending_changes and not self._paused))
+        return bool(self._requests or (not self._paused and (self.pending_changes or self._unrecorded)))
 
     def _next_job(self) -> tuple[str, list[str] | None, str] | None:
         if self._requests:
@@ -299,6 +311,8 @@ class WatchLoop:
             return kind, nodeids, kind
         if self.pending_changes and not self._paused:
             return "affected", None, "change"
+        if self._unrecorded and not self._paused:
+            return "tests", sorted(self._unrecorded), RECORD_TRIGGER
         return None
 
     async def _run_job(
@@ -313,6 +327,8 @@ class WatchLoop:
         request = self._build_request(kind, nodeids, trigger)
         if request is None:
             return None
+        if self.results_first and trigger == "change" and request.select is not None:
+            return await self._run_unrecorded(request)
         early = waiting
         if started is not None:
             recording, environment, early = started.recording, started.environment, started.child
@@ -326,11 +342,15 @@ class WatchLoop:
         request.pytest_args = [*request.pytest_args, *recording.pytest_args]
         finished: RunFinished | None = None
         try:
-            self._in_engine = True
+            self._in_engine, self._trigger = True, trigger
             finished = await self.engine.run(request, early)
         finally:
-            self._in_engine = False
+            self._in_engine, self._trigger = False, ""
             complete = finished is not None and not finished.cancelled and finished.exit_status in (0, 1)
+            if request.select is not None and finished is not None and not finished.cancelled:
+                # Recorded now, or not recordable as asked (a test gone): the next change's
+                # selection has them again while their fingerprints are old.
+                self._unrecorded.difference_update(request.select)
             run_id = finished.run_id if finished is not None else None
             summary = await self._finish_recording(recording, run_id, environment if complete else None)
             if complete and summary is not None and summary.coverage_stored:
@@ -340,13 +360,28 @@ class WatchLoop:
             self._dep_paths = None
         return finished
 
+    async def _run_unrecorded(self, request: RunRequest) -> RunFinished | None:
+        """A change's selection, run plain: its results first, its recording when idle."""
+        finished = None
+        try:
+            self._in_engine, self._trigger = True, request.trigger
+            finished = await self.engine.run(request)
+        finally:
+            self._in_engine, self._trigger = False, ""
+            self._unrecorded.update(request.select)
+            self.history.release_memory()
+            release_free_memory()
+        return finished
+
     def _build_request(self, kind: str, nodeids, trigger: str) -> RunRequest | None:
         args = [*self.pytest_args, *(["-m", self._marker_expression] if self._marker_expression else [])]
         if kind == "all":
             return RunRequest(trigger=trigger, pytest_args=args)
         if kind == "tests":
+            reason = "ran results-first after a change: recording what it depends on" if (
+                trigger == RECORD_TRIGGER) else "requested"
             return RunRequest(trigger=trigger, select=nodeids, pytest_args=args,
-                              reasons=dict.fromkeys(nodeids, "requested"))
+                              reasons=dict.fromkeys(nodeids, reason))
         if kind == "failed":
             failed = [n for n, o in self.history.last_outcomes().items() if o in BAD_OUTCOMES]
             return RunRequest(trigger=trigger, select=failed, pytest_args=args,
@@ -390,6 +425,15 @@ class WatchLoop:
             return self.recorder.finish(recording, run_id, db, environment)
         finally:
             db.close()
+
+
+def _records_by_tracing(config: Config) -> bool:
+    """``config.results_first``, where unset: True when recording would trace every line
+    (coverage.py: the tests' Python before 3.12, or branch coverage)."""
+    if config.results_first is not None:
+        return config.results_first
+    version = python_version(config.python)
+    return config.branch or (version is not None and version < (3, 12))
 
 
 def _stat_keys(places: list[tuple[str, Path]]) -> dict[str, tuple[int, int] | None]:

@@ -54,6 +54,19 @@ def _interpreter(python: str) -> tuple[str, tuple[str, ...]]:
         return f"unknown interpreter {python}", ()
 
 
+def python_version(python: str | None) -> tuple[int, int] | None:
+    """The ``(major, minor)`` version of the interpreter that runs the tests (``python``, else this
+    one): from its virtualenv's ``pyvenv.cfg`` or by asking it; None when it cannot be told."""
+    if python is None:
+        return sys.version_info[:2]
+    described, _ = _interpreter(python)
+    found = re.search(r"^(?:virtualenv .*?)?version(?:_info)? = (\d+)\.(\d+)|^(\d+)\.(\d+)", described, re.M)
+    if found is None:
+        return None
+    numbers = [int(part) for part in found.groups() if part is not None]
+    return numbers[0], numbers[1]
+
+
 def _portable(described: str) -> str:
     """``pyvenv.cfg`` without the folders it names (an executable keeps its file name)."""
     lines = []
