@@ -89,8 +89,8 @@ class HeadlessWatch:
         A change nothing depends on may still be printed after the wait began (a file a test
         wrote, seen after its run ended): it starts no run, so the loop is still waiting.
         """
-        every = self.runs(recording=True)
-        return len(self.runs()) >= count and all(status != "running" for _, _, status in every) and self.waiting()
+        ended = all(status != "running" for _, _, status in self.runs(recording=True))
+        return len(self.runs()) >= count and ended and self.waiting()
 
     def wait_until_done(self, count: int) -> list[tuple[int, str, str]]:
         """Wait until ``count`` runs have ended and the loop is idle; return every run."""

@@ -39,6 +39,23 @@ def test_headless_watch_prints_changes_and_results(sample, edit, wait_for, tmp_p
     assert "tests/test_core.py::test_negate" in text.split("changed: calc/core.py")[-1]
 
 
+def test_results_first_prints_a_failure_once_then_its_recording_run_briefly(sample, edit, wait_for, tmp_path):
+    with (sample / "pyproject.toml").open("a") as config:
+        config.write("\n[tool.testwatch]\nresults_first = true\n")
+    log = tmp_path / "watch.log"
+    with headless_watch(sample, log):
+        wait_for(lambda: "waiting for changes" in log.read_text())
+        edit(sample / "calc/core.py", "return -x", "return x")
+        wait_for(lambda: "waiting for changes" in log.read_text().partition("(record)")[2])
+    after_edit = log.read_text().split("changed: calc/core.py")[-1]
+    change, _, recording = after_edit.partition("(record): 1 test\n")
+    assert "(change): 1 test" in change and "assert 3 == -3" in change, change
+    assert change.count("tests/test_core.py::test_negate") == 3, change  # result, traceback, summary
+    # The same failure again: its line and the run's summary, no traceback.
+    assert recording.count("tests/test_core.py::test_negate") == 1 and "FAIL " in recording, recording
+    assert "assert 3 == -3" not in recording and "1 failed in" in recording, recording
+
+
 def test_watch_modules_never_import_textual():
     code = (
         "import sys, testwatch.run.watch_loop, testwatch.cli.commands.watch, "

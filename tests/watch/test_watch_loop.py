@@ -145,7 +145,10 @@ async def test_results_first_runs_a_change_plain_then_records_it_while_idle(samp
         assert "results-first" in recording.reasons["tests/test_core.py::test_negate"]
         await events.until(_ended(recording.run_id), mark)
         await events.until(lambda e: isinstance(e, WatchStatus) and e.message == "waiting for changes", mark)
-        assert [row["nodeid"] for row in history.results(change.run_id)] == ["tests/test_core.py::test_negate"]
+        negate = "tests/test_core.py::test_negate"
+        assert [row["nodeid"] for row in history.results(change.run_id)] == [negate]
+        deps = list(history.rows("select path, kind, run_id from test_deps where nodeid = ?", [negate]))
+        assert {"path": "calc/core.py", "kind": "block:negate", "run_id": recording.run_id} in deps, deps
         assert _loop.selector.select().selected == []  # recorded: nothing is stale any more
     finally:
         await _stop(task, history)
