@@ -46,3 +46,21 @@ def test_affected_from_another_interpreter_keeps_the_recorded_environment(record
     result = json.loads(out.stdout)
     assert result["everything"] is False, result["everything_reason"]
     assert result["selected"] == []
+
+
+def test_the_tests_python_version_comes_from_the_interpreter_that_runs_them(tests_venv, tmp_path):
+    # Which recorder a run will use (coverage.py before 3.12) is the tests' interpreter's affair.
+    from testwatch.select.environment import python_version
+
+    assert python_version(None) == sys.version_info[:2]
+    assert python_version(str(tests_venv)) == sys.version_info[:2]  # from its pyvenv.cfg
+    assert python_version(str(tmp_path / "nowhere" / "python")) is None
+    uv = tmp_path / "uv-venv"
+    (uv / "bin").mkdir(parents=True)
+    (uv / "pyvenv.cfg").write_text("home = /usr/bin\nimplementation = CPython\nversion_info = 3.13.1\n")
+    assert python_version(str(uv / "bin" / "python")) == (3, 13)
+    other = sorted(Path.home().glob(".pyenv/versions/3.1[23].*/bin/python3"))
+    if other:  # no virtualenv: the interpreter is asked
+        asked = subprocess.run([str(other[0]), "-c", "import sys; print(sys.version_info[1])"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+        assert python_version(str(other[0])) == (3, int(asked))
