@@ -341,16 +341,21 @@ class WatchLoop:
                 environment = environment_fingerprint(self.config.root, self.config.python)
         request.pytest_args = [*request.pytest_args, *recording.pytest_args]
         finished: RunFinished | None = None
+        cancelled = False
         try:
             self._in_engine, self._trigger = True, trigger
             finished = await self.engine.run(request, early)
+        except asyncio.CancelledError:
+            cancelled = True
+            raise
         finally:
             self._in_engine, self._trigger = False, ""
             complete = finished is not None and not finished.cancelled and finished.exit_status in (0, 1)
-            if request.select is not None and finished is not None and not finished.cancelled:
-                # Recorded now, or not recordable as asked (a test gone): the next change's
-                # selection has them again while their fingerprints are old.
-                self._unrecorded.difference_update(request.select)
+            if not cancelled:
+                # Recorded now, or not recordable as asked (a test gone, a failed run): not tried
+                # again; the next change's selection has them while their fingerprints are old.
+                ran = set(self._unrecorded) if request.select is None else request.select
+                self._unrecorded.difference_update(ran)
             run_id = finished.run_id if finished is not None else None
             summary = await self._finish_recording(recording, run_id, environment if complete else None)
             if complete and summary is not None and summary.coverage_stored:
