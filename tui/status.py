@@ -21,7 +21,8 @@ def status_line(state: SessionState) -> Text:
         text.append_text(literal(state.watch_message))
     run = state.run
     if state.running:
-        text.append(f"  running {run.done}/{run.total if run.total is not None else '?'}", style="cyan")
+        verb = "recording" if run.trigger == "record" else "running"  # results-first's second run
+        text.append(f"  {verb} {run.done}/{run.total if run.total is not None else '?'}", style="cyan")
     elif run is not None and run.finished is not None and run.finished.cancelled:
         text.append("  cancelled", style="yellow")
     failing = state.failing

@@ -101,3 +101,23 @@ async def test_green_once_the_failing_test_passes(session, tmp_path):
 async def test_the_watch_loop_leaves_its_collection_after_a_run_to_the_apps_idle_time(session):
     _, app = session
     assert app.controller.collect_cycles == app.heap.request_deep  # not a full collection in its thread
+
+
+async def test_results_first_the_save_shows_its_results_then_says_they_were_recorded(make_project):
+    root = make_project(PROJECT)
+    history = open_history(root / ".testwatch" / "history.db")
+    app = make_app(load_config(root, {"results_first": True}), history, WatchLoop)
+    try:
+        async with app.run_test(size=(160, 30)) as pilot:
+            await until(pilot, lambda: run_drawn(app), timeout_s=60)
+            test_file = root / "tests/test_a.py"
+            test_file.write_text(test_file.read_text().replace("assert 1 == 2", "assert 2 == 2"))
+            await until(pilot, lambda: app.state.run.trigger == "change" and run_drawn(app), timeout_s=60)
+            assert app.state.tests[BAD].status == "passed" and "save→result" in status(app), status(app)
+            await until(pilot, lambda: app.state.run.trigger == "record" and run_drawn(app), timeout_s=60)
+            await pilot.pause()
+            line = status(app)
+            assert "green" in line and "changed: test_a.py" in line, line  # still the save's story
+            assert "(1 recorded after its results)" in line, line
+    finally:
+        history.close()

@@ -142,7 +142,7 @@ async def test_results_first_runs_a_change_plain_then_records_it_while_idle(samp
         recording = await events.until(_started("record"), mark)
         assert recording.measuring == "deps"
         assert list(recording.reasons) == ["tests/test_core.py::test_negate"]
-        assert "results-first" in recording.reasons["tests/test_core.py::test_negate"]
+        assert recording.reasons["tests/test_core.py::test_negate"] == "recorded after its results"
         await events.until(_ended(recording.run_id), mark)
         await events.until(lambda e: isinstance(e, WatchStatus) and e.message == "waiting for changes", mark)
         negate = "tests/test_core.py::test_negate"

@@ -383,7 +383,7 @@ class WatchLoop:
         if kind == "all":
             return RunRequest(trigger=trigger, pytest_args=args)
         if kind == "tests":
-            reason = "ran results-first after a change: recording what it depends on" if (
+            reason = "recorded after its results" if (
                 trigger == RECORD_TRIGGER) else "requested"
             return RunRequest(trigger=trigger, select=nodeids, pytest_args=args,
                               reasons=dict.fromkeys(nodeids, reason))
