@@ -7,8 +7,8 @@ whichever test happens to run first, and a test preempted by another process, or
 sweep the whole session's objects, did not get slower. The newest run is a regression when it is
 slower than the baseline (the runs before it) both by a robust statistic, more than
 ``REGRESSION_MADS`` scaled median absolute deviations above the baseline median, and by more
-than ``REGRESSION_RATIO`` and ``REGRESSION_FLOOR_S``; and, unless it is more than
-``SURE_RATIO`` times the usual (and floor), its previous run was slower than usual too. One sample cannot
+than ``REGRESSION_RATIO`` and ``REGRESSION_FLOOR_S``; and, unless it is more than ``SURE_RATIO``
+times the usual (and the floor), its previous run was slower than usual too. One sample cannot
 tell a regression from the machine: on a shared 2-core VM the same test's CPU time (not its wait,
 not a garbage collection) swings 1.3-1.8x from run to run in bursts of a few seconds (starlette
 1.10.0's form-parser and test-client tests: 17 then 29 ms, 64 then 102 ms), so a moderate
