@@ -13,6 +13,7 @@ from testwatch.history.store import open_history
 from testwatch.model.events import (
     ChangesDetected,
     ChildStarted,
+    EngineNotice,
     RunFinished,
     RunStarted,
     SelectionMade,
@@ -324,3 +325,19 @@ async def test_with_cold_starts_the_next_pytest_waits_started_between_runs(sampl
     finally:
         await _stop(task, history)
     assert loop.engine._ready is None or loop.engine._ready.process.poll() is not None
+
+
+async def test_a_test_that_ends_otherwise_while_recorded_is_named(sample, edit):
+    # Line tracing is visible to the test here (branch coverage records with coverage.py's tracer).
+    (sample / "tests/test_traced.py").write_text(
+        "import sys\n\n\ndef test_untraced():\n    assert sys.gettrace() is None\n")
+    _loop, task, events, history = await _start(sample, results_first=True, branch=True)
+    try:
+        mark = len(events.events)
+        edit(sample / "calc/core.py", "return -x", "return 0 - x")  # the traced failure runs again
+        recording = await events.until(_started("record"), mark)
+        assert "tests/test_traced.py::test_untraced" in recording.reasons
+        notice = await events.until(lambda e: isinstance(e, EngineNotice) and "otherwise" in e.message, mark)
+        assert "tests/test_traced.py::test_untraced (passed, then failed)" in notice.message, notice.message
+    finally:
+        await _stop(task, history)

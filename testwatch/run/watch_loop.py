@@ -342,6 +342,7 @@ class WatchLoop:
         request.pytest_args = [*request.pytest_args, *recording.pytest_args]
         finished: RunFinished | None = None
         cancelled = False
+        outcomes_before = self._outcomes(request.select) if trigger == RECORD_TRIGGER else None
         try:
             self._in_engine, self._trigger = True, trigger
             finished = await self.engine.run(request, early)
@@ -358,6 +359,8 @@ class WatchLoop:
                 self._unrecorded.difference_update(ran)
             run_id = finished.run_id if finished is not None else None
             summary = await self._finish_recording(recording, run_id, environment if complete else None)
+            if outcomes_before and complete:
+                self._say_outcomes_changed(outcomes_before, run_id)
             if complete and summary is not None and summary.coverage_stored:
                 self.engine.events.publish(CoverageStored(run_id, whole_suite=request.select is None))
             self.history.release_memory()  # what the run and its recording freed, not kept resident
@@ -377,6 +380,33 @@ class WatchLoop:
             self.history.release_memory()
             release_free_memory()
         return finished
+
+    def _outcomes(self, nodeids: list[str] | None) -> dict[str, str]:
+        """The newest outcome of each of ``nodeids`` (none when unknown)."""
+        try:
+            newest = self.history.last_outcomes()
+        except sqlite3.Error:
+            return {}
+        return {nodeid: newest[nodeid] for nodeid in nodeids or () if nodeid in newest}
+
+    def _say_outcomes_changed(self, before: dict[str, str], run_id: int | None) -> None:
+        """Warn of the tests a recording run ended otherwise than their results-first run: line
+        tracing can change what a test sees (structlog 26.1.0's ``test_recursive`` on Python
+        3.11: the recursion error's message), or the test is flaky."""
+        try:
+            after = dict(self.history.conn.execute(
+                "select nodeid, outcome from results where run_id = ?", [run_id]))
+        except sqlite3.Error:
+            return
+        changed = [f"{nodeid} ({before[nodeid]}, then {outcome})" for nodeid, outcome in after.items()
+                   if nodeid in before and before[nodeid] != outcome]
+        if changed:
+            more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+            self.listener(EngineNotice(
+                f"ended otherwise while recording their dependencies than just before: "
+                f"{', '.join(changed[:3])}{more}. Recording traces every line, which can change what a "
+                "test sees (recursion limits, timing); or the test is flaky", "warning",
+            ))
 
     def _build_request(self, kind: str, nodeids, trigger: str) -> RunRequest | None:
         args = [*self.pytest_args, *(["-m", self._marker_expression] if self._marker_expression else [])]
