@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import gc
 import os
-import time
 
 import pytest
+
+from testwatch.collectors.in_pytest.phase_clock import REAL_CLOCK
 
 _KEY = "testwatch.call_wait_s"
 _fd: int | None = None
@@ -45,9 +46,9 @@ def _time_full_collections(phase: str, info: dict) -> None:
     # Less the collection's own wait for a CPU, which the call's run-queue delay counts already.
     delay_ns = (_run_delay_ns() or 0) if _fd is not None else 0
     if phase == "start":
-        _full_collection_started = time.perf_counter() - delay_ns / 1e9
+        _full_collection_started = REAL_CLOCK[0]() - delay_ns / 1e9
     else:
-        _full_collections_s += max(time.perf_counter() - delay_ns / 1e9 - _full_collection_started, 0.0)
+        _full_collections_s += max(REAL_CLOCK[0]() - delay_ns / 1e9 - _full_collection_started, 0.0)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -72,12 +73,12 @@ def pytest_runtest_call(item: pytest.Item):
     # Outermost, so the wait covers what pytest times: the capture and logging wrappers inside it
     # take most of a tiny test's call phase, and a preemption there was missed. The descriptor
     # names the thread that opened it: the main one, which runs the tests.
-    started = time.perf_counter()
+    started = REAL_CLOCK[0]()
     before = _run_delay_ns() if _fd is not None else None
     collections_before = _full_collections_s
     yield
     after = _run_delay_ns() if before is not None else None
     waited_s = (after - before) / 1e9 if after is not None else 0.0
     # Never more than the call took (pytest's call phase wraps this one, so it took longer).
-    elapsed_s = time.perf_counter() - started
+    elapsed_s = REAL_CLOCK[0]() - started
     item.user_properties.append((_KEY, min(waited_s + _full_collections_s - collections_before, elapsed_s)))

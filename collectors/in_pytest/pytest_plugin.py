@@ -22,6 +22,7 @@ import pytest
 
 from testwatch.collectors.in_pytest.leftovers import end_leftovers
 from testwatch.collectors.in_pytest.node_ids import ProjectIds
+from testwatch.collectors.in_pytest.phase_clock import REPORT_ATTRIBUTE
 from testwatch.collectors.in_pytest.protocol import (
     ENV_HOLD,
     ENV_MAX_OUTPUT,
@@ -231,7 +232,8 @@ def pytest_runtest_logreport(report) -> None:
     # Attributes that only some reports carry are looked up in vars(): a missing one raises
     # AttributeError inside getattr/hasattr, which costs more than the rest of a passing phase.
     attributes = vars(report)
-    phase = {"when": report.when, "outcome": report.outcome, "duration": report.duration}
+    duration = attributes.get(REPORT_ATTRIBUTE, report.duration)  # phase_clock's, unless not loaded
+    phase = {"when": report.when, "outcome": report.outcome, "duration": duration}
     if report.failed:
         phase["longrepr"] = _capped(report.longreprtext, EVENT_TEXT_LIMIT // 6)
     elif report.skipped:

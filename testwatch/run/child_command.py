@@ -18,6 +18,7 @@ from testwatch.config.settings import Config
 DEFAULT_PLUGINS = (
     "testwatch.collectors.in_pytest.pytest_plugin",
     "testwatch.collectors.in_pytest.peak_memory",
+    "testwatch.collectors.in_pytest.phase_clock",
     "testwatch.collectors.in_pytest.cpu_wait",
     "testwatch.collectors.in_pytest.memray_plugin",
 )
