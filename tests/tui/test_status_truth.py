@@ -112,12 +112,13 @@ async def test_results_first_the_save_shows_its_results_then_says_they_were_reco
             await until(pilot, lambda: run_drawn(app), timeout_s=60)
             test_file = root / "tests/test_a.py"
             test_file.write_text(test_file.read_text().replace("assert 1 == 2", "assert 2 == 2"))
-            await until(pilot, lambda: app.state.run.trigger == "change" and run_drawn(app), timeout_s=60)
-            assert app.state.tests[BAD].status == "passed" and "save→result" in status(app), status(app)
             await until(pilot, lambda: app.state.run.trigger == "record" and run_drawn(app), timeout_s=60)
             await pilot.pause()
             line = status(app)
+            assert app.state.tests[BAD].status == "passed" and "save→result" in line, line
             assert "green" in line and "changed: test_a.py" in line, line  # still the save's story
             assert "(1 recorded after its results)" in line, line
+            runs = [(run["trigger"], run["measuring"]) for run in history.recent_runs(3)]
+            assert runs[:2] == [("record", "deps"), ("change", "plain")], runs
     finally:
         history.close()
