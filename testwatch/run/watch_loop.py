@@ -390,9 +390,9 @@ class WatchLoop:
         return {nodeid: newest[nodeid] for nodeid in nodeids or () if nodeid in newest}
 
     def _say_outcomes_changed(self, before: dict[str, str], run_id: int | None) -> None:
-        """Warn of the tests a recording run ended otherwise than their results-first run: line
-        tracing can change what a test sees (structlog 26.1.0's ``test_recursive`` on Python
-        3.11: the recursion error's message), or the test is flaky."""
+        """Warn of the tests a recording run ended otherwise than their results-first run:
+        recording can change what a test sees (structlog 26.1.0's ``test_recursive`` on Python
+        3.11: the recursion error's message, as under ``pytest --testmon``), or the test is flaky."""
         try:
             after = dict(self.history.conn.execute(
                 "select nodeid, outcome from results where run_id = ?", [run_id]))
@@ -404,8 +404,8 @@ class WatchLoop:
             more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
             self.listener(EngineNotice(
                 f"ended otherwise while recording their dependencies than just before: "
-                f"{', '.join(changed[:3])}{more}. Recording traces every line, which can change what a "
-                "test sees (recursion limits, timing); or the test is flaky", "warning",
+                f"{', '.join(changed[:3])}{more}. Recording can change what a test sees (its stack depth, "
+                "its timing); or the test is flaky", "warning",
             ))
 
     def _build_request(self, kind: str, nodeids, trigger: str) -> RunRequest | None:
