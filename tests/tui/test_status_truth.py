@@ -109,7 +109,8 @@ async def test_results_first_the_save_shows_its_results_then_says_they_were_reco
     app = make_app(load_config(root, {"results_first": True}), history, WatchLoop)
     try:
         async with app.run_test(size=(160, 30)) as pilot:
-            await until(pilot, lambda: run_drawn(app), timeout_s=60)
+            # Idle: the first run's recording is stored (until then every test would be selected).
+            await until(pilot, lambda: run_drawn(app) and "waiting for changes" in status(app), timeout_s=60)
             test_file = root / "tests/test_a.py"
             test_file.write_text(test_file.read_text().replace("assert 1 == 2", "assert 2 == 2"))
             await until(pilot, lambda: app.state.run.trigger == "record" and run_drawn(app), timeout_s=60)
