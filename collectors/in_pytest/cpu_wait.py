@@ -22,7 +22,7 @@ import os
 
 import pytest
 
-from testwatch.collectors.in_pytest.phase_clock import REAL_CLOCK
+from testwatch.collectors.in_pytest.phase_clock import REAL_CLOCK, phase_took
 
 _KEY = "testwatch.call_wait_s"
 _fd: int | None = None
@@ -68,17 +68,20 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         gc.callbacks.remove(_time_full_collections)
 
 
-@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+@pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_call(item: pytest.Item):
-    # Outermost, so the wait covers what pytest times: the capture and logging wrappers inside it
-    # take most of a tiny test's call phase, and a preemption there was missed. The descriptor
-    # names the thread that opened it: the main one, which runs the tests.
+    # Outermost, so the wait and the call's duration (handed to phase_clock) cover the capture
+    # and logging wrappers inside, which take most of a tiny test's call phase: a preemption there
+    # was missed. The descriptor names the thread that opened it: the main one, which runs the tests.
     started = REAL_CLOCK[0]()
     before = _run_delay_ns() if _fd is not None else None
     collections_before = _full_collections_s
-    yield
-    after = _run_delay_ns() if before is not None else None
-    waited_s = (after - before) / 1e9 if after is not None else 0.0
-    # Never more than the call took (pytest's call phase wraps this one, so it took longer).
-    elapsed_s = REAL_CLOCK[0]() - started
-    item.user_properties.append((_KEY, min(waited_s + _full_collections_s - collections_before, elapsed_s)))
+    try:
+        return (yield)
+    finally:
+        after = _run_delay_ns() if before is not None else None
+        waited_s = (after - before) / 1e9 if after is not None else 0.0
+        elapsed_s = REAL_CLOCK[0]() - started
+        phase_took("call", elapsed_s)
+        waited_s = min(waited_s + _full_collections_s - collections_before, elapsed_s)  # never more
+        item.user_properties.append((_KEY, waited_s))

@@ -5,10 +5,11 @@ time with freezegun replaces that name, as every module attribute holding a real
 while it runs: itsdangerous 2.2.0's timed-serializer tests report setups of 1.3e9 s and negative
 teardowns in pytest's own ``--durations``, and testwatch stored them as latency. Here the real
 clock is kept inside a tuple, where such tools do not look, and each phase is timed around its
-hook; the duration rides on the report (``testwatch_s``), which pytest-xdist carries from its
-workers with the rest of the report's attributes. The event plugin and ``cpu_wait`` import it
-before pytest registers it, so it carries pytest's PYTEST_DONT_REWRITE mark (else pytest warns
-that it cannot rewrite it, an error under ``filterwarnings = error``).
+hook (the call by ``cpu_wait``, which wraps it anyway). The duration rides on the report
+(``testwatch_s``), which pytest-xdist carries from its workers with the rest of the report's
+attributes. The event plugin and ``cpu_wait`` import this module before pytest registers it, so
+it carries pytest's PYTEST_DONT_REWRITE mark (else pytest warns that it cannot rewrite it, an
+error under ``filterwarnings = error``).
 """
 
 from __future__ import annotations
@@ -23,26 +24,29 @@ REPORT_ATTRIBUTE = "testwatch_s"
 _elapsed: dict[str, float] = {}  # phase ("setup", "call", "teardown") -> its duration, until reported
 
 
-def _timed(when: str):
-    clock = REAL_CLOCK[0]
-    started = clock()
-    yield
-    _elapsed[when] = clock() - started
+def phase_took(when: str, seconds: float) -> None:
+    """Give a phase's duration timed elsewhere: ``cpu_wait``'s wrapper around the call phase times
+    it already (one wrapper per call, not two)."""
+    _elapsed[when] = seconds
 
 
-@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+# New-style wrappers (``wrapper=True``): pluggy runs them for less than old-style hookwrappers.
+@pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item):
-    yield from _timed("setup")
+    started = REAL_CLOCK[0]()
+    try:
+        return (yield)
+    finally:
+        _elapsed["setup"] = REAL_CLOCK[0]() - started
 
 
-@pytest.hookimpl(hookwrapper=True, tryfirst=True)
-def pytest_runtest_call(item: pytest.Item):
-    yield from _timed("call")
-
-
-@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+@pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_teardown(item: pytest.Item):
-    yield from _timed("teardown")
+    started = REAL_CLOCK[0]()
+    try:
+        return (yield)
+    finally:
+        _elapsed["teardown"] = REAL_CLOCK[0]() - started
 
 
 @pytest.hookimpl(tryfirst=True)
