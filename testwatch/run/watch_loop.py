@@ -403,9 +403,9 @@ class WatchLoop:
         if changed:
             more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
             self.listener(EngineNotice(
-                f"ended otherwise while recording their dependencies than just before: "
-                f"{', '.join(changed[:3])}{more}. Recording can change what a test sees (its stack depth, "
-                "its timing); or the test is flaky", "warning",
+                f"{len(changed)} test(s) ended otherwise while their dependencies were recorded than "
+                f"just before: {', '.join(changed[:3])}{more}. Recording can change what a test sees "
+                "(its stack depth, its timing); or the test is flaky", "warning",
             ))
 
     def _build_request(self, kind: str, nodeids, trigger: str) -> RunRequest | None:
@@ -413,8 +413,7 @@ class WatchLoop:
         if kind == "all":
             return RunRequest(trigger=trigger, pytest_args=args)
         if kind == "tests":
-            reason = "recorded after its results" if (
-                trigger == RECORD_TRIGGER) else "requested"
+            reason = "recorded after its results" if trigger == RECORD_TRIGGER else "requested"
             return RunRequest(trigger=trigger, select=nodeids, pytest_args=args,
                               reasons=dict.fromkeys(nodeids, reason))
         if kind == "failed":
