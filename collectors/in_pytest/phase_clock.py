@@ -30,23 +30,24 @@ def phase_took(when: str, seconds: float) -> None:
     _elapsed[when] = seconds
 
 
-# New-style wrappers (``wrapper=True``): pluggy runs them for less than old-style hookwrappers.
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_setup(item: pytest.Item):
+def _timed(when: str):
+    """The body of a phase's wrapper: the phase's result passes through, its duration is kept."""
     started = REAL_CLOCK[0]()
     try:
         return (yield)
     finally:
-        _elapsed["setup"] = REAL_CLOCK[0]() - started
+        _elapsed[when] = REAL_CLOCK[0]() - started
+
+
+# New-style wrappers (``wrapper=True``): pluggy runs them for less than old-style hookwrappers.
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item):
+    return (yield from _timed("setup"))
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_teardown(item: pytest.Item):
-    started = REAL_CLOCK[0]()
-    try:
-        return (yield)
-    finally:
-        _elapsed["teardown"] = REAL_CLOCK[0]() - started
+    return (yield from _timed("teardown"))
 
 
 @pytest.hookimpl(tryfirst=True)
