@@ -18,7 +18,7 @@ from pathlib import Path
 from testwatch.cli.demo_copy import AUTOPLAY_EDITS, apply_edit, copy_demo
 from testwatch.config.settings import load_config
 from testwatch.history.store import open_history
-from testwatch.run.watch_loop import WatchLoop
+from testwatch.run.watch_loop import WatchLoop, results_first_for
 from testwatch.tui.app import make_app
 
 SIZE = (120, 40)
@@ -63,6 +63,8 @@ async def _shoot(root: Path, out: Path) -> list[Path]:
         first_run = app.state.run
         apply_edit(root, REGRESSION)
         await wait_until(pilot, lambda: app.state.run is not first_run and runs_done())
+        if results_first_for(config):  # the same tests run again, recording: shoot after it
+            await wait_until(pilot, lambda: app.state.run.trigger == "record" and runs_done())
         await wait_until(pilot, lambda: "waiting for changes" in app.state.watch_message)
         for number, name in enumerate(PANES, start=1):
             await pilot.press(str(number))

@@ -70,7 +70,7 @@ class WatchLoop:
         self.config = config
         self.history = history
         self.listener = listener
-        self.results_first = watching and _records_by_tracing(config)
+        self.results_first = watching and results_first_for(config)
         self._unrecorded: set[str] = set()  # tests run results-first, not recorded since
         self._trigger = ""  # of the run under way
         self.pytest_args: list[str] = []
@@ -461,7 +461,7 @@ class WatchLoop:
             db.close()
 
 
-def _records_by_tracing(config: Config) -> bool:
+def results_first_for(config: Config) -> bool:
     """``config.results_first``, where unset: True when recording would trace every line
     (coverage.py: the tests' Python before 3.12, or branch coverage)."""
     if config.results_first is not None:
