@@ -99,7 +99,8 @@ def test_save_rerun_open_failure_and_quit(make_project, tmp_path):
         terminal.wait_for("ValueError: broken add")  # the details follow the new failure, no key pressed
         terminal.keys("o")
         deadline = time.monotonic() + 30
-        while not opened.exists() and time.monotonic() < deadline:
+        # Until the fake editor has written its arguments (the file exists before they are in it).
+        while not (opened.exists() and opened.read_text().count("\n") >= 2) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert opened.read_text().split("\n")[:2] == ["+2", str(root / "calc.py")]
         terminal.wait_for("✗ test_add")  # the app came back after the editor
