@@ -22,6 +22,7 @@ The server exits when the engine's end closes.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.metadata
 import importlib.util
@@ -251,6 +252,11 @@ def serve(channel: Channel) -> tuple[dict, list[int], list[str]] | None:
     channel.send(report)
     if report["unsafe"]:
         return None
+    # As Python's docs advise for a server that forks without exec: what is imported now moves to
+    # the collector's permanent generation, so a fork's collections (pytest runs two at its end)
+    # do not walk, nor copy on write, the whole inherited heap.
+    gc.collect()
+    gc.freeze()
     forks = Forks(channel)
     while True:
         while not channel.has_message():

@@ -33,7 +33,7 @@ class FileWatcher:
     def __init__(
         self,
         rules: IgnoreRules,
-        debounce_s: float = 0.08,
+        debounce_s: float = 0.05,
         poll: bool = False,
         rescan_s: float = 30.0,
         on_status: Callable[[str, str], None] = lambda message, severity: None,

@@ -32,8 +32,10 @@ SUITE = {
             return sum(prices)
     """,
     "tests/test_prices.py": """
+        import gc
         import os
         import pathlib
+        import weakref
 
         import psutil
         import pytest
@@ -45,6 +47,23 @@ SUITE = {
             log = pathlib.Path(__file__).parent.parent / "parents.txt"
             with log.open("a") as f:
                 f.write(f"{os.getppid()}\\n")
+
+
+        def test_record_frozen_objects():
+            log = pathlib.Path(__file__).parent.parent / "frozen.txt"
+            log.write_text(str(gc.get_freeze_count()))
+
+
+        def test_own_cycles_are_collected():
+            class Node:
+                pass
+
+            node = Node()
+            node.itself = node
+            ref = weakref.ref(node)
+            del node
+            gc.collect()
+            assert ref() is None
 
 
         def test_total():
@@ -88,11 +107,14 @@ async def test_warm_results_equal_cold_results(make_project, probe):
 
     cold_run = await cold.engine.run(RunRequest())
     assert last_parent(root) == os.getpid()
+    assert (root / "frozen.txt").read_text() == "0"
     await warm.engine.run(RunRequest())  # starts the warm process, then forks from it
     warm_run = await warm.engine.run(RunRequest())
 
     server = warm.engine.warm.server
     assert last_parent(root) == server.process.pid
+    # what the warm process imported is frozen: the fork's collections skip it
+    assert int((root / "frozen.txt").read_text()) > 10_000
     assert "psutil" in server.report["imported"]
     assert not any(name.startswith("shop") for name in server.report["imported"])
     assert warm.results == cold.results
@@ -276,7 +298,7 @@ def test_cli_warm_flag_gives_pytest_exit_status(make_project, cli):
     done = cli("run", "--warm", str(root))
     assert done.returncode == 1, done.stdout + done.stderr
     assert "FAIL" in done.stdout and "tests/test_prices.py::test_wrong" in done.stdout
-    assert "5 passed, 1 failed, 1 skipped, 1 xfailed" in done.stdout
+    assert "7 passed, 1 failed, 1 skipped, 1 xfailed" in done.stdout
 
 
 def _alive(pid: int) -> bool:

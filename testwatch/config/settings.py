@@ -104,7 +104,7 @@ class Config:
     max_output: int = 64 * 1024
     max_restarts: int = 20
     ignore: list[str] = field(default_factory=list)
-    debounce: float = 0.08
+    debounce: float = 0.05
     on_change: OnChange = "restart"
     poll: bool = False
     rescan: float = 30.0

@@ -29,7 +29,7 @@ def add_parser(subparsers) -> None:
                         help="print lines instead of opening the TUI (the TUI is `testwatch [PATH]`)")
     parser.add_argument("--poll", action="store_true", default=None,
                         help="poll for changes instead of OS file events (config: poll = true)")
-    parser.add_argument("--debounce", help="quiet time that ends a burst of changes (default 80 ms)")
+    parser.add_argument("--debounce", help="quiet time that ends a burst of changes (default 50 ms)")
     parser.add_argument("--on-change", choices=get_args(OnChange), default=None,
                         help="a change during a run: cancel it and restart (default) or wait")
     parser.set_defaults(handler=run)
