@@ -4,7 +4,8 @@ test covers (for the TUI's coverage pane), both from the measurement dependency 
 coverage.py's analysis of a file (its parse for statements) is what computing the figures costs;
 a file's row depends only on its content and the lines run in it, so rows are kept beside the
 history by those two (``coverage-rows.json``) and a run that ran the same lines of the same
-content takes the row as it was.
+content takes the row as it was. A file new to the recording is parsed while the tests run
+(``statement_parses``).
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from testwatch.collectors.in_testwatch.project_files import IgnoreRules, is_test_file
 from testwatch.history.store import History
 from testwatch.measure.coverage_settings import CoverageSettings
+from testwatch.measure.statement_parses import ParsedStatements, line_row
 from testwatch.select.content_cache import MISSING, ContentCache, code_version
 from testwatch.select.content_hashes import content_hash
 from testwatch.select.fingerprints import locked_parse
@@ -46,6 +49,7 @@ def coverage_rows(
     rules: IgnoreRules,
     cache: ContentCache | None = None,
     settings: CoverageSettings | None = None,
+    parsed: Mapping[str, ParsedStatements] | None = None,
 ) -> list[dict]:
     """One row per project file measured (test files left out): statements, covered, missing.
 
@@ -53,7 +57,8 @@ def coverage_rows(
     runs at import count as they do for ``coverage run``. ``cache`` gives the rows of the files
     whose content and lines run it saw before, and takes the others (the caller saves it).
     ``settings``: the project's coverage.py settings (omitted files, excluded lines), read from
-    its root when not given.
+    its root when not given. ``parsed``: coverage.py's parses of files made while the tests ran
+    (``statement_parses``), by relative path, used where the content is still the one parsed.
     """
     cache = cache if cache is not None else rows_cache(None)
     settings = settings if settings is not None else CoverageSettings(rules.root)
@@ -77,7 +82,13 @@ def coverage_rows(
         key = f"{before}:{content_hash(ran_text.encode())}:{settings.fingerprint}"
         row = cache.get(relative, key)
         if row is MISSING:
-            row = _branch_row(cov, measured, relative) if branches else _analysed_row(cov, measured, relative)
+            early = None if branches or parsed is None else parsed.get(relative)
+            if early is not None and early.sha == before:
+                row = early.row(relative, ran)
+            elif branches:
+                row = _branch_row(cov, measured, relative)
+            else:
+                row = _analysed_row(cov, measured, relative)
             if row is None:
                 continue
             if _content_is(measured, before):  # not edited while it was analysed
@@ -91,12 +102,7 @@ def _analysed_row(cov, measured: str, relative: str) -> dict | None:
         _, statements, _, missing, _ = locked_parse(lambda: cov.analysis2(measured))
     except Exception:  # the file vanished or no longer parses: nothing to report for it
         return None
-    covered = len(statements) - len(missing)
-    return {
-        "file": relative, "statements": len(statements), "covered": covered,
-        "percent": round(100.0 * covered / len(statements), 2) if statements else 100.0,
-        "missing_lines": json.dumps(sorted(missing)),
-    }
+    return line_row(relative, statements, missing)
 
 
 def _branch_row(cov, measured: str, relative: str) -> dict | None:

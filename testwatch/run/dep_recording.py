@@ -93,7 +93,8 @@ class DepRecorder:
         if recording is None:
             recording = start_recording(self.rules, self.config.branch)
         recording.warmup = Warmup(
-            self.config.root, sorted(recording.start_keys), self._parsed, self._blocks_cache
+            self.config.root, sorted(recording.start_keys), self._parsed, self._blocks_cache,
+            coverage=not self.config.branch,
         )
         return recording
 
@@ -106,8 +107,9 @@ class DepRecorder:
         ``environment`` is stored after a complete run of every test; ``db`` is a connection of
         the calling thread. One finish at a time.
         """
-        if recording.warmup is not None:
-            self._parsed.update(recording.warmup.collect())
+        warmup = recording.warmup
+        if warmup is not None:
+            self._parsed.update(warmup.collect())
         self.states = FileStates(self.config.root, db, self._parsed)
         self._block_of_line = {}
         try:
@@ -121,10 +123,14 @@ class DepRecorder:
             rows, states = self._rows(recording, records, data, run_id)
             self._store(db, rows, states, records, run_id)
             if run_id is not None and data is not None:
-                settings = CoverageSettings(self.config.root)
+                early = warmup.coverage_settings if warmup is not None else None
+                settings = early or CoverageSettings(self.config.root)
                 if settings.problem:
                     summary.notices.append(settings.problem)
-                rows_of_run = line_coverage.coverage_rows(data, self.rules, self._rows_cache, settings)
+                parsed = warmup.statements if early is not None else None
+                rows_of_run = line_coverage.coverage_rows(
+                    data, self.rules, self._rows_cache, settings, parsed
+                )
                 self._store_coverage(db, run_id, rows_of_run)
                 summary.coverage_stored = True
             if environment is not None and not summary.warnings:
@@ -179,15 +185,17 @@ class DepRecorder:
 
         fingerprinted: dict[tuple[str, str, str | None], tuple[str, str, str]] = {}  # one per dependency
 
+        def fingerprint_of(relative: str, kind: str, block: str | None) -> tuple[str, str, str]:
+            if self._state(recording, relative, used) is None:
+                fingerprint = CHANGED_DURING_RUN
+            else:
+                state = used[relative]
+                fingerprint = state.hashes.get(block, CHANGED_DURING_RUN) if block else state.sha
+            dep = fingerprinted[relative, kind, block] = (relative, kind, fingerprint)
+            return dep
+
         def add(owner: str, relative: str, kind: str, block: str | None = None) -> None:
-            dep = fingerprinted.get((relative, kind, block))
-            if dep is None:
-                if self._state(recording, relative, used) is None:
-                    fingerprint = CHANGED_DURING_RUN
-                else:
-                    state = used[relative]
-                    fingerprint = state.hashes.get(block, CHANGED_DURING_RUN) if block else state.sha
-                dep = fingerprinted[relative, kind, block] = (relative, kind, fingerprint)
+            dep = fingerprinted.get((relative, kind, block)) or fingerprint_of(relative, kind, block)
             deps.add((owner, *dep))
 
         lines = data.lines_by_test(self.rules) if data is not None else {}
@@ -222,8 +230,9 @@ class DepRecorder:
                     elif not found:  # no lines and no def found: it depends on its file's module code
                         found.add((relative, "module", MODULE_BLOCK))
                 owner = project_id(nodeid)
-                for relative, kind, block in found:
-                    add(owner, relative, kind, block)
+                deps.update(
+                    (owner, *(fingerprinted.get(dep) or fingerprint_of(*dep))) for dep in found
+                )
         graph = ImportGraph(
             [rel for rel in recording.start_keys if rel.endswith(".py")],
             functools.partial(self._imports, recording, used),

@@ -47,19 +47,20 @@ class BlocksCache:
         version = functools.partial(code_version, [fingerprints, sys.modules[__name__]])
         self._entries = ContentCache(path, version, root)
 
-    def file_blocks(self, relative: str, path: str) -> tuple[str, PythonBlocks]:
-        """(content hash, blocks) of the Python file at ``path``; raises OSError if unreadable."""
+    def file_blocks(self, relative: str, path: str) -> tuple[str, PythonBlocks, bool]:
+        """(content hash, blocks, whether they were parsed now rather than found) of the Python
+        file at ``path``; raises OSError if unreadable."""
         data = Path(path).read_bytes()
         sha = content_hash(data)
         stored = self._entries.get(relative, sha)
         if stored is not MISSING:
             try:
-                return sha, blocks_from_json(stored)
+                return sha, blocks_from_json(stored), False
             except (KeyError, TypeError, ValueError):  # written by hand, or damaged: parse again
                 pass
         blocks = python_blocks(data)
         self._entries.put(relative, sha, blocks_to_json(blocks))
-        return sha, blocks
+        return sha, blocks, True
 
     def save(self) -> None:
         self._entries.save()

@@ -67,7 +67,7 @@ class ContentCache:
         files = {relative: list(entry) for relative, entry in entries.items()}
         record = {"version": self._version, "files": files}
         with contextlib.suppress(OSError), written_whole(self.path) as out:
-            json.dump(record, out, separators=(",", ":"))
+            out.write(json.dumps(record, separators=(",", ":")))  # one string: C's encoder, not Python's
         self._dirty = False
 
     def _load(self) -> dict[str, tuple[str, object]]:
