@@ -145,6 +145,7 @@ class DepRecorder:
             return summary
         finally:
             self.states = None
+            recording.warmup = None  # its coverage.py objects sit in reference cycles: let them go
             shutil.rmtree(recording.out_dir, ignore_errors=True)
             self._blocks_cache.save()
             self._rows_cache.save()
