@@ -263,8 +263,10 @@ async def test_cancelled_run_leaves_no_orphans(make_project, probe, wait_until, 
     server_pid = warm.engine.warm.server.process.pid
 
     task = asyncio.create_task(warm.engine.run(RunRequest(select=["tests/test_hang.py::test_hang"])))
-    await wait_until(lambda: (root / "pids.txt").exists(), "the hanging test to start")
-    sleeper = int((root / "pids.txt").read_text())
+    pids = root / "pids.txt"
+    # the file exists before the pid is written in it
+    await wait_until(lambda: pids.exists() and pids.read_text().strip(), "the hanging test to start")
+    sleeper = int(pids.read_text())
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     await wait_until(lambda: [p.pid for p in processes_in(root)] == [server_pid], "the run's processes to go")
