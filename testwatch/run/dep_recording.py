@@ -187,13 +187,14 @@ class DepRecorder:
         fingerprinted: dict[tuple[str, str, str | None], tuple[str, str, str]] = {}  # one per dependency
 
         def fingerprint_of(relative: str, kind: str, block: str | None) -> tuple[str, str, str]:
+            """The dependency with its fingerprint, worked out once and kept in ``fingerprinted``."""
             if self._state(recording, relative, used) is None:
                 fingerprint = CHANGED_DURING_RUN
             else:
                 state = used[relative]
                 fingerprint = state.hashes.get(block, CHANGED_DURING_RUN) if block else state.sha
-            dep = fingerprinted[relative, kind, block] = (relative, kind, fingerprint)
-            return dep
+            fingerprinted[relative, kind, block] = (relative, kind, fingerprint)
+            return fingerprinted[relative, kind, block]
 
         def add(owner: str, relative: str, kind: str, block: str | None = None) -> None:
             dep = fingerprinted.get((relative, kind, block)) or fingerprint_of(relative, kind, block)
