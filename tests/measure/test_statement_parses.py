@@ -6,6 +6,8 @@ lines). Measured by a real coverage.py run of the file."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 import time
 
@@ -92,23 +94,32 @@ def debug_only():
 '''
 
 
+DRIVER = """
+import tricky
+
+tricky.total([1, 20, 3], discount=1)
+tricky.Basket().count()
+tricky.checked(1, 0)
+"""
+
+
 def _measured(tmp_path, exclude_also: list[str] | None = None):
-    """``tricky.py`` run under a real coverage.py measurement; its Coverage object and path."""
+    """``tricky.py`` run under a real ``coverage run`` (in a child: coverage.py started here
+    would stay referenced by its exit handler); a Coverage object holding that data, and the path."""
     path = tmp_path / "tricky.py"
     path.write_text(textwrap.dedent(TRICKY))
+    (tmp_path / "driver.py").write_text(textwrap.dedent(DRIVER))
     config = tmp_path / ".coveragerc"
     lines = ["[report]", "exclude_also ="] + [f"    {pattern}" for pattern in exclude_also or []]
     config.write_text("\n".join(lines) + "\n")
-    cov = coverage.Coverage(data_file=None, config_file=str(config), include=[str(path)])
-    cov.start()
-    try:
-        namespace: dict = {}
-        exec(compile(path.read_text(), str(path), "exec"), namespace)
-        namespace["total"]([1, 20, 3], discount=1)
-        namespace["Basket"]().count()
-        namespace["checked"](1, 0)
-    finally:
-        cov.stop()
+    data = tmp_path / ".coverage"
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "run", f"--rcfile={config}", f"--data-file={data}",
+         f"--include={path}", "driver.py"],
+        cwd=tmp_path, check=True, capture_output=True,
+    )
+    cov = coverage.Coverage(data_file=str(data), config_file=str(config))
+    cov.load()
     return cov, str(path)
 
 
