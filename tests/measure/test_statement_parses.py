@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import coverage
 
@@ -17,6 +18,7 @@ from testwatch.measure.line_coverage import _analysed_row
 from testwatch.measure.statement_parses import parse_statements
 from testwatch.run.fingerprint_warmup import Warmup
 from testwatch.select.blocks_cache import BlocksCache
+from testwatch.select.content_hashes import content_hash
 
 TRICKY = '''
 """A module docstring."""
@@ -128,7 +130,7 @@ def test_the_early_parse_gives_the_row_analysis2_gives(tmp_path):
     lines_run = cov.get_data().lines(path)
     assert lines_run  # the measurement ran
 
-    parsed = parse_statements(cov, path)
+    parsed = parse_statements(cov, path, _sha(path))
     assert parsed is not None
     early = parsed.row("tricky.py", lines_run)
     after = _analysed_row(cov, path, "tricky.py")
@@ -138,20 +140,31 @@ def test_the_early_parse_gives_the_row_analysis2_gives(tmp_path):
 
 def test_excluded_lines_of_the_settings_count_as_in_analysis2(tmp_path):
     cov, path = _measured(tmp_path, exclude_also=["raise NotImplementedError"])
-    parsed = parse_statements(cov, path)
+    parsed = parse_statements(cov, path, _sha(path))
     assert parsed is not None
     early = parsed.row("tricky.py", cov.get_data().lines(path))
     assert early == _analysed_row(cov, path, "tricky.py")
     (tmp_path / "plain").mkdir()
     plain_cov, plain_path = _measured(tmp_path / "plain")
-    plain = parse_statements(plain_cov, plain_path).row("tricky.py", plain_cov.get_data().lines(plain_path))
+    plain_parse = parse_statements(plain_cov, plain_path, _sha(plain_path))
+    plain = plain_parse.row("tricky.py", plain_cov.get_data().lines(plain_path))
     assert early["statements"] < plain["statements"]  # the settings' exclusions were applied
 
 
 def test_a_file_that_does_not_parse_gets_no_early_parse(tmp_path):
     broken = tmp_path / "broken.py"
     broken.write_text("def half(:\n")
-    assert parse_statements(coverage.Coverage(data_file=None, config_file=False), str(broken)) is None
+    cov = coverage.Coverage(data_file=None, config_file=False)
+    assert parse_statements(cov, str(broken), _sha(str(broken))) is None
+
+
+def test_a_file_changed_since_its_fingerprint_gets_no_early_parse(tmp_path):
+    cov, path = _measured(tmp_path)
+    before = _sha(path)
+    with open(path, "a") as f:
+        f.write("\nAFTER = 1\n")
+    assert parse_statements(cov, path, before) is None
+    assert parse_statements(cov, path, _sha(path)) is not None
 
 
 def test_the_recordings_warmup_parses_the_files_new_to_it_under_the_projects_settings(tmp_path):
@@ -179,6 +192,10 @@ def test_the_recordings_warmup_parses_the_files_new_to_it_under_the_projects_set
     _wait_for(lambda: again.finished)
     assert sorted(again.collect()) == python_files
     assert again.statements == {}
+
+
+def _sha(path: str) -> str:
+    return content_hash(Path(path).read_bytes())
 
 
 def _wait_for(condition, timeout_s: float = 30.0) -> None:

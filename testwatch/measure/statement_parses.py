@@ -50,18 +50,18 @@ class ParsedStatements:
         return line_row(relative, statements, statements - run)
 
 
-def parse_statements(coverage_object, path: str) -> ParsedStatements | None:
-    """The file at ``path`` parsed by coverage.py with ``coverage_object``'s settings (its
-    excluded lines); None when coverage.py cannot parse it here or it changed meanwhile."""
+def parse_statements(coverage_object, path: str, sha: str) -> ParsedStatements | None:
+    """The file at ``path``, whose content has hash ``sha``, parsed by coverage.py with
+    ``coverage_object``'s settings (its excluded lines); None when coverage.py cannot parse it
+    here or the content is no longer that one."""
     try:
         from coverage.python import PythonFileReporter
     except ImportError:
         return None
     try:
-        sha = content_hash(Path(path).read_bytes())
         reporter = PythonFileReporter(path, coverage_object)
         locked_parse(reporter.lines)  # the parse: the reporter keeps its result
-        if content_hash(Path(path).read_bytes()) != sha:  # edited while parsed
+        if content_hash(Path(path).read_bytes()) != sha:  # edited since, or while parsed
             return None
     except Exception:  # not Python, unreadable, or a coverage.py whose reporter differs
         return None

@@ -33,7 +33,6 @@ class Warmup:
         self, root: Path, relatives: list[str], known: dict[str, FileState], cache: BlocksCache,
         coverage: bool = False,
     ) -> None:
-        self._root = root
         self._root_text = str(root)
         self._cache = cache
         self._todo = [rel for rel in relatives if rel.endswith(".py")]
@@ -62,17 +61,18 @@ class Warmup:
                 continue
             self._parsed[relative] = FileState(sha, blocks.hashes, key, blocks)
             if parsed_now and not is_test_file(relative):
-                new.append((relative, path))
+                new.append((relative, path, sha))
         if self._coverage and new:
             self._parse_statements(new)
 
-    def _parse_statements(self, files: list[tuple[str, str]]) -> None:
-        settings = self.coverage_settings = CoverageSettings(self._root)
-        for relative, path in files:
+    def _parse_statements(self, files: list[tuple[str, str, str]]) -> None:
+        """coverage.py's parse of each (relative, path, content hash) its settings measure."""
+        settings = self.coverage_settings = CoverageSettings(Path(self._root_text))
+        for relative, path, sha in files:
             if self._stop.is_set():
                 return
             if not settings.omitted(path):
-                parsed = parse_statements(settings.coverage, path)
+                parsed = parse_statements(settings.coverage, path, sha)
                 if parsed is not None:
                     self.statements[relative] = parsed
 
