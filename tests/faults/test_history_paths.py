@@ -102,3 +102,25 @@ def test_four_processes_opening_one_corrupt_history_never_lose_it(tmp_path):
         kept = [p.read_bytes() for p in folder.glob("history.db.corrupt-*") if p.name[-1].isdigit()]
         assert kept.count(original) == 1, f"round {round_number}: the original is lost or kept twice"
         assert len(kept) == 1, f"round {round_number}: a fresh history was set aside as corrupt"
+
+
+def test_a_history_set_aside_between_look_and_read_is_not_refused(tmp_path, monkeypatch):
+    """Another testwatch sets the corrupt history aside and starts an empty one after this one
+    looked at the path and before it read the header: that empty file is a history, not a stranger."""
+    from testwatch.history import store
+
+    db = tmp_path / "history.db"
+    _corrupt(db)
+    real_stat = os.stat
+
+    def stat_then_set_aside(path, *args, **kwargs):
+        found = real_stat(path, *args, **kwargs)
+        if Path(path) == db and found.st_size:
+            os.replace(db, tmp_path / "history.db.corrupt-by-the-other")
+            db.touch()
+        return found
+
+    monkeypatch.setattr(store.os, "stat", stat_then_set_aside)
+    store.refuse_foreign_file(db)  # raised "is not a SQLite database" when size and header came apart
+    monkeypatch.undo()
+    assert db.read_bytes() == b""

@@ -342,12 +342,18 @@ def refuse_foreign_file(path: Path) -> None:
         found = os.stat(path)
         if not stat.S_ISREG(found.st_mode):
             reason = "is not a regular file"
-        elif found.st_size == 0:
-            reason = None if path.suffix in DATABASE_SUFFIXES else "is empty and not named like a database"
         else:
+            # Size and header from one open file: another testwatch may set a corrupt history
+            # aside and start an empty one between a stat of the path and its opening.
             with open(path, "rb") as file:
+                size = os.fstat(file.fileno()).st_size
                 header = file.read(len(SQLITE_HEADER))
-            reason = None if header == SQLITE_HEADER else "is not a SQLite database"
+            if size == 0 and path.suffix not in DATABASE_SUFFIXES:
+                reason = "is empty and not named like a database"
+            elif size and header != SQLITE_HEADER:
+                reason = "is not a SQLite database"
+            else:
+                reason = None
     except FileNotFoundError:
         return
     except OSError as exc:
