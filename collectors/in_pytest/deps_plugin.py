@@ -390,6 +390,8 @@ def pytest_runtest_protocol(item, nextitem):
         _recorder.locations[item.nodeid] = [str(item.path), item.location[1]]
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session) -> None:
+    # Before testwatch's ``session_finish`` event: the engine starts storing the record on it.
     if _recorder is not None:
         _recorder.save(str(session.config.rootpath))

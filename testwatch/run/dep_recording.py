@@ -67,6 +67,7 @@ class RecordSummary:
     rows: int = 0
     warnings: list[str] = field(default_factory=list)  # the recording is incomplete: none stored
     notices: list[str] = field(default_factory=list)  # stored, with something the user should know
+    deps_stored: bool = False  # the run's dependencies are in the history
     coverage_stored: bool = False  # the run's coverage rows are in the history
     file_states: Mapping[str, FileState] = field(default_factory=lambda: MappingProxyType({}))  # stored
 
@@ -98,15 +99,10 @@ class DepRecorder:
         )
         return recording
 
-    def finish(
-        self, recording: Recording, run_id: int | None, db: sqlite_utils.Database,
-        environment: str | None = None,
-    ) -> RecordSummary:
-        """Call after the run (finished or cancelled): store what the child recorded.
-
-        ``environment`` is stored after a complete run of every test; ``db`` is a connection of
-        the calling thread. One finish at a time.
-        """
+    def finish(self, recording: Recording, run_id: int | None, db: sqlite_utils.Database) -> RecordSummary:
+        """Call once the run's last pytest session has ended (or the run was cancelled): store
+        what the children recorded. ``db`` is a connection of the calling thread. One finish at a
+        time; then ``store_environment`` if the run turns out complete."""
         warmup = recording.warmup
         if warmup is not None:
             self._parsed.update(warmup.collect())
@@ -122,6 +118,7 @@ class DepRecorder:
             recording.first_read = self._first_read(records)
             rows, states = self._rows(recording, records, data, run_id)
             self._store(db, rows, states, records, run_id)
+            summary.deps_stored = True
             if run_id is not None and data is not None:
                 early = warmup.coverage_settings if warmup is not None else None
                 settings = early or CoverageSettings(self.config.root)
@@ -133,9 +130,6 @@ class DepRecorder:
                 )
                 self._store_coverage(db, run_id, rows_of_run)
                 summary.coverage_stored = True
-            if environment is not None and not summary.warnings:
-                started_ns = recording.started_ns
-                states[ENVIRONMENT_PATH] = self._store_environment(db, environment, run_id, started_ns)
             # Handed to another thread: frozen states, without this thread's parse trees.
             summary.file_states = MappingProxyType(
                 {relative: dataclasses.replace(state, blocks=None) for relative, state in states.items()}
@@ -336,9 +330,13 @@ class DepRecorder:
         with db.conn:
             db["coverage"].upsert_all(rows, pk=("run_id", "file"))
 
-    def _store_environment(self, db, environment: str, run_id: int | None, started_ns: int) -> FileState:
-        """The environment of a complete run, and when it started (as ``mtime_ns``): a test file
-        older than that which the run did not collect is one pytest leaves out, not a new one."""
+    def store_environment(
+        self, summary: RecordSummary, recording: Recording, environment: str, run_id: int | None, db
+    ) -> None:
+        """After ``finish`` stored a complete run of every test: its environment, and when it
+        started (as ``mtime_ns``): a test file older than that which the run did not collect is
+        one pytest leaves out, not a new one. Added to ``summary.file_states``."""
+        started_ns = recording.started_ns
         state = FileState(environment, {}, (None, started_ns))
         with db.conn:
             db["file_state"].upsert(
@@ -346,7 +344,7 @@ class DepRecorder:
                  "size_bytes": None, "mtime_ns": started_ns},
                 pk="path",
             )
-        return state
+        summary.file_states = MappingProxyType({**summary.file_states, ENVIRONMENT_PATH: state})
 
 
 def _stored_deps(conn, owners: set[str]) -> dict[tuple[str, str, str], str]:

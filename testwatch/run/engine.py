@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from testwatch.collectors.in_pytest.node_ids import ProjectIds
@@ -66,6 +67,9 @@ class RunRequest:
     select: list[str] | None = None
     pytest_args: list[str] = field(default_factory=list)
     reasons: dict[str, str] = field(default_factory=dict)
+    # Called with the run's id once its last pytest session has ended, while that pytest may still
+    # be exiting (its plugins' records are written by then): work on them can start at once.
+    on_sessions_over: Callable[[int | None], None] | None = None
 
 
 class RunEngine:
@@ -100,6 +104,7 @@ class RunEngine:
         ) if config.warm else None
         self._ready: EarlyChild | None = None  # the next run's pytest, started cold ahead of it
         self._ready_environment = ""  # the environment it was started in
+        self._on_sessions_over: Callable[[int | None], None] | None = None  # the running request's
 
     def close(self) -> None:
         """Stop the warm process and the pytest started ahead, if any (a later run starts new ones)."""
@@ -145,6 +150,7 @@ class RunEngine:
             request.trigger, selected, args, measuring, self.python, self.config.root
         )
         model = RunModel()
+        self._on_sessions_over = request.on_sessions_over
         self.events.publish(RunStarted(run_id, request.trigger, selected, request.reasons, measuring))
         try:
             if request.select is not None and not request.select:
@@ -162,6 +168,7 @@ class RunEngine:
                 self._finish(model, started)
             raise
         finally:
+            self._on_sessions_over = None
             if early is not None:  # a no-op once adopted; else no tests were selected, or cancelled
                 early.discard()
 
@@ -184,7 +191,8 @@ class RunEngine:
                 if index + 1 < len(phases):
                     later = phases[index + 1]
                     started = NextSession(lambda later=later: self._session(later, args, None, held=True))
-                if not await self._phase(model, phase, args, early, current, started):
+                last = index + 1 == len(phases)
+                if not await self._phase(model, phase, args, early, current, started, last):
                     return
                 early = None
         finally:
@@ -194,16 +202,16 @@ class RunEngine:
 
     async def _phase(
         self, model: RunModel, select: list[str] | None, args: list[str], early: EarlyChild | None,
-        current: NextSession | None = None, upcoming: NextSession | None = None,
+        current: NextSession | None = None, upcoming: NextSession | None = None, last: bool = True,
     ) -> bool:
         """Start pytest for the tests left until none are left, pytest ends its session, or the
         restarts run out; False when the run must not go on to another session. ``current`` is
         this session's pytest if it was started early; ``upcoming`` is started once this one
-        has collected."""
+        has collected; ``last``: no session follows this phase's."""
         remaining, restarts = select, 0
         while True:
             try:
-                code, tail = await self._attempt(model, remaining, args, early, current, upcoming)
+                code, tail = await self._attempt(model, remaining, args, early, current, upcoming, last)
             except CannotStartPython as exc:
                 self._publish(model.cannot_start(
                     f"cannot run the Python interpreter {self.python} ({exc}); point --python "
@@ -232,9 +240,10 @@ class RunEngine:
 
     async def _attempt(
         self, model: RunModel, select: list[str] | None, args: list[str], early: EarlyChild | None,
-        current: NextSession | None = None, upcoming: NextSession | None = None,
+        current: NextSession | None = None, upcoming: NextSession | None = None, last: bool = True,
     ) -> tuple[int, str]:
-        """One pytest process, to its end: its exit code and last output."""
+        """One pytest process, to its end: its exit code and last output. Once the session of the
+        ``last`` phase has ended, no pytest follows it in this run (``_phase``)."""
         model.begin_attempt()
         if current is not None:
             session = await current.take()
@@ -248,6 +257,9 @@ class RunEngine:
                 for line in lines:
                     self._handle_line(model, line)
                 session.session_over = model.session_finished
+                if last and model.session_finished and self._on_sessions_over is not None:
+                    sessions_over, self._on_sessions_over = self._on_sessions_over, None
+                    sessions_over(self.writer.run_id)
                 if upcoming is not None and model.collected_now:
                     upcoming.start()
                 if model.overdue(self.config.timeout):

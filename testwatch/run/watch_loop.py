@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import os
 import sqlite3
@@ -89,6 +90,7 @@ class WatchLoop:
         self._seen_content: dict[str, str | None] = {}  # path -> content hash at its last change
         self._in_engine = False
         self._recording: asyncio.Future | None = None  # the recording thread's work, while it runs
+        self._storing: Recording | None = None  # the recording it stores
         self._own_output = _output_files()
         # Frees the runs' reference cycles before waiting: a full collection here; the app hands it to
         # its own collector policy (tui/heap.py), which runs it when no key is coming.
@@ -340,6 +342,8 @@ class WatchLoop:
             if request.select is None:
                 environment = environment_fingerprint(self.config.root, self.config.python)
         request.pytest_args = [*request.pytest_args, *recording.pytest_args]
+        # Storing starts as the last session ends, while its pytest is still exiting.
+        request.on_sessions_over = functools.partial(self._start_storing, recording)
         finished: RunFinished | None = None
         cancelled = False
         outcomes_before = self._outcomes(request.select) if trigger == RECORD_TRIGGER else None
@@ -432,18 +436,41 @@ class WatchLoop:
         return RunRequest(trigger=trigger, select=selection.selected, pytest_args=args,
                           reasons=selection.reasons)
 
+    def _start_storing(self, recording: Recording, run_id: int | None) -> None:
+        """Start storing ``recording`` in the recorder's thread (``_recording``), once. In memory,
+        the history has only this thread's connection: ``_finish_recording`` stores it there."""
+        if self.history.path is None or self._storing is recording:
+            return
+        self._storing = recording
+        self._recording = asyncio.ensure_future(self._store(self._recording, recording, run_id))
+
+    async def _store(self, earlier: asyncio.Future | None, recording: Recording, run_id: int | None):
+        if earlier is not None:  # one finish at a time: an earlier one whose run was given up on
+            await asyncio.wait([earlier])
+        store = functools.partial(self.recorder.finish, recording, run_id)
+        return await asyncio.to_thread(self._in_thread, store)
+
     async def _finish_recording(self, recording: Recording, run_id, environment) -> RecordSummary | None:
-        """Store the recording in the recorder's thread; adopt the file states it stored. Returns
-        what was stored (None when nothing could be)."""
+        """Store the recording (unless that started as its last session ended), then the
+        environment of a complete run; adopt the file states stored. Returns what was stored
+        (None when nothing could be)."""
         try:
             if self.history.path is None:  # in memory: only this thread's connection sees it
-                summary = self.recorder.finish(recording, run_id, self.history.db, environment)
+                summary = self.recorder.finish(recording, run_id, self.history.db)
+                if environment is not None and summary.deps_stored:
+                    self.recorder.store_environment(summary, recording, environment, run_id, self.history.db)
             else:
-                self._recording = asyncio.ensure_future(
-                    asyncio.to_thread(self._record_in_thread, recording, run_id, environment)
-                )
-                summary = await asyncio.shield(self._recording)
-                self._recording = None
+                self._start_storing(recording, run_id)
+                storing = self._recording
+                try:
+                    summary = await asyncio.shield(storing)
+                finally:
+                    if storing.done() and self._recording is storing:
+                        self._recording = self._storing = None
+                if environment is not None and summary.deps_stored:
+                    store = functools.partial(
+                        self.recorder.store_environment, summary, recording, environment, run_id)
+                    await asyncio.to_thread(self._in_thread, store)
         except (sqlite3.Error, OSError, ValueError) as exc:
             self.listener(EngineNotice(f"cannot store the tests' dependencies: {exc}"))
             return None
@@ -452,11 +479,12 @@ class WatchLoop:
             self.listener(EngineNotice(warning))
         return summary
 
-    def _record_in_thread(self, recording: Recording, run_id, environment):
-        """Runs in the recording thread, on a connection of its own (WAL lets both work)."""
+    def _in_thread(self, store: Callable):
+        """``store(db)`` in the calling thread (not the loop's), on a connection of its own (WAL
+        lets both work)."""
         db = own_database(sqlite3.connect(str(self.history.path), timeout=30))
         try:
-            return self.recorder.finish(recording, run_id, db, environment)
+            return store(db)
         finally:
             db.close()
 
