@@ -107,14 +107,15 @@ async def test_warm_results_equal_cold_results(make_project, probe):
 
     cold_run = await cold.engine.run(RunRequest())
     assert last_parent(root) == os.getpid()
-    assert (root / "frozen.txt").read_text() == "0"
+    cold_frozen = int((root / "frozen.txt").read_text())
+    assert cold_frozen < 1_000  # the interpreter's own: 0 on 3.11 and 3.13, 375 on 3.12.1
     await warm.engine.run(RunRequest())  # starts the warm process, then forks from it
     warm_run = await warm.engine.run(RunRequest())
 
     server = warm.engine.warm.server
     assert last_parent(root) == server.process.pid
     # what the warm process imported is frozen: the fork's collections skip it
-    assert int((root / "frozen.txt").read_text()) > 10_000
+    assert int((root / "frozen.txt").read_text()) > cold_frozen + 10_000
     assert "psutil" in server.report["imported"]
     assert not any(name.startswith("shop") for name in server.report["imported"])
     assert warm.results == cold.results
