@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 CALC = "def double(x):\n    return 2 * x\n"
 TEST = "from calc import double\n\n\ndef test_double():\n    assert double(2) == 4\n"
 # The child waits, in its last hook, for the history to hold the run's dependencies.
@@ -16,6 +18,8 @@ from pathlib import Path
 
 
 def pytest_unconfigure(config):
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker: the controller ends last
+        return
     db, mark = os.environ["HISTORY_TO_WATCH"], Path(os.environ["STORED_MARK"])
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
@@ -34,10 +38,12 @@ def pytest_unconfigure(config):
 """
 
 
-def test_the_recording_is_stored_while_the_last_pytest_exits(make_project, cli, tmp_path):
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "xdist"])
+def test_the_recording_is_stored_while_the_last_pytest_exits(make_project, cli, tmp_path, workers):
+    """Under pytest-xdist the controller's session ends after its workers wrote their records."""
     root = make_project({"calc.py": CALC, "tests/test_calc.py": TEST, "conftest.py": WAITS_FOR_THE_STORE})
     db, mark = tmp_path / "history.db", tmp_path / "stored"
-    out = cli("run", str(root), "--deps", "--db", str(db),
+    out = cli("run", str(root), "--deps", "--db", str(db), "--", *workers,
               env={"HISTORY_TO_WATCH": str(db), "STORED_MARK": str(mark)})
     assert out.returncode == 0, out.stdout + out.stderr
     assert mark.read_text() == "stored before pytest exited"
