@@ -75,6 +75,8 @@ class Recorder:
         self.first_read: dict[str, str | None] = {}
         self.collected: dict[str, dict[str, set[str]]] = {}
         self.locations: dict[str, list] = {}
+        # Context -> how it started a Python whose code cannot be recorded ("python3 -I").
+        self.unrecorded: dict[str, str] = {}
         self.error = ""
         self.coverage = None
         self.monitor: LineMonitor | None = None
@@ -108,6 +110,13 @@ class Recorder:
         if event == "exec":
             if self.monitor is not None and isinstance(args[0], CodeType):
                 self.monitor.watch(args[0])
+            return
+        if event == "subprocess.Popen":
+            if self.context:
+                executable, popen_args, _cwd, env = args
+                how = subprocess_deps.unrecorded_python(executable, popen_args, env)
+                if how is not None:
+                    self.unrecorded.setdefault(self.context, how)
             return
         if event != "open" or self.current is None:
             return
@@ -191,6 +200,7 @@ class Recorder:
             "locations": self.locations,
             "opened": _existing_files(self.opened_by_test),
             "fixtures": self.fixtures_used,
+            "unrecorded": self.unrecorded,
             "first_read": {path: sha for path, sha in self.first_read.items() if sha},
             "collected": {
                 path: {"modules": sorted(seen["modules"]), "opened": collected_opened[path]}

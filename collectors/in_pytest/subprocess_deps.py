@@ -11,9 +11,12 @@ call-only ``sys.settrace`` function before, never line tracing) and writes them 
 more ``deps.*.json`` record of that context, which the engine side merges like any other.
 
 A child started outside any test (a pytest-xdist worker, before its own recorder starts), run
-with ``-E``/``-I``, given an environment of its own, or ended by ``os._exit`` or a signal
-records nothing. Standard library only, and loaded by file path in the child (no package
-needed there): it imports ``line_monitor`` the same way.
+with ``-E``/``-I``/``-S``, given an environment without testwatch's variables, or ended by
+``os._exit`` or a signal records nothing. ``unrecorded_python`` recognises the first kinds at the
+``subprocess.Popen`` audit event: the test that started such a Python is then selected on every
+change (``deps_plugin``), since the code it ran there is unknown. Standard library only, and
+loaded by file path in the child (no package needed there): it imports ``line_monitor`` the same
+way.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import atexit
 import importlib.util
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -31,6 +35,7 @@ OUT_DIR_VAR = "TESTWATCH_DEPS_SUBPROCESS"  # the run's side folder
 ROOT_VAR = "TESTWATCH_DEPS_ROOT"
 CONTEXT_VAR = "TESTWATCH_DEPS_CONTEXT"  # the test (or fixture setup) running in the parent
 _HERE = os.path.dirname(os.path.abspath(__file__))
+_stat = os.stat
 _STARTUP_MODULE = "_testwatch_subprocess_deps"
 # Python-2-safe syntax: any interpreter a test starts imports it.
 _SITECUSTOMIZE = '''\
@@ -81,6 +86,74 @@ def install_startup(out_dir: str, root: str) -> None:
     os.environ[OUT_DIR_VAR] = out_dir
     os.environ[ROOT_VAR] = root
     os.environ[CONTEXT_VAR] = ""
+
+
+# An interpreter's name: python, python3, python3.12, pypy3 (a virtualenv's too).
+_PYTHON_NAME = re.compile(r"^(python|pypy)[\d.]*$")
+# Options that stop a child from running this start-up: no environment, isolated, no site.
+_NO_STARTUP_FLAGS = frozenset("IES")
+
+
+def unrecorded_python(executable, args, env) -> str | None:
+    """How a ``subprocess.Popen`` would start a Python whose code this start-up cannot record
+    (``"python3 -I"``, or ``"python3 with an environment of its own"``); None for any other
+    process, and when it cannot tell (a shell command line, a program that is not an
+    interpreter)."""
+    if isinstance(args, (str, bytes)) or not args:
+        return None
+    argv = [os.fsdecode(arg) if isinstance(arg, (bytes, os.PathLike)) else str(arg) for arg in args]
+    program = os.fsdecode(executable) if executable is not None else argv[0]
+    name = os.path.basename(program)
+    if not _PYTHON_NAME.match(name) and not _same_file(program, sys.executable):
+        return None
+    flags = _interpreter_flags(argv[1:]) & _NO_STARTUP_FLAGS
+    if flags:
+        return f"{name} -{''.join(sorted(flags))}"
+    if env is not None and not _keeps_startup(env):
+        return f"{name} with an environment of its own"
+    return None
+
+
+def _interpreter_flags(args: list[str]) -> set[str]:
+    """The one-letter options given to the interpreter itself, before its script, -c or -m."""
+    flags: set[str] = set()
+    remaining = iter(args)
+    for arg in remaining:
+        if arg in ("-", "--") or not arg.startswith("-"):
+            break
+        if arg.startswith("--"):
+            if arg == "--check-hash-based-pycs":
+                next(remaining, None)
+            continue
+        for position, letter in enumerate(arg[1:], start=1):
+            if letter in "cm":
+                return flags
+            if letter in "XW":  # their value is the rest of this argument, or the next one
+                if position == len(arg) - 1:
+                    next(remaining, None)
+                break
+            flags.add(letter)
+    return flags
+
+
+def _keeps_startup(env) -> bool:
+    """Whether a child given ``env`` runs this start-up for a test."""
+    def value(name: str) -> str:
+        found = env.get(name, env.get(name.encode(), ""))
+        return os.fsdecode(found) if isinstance(found, bytes) else str(found)
+
+    startup = os.path.join(value(OUT_DIR_VAR), "startup")
+    return bool(value(CONTEXT_VAR)) and startup in value("PYTHONPATH").split(os.pathsep)
+
+
+def _same_file(program: str, other: str) -> bool:
+    """``os.path.samefile`` with the ``os.stat`` this module loaded with (it runs in the test's
+    frames, where a tool may have replaced ``os.stat``: see ``line_monitor``)."""
+    try:
+        first, second = _stat(program), _stat(other)
+    except (OSError, ValueError):
+        return False
+    return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
 
 
 def set_context(context: str) -> None:

@@ -8,7 +8,9 @@ affected`` must then select nothing on the clean tree, and the right tests after
 from __future__ import annotations
 
 import sqlite3
+import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -212,6 +214,39 @@ SUBPROCESSES = {
     """,
 }
 
+# Python children whose code cannot be recorded: without the environment, isolated, or given an
+# environment of their own (the start-up never runs in them).
+UNSEEN_SUBPROCESSES = {
+    **SUBPROCESSES,
+    "tests/test_unseen.py": """
+        import os
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        ROOT = Path(__file__).parent.parent
+
+
+        def run(*command, env=None):
+            return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+
+
+        def test_without_environment():
+            done = run(sys.executable, "-E", "-m", "tool", "3")
+            assert done.stdout == "6\\n", done.stderr
+
+
+        def test_isolated():
+            done = run(sys.executable, "-I", str(ROOT / "scripts/show.py"))
+            assert done.stdout == "10\\n", done.stderr
+
+
+        def test_own_environment():
+            done = run(sys.executable, "-m", "tool", "3", env={"PATH": os.environ.get("PATH", "")})
+            assert done.stdout == "6\\n", done.stderr
+    """,
+}
+
 # Code that runs from files that are not the project's Python source: a template compiled under
 # its own file name (as jinja2 does), a module imported from a zip archive on sys.path, and a
 # module a test writes, imports and removes.
@@ -336,6 +371,24 @@ def test_code_run_in_a_python_subprocess_belongs_to_the_test_that_started_it(rec
     assert affected(root, *python)["selected"] == []
     edit(root / "tool/__main__.py", "print(main(int(sys.argv[1])))", "print(main(int(sys.argv[-1])))")
     assert affected(root, *python)["selected"] == ["tests/test_runs.py::test_module_run"]
+
+
+def test_a_python_child_that_cannot_be_recorded_selects_its_test_on_every_change(record, python, affected):
+    """``python -E``/``-I`` or a child given its own environment never runs testwatch's start-up:
+    what it ran is unknown, so its test is always selected, saying why; the recorded child's test
+    is not."""
+    root = record(UNSEEN_SUBPROCESSES)
+    result = affected(root, *python)
+    unseen = {"tests/test_unseen.py::test_without_environment", "tests/test_unseen.py::test_isolated",
+              "tests/test_unseen.py::test_own_environment"}
+    assert set(result["selected"]) == unseen
+    name = Path(sys.executable if not python else python[1]).name
+    reasons = result["reasons"]
+    assert reasons["tests/test_unseen.py::test_without_environment"] == (
+        f"it starts {name} -E, whose code testwatch cannot record")
+    assert reasons["tests/test_unseen.py::test_isolated"].startswith(f"it starts {name} -I,")
+    assert reasons["tests/test_unseen.py::test_own_environment"] == (
+        f"it starts {name} with an environment of its own, whose code testwatch cannot record")
 
 
 def test_code_from_templates_and_archives_depends_on_their_files(make_project, cli, python, affected, edit):

@@ -21,6 +21,10 @@ import sqlite3
 from collections.abc import Iterable
 
 CHANGED_DURING_RUN = "changed-during-run"
+# The path of a test's dependency on a Python process it started whose code could not be recorded
+# (kind ``subprocess``, the fingerprint says how it was started): no file state ever matches it,
+# so the path stays stale and the test is selected on every change.
+UNRECORDED_PROCESS = "<unrecorded process>"
 # The name of a Python file's module-level code among its block hashes (``file_state.blocks``).
 MODULE_BLOCK = "<module>"
 _CHUNK = 500  # bound parameters per statement

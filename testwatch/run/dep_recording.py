@@ -37,7 +37,7 @@ from testwatch.collectors.in_pytest.node_ids import ProjectIds
 from testwatch.collectors.in_testwatch.project_files import IgnoreRules
 from testwatch.config.settings import Config
 from testwatch.history import dep_index
-from testwatch.history.dep_index import CHANGED_DURING_RUN, MODULE_BLOCK
+from testwatch.history.dep_index import CHANGED_DURING_RUN, MODULE_BLOCK, UNRECORDED_PROCESS
 from testwatch.measure import line_coverage
 from testwatch.measure.coverage_settings import CoverageSettings
 from testwatch.run.child_command import DEPS_PLUGIN
@@ -229,6 +229,10 @@ class DepRecorder:
                 deps.update(
                     (owner, *(fingerprinted.get(dep) or fingerprint_of(*dep))) for dep in found
                 )
+                started = [record.unrecorded[c] for c in (nodeid, *record.fixtures.get(nodeid, ()))
+                           if c in record.unrecorded]
+                if started:
+                    deps.add((owner, UNRECORDED_PROCESS, "subprocess", started[0]))
         graph = ImportGraph(
             [rel for rel in recording.start_keys if rel.endswith(".py")],
             functools.partial(self._imports, recording, used),

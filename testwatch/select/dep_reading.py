@@ -35,6 +35,7 @@ class ChildRecord:
     fixtures: dict[str, list[str]] = field(default_factory=dict)  # test -> fixture setup contexts
     first_read: dict[str, str] = field(default_factory=dict)  # opened file -> hash at its first open
     rootdir: str = ""  # pytest's rootdir, which the node ids are relative to ("": none recorded)
+    unrecorded: dict[str, str] = field(default_factory=dict)  # context -> Python it started unseen
 
 
 class RunCoverage:
@@ -128,7 +129,8 @@ def read_child_records(out_dir: Path, root: Path) -> tuple[list[ChildRecord], Ru
         locations = {nodeid: (loc[0], loc[1]) for nodeid, loc in raw.get("locations", {}).items()}
         records.append(ChildRecord(locations, raw.get("opened", {}), raw.get("collected", {}),
                                    raw.get("error", ""), raw.get("fixtures", {}),
-                                   raw.get("first_read", {}), raw.get("rootdir", "")))
+                                   raw.get("first_read", {}), raw.get("rootdir", ""),
+                                   raw.get("unrecorded", {})))
         if raw.get("lines") is not None:
             merged = merged or RunCoverage(CoverageData(no_disk=True))
             merged.add_monitored(raw["lines"])

@@ -64,7 +64,9 @@ class Selection:
                 "changed since it last ran")
 
 
-def _describe(path: str, kind: str, state: FileState | None) -> str:
+def _describe(path: str, kind: str, fingerprint: str, state: FileState | None) -> str:
+    if kind == "subprocess":
+        return f"it starts {fingerprint}, whose code testwatch cannot record"
     if state is None:
         return f"{path} was deleted"
     if kind == "file":
@@ -280,7 +282,7 @@ class Selector:
             for kind, fingerprint, owners in self._rows_of(path):
                 if not dep_index.dep_changed(kind, fingerprint, sha, hashes):
                     continue
-                why = _describe(path, kind, state)
+                why = _describe(path, kind, fingerprint, state)
                 if kind == "module" and state is not None:
                     impact = impacts.get(path) or self._impact(path, fingerprint, state)
                     if not impact.fallback:
