@@ -28,7 +28,8 @@ def status_line(state: SessionState) -> Text:
     failing = state.failing
     if failing:
         text.append(f"  red: {failing} failing", style="bold red")
-    elif not state.running and state.green is not None:
+    elif (not state.running or run.trigger == "record") and state.green is not None:
+        # A recording reruns the tests whose results are in: their verdict stands meanwhile.
         text.append("  green" if state.green else "  red", style="green" if state.green else "bold red")
     if state.last_changes:
         names = ", ".join(path.rsplit("/", 1)[-1] for path in state.last_changes[:SHOWN_CHANGES])

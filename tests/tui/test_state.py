@@ -15,6 +15,7 @@ from testwatch.model.events import (
 from testwatch.tui import messages
 from testwatch.tui.bridge import NewsBridge
 from testwatch.tui.state import SessionState
+from testwatch.tui.status import status_line
 
 from .conftest import result, run_events
 
@@ -63,6 +64,20 @@ def test_a_run_in_two_sessions_keeps_the_first_sessions_results():
     statuses = [state.tests[n].status for n in ("a.py::x", "b.py::y", "b.py::z")]
     assert statuses == ["failed", "queued", "queued"]
     assert state.run.total == 3 and state.run.in_run == {"a.py::x", "b.py::y", "b.py::z"}
+
+
+def test_the_verdict_stays_on_the_status_line_while_its_tests_are_recorded():
+    """Results first: the change's run gives the verdict, then the same tests rerun to record
+    their dependencies. A run whose results are not in yet hides the last verdict."""
+    state = SessionState(clock=lambda: 0.0)
+    apply_all(state, run_events([result("t.py::a")], run_id=1, trigger="change"))
+    assert "green" in status_line(state).plain
+    apply_all(state, [RunStarted(2, "record", 1, {"t.py::a": "recorded after its results"}),
+                      TestsCollected({"t.py::a": []})])
+    line = status_line(state).plain
+    assert "recording 0/1" in line and "green" in line, line
+    apply_all(state, [RunStarted(3, "change", 1, {})])
+    assert "green" not in status_line(state).plain
 
 
 def test_green_to_red_and_back_flips_the_verdict():
