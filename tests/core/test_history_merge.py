@@ -18,7 +18,7 @@ from testwatch.history.merge import import_history
 from testwatch.history.queries import FLAKY_SQL, metadata_path
 from testwatch.history.schema import SCHEMA_VERSION
 from testwatch.history.store import open_history
-from testwatch.measure.latency import recent_latencies
+from testwatch.measure.latency import OWN_CALL_SQL, recent_latencies
 
 FILES = {
     "tests/test_shop.py": """
@@ -171,9 +171,10 @@ def test_flaky_detection_and_latency_work_across_machines(histories, tmp_path):
         assert history.last_outcomes() == outcomes_before
         # A test's latency is that of its newest run's machine: beta's imported run is newest.
         steady = recent_latencies(history, [STEADY])[STEADY]
-        beta_call_s = rows(
+        beta_call_s = rows(  # its own time: the call less what it waited for a CPU (latency.py)
             here,
-            "select call_s from results join runs on runs.id = run_id where machine = 'beta' and nodeid = ?",
+            f"select {OWN_CALL_SQL} from results r join runs on runs.id = r.run_id "
+            "where machine = 'beta' and nodeid = ?",
             [STEADY],
         )
         assert list(steady.durations_s) == [call_s for (call_s,) in beta_call_s]
