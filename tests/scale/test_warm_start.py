@@ -277,6 +277,21 @@ async def test_cancelled_run_leaves_no_orphans(make_project, probe, wait_until, 
     await wait_until(lambda: not processes_in(root), "the warm process to go")
 
 
+async def test_a_run_cancelled_as_testwatch_closes_leaves_no_wait_behind(make_project, probe, wait_until):
+    """A wait for the fork's exit left pending on the warm process's socket would end with EBADF
+    once the socket closed and its number was reused: "Task exception was never retrieved"."""
+    hang = "import time\n\n\ndef test_hang():\n    time.sleep(600)\n"
+    root = make_project({**SUITE, "tests/test_hang.py": hang})
+    warm = probe(root)
+    await warm.engine.run(RunRequest(select=["tests/test_prices.py::test_total"]))
+    task = asyncio.create_task(warm.engine.run(RunRequest(select=["tests/test_hang.py::test_hang"])))
+    await wait_until(lambda: warm.engine.warm.forks_running, "the hanging test's fork")
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    warm.engine.close()  # at once, as the app does when it quits during a run
+    await wait_until(lambda: asyncio.all_tasks() == {asyncio.current_task()}, "the run's waits to end", 10)
+
+
 def test_kill_9_of_testwatch_leaves_no_orphans(make_project, tmp_path, processes_in):
     slow = "import time\n\ndef test_slow():\n    time.sleep(600)\n"
     root = make_project({**SUITE, "tests/test_slow.py": slow})

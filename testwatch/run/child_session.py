@@ -141,6 +141,10 @@ class ChildSession:
         """Kill the child's process group, end what it left running, stop listening."""
         if self._getter is not None:
             self._getter.cancel()
+        if self._exit is not None and not self._exit.done():
+            # Closed before its exit was known (a cancelled run): nobody reads it. A forked child's
+            # wait reads the warm process's socket, which may close next: its read must go first.
+            self._exit.cancel()
         self.child.kill()
         for leftover in end_leftovers(str(self.socket_path), self.child.pid or -1):
             who = f"test {leftover.nodeid}" if leftover.nodeid else "the pytest run"
