@@ -4,11 +4,13 @@ Wall time on a shared two-core machine moves by a third from one run to the next
 instructions a run executes does not. This runs the project's suite under ``valgrind
 --tool=cachegrind --cache-sim=no`` twice, after a warm-up run of each (so bytecode is cached):
 plain pytest, and pytest as ``testwatch run --deps`` starts it (``record_first`` and the
-``deps_plugin``, recording into a temporary folder), both with the project's own interpreter
-and one hash seed (a random one moves a count by a percent or two), and prints both counts and
-their ratio. User-space instructions of the pytest process only:
-system calls and the engine's side (reading and storing the recording) are not counted; the
-whole command's cost is ``benchmarks/real/compare.py``'s. Needs valgrind.
+``deps_plugin``, recording into a temporary folder), and ``pytest --testmon`` from an empty
+data file (the anchor: pytest-testmon must be installed in the project's interpreter), all with
+the project's own interpreter and one hash seed (a random one moves a count by a percent or two),
+and prints the counts and their ratios to plain pytest's. User-space instructions of the pytest
+process only: system calls and the engine's side (reading and storing the recording) are not
+counted, while testmon stores its data inside its pytest process, so its count holds its store;
+the whole command's cost is ``benchmarks/real/compare.py``'s. Needs valgrind.
 
     python benchmarks/recorder_cost.py --project DIR --python DIR/.venv/bin/python [-- PYTEST ARGS]
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -44,6 +47,10 @@ def main() -> None:
                 "-m", "testwatch.collectors.in_pytest.record_first", str(project), "-p", DEPS_PLUGIN,
                 f"--testwatch-deps={out}", *common,
             ],
+            # testmon needs pytest's cache provider (it reads --lf from its options)
+            "pytest --testmon, from scratch": [
+                "-c", _FROM_SCRATCH, f"{out}/testmondata", "-q", *options.pytest_args,
+            ],
         }
         with ThreadPoolExecutor(max_workers=2) as pool:  # counts do not depend on the load
             counts = dict(zip(variants, pool.map(
@@ -52,6 +59,19 @@ def main() -> None:
     base = counts["plain pytest"]
     for name, count in counts.items():
         print(f"  {name:<32} {count / 1e9:7.3f} G instructions ({count / base:.3f}x plain pytest)")
+
+
+# pytest --testmon from an empty data file each time: the warm-up run would otherwise leave the
+# counted one nothing to run.
+_FROM_SCRATCH = textwrap.dedent("""
+    import glob, os, sys
+    data = sys.argv.pop(1)
+    for stale in glob.glob(data + "*"):
+        os.remove(stale)
+    os.environ["TESTMON_DATAFILE"] = data
+    import pytest
+    sys.exit(pytest.main(["--testmon", *sys.argv[1:]]))
+""")
 
 
 if __name__ == "__main__":
