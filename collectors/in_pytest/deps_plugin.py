@@ -231,9 +231,10 @@ def _audit_hook(on_audit):
 
     Every audited call in the process runs it: ``id()`` is one, and freezegun calls it for every
     module attribute it patches (about 100,000 times in itsdangerous's 299 tests). So it is a
-    plain function that drops the other events first: a bound method cost about 1 µs per event
-    there, as CPython looks its ``__cantrace__`` up at every event (an AttributeError raised and
-    cleared each time), which made recording cost a tenth more than pytest-testmon's."""
+    plain function that drops the other events first: a bound method cost three times as much
+    per event, as CPython looks its ``__cantrace__`` up at every event (an AttributeError raised
+    and cleared each time), which put the recording child above pytest-testmon's whole process
+    (``benchmarks/audit_hook_cost.py``, ``benchmarks/recorder_cost.py``)."""
     def hook(event: str, args: tuple) -> None:
         if event in _AUDITED:
             on_audit(event, args)

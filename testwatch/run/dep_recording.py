@@ -251,7 +251,8 @@ class DepRecorder:
                     if relative is not None and not self.rules.ignored(opened):
                         add(owner, relative, "file")
         # In key order: SQLite appends to its indexes instead of inserting all over them (a third
-        # less). Owner by owner: one sort of 27,000 rows sharing long node id prefixes cost 4x more.
+        # less). Owner by owner: one sort of all the rows, whose node ids share long prefixes, took
+        # a third of building them (26,740 rows on marshmallow).
         rows = [(owner, *dep, run_id) for owner in sorted(deps) for dep in sorted(deps[owner])]
         return rows, {path: state for path, state in used.items() if state}
 
