@@ -7,8 +7,11 @@ when the engine itself was killed. Linux reads ``/proc``; elsewhere nothing is f
 
 A process caught in the middle of ``execve`` (a test's ``Popen`` returns once the new program's
 memory is in place, before its environment is) shows an empty environment and command line for
-a moment: such a process is read again after a short pause rather than passed over, and a sweep
-repeats until it kills nothing more (a leftover may start another before it is killed).
+a moment, then its command line without its environment (the kernel writes the arguments, then
+the environment): such a process is read again after a short pause rather than passed over, and
+a sweep repeats until it kills nothing more (a leftover may start another before it is killed).
+A command line without an environment is read again briefly only: it is also what a process
+that cleared its own shows for good (``setproctitle`` reuses that memory: gunicorn, postgres).
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from testwatch.collectors.in_pytest.protocol import ENV_SOCKET, ENV_TEST
 _KERNEL_THREAD = 0x00200000  # PF_KTHREAD in /proc/PID/stat's flags: no environment, ever
 _EXEC_PAUSE_S = 0.005
 _EXEC_READS = 100  # an exec in progress is read again for up to half a second
+_NO_ENVIRONMENT_READS = 10  # a command line without an environment: for up to 50 ms
+_IN_EXEC = "in exec"  # nothing of the new program written yet
+_NO_ENVIRONMENT = "no environment"  # its arguments written, its environment not (yet)
 _SWEEPS = 5  # leftovers that keep starting more are not chased for ever
 
 
@@ -49,16 +55,17 @@ def _stat(pid: str) -> tuple[bytes, int, int]:
     return fields[0], int(fields[2]), int(fields[6])
 
 
-def _read(pid: str, wanted: bytes, killed_group: int) -> Leftover | bool | None:
-    """The leftover ``pid`` is, None if it is none, True if it is in the middle of an exec."""
+def _read(pid: str, wanted: bytes, killed_group: int) -> Leftover | str | None:
+    """The leftover ``pid`` is, None if it is none, ``_IN_EXEC`` or ``_NO_ENVIRONMENT`` if it
+    may be in the middle of an exec."""
     env = _environment(pid)
     state, group, flags = _stat(pid)
     if state == b"Z" or group == killed_group or flags & _KERNEL_THREAD:
         return None
     with open(f"/proc/{pid}/cmdline", "rb") as f:
         command = f.read().replace(b"\0", b" ").strip()
-    if not env and not command:
-        return True  # its new memory is mapped, its environment not yet written: read it again
+    if not env:
+        return _NO_ENVIRONMENT if command else _IN_EXEC
     if env.get(os.fsencode(ENV_SOCKET)) != wanted:
         return None
     nodeid = env.get(os.fsencode(ENV_TEST), b"")
@@ -83,9 +90,9 @@ def find_leftovers(socket_path: str, killed_group: int) -> list[Leftover]:
                 read = _read(pid, wanted, killed_group)
             except (OSError, ValueError, IndexError):
                 continue  # gone, or another user's
-            if read is True:
+            if read is _IN_EXEC or (read is _NO_ENVIRONMENT and attempt < _NO_ENVIRONMENT_READS):
                 in_exec.append(pid)
-            elif read is not None:
+            elif isinstance(read, Leftover):
                 found.append(read)
         if not in_exec:
             break

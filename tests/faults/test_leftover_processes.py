@@ -132,3 +132,46 @@ def test_a_process_met_in_the_middle_of_its_exec_is_read_again(tmp_path, monkeyp
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+# Shows its command line and no environment until it reads a line, then execs a program whose
+# environment names the run's socket (argv: the variable's name, the socket's path).
+EXEC_WHEN_TOLD = """
+import os, sys
+print("started", flush=True)
+sys.stdin.readline()
+os.execve(sys.executable, [sys.executable, "-c", "import time; time.sleep(600)"],
+          {sys.argv[1]: sys.argv[2]})
+"""
+
+
+def test_a_process_met_writing_its_environment_is_read_again(tmp_path, monkeypatch):
+    """Session 15's CI dry run: the kernel writes a new program's arguments, then its
+    environment, so a sweep can meet a process of the run showing its command line and no
+    environment yet; it passed over it, and the process outlived its run. Here the process shows
+    that until the sweep has begun, then execs with the run's socket in its environment."""
+    from testwatch.collectors.in_pytest import leftovers
+    from testwatch.collectors.in_pytest.leftovers import end_leftovers
+    from testwatch.collectors.in_pytest.protocol import ENV_SOCKET
+
+    # As above: a timer thread on a loaded machine may take longer than the sweep's own budget.
+    monkeypatch.setattr(leftovers, "_NO_ENVIRONMENT_READS", 2000)
+    socket_path = str(tmp_path / "events.sock")
+    process = subprocess.Popen(
+        [sys.executable, "-c", EXEC_WHEN_TOLD, ENV_SOCKET, socket_path], env={},
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True,
+    )
+    try:
+        assert process.stdout.readline() == b"started\n"
+        with open(f"/proc/{process.pid}/environ", "rb") as f:
+            assert f.read() == b"", "the process should show no environment"
+        go = threading.Timer(0.05, lambda: (process.stdin.write(b"go\n"), process.stdin.close()))
+        go.start()
+        ended = end_leftovers(socket_path, killed_group=-1)
+        go.join()
+        assert [leftover.pid for leftover in ended] == [process.pid]
+        assert process.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
