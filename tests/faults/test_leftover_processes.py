@@ -94,7 +94,6 @@ def test_a_process_met_in_the_middle_of_its_exec_is_read_again(tmp_path, monkeyp
     later it was a process of the run. The shell here looks the same until the sweep has begun, then
     execs a program whose environment names the run's socket: the sweep must end it."""
     from testwatch.collectors.in_pytest import leftovers
-    from testwatch.collectors.in_pytest.leftovers import end_leftovers
     from testwatch.collectors.in_pytest.protocol import ENV_SOCKET
 
     # A real exec shows the empty process for microseconds; this shell shows it until a timer
@@ -122,16 +121,28 @@ def test_a_process_met_in_the_middle_of_its_exec_is_read_again(tmp_path, monkeyp
         assert process.stdout.readline() == b"started\n"
         with open(f"/proc/{process.pid}/cmdline", "rb") as f:
             assert f.read().strip(b"\0") == b"", "the shell should show no arguments"
-        go = threading.Timer(0.05, lambda: (process.stdin.write(b"go\n"), process.stdin.close()))
-        go.start()  # the exec comes while the sweep is reading the shell again
-        ended = end_leftovers(socket_path, killed_group=-1)
-        go.join()
-        assert [leftover.pid for leftover in ended] == [process.pid]
-        assert process.wait(timeout=30) == -signal.SIGKILL
+        _sweep_as_it_execs(process, socket_path)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        _end(process)
+
+
+def _sweep_as_it_execs(process: subprocess.Popen, socket_path: str) -> None:
+    """Sweep the run at ``socket_path`` while ``process``, told to go 50 ms in, execs into a
+    program of the run: the sweep must end it."""
+    from testwatch.collectors.in_pytest.leftovers import end_leftovers
+
+    go = threading.Timer(0.05, lambda: (process.stdin.write(b"go\n"), process.stdin.close()))
+    go.start()  # the exec comes while the sweep is reading the process again
+    ended = end_leftovers(socket_path, killed_group=-1)
+    go.join()
+    assert [leftover.pid for leftover in ended] == [process.pid]
+    assert process.wait(timeout=30) == -signal.SIGKILL
+
+
+def _end(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait()
 
 
 # Shows its command line and no environment until it reads a line, then execs a program whose
@@ -151,7 +162,6 @@ def test_a_process_met_writing_its_environment_is_read_again(tmp_path, monkeypat
     environment yet; it passed over it, and the process outlived its run. Here the process shows
     that until the sweep has begun, then execs with the run's socket in its environment."""
     from testwatch.collectors.in_pytest import leftovers
-    from testwatch.collectors.in_pytest.leftovers import end_leftovers
     from testwatch.collectors.in_pytest.protocol import ENV_SOCKET
 
     # As above: a timer thread on a loaded machine may take longer than the sweep's own budget.
@@ -165,13 +175,6 @@ def test_a_process_met_writing_its_environment_is_read_again(tmp_path, monkeypat
         assert process.stdout.readline() == b"started\n"
         with open(f"/proc/{process.pid}/environ", "rb") as f:
             assert f.read() == b"", "the process should show no environment"
-        go = threading.Timer(0.05, lambda: (process.stdin.write(b"go\n"), process.stdin.close()))
-        go.start()
-        ended = end_leftovers(socket_path, killed_group=-1)
-        go.join()
-        assert [leftover.pid for leftover in ended] == [process.pid]
-        assert process.wait(timeout=30) == -signal.SIGKILL
+        _sweep_as_it_execs(process, socket_path)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        _end(process)
