@@ -70,9 +70,11 @@ def sql_dump(path: Path) -> list[str]:
 
 
 def run_cli(*args: str, cwd: Path | None = None, timeout: float = 120, env: dict | None = None):
-    """Run the real ``testwatch`` command line in a subprocess; returns CompletedProcess."""
+    """Run the real ``testwatch`` command line in a subprocess; returns CompletedProcess. A
+    variable ``env`` maps to None is left out of the environment."""
     full_env = {**os.environ, **(env or {})}
     full_env.pop("TESTWATCH_DB", None)
+    full_env = {name: value for name, value in full_env.items() if value is not None}
     return subprocess.run(
         [sys.executable, "-m", "testwatch", *args],
         cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout,

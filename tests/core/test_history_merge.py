@@ -23,10 +23,11 @@ from testwatch.measure.latency import OWN_CALL_SQL, recent_latencies
 FILES = {
     "tests/test_shop.py": """
         import os
+        import time
         import pytest
 
-        def test_steady():
-            pass
+        def test_steady():  # long enough for the process sampler to take samples
+            time.sleep(0.3)
 
         def test_flips():  # fails where FLIP=1: flaky across machines at one revision
             assert os.environ.get("FLIP") != "1"
@@ -38,8 +39,11 @@ FILES = {
 }
 STEADY = "tests/test_shop.py::test_steady"
 FLIPS = "tests/test_shop.py::test_flips"
-# A call-time limit every test goes over, so the runs record breaches to carry along.
-CONFIG = "[tool.testwatch.thresholds]\ncall_duration = 0.000000001\n"
+# Samples every 50 ms, and a call-time limit every test goes over, so the runs record samples and
+# breaches to carry along.
+CONFIG = (
+    "[tool.testwatch]\nsample_interval = 0.05\n\n[tool.testwatch.thresholds]\ncall_duration = 0.000000001\n"
+)
 
 
 def _run(root: Path, machine: str, **env: str) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from testwatch.collectors.in_pytest.node_ids import ProjectIds
 from testwatch.collectors.in_pytest.protocol import ENV_HOLD
+from testwatch.collectors.in_testwatch.project_files import IgnoreRules
 from testwatch.config.pytest_ini import addopts
 from testwatch.config.settings import Config
 from testwatch.history.store import History
@@ -54,6 +55,7 @@ from testwatch.run.listeners import EventBus, Listener
 from testwatch.run.next_session import NextSession
 from testwatch.run.run_model import SESSION_STOPPED, RunModel
 from testwatch.run.run_phases import split_selection
+from testwatch.run.stale_bytecode import remove_stale_bytecode
 from testwatch.run.warm_start import WarmStart
 from testwatch.run.workdirs import make_workdir, remove_stale_workdirs
 from testwatch.select.environment import environment_fingerprint
@@ -95,6 +97,7 @@ class RunEngine:
         self.python = config.python or sys.executable
         # pytest's node ids -> the project's (``node_ids``), set by each child's session start
         self._project_ids = ProjectIds(str(config.root), str(config.root))
+        self._rules = IgnoreRules(config.root, config.ignore, config.history_path)  # stale .pyc files
         stale = remove_stale_workdirs()
         if stale:
             self._notice(f"removed {stale} temporary folders of testwatch processes that were killed", "info")
@@ -275,6 +278,8 @@ class RunEngine:
     ) -> ChildSession:
         if early is None and not held:
             early = self._take_ready()
+        if early is None or early.waiting:  # this session's pytest imports the project from now on
+            remove_stale_bytecode(self._rules)
         if early is not None and early.waiting and not early.release(
             self._argv(args, select), selection_env(early.workdir, select)
         ):

@@ -30,6 +30,7 @@ from testwatch.config.settings import Config
 from testwatch.run.child_command import DEFAULT_PLUGINS, DEPS_PLUGIN, child_env, pytest_command
 from testwatch.run.process_group import end_group, start_in_group
 from testwatch.run.recording_start import Recording, start_recording
+from testwatch.run.stale_bytecode import remove_stale_bytecode
 from testwatch.run.workdirs import make_workdir
 from testwatch.select.environment import environment_fingerprint
 
@@ -81,6 +82,8 @@ def launch_early(
     then says why). ``plugins`` with ``DEPS_PLUGIN`` records dependencies (``pytest_args`` then
     hold a ``recording_start.Recording``'s arguments). A ``waiting`` child takes the rest of its
     arguments from ``EarlyChild.release``."""
+    if not waiting:  # it imports the project at once; a waiting child once the engine releases it
+        remove_stale_bytecode(IgnoreRules(config.root, config.ignore, config.history_path))
     workdir = make_workdir("tw-")
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     python = config.python or sys.executable
