@@ -32,7 +32,7 @@ class RealProject:
 # The reference tools and the runtime the child pytest uses, identical in every project's venv.
 TOOLS = (
     "pytest==9.2.0",
-    "coverage==7.17.5",
+    "coverage==7.18.0",
     "memray==1.20.0",
     "pytest-json-report==1.5.0",
 )
