@@ -50,9 +50,18 @@ def _remove_stale_in(folder: str, cache: str) -> int:
         entries = list(os.scandir(cache))
     except OSError:
         return 0
+    sources: dict[str, os.stat_result | None] = {}  # a source has a .pyc per Python version
     for entry in entries:
-        source = os.path.join(folder, _source_name(entry.name))
-        if entry.name.endswith(".pyc") and is_stale(entry.path, source):
+        if not entry.name.endswith(".pyc"):
+            continue
+        source = _source_name(entry.name)
+        if source not in sources:
+            try:
+                sources[source] = os.stat(os.path.join(folder, source))
+            except OSError:  # no source beside it: Python imports no .pyc from __pycache__ alone
+                sources[source] = None
+        source_stat = sources[source]
+        if source_stat is not None and is_stale(entry.path, source_stat):
             try:
                 os.remove(entry.path)
                 removed += 1
@@ -67,17 +76,17 @@ def _source_name(pyc_name: str) -> str:
     return pyc_name.partition(".")[0] + ".py"
 
 
-def is_stale(pyc: str, source: str) -> bool:
-    """True when ``pyc`` was written before ``source`` last changed and its header still matches
-    the source's mtime (in seconds) and size: Python would run it instead of the source."""
+def is_stale(pyc: str, source_stat: os.stat_result) -> bool:
+    """True when ``pyc`` was written before its source (``source_stat``) last changed and its
+    header still matches the source's mtime (in seconds) and size: Python would run it instead
+    of the source."""
     try:
-        source_stat = os.stat(source)
         if os.stat(pyc).st_mtime_ns > source_stat.st_mtime_ns:
             return False
         with open(pyc, "rb") as f:
             header = f.read(_HEADER_BYTES)
     except OSError:
-        return False  # no source beside it: Python does not import a .pyc from __pycache__ alone
+        return False
     if len(header) < _HEADER_BYTES or int.from_bytes(header[4:8], "little") & _HASH_BASED:
         return False
     mtime = int.from_bytes(header[8:12], "little")
