@@ -25,18 +25,12 @@ from testwatch.run.stale_bytecode import CACHE_FOLDER, remove_stale_bytecode
 def _counts(rules: IgnoreRules) -> tuple[int, int, int]:
     """(folders, ``__pycache__`` folders, ``.pyc`` files) the sweep visits: the project's folders."""
     folders = caches = files = 0
-    stack = [str(rules.root)]
-    while stack:
-        folder = stack.pop()
+    for _, entries in rules.folders():
         folders += 1
-        for entry in os.scandir(folder):
-            if not entry.is_dir(follow_symlinks=False):
-                continue
-            if entry.name == CACHE_FOLDER:
+        for entry in entries:
+            if entry.name == CACHE_FOLDER and entry.is_dir(follow_symlinks=False):
                 caches += 1
                 files += sum(name.endswith(".pyc") for name in os.listdir(entry.path))
-            elif not rules.ignored(entry.path):
-                stack.append(entry.path)
     return folders, caches, files
 
 

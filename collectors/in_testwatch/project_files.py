@@ -81,21 +81,28 @@ class IgnoreRules:
             return not any(_matches(relative, pattern) for pattern in self.unignored)
         return False
 
-    def walk(self, top: Path | None = None) -> Iterator[Path]:
-        """Every project file under ``top`` (default: the root)."""
-        stack = [top or self.root]
+    def folders(self, top: Path | None = None) -> Iterator[tuple[str, list[os.DirEntry]]]:
+        """Every project folder under ``top`` (default: the root), with all its entries (the
+        ignored ones too); symlinked folders are not followed."""
+        stack = [str(top or self.root)]
         while stack:
             folder = stack.pop()
             try:
                 entries = list(os.scandir(folder))
             except OSError:
                 continue
+            yield folder, entries
+            stack.extend(
+                entry.path for entry in entries
+                if entry.is_dir(follow_symlinks=False) and not self.ignored(entry.path)
+            )
+
+    def walk(self, top: Path | None = None) -> Iterator[Path]:
+        """Every project file under ``top`` (default: the root)."""
+        for _, entries in self.folders(top):
             for entry in entries:
-                if self.ignored(entry.path):
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(Path(entry.path))
-                elif entry.is_file():
+                is_file = not entry.is_dir(follow_symlinks=False) and entry.is_file()
+                if is_file and not self.ignored(entry.path):
                     yield Path(entry.path)
 
 

@@ -27,20 +27,10 @@ def remove_stale_bytecode(rules: IgnoreRules) -> int:
     """Remove every stale ``.pyc`` under the project's folders; returns how many were removed.
     Folders the rules leave out of the project (virtualenvs, build output) are not visited."""
     removed = 0
-    folders = [str(rules.root)]
-    while folders:
-        folder = folders.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
+    for folder, entries in rules.folders():
         for entry in entries:
-            if not entry.is_dir(follow_symlinks=False):
-                continue
-            if entry.name == CACHE_FOLDER:
+            if entry.name == CACHE_FOLDER and entry.is_dir(follow_symlinks=False):
                 removed += _remove_stale_in(folder, entry.path)
-            elif not rules.ignored(entry.path):
-                folders.append(entry.path)
     return removed
 
 
