@@ -20,9 +20,12 @@ def status_line(state: SessionState) -> Text:
         text.append("  ")
         text.append_text(literal(state.watch_message))
     run = state.run
-    if state.running:
-        verb = "recording" if run.trigger == "record" else "running"  # results-first's second run
-        text.append(f"  {verb} {run.done}/{run.total if run.total is not None else '?'}", style="cyan")
+    # Results first: the change's results are in, and the same tests rerun to record their
+    # dependencies. That progress comes after the verdict and the changed files: at 80 columns it
+    # pushed the file just saved off the line.
+    recording = state.running and run.trigger == "record"
+    if state.running and not recording:
+        text.append(f"  running {_progress(run)}", style="cyan")
     elif run is not None and run.finished is not None and run.finished.cancelled:
         text.append("  cancelled", style="yellow")
     failing = state.failing
@@ -36,12 +39,18 @@ def status_line(state: SessionState) -> Text:
         more = len(state.last_changes) - SHOWN_CHANGES
         text.append("  changed: ", style="dim")
         text.append_text(literal(names + (f" +{more}" if more > 0 else "")))
+    if recording:
+        text.append(f"  recording {_progress(run)}", style="cyan")
     if run is not None:
         text.append("  selected " if state.running else "  ran ", style="dim")
         text.append_text(literal(run.scope()))
     if state.save_to_result_s is not None:
         text.append(f"  save→result {format_duration(state.save_to_result_s)}", style="dim")
     return text
+
+
+def _progress(run) -> str:
+    return f"{run.done}/{run.total if run.total is not None else '?'}"
 
 
 class StatusLine(Static):

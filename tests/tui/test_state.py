@@ -76,6 +76,9 @@ def test_the_verdict_stays_on_the_status_line_while_its_tests_are_recorded():
                       TestsCollected({"t.py::a": []})])
     line = status_line(state).plain
     assert "recording 0/1" in line and "green" in line, line
+    state.last_changes = ["src/calc.py"]  # the save's file comes before the recording's progress
+    line = status_line(state).plain
+    assert line.index("green") < line.index("changed: calc.py") < line.index("recording 0/1"), line
     apply_all(state, [RunStarted(3, "change", 1, {})])
     assert "green" not in status_line(state).plain
 
