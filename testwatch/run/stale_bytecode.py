@@ -1,15 +1,16 @@
 """Remove the project's compiled bytecode that is older than its source yet still taken for it.
 
 Python reuses ``__pycache__/NAME.<tag>.pyc`` while the source's mtime in whole seconds and its
-size are the ones recorded in the file's header; pytest does the same for a test file's
-assertion-rewritten ``NAME.<tag>-pytest-<version>.pyc``. An edit that keeps a file's size within
-the second its previous version was compiled in (one character fixed and saved again, five quick
-saves of ``VALUE = 11`` to ``VALUE = 15``, a formatter rewriting on save) leaves a file that still
-matches, and the tests run the code that was replaced: a test passes or fails for code that is
-gone. A ``.pyc`` written before its source last changed cannot hold that change, so when its
-header still matches the source it is removed before a pytest child imports the project, and
-Python compiles the source anew. Hash-based ``.pyc`` files (PEP 552) are checked by Python
-against the source's content, or left unchecked by the project's choice: they are kept.
+size are the ones recorded in the file's header; pytest 8 does the same for a test file's
+assertion-rewritten ``NAME.<tag>-pytest-<version>.pyc`` (pytest 9 checks it by hash). An edit
+that keeps a file's size within the second its previous version was compiled in (one character
+fixed and saved again, five quick saves of ``VALUE = 11`` to ``VALUE = 15``, a formatter
+rewriting on save) leaves a file that still matches, and the tests run the code that was
+replaced: a test passes or fails for code that is gone. A ``.pyc`` written before its source last
+changed cannot hold that change, so when its header still matches the source it is removed
+before a pytest child imports the project, and Python compiles the source anew. Hash-based
+``.pyc`` files (PEP 552) are checked by Python against the source's content, or left unchecked
+by the project's choice: they are kept.
 """
 
 from __future__ import annotations
