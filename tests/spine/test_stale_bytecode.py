@@ -13,8 +13,10 @@ import os
 import py_compile
 import time
 
+import pytest
+
 from testwatch.collectors.in_testwatch.project_files import IgnoreRules
-from testwatch.run.stale_bytecode import remove_stale_bytecode
+from testwatch.run.stale_bytecode import pycache_prefix, remove_stale_bytecode
 
 PROJECT = {
     "pyproject.toml": '[tool.pytest.ini_options]\npythonpath = ["."]\n',
@@ -32,23 +34,31 @@ def _write_in_second(path, text: str, second: int, offset_ms: int) -> None:
     os.utime(path, ns=(ns, ns))
 
 
-def test_an_edit_in_the_second_of_the_last_compile_is_what_the_next_run_tests(make_project, cli):
+@pytest.mark.parametrize("prefixed", [False, True], ids=["__pycache__", "PYTHONPYCACHEPREFIX"])
+def test_an_edit_in_the_second_of_the_last_compile_is_what_the_next_run_tests(
+    make_project, cli, tmp_path, prefixed
+):
     root = make_project(PROJECT)
     second = int(time.time()) + 60
     shop = root / "shop.py"
     os.utime(shop, ns=(second * 10**9, second * 10**9))
+    env = dict(BYTECODE_ON)
+    cache = root / "__pycache__"
+    if prefixed:  # .pyc files in a mirror of the source's folders under the prefix
+        env["PYTHONPYCACHEPREFIX"] = str(tmp_path / "pycache")
+        cache = tmp_path / "pycache" / str(root.resolve()).lstrip(os.sep)
 
-    recorded = cli("run", "--deps", str(root), env=BYTECODE_ON)
+    recorded = cli("run", "--deps", str(root), env=env)
     assert recorded.returncode == 0, recorded.stdout
-    assert list((root / "__pycache__").glob("shop.*.pyc")), "the run compiled shop.py"
+    assert list(cache.glob("shop.*.pyc")), "the run compiled shop.py"
 
     _write_in_second(shop, "VALUE = 2\n", second, 500)  # breaks test_value
-    affected = cli("run", "--affected", str(root), env=BYTECODE_ON)  # the engine releases its child
+    affected = cli("run", "--affected", str(root), env=env)  # the engine releases its child
     assert affected.returncode == 1, affected.stdout
     assert "assert 2 == 1" in affected.stdout
 
     _write_in_second(shop, "VALUE = 1\n", second, 600)  # mends it
-    plain = cli("run", str(root), env=BYTECODE_ON)  # started before the engine
+    plain = cli("run", str(root), env=env)  # started before the engine
     assert plain.returncode == 0, plain.stdout
 
 
@@ -81,3 +91,10 @@ def test_only_a_pyc_written_before_its_source_changed_and_still_matching_it_is_r
     assert not os.path.exists(stale)  # Python would have run A = 1
     assert all(os.path.exists(p) for p in (fresh, hashed, venv))  # newer, checked by hash, not the project's
     assert os.path.exists(resized)  # its size no longer matches: Python compiles it anew by itself
+
+
+def test_the_pycache_prefix_is_the_one_the_child_python_reads():
+    assert pycache_prefix({}, "/project") is None
+    assert pycache_prefix({"PYTHONPYCACHEPREFIX": ""}, "/project") is None  # Python ignores it empty
+    assert pycache_prefix({"PYTHONPYCACHEPREFIX": "build/pyc"}, "/project") == "/project/build/pyc"
+    assert pycache_prefix({"PYTHONPYCACHEPREFIX": "/cache"}, "/project") == "/cache"

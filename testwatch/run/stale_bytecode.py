@@ -10,12 +10,14 @@ replaced: a test passes or fails for code that is gone. A ``.pyc`` written befor
 changed cannot hold that change, so when its header still matches the source it is removed
 before a pytest child imports the project, and Python compiles the source anew. Hash-based
 ``.pyc`` files (PEP 552) are checked by Python against the source's content, or left unchecked
-by the project's choice: they are kept.
+by the project's choice: they are kept. With ``PYTHONPYCACHEPREFIX`` set, Python writes them
+under that folder, in a mirror of each source folder's absolute path: those are swept too.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 from testwatch.collectors.in_testwatch.project_files import IgnoreRules
 
@@ -24,15 +26,26 @@ _HEADER_BYTES = 16  # magic, flags, source mtime, source size: 4 bytes each, lit
 _HASH_BASED = 0b1  # the flags bit of a hash-based .pyc
 
 
-def remove_stale_bytecode(rules: IgnoreRules) -> int:
-    """Remove every stale ``.pyc`` under the project's folders; returns how many were removed.
-    Folders the rules leave out of the project (virtualenvs, build output) are not visited."""
+def remove_stale_bytecode(rules: IgnoreRules, environ: Mapping[str, str] = os.environ) -> int:
+    """Remove every stale ``.pyc`` of the project's folders; returns how many were removed.
+    Folders the rules leave out of the project (virtualenvs, build output) are not visited.
+    ``environ`` is the child's: its ``PYTHONPYCACHEPREFIX``, if any, is where its ``.pyc`` go."""
+    prefix = pycache_prefix(environ, str(rules.root))
     removed = 0
     for folder, entries in rules.folders():
         for entry in entries:
             if entry.name == CACHE_FOLDER and entry.is_dir(follow_symlinks=False):
                 removed += _remove_stale_in(folder, entry.path)
+        if prefix is not None:
+            removed += _remove_stale_in(folder, os.path.join(prefix, folder.lstrip(os.sep)))
     return removed
+
+
+def pycache_prefix(environ: Mapping[str, str], cwd: str) -> str | None:
+    """The folder a Python started with ``environ`` in ``cwd`` writes its ``.pyc`` files under
+    (``sys.pycache_prefix``), or None when it writes them to ``__pycache__`` folders."""
+    prefix = environ.get("PYTHONPYCACHEPREFIX")
+    return os.path.join(cwd, prefix) if prefix else None
 
 
 def _remove_stale_in(folder: str, cache: str) -> int:
