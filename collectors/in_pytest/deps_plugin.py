@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import glob
 import hashlib
 import json
 import os
@@ -99,7 +100,7 @@ class Recorder:
 
             # In memory: with a data file, every per-test context switch reopens SQLite.
             self.coverage = coverage.Coverage(
-                data_file=None, source=[root],
+                data_file=None, source=[_literal_source(root, coverage.version_info)],
                 omit=[f"*{part}*" for part in SKIPPED_PARTS], branch=branch, config_file=False,
             )
             self.coverage.start()
@@ -224,6 +225,13 @@ class Recorder:
         if hasattr(on_disk, "close"):
             on_disk.close()
         os.replace(target + ".tmp", target)
+
+
+def _literal_source(folder: str, version: tuple) -> str:
+    """``folder`` as coverage.py's ``source`` setting reads it literally: from 7.18 it takes ``*``,
+    ``?`` and ``[`` there as a pattern, so ``proj [old]`` would match no folder and coverage.py
+    would then trace every file outside the standard library and site-packages."""
+    return glob.escape(folder) if version >= (7, 18) else folder
 
 
 def _audit_hook(on_audit):

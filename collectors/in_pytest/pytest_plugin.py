@@ -161,11 +161,12 @@ def _selected() -> list[str] | None:
 def _collect_only_selected_files(config: pytest.Config) -> None:
     """Under a selection, pytest collects the files holding the chosen tests and no others: a
     folder among the user's own arguments (``testwatch watch -- tests``) would otherwise bring
-    every test file under it to collection, only for the selection to drop their tests."""
+    every test file under it to collection, only for the selection to drop their tests. The
+    files stay relative to the folder pytest runs in, as pytest reads its arguments: an absolute
+    path holding ``[`` (a project in ``shop [old]``) is refused as a parametrization."""
     selected = _selected()
     if selected:
-        files = dict.fromkeys(nodeid.split("::", 1)[0] for nodeid in selected)
-        config.args = [str(config.invocation_params.dir / file) for file in files]
+        config.args = list(dict.fromkeys(nodeid.split("::", 1)[0] for nodeid in selected))
 
 
 @pytest.hookimpl(trylast=True)
