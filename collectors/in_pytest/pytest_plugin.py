@@ -38,6 +38,8 @@ from testwatch.collectors.in_pytest.protocol import (
 _stream: EventStream | None = None
 _marking = False  # under testwatch: each test's node id goes into the environment it runs in
 _unsent_phases: dict[str, list[dict]] = {}  # node id -> its setup and call phases until teardown
+SUBTEST_TRACEBACKS = 10  # failed subtests of one test whose tracebacks are sent
+_subtest_tracebacks: dict[str, int] = {}  # node id -> tracebacks of its failed subtests sent
 _unsent_notices: list[str] = []  # notices from before the stream connected
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # One encoder for every event: json.dumps with options builds a new one per call.
@@ -233,6 +235,11 @@ def pytest_runtest_logreport(report) -> None:
     # Attributes that only some reports carry are looked up in vars(): a missing one raises
     # AttributeError inside getattr/hasattr, which costs more than the rest of a passing phase.
     attributes = vars(report)
+    context = attributes.get("context")
+    if context is not None and hasattr(context, "kwargs"):  # a subtest's, within its test's call
+        if report.failed:  # its time is in the call's; a skipped subtest skips no test
+            _keep_failed_subtest(report, context)
+        return
     duration = attributes.get(REPORT_ATTRIBUTE, report.duration)  # phase_clock's, unless not loaded
     phase = {"when": report.when, "outcome": report.outcome, "duration": duration}
     if report.failed:
@@ -246,6 +253,7 @@ def pytest_runtest_logreport(report) -> None:
     if report.when in ("setup", "call"):
         _unsent_phases.setdefault(nodeid, []).append(phase)
         return
+    _subtest_tracebacks.pop(nodeid, None)
     node = attributes.get("node")  # set by pytest-xdist on a worker's report
     event = {
         "event": "test", "nodeid": nodeid, "phases": [*_unsent_phases.pop(nodeid, ()), phase],
@@ -261,6 +269,31 @@ def pytest_runtest_logreport(report) -> None:
         if metadata:
             event["metadata"] = metadata
     _stream.send(event)
+
+
+def _keep_failed_subtest(report, context) -> None:
+    """A failed subtest fails its test: it joins the test's phases, named as pytest names it.
+    The first ``SUBTEST_TRACEBACKS`` of a test carry their traceback, the others are counted
+    only (a data-driven test can fail thousands)."""
+    nodeid = report.nodeid
+    phase = {"when": report.when, "outcome": "failed", "duration": report.duration,
+             "subtest": _subtest_description(context)}
+    shown = _subtest_tracebacks.get(nodeid, 0)
+    if shown < SUBTEST_TRACEBACKS:
+        _subtest_tracebacks[nodeid] = shown + 1
+        phase["longrepr"] = _capped(report.longreprtext, EVENT_TEXT_LIMIT // 6)
+    _unsent_phases.setdefault(nodeid, []).append(phase)
+
+
+def _subtest_description(context) -> str:
+    """How pytest names a subtest in its summary: ``[msg] (i=1, j=2)``, or ``(<subtest>)``. The
+    context is pytest 9's ``SubtestReport.context`` or pytest-subtests' (pytest 8): both hold
+    ``msg`` and ``kwargs``."""
+    msg, kwargs = getattr(context, "msg", None), getattr(context, "kwargs", None) or {}
+    parts = [f"[{msg}]"] if msg is not None else []
+    if kwargs:
+        parts.append("(" + ", ".join(f"{key}={value}" for key, value in kwargs.items()) + ")")
+    return " ".join(parts) or "(<subtest>)"
 
 
 def _add_properties(event: dict, user_properties) -> None:
@@ -280,6 +313,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     for nodeid, phases in list(_unsent_phases.items()):
         _stream.send({"event": "test", "nodeid": nodeid, "phases": phases})
     _unsent_phases.clear()
+    _subtest_tracebacks.clear()
     _stream.send({"event": "session_finish", "exitstatus": int(exitstatus)})
 
 

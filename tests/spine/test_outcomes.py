@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+
+import pytest
 
 PROJECT = {
     "tests/test_kinds.py": """
@@ -124,3 +127,58 @@ def test_all_passing_exits_0(make_project, cli):
     done = cli("run", str(root))
     assert done.returncode == 0, done.stdout
     assert "1 passed" in done.stdout
+
+
+SUBTESTS = {
+    "tests/test_subtests.py": """
+        import unittest
+
+        def test_fixture_subtests(subtests):
+            for i in range(3):
+                with subtests.test(msg="case", i=i):
+                    assert i != 1
+
+        def test_all_subtests_pass(subtests):
+            for i in range(50):
+                with subtests.test(i=i):
+                    assert i >= 0
+
+        def test_many_subtests_fail(subtests):
+            for i in range(30):
+                with subtests.test(i=i):
+                    assert i < 0
+
+        class Cases(unittest.TestCase):
+            def test_subtest(self):
+                for i in range(3):
+                    with self.subTest(i=i):
+                        self.assertNotEqual(i, 2)
+    """,
+}
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one process", "pytest-xdist"])
+def test_a_failed_subtest_fails_its_test_even_when_its_own_call_passed(
+    make_project, cli, tw, workers
+):
+    # pytest 9 passes a unittest test whose subTest failed and reports the subtest apart
+    # (SUBFAILED), exiting 1: testwatch showed it green and "run failed" skipped it.
+    root = make_project(SUBTESTS)
+    done = cli("run", str(root), "--", *workers)
+    assert done.returncode == 1, done.stdout + done.stderr
+    results = tw.newest_results(root)
+    assert {nodeid.split("::", 1)[1]: row["outcome"] for nodeid, row in results.items()} == {
+        "test_fixture_subtests": "failed", "test_all_subtests_pass": "passed",
+        "Cases::test_subtest": "failed", "test_many_subtests_fail": "failed",
+    }
+    unittest_case = results["tests/test_subtests.py::Cases::test_subtest"]
+    # Named as pytest names it: (i=2), or (i='2') from a pytest-xdist worker.
+    assert re.match(r"\[subtest \(i='?2'?\)\]\n", unittest_case["longrepr"])
+    assert "AssertionError: 2 == 2" in unittest_case["longrepr"]
+    fixture_case = results["tests/test_subtests.py::test_fixture_subtests"]
+    assert re.search(r"\[subtest \[case\] \(i='?1'?\)\]", fixture_case["longrepr"])
+    many = results["tests/test_subtests.py::test_many_subtests_fail"]["longrepr"]
+    assert many.count("[subtest (i=") == 10  # the first ten tracebacks, then a count
+    assert many.endswith("[20 more subtests failed]")
+    assert "FAILED tests/test_subtests.py::Cases::test_subtest - AssertionError: 2 == 2" in done.stdout
+    assert "1 passed, 3 failed" in done.stdout

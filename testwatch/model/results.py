@@ -86,13 +86,23 @@ class ResultBuilder:
     def __init__(self, nodeid: str, lineno: int | None = None) -> None:
         self.result = TestResult(nodeid=nodeid, lineno=lineno)
         self._wasxfail = False
+        self._failed_subtests = 0
+        self._untold_subtests = 0  # failed subtests sent without their traceback
 
     def add(self, event: dict) -> TestResult | None:
         """Add one phase of a ``test`` event (the phase's keys over the event's); return the
-        finished result after teardown."""
+        finished result after teardown. A failed subtest's report (``subtest``: how pytest names
+        it) fails its test, as it fails pytest's run, even where the test's own call passed (a
+        ``unittest`` ``subTest``); its time is already in the call's."""
         when = event["when"]
         longrepr = event.get("longrepr") or ""
-        self.result.phases[when] = PhaseReport(event["outcome"], event["duration"], longrepr)
+        subtest = event.get("subtest")
+        if subtest is not None:  # only the first few carry their traceback
+            self._failed_subtests += 1
+            self._untold_subtests += not longrepr
+            longrepr = longrepr and f"[subtest {subtest}]\n{longrepr}"
+        else:
+            self.result.phases[when] = PhaseReport(event["outcome"], event["duration"], longrepr)
         if event.get("worker"):
             self.result.worker = event["worker"]
         if "wasxfail" in event:
@@ -112,6 +122,10 @@ class ResultBuilder:
         for key, value in event.get("user_properties", []):
             self.result.metadata.setdefault(str(key), value)
         self.result.outcome = outcome_of(self.result.phases, self._wasxfail)
+        if self._failed_subtests and self.result.outcome in ("passed", "xpassed"):
+            self.result.outcome = "failed"
+        if self._untold_subtests:
+            self.result.longrepr += f"\n\n[{self._untold_subtests} more subtests failed]"
         if self.result.is_bad:
             self.result.sections = [(title, text) for title, text in sections]
         return self.result

@@ -21,7 +21,7 @@ _REQUIRED: dict[str, dict[str, type | tuple[type, ...]]] = {
 }
 _OPTIONAL: dict[str, type | tuple[type, ...]] = {
     "longrepr": str, "sections": list, "extra": dict, "metadata": dict, "user_properties": list,
-    "location": list, "rootdir": str, "exitstatus": int, "show_capture": str,
+    "location": list, "rootdir": str, "exitstatus": int, "show_capture": str, "subtest": str,
 }
 _PHASE = {"when": str, "outcome": str, "duration": _NUMBER}
 
