@@ -13,6 +13,9 @@ testwatch's latency figures leave that time out, so a regression flag means the 
 longer (on a CPU, or asleep, or blocked on I/O), not that another process ran or the session's
 heap was swept. Without schedstat (not Linux, a kernel without ``CONFIG_SCHED_INFO``) only the
 collections are counted.
+
+PYTEST_DONT_REWRITE: a child that waits for its run imports it before pytest loads it (see
+``pytest_plugin``).
 """
 
 from __future__ import annotations

@@ -19,6 +19,9 @@ process, so where pytest-memray is active (``--memray`` or ``memray = true``) th
 off; where it is only installed, it still tracks the tests carrying its markers, so this plugin
 leaves those tests to it and tracks the others. What it has to say goes to testwatch as a
 notice, never as a Python warning (a project's ``filterwarnings = error`` would stop pytest).
+
+PYTEST_DONT_REWRITE: a child that waits for its run imports it before pytest loads it (see
+``pytest_plugin``).
 """
 
 from __future__ import annotations

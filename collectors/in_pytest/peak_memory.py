@@ -14,6 +14,9 @@ far the peak can be trusted: ``exact`` (the kernel's mark: the true peak), ``sam
 highest sample: at most the true peak), ``process-peak`` (the process's lifetime peak: at least
 the true peak, and not the test's own). They travel to the engine in ``item.user_properties``
 (``testwatch.<name>``), which survive pytest-xdist's report serialisation.
+
+PYTEST_DONT_REWRITE: a child that waits for its run imports it before pytest loads it (see
+``pytest_plugin``).
 """
 
 from __future__ import annotations

@@ -5,6 +5,10 @@ is inert unless that socket is set, imports only the standard library and pytest
 least per test: it runs once per test of the user's suite. Under pytest-xdist only the controller
 streams; workers' reports reach it through xdist, carrying per-test figures in
 ``user_properties``.
+
+A child that waits for its run (``record_first``) imports it before pytest loads it, so it carries
+pytest's PYTEST_DONT_REWRITE mark, as every ``-p`` plugin of testwatch's does: pytest would
+otherwise warn that it cannot rewrite it, an error under the project's ``filterwarnings = error``.
 """
 
 from __future__ import annotations
