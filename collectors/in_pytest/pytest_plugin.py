@@ -154,9 +154,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             _stream.send({"event": "notice", "message": _unsent_notices.pop(0)})
 
 
-def _selected() -> list[str] | None:
-    """The node ids (or test files) testwatch chose for this run, in run order; None: all. They
-    are testwatch's (``node_ids``): paths from the folder pytest runs in, not from its rootdir."""
+def _selection() -> dict | None:
+    """What testwatch chose for this run; None: every test. ``tests``: the node ids (or test
+    files) in run order; ``known``: None, or the tests testwatch knows in their files, so that
+    the others collected there (new tests) run too, first. Both are testwatch's ids
+    (``node_ids``): paths from the folder pytest runs in, not from its rootdir."""
     select_file = os.environ.get(ENV_SELECT)
     if not select_file:
         return None
@@ -170,23 +172,27 @@ def _collect_only_selected_files(config: pytest.Config) -> None:
     every test file under it to collection, only for the selection to drop their tests. The
     files stay relative to the folder pytest runs in, as pytest reads its arguments: an absolute
     path holding ``[`` (a project in ``shop [old]``) is refused as a parametrization."""
-    selected = _selected()
-    if selected:
-        config.args = list(dict.fromkeys(nodeid.split("::", 1)[0] for nodeid in selected))
+    selection = _selection()
+    if selection and selection["tests"]:
+        config.args = list(dict.fromkeys(nodeid.split("::", 1)[0] for nodeid in selection["tests"]))
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session, config, items) -> None:
-    selected = _selected()
-    if selected is None:
+    selection = _selection()
+    if selection is None:
         return
-    wanted = {nodeid: rank for rank, nodeid in enumerate(selected)}
+    wanted = {nodeid: rank for rank, nodeid in enumerate(selection["tests"])}
+    known = None if selection["known"] is None else set(selection["known"])
     project_id = ProjectIds.of(config)
     ranks = {}
     for item in items:
         nodeid = project_id(item.nodeid)
         # A selected file (one that failed to collect last time) brings all of its tests.
-        ranks[item] = wanted.get(nodeid, wanted.get(nodeid.split("::", 1)[0]))
+        rank = wanted.get(nodeid, wanted.get(nodeid.split("::", 1)[0]))
+        if rank is None and known is not None and nodeid not in known:
+            rank = -1  # new in a selected file: the test being written, likely to fail
+        ranks[item] = rank
     kept = [item for item in items if ranks[item] is not None]
     dropped = [item for item in items if ranks[item] is None]
     kept.sort(key=ranks.__getitem__)

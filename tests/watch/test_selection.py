@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 
@@ -90,6 +91,34 @@ def test_new_test_file_is_selected_whole_and_runs(recorded, cli, affected):
     out = cli("run", str(recorded), "--affected")
     assert "tests/test_new.py::test_one" in out.stdout, out.stdout
     assert affected(recorded)["selected"] == []
+
+
+def test_new_tests_in_a_known_file_run_first_with_the_affected_ones(recorded, cli, affected):
+    # A test written into an existing file, or a parameter added to a known test, is not in the
+    # history: the selection names the file's known tests, and the child runs the new ones too.
+    test_core = recorded / "tests/test_core.py"
+    test_core.write_text(test_core.read_text() + (
+        "\n\nimport pytest\n\n\ndef test_written_now():\n    assert double(2) == 5\n\n\n"
+        "@pytest.mark.parametrize('x', [1, 2])\ndef test_params(x):\n    assert negate(x) == -x\n"
+    ))
+    known = {"tests/test_core.py::test_double", "tests/test_core.py::test_negate"}
+    assert set(affected(recorded)["selected"]) == known
+    out = cli("run", str(recorded), "--affected")
+    assert out.returncode == 1, out.stdout
+    ran = _ran(out.stdout)
+    assert ran[:3] == ["tests/test_core.py::test_written_now", "tests/test_core.py::test_params[1]",
+                       "tests/test_core.py::test_params[2]"]  # new first, in their file's order
+    assert set(ran[3:]) == known
+
+    test_core.write_text(test_core.read_text().replace("[1, 2]", "[1, 2, 3]"))
+    ran = _ran(cli("run", str(recorded), "--affected").stdout)
+    # The new parameter first, then the test that failed last time.
+    assert ran[:2] == ["tests/test_core.py::test_params[3]", "tests/test_core.py::test_written_now"]
+
+
+def _ran(output: str) -> list[str]:
+    """The tests a ``testwatch run`` printed a result line for, in order."""
+    return [m.group(1) for m in re.finditer(r"^(?:PASS|FAIL) +\S+ m?s +(\S+)$", output, re.MULTILINE)]
 
 
 def test_failures_stay_selected_and_come_first(recorded, cli, edit, affected):

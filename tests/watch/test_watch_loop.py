@@ -106,6 +106,20 @@ async def test_first_run_then_an_edit_reruns_only_the_affected_test(sample, edit
         await _stop(task, history)
 
 
+async def test_a_test_written_into_a_known_file_runs_on_its_save(sample):
+    _loop, task, events, history = await _start(sample)
+    try:
+        mark = len(events.events)
+        test_core = sample / "tests/test_core.py"
+        new_test = "\n\ndef test_written_now():\n    assert double(2) == 5\n"
+        test_core.write_text(test_core.read_text() + new_test)
+        await events.until(_is_run_end, mark)
+        assert events.finished_tests(mark)["tests/test_core.py::test_written_now"] == "failed"
+        assert "tests/test_io.py::test_offset" not in events.finished_tests(mark)
+    finally:
+        await _stop(task, history)
+
+
 # Runs plain once after its file is edited (it finds "first"), then blocks the recording run that
 # follows until "second" is removed.
 BLOCKS_ITS_RECORDING = """

@@ -63,7 +63,7 @@ def with_plugin_path(env: dict[str, str], python: str, workdir: Path) -> dict[st
 
 def child_env(
     config: Config, python: str, workdir: Path, select: list[str] | None = None,
-    memray_skip_file: Path | None = None,
+    memray_skip_file: Path | None = None, known: frozenset[str] | None = None,
 ) -> dict[str, str]:
     """The child's environment: the socket in ``workdir``, output cap, memray mode, selection."""
     env = dict(os.environ)
@@ -75,15 +75,18 @@ def child_env(
     env.pop(protocol.ENV_MEMRAY_SKIP, None)
     if memray_skip_file is not None:
         env[protocol.ENV_MEMRAY_SKIP] = str(memray_skip_file)
-    env.update(selection_env(workdir, select))
+    env.update(selection_env(workdir, select, known))
     return with_plugin_path(env, python, workdir)
 
 
-def selection_env(workdir: Path, select: list[str] | None) -> dict[str, str]:
+def selection_env(
+    workdir: Path, select: list[str] | None, known: frozenset[str] | None = None
+) -> dict[str, str]:
     """The variable that tells the child its selection, written to a file in ``workdir``; none
-    when it runs every test."""
+    when it runs every test. With ``known`` (the tests testwatch knows in the selected files),
+    the child also runs the tests it collects there that testwatch does not know: new ones."""
     if select is None:
         return {}
     select_file = workdir / "select.json"
-    select_file.write_text(json.dumps(select))
+    select_file.write_text(json.dumps({"tests": select, "known": None if known is None else sorted(known)}))
     return {protocol.ENV_SELECT: str(select_file)}

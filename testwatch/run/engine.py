@@ -69,6 +69,9 @@ class RunRequest:
     select: list[str] | None = None
     pytest_args: list[str] = field(default_factory=list)
     reasons: dict[str, str] = field(default_factory=dict)
+    # The tests the history knows in the selected tests' files, for a selection of affected tests:
+    # the child runs the others it collects there too (new tests). None: the selection only.
+    known: frozenset[str] | None = None
     # Called with the run's id once its last pytest session has ended, while that pytest may still
     # be exiting (its plugins' records are written by then): work on them can start at once.
     on_sessions_over: Callable[[int | None], None] | None = None
@@ -108,6 +111,7 @@ class RunEngine:
         self._ready: EarlyChild | None = None  # the next run's pytest, started cold ahead of it
         self._ready_environment = ""  # the environment it was started in
         self._on_sessions_over: Callable[[int | None], None] | None = None  # the running request's
+        self._known: frozenset[str] | None = None  # the running request's, and the tests it ran
 
     def close(self) -> None:
         """Stop the warm process and the pytest started ahead, if any (a later run starts new ones)."""
@@ -154,6 +158,7 @@ class RunEngine:
         )
         model = RunModel()
         self._on_sessions_over = request.on_sessions_over
+        self._known = request.known
         self.events.publish(RunStarted(run_id, request.trigger, selected, request.reasons, measuring))
         try:
             if request.select is not None and not request.select:
@@ -172,6 +177,7 @@ class RunEngine:
             raise
         finally:
             self._on_sessions_over = None
+            self._known = None
             if early is not None:  # a no-op once adopted; else no tests were selected, or cancelled
                 early.discard()
 
@@ -232,6 +238,8 @@ class RunEngine:
                 return True
             self._publish(model.child_died(code, tail, self.config.timeout))
             remaining = model.remaining()
+            if self._known is not None:  # the new tests that ran are not new to the next child
+                self._known = self._known | model.finished.keys()
             if not remaining:
                 return True
             if restarts >= self.config.max_restarts:
@@ -281,7 +289,7 @@ class RunEngine:
         if early is None or early.waiting:  # this session's pytest imports the project from now on
             remove_stale_bytecode(self._rules)
         if early is not None and early.waiting and not early.release(
-            self._argv(args, select), selection_env(early.workdir, select)
+            self._argv(args, select), selection_env(early.workdir, select, self._known)
         ):
             early.discard()  # started for other arguments than the run's: start a child anew
             early = None
@@ -310,7 +318,7 @@ class RunEngine:
 
     def _env(self, workdir, select: list[str] | None) -> dict[str, str]:
         skip_file = write_skip_file(self.history, workdir) if self.config.memray else None
-        return child_env(self.config, self.python, workdir, select, skip_file)
+        return child_env(self.config, self.python, workdir, select, skip_file, self._known)
 
     def _handle_line(self, model: RunModel, line: bytes) -> None:
         """Decode one protocol line; the run model turns it into engine events."""

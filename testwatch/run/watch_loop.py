@@ -434,7 +434,7 @@ class WatchLoop:
             self.listener(WatchStatus("no tests are affected by the changes"))
             return None
         return RunRequest(trigger=trigger, select=selection.selected, pytest_args=args,
-                          reasons=selection.reasons)
+                          reasons=selection.reasons, known=selection.known_in_selected_files())
 
     def _start_storing(self, recording: Recording, run_id: int | None) -> None:
         """Start storing ``recording`` in the recorder's thread (``_recording``), once. In memory,

@@ -7,7 +7,9 @@ new test file or under a changed ``conftest.py``. An edit of a module's module-l
 the tests whose executed code can observe the names it changed (``module_names.py``), or every
 importer where the names cannot be followed. A changed Python version, installed package or
 config file selects everything. When in doubt, select. Order: last failures first, then the tests
-that touch the change most directly, then the fastest.
+that touch the change most directly, then the fastest. Tests the history has never seen in a
+selected test's file (one just written, a new parameter) are found only when pytest collects the
+file: the child runs them too, before the others (``Selection.known_in_selected_files``).
 """
 
 from __future__ import annotations
@@ -49,6 +51,12 @@ class Selection:
     everything_reason: str = ""
     known: set[str] = field(default_factory=set)  # every test the history knows
     dep_counts: dict[str, int] = field(default_factory=dict)  # owner -> recorded dependencies
+
+    def known_in_selected_files(self) -> frozenset[str]:
+        """The known tests of the files the selection's tests are in: a run of the selection
+        also runs the tests collected there that are not among them, which are new."""
+        files = {nodeid_file(nodeid) for nodeid in self.selected}
+        return frozenset(nodeid for nodeid in self.known if nodeid_file(nodeid) in files)
 
     def why_not(self, nodeid: str) -> str:
         """Why a test is not in the selection (or the reason it is)."""
