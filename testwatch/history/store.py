@@ -7,6 +7,7 @@ their old data: it is kept aside or left alone, and testwatch carries on in memo
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import fcntl
 import json
@@ -97,6 +98,7 @@ class History:
         self.warnings: list[str] = []
         self._db: sqlite_utils.Database | None = None
         self._file_id = _file_id(path)
+        self._held = False  # counted in _OPEN_HERE (histories opened by open_history)
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -137,8 +139,8 @@ class History:
         if self.path is None or _file_id(self.path) == self._file_id:
             return False
         fresh = open_history(self.path)
-        self.conn.close()
-        self.conn, self._db, self._file_id = fresh.conn, None, fresh._file_id
+        self.close()
+        self.conn, self._db, self._file_id, self._held = fresh.conn, None, fresh._file_id, fresh._held
         self.warnings.extend(fresh.warnings)
         return True
 
@@ -217,8 +219,20 @@ class History:
         with contextlib.suppress(sqlite3.Error):
             self.conn.execute("PRAGMA shrink_memory")
 
+    def hold_open(self) -> None:
+        """Count this history's file as one this process holds open (``_OPEN_HERE``)."""
+        if self._file_id is not None and not self._held:
+            self._held = True
+            _OPEN_HERE[self._file_id] += 1
+
     def close(self) -> None:
+        self._let_go()
         self.conn.close()
+
+    def _let_go(self) -> None:
+        if self._held:
+            self._held = False
+            _OPEN_HERE[self._file_id] -= 1
 
 
 def result_row(run_id: int, result: TestResult) -> dict:
@@ -272,13 +286,25 @@ def _pid_alive(pid: int | None) -> bool:
     return True
 
 
+# The history files (device, inode) this process holds open, with how many ``History`` objects
+# hold each. Opening one again skips the check of its header: closing any descriptor of a file
+# drops every POSIX lock the process holds on it, SQLite's too (https://sqlite.org/howtocorrupt.html,
+# 2.2). The app holds the history open on its main thread when its controller thread opens it:
+# that close let another testwatch that closed its own connection (``testwatch affected`` in a
+# second terminal) take itself for the file's last user, checkpoint it and delete the write-ahead
+# log under the app, whose next writes failed ("file is not a database") and whose exit then wrote
+# stale pages over the file.
+_OPEN_HERE: collections.Counter[tuple[int, int]] = collections.Counter()
+
+
 def open_history(path: Path, retries: int = _LOCKED_RETRIES) -> History:
     """Open (creating, migrating or setting aside) the history at ``path``.
 
     Raises HistoryError only for a file from a newer testwatch, which must not be touched.
     Any other failure falls back to an in-memory history with a warning.
     """
-    refuse_foreign_file(path)
+    if not _OPEN_HERE[_file_id(path)]:
+        refuse_foreign_file(path)
     if path.is_file() and not os.access(path.parent, os.W_OK):
         return _read_only(path)
     db = None
@@ -313,6 +339,7 @@ def open_history(path: Path, retries: int = _LOCKED_RETRIES) -> History:
             f"history {path} cannot be created ({exc.strerror}); results are kept in memory only"
         )
     history.mark_interrupted_runs()
+    history.hold_open()
     return history
 
 
