@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from testwatch.select.module_names import module_facts
+
 PROJECT = {
     "pyproject.toml": """
         [tool.pytest.ini_options]
@@ -395,3 +397,96 @@ def test_a_test_modules_names_are_read_as_attributes_only_where_it_is_imported(w
     # of an object, which cannot be a test module it never imports.
     edit(web / "web/routing.py", 'SEPARATOR = "/"', 'SEPARATOR = "-"')
     assert _selected(affected, web) == {"tests/test_routing.py::test_get"}
+
+
+STAR = {
+    "pyproject.toml": PROJECT["pyproject.toml"],
+    "pkg/__init__.py": """
+        from .core import *
+        from .loose import *
+    """,
+    "pkg/core.py": """
+        __all__ = ["total", "LIMIT"]
+
+        LIMIT = 10
+        HIDDEN = 3
+
+
+        def total(x):
+            return x * HIDDEN
+
+
+        def helper():
+            return LIMIT
+    """,
+    "pkg/loose.py": """
+        SPARE = 1
+
+
+        def spare():
+            return SPARE
+    """,
+    "pkg/other.py": """
+        def other():
+            return 1
+    """,
+    "tests/test_pkg.py": """
+        import pkg
+        from pkg import LIMIT
+        from pkg.other import other
+
+
+        def test_total():
+            assert pkg.total(2) == 6
+
+
+        def test_limit():
+            assert LIMIT == 10
+
+
+        def test_other():
+            assert other() == 1
+
+
+        def test_spare():
+            assert pkg.spare() == 1
+    """,
+}
+
+
+@pytest.fixture
+def star(make_project, cli):
+    root = make_project(STAR)
+    out = cli("run", str(root), "--affected")
+    assert out.returncode == 0, out.stdout + out.stderr
+    return root
+
+
+def test_a_star_import_of_a_module_with_a_literal_all_is_followed_by_name(star, edit, affected):
+    # from .core import * binds just core.__all__: as ``from .core import total, LIMIT``.
+    edit(star / "pkg/core.py", "HIDDEN = 3", "HIDDEN = 4")
+    assert _selected(affected, star) == {"tests/test_pkg.py::test_total"}
+    edit(star / "pkg/core.py", "HIDDEN = 4", "HIDDEN = 3")
+    edit(star / "pkg/core.py", "LIMIT = 10", "LIMIT = 11")
+    assert _selected(affected, star) == {"tests/test_pkg.py::test_limit"}
+
+
+def test_a_star_import_of_a_module_without_a_literal_all_falls_back(star, edit, affected):
+    edit(star / "pkg/loose.py", "SPARE = 1", "SPARE = 2")
+    result = affected(star)
+    assert set(result["selected"]) >= {"tests/test_pkg.py::test_spare", "tests/test_pkg.py::test_other"}
+    assert "imports * from it" in result["reasons"]["tests/test_pkg.py::test_other"]
+
+
+@pytest.mark.parametrize(("source", "exported"), [
+    ("__all__ = ['a', 'b']\n", ("a", "b")),
+    ("__all__: tuple = ('a',)\n", ("a",)),
+    ("__all__ = ['a']\n__all__ += ['b']\n", None),
+    ("__all__ = ['a']\n__all__.append('b')\n", None),
+    ("__all__ = ['a']\nglobals()['__all__'] = ['b']\n", None),
+    ("__all__ = ['a'] + other.__all__\n", None),
+    ("if X:\n    __all__ = ['a']\n", None),
+    ("def f():\n    global __all__\n    __all__ = ['b']\n__all__ = ['a']\n", None),
+])
+def test_only_a_literal_all_bound_once_says_what_a_star_import_binds(source, exported):
+    assert module_facts(source.encode(), "pkg/core.py").exported == exported

@@ -63,6 +63,7 @@ def facts_to_json(facts: ModuleFacts) -> dict:
         "object_dicts": facts.object_dicts,
         "imported": sorted(facts.imported),
         "handles_modules": facts.handles_modules,
+        "exported": None if facts.exported is None else list(facts.exported),
     }
 
 
@@ -94,6 +95,7 @@ def facts_from_json(data: dict) -> ModuleFacts:
         bool(data["object_dicts"]),
         frozenset(data["imported"]),
         bool(data["handles_modules"]),
+        None if data["exported"] is None else tuple(data["exported"]),
     )
 
 

@@ -43,19 +43,21 @@ imports test modules by itself and hands them to no other code, so ``self.app`` 
 not read the ``app`` a test module derives at import. An attribute stored (``x.NAME = v``) is not
 read.
 
-It cannot tell, and says so (the selection then falls back to every importer), when a name can
-be read without being named (``globals()``, ``vars()``, ``exec``, ``eval``, ``__dict__`` in the
+It cannot tell, and says so (the selection then falls back to every importer), when a name can be
+read without being named (``globals()``, ``vars()``, ``exec``, ``eval``, ``__dict__`` in the
 defining module; ``getattr`` with a computed name, ``vars()`` or ``__dict__`` on the module from
-another; ``import *``), when the changed statement binds no name or is an import or a compound
-statement, and for names Python or pytest read by themselves (dunders, ``pytestmark``). When a
-changed statement makes calls, decorates, or derives a class from bases, its effects may reach
-past the names it binds (a registry, a metaclass): every test that ran code of the edited module
-is selected too, the rule pytest-testmon applies to every edit.
+another; ``import *`` from a module without a literal ``__all__``: with one, the star import binds
+just those names, followed as ``from mod import NAME``), when the changed statement binds no name
+or is an import or a compound statement, and for names Python or pytest read by themselves
+(dunders, ``pytestmark``). When a changed statement makes calls, decorates, or derives a class from
+bases, its effects may reach past the names it binds (a registry, a metaclass): every test that ran
+code of the edited module is selected too, the rule pytest-testmon applies to every edit.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -158,6 +160,9 @@ class ModuleFacts:
     object_dicts: bool = False
     imported: frozenset[str] = frozenset()  # every module its imports (in functions too) may import
     handles_modules: bool = False  # its code may be handed module objects (``_MODULE_HANDLES``)
+    # Its ``__all__`` when a literal list or tuple of strings bound once and never touched again:
+    # the names ``from it import *`` binds. None otherwise.
+    exported: tuple[str, ...] | None = None
 
 
 def module_facts(source: bytes, relative: str) -> ModuleFacts | None:
@@ -196,7 +201,34 @@ def module_facts(source: bytes, relative: str) -> ModuleFacts | None:
     module_level = set().union(*(statement.bound for statement in facts.statements))
     facts.dynamic, facts.dynamic_targets, facts.object_dicts = _dynamic_reads(every, aliases, module_level)
     facts.handles_modules = any((reads.names | reads.attributes) & _MODULE_HANDLES for reads in every)
+    facts.exported = _static_all(skeleton, bodies)
     return facts
+
+
+def _static_all(
+    skeleton: list[ast.stmt], bodies: dict[ast.AST, list[ast.stmt]]
+) -> tuple[str, ...] | None:
+    """The module's ``__all__`` when one top-level assignment binds it to a list or tuple of
+    strings and nothing else in the module names it (no ``+=``, ``.append``, second binding)."""
+    literal = None
+    mentions = 0
+    for top in skeleton:
+        for node in _walk_with_bodies(top, bodies):
+            if isinstance(node, ast.Name) and node.id == "__all__":
+                mentions += 1
+            elif isinstance(node, ast.Constant) and node.value == "__all__":
+                mentions += 1  # globals()["__all__"], setattr(module, "__all__", ...)
+        value = None
+        if isinstance(top, ast.Assign) and len(top.targets) == 1:
+            target, value = top.targets[0], top.value
+        elif isinstance(top, ast.AnnAssign):
+            target, value = top.target, top.value
+        if value is not None and isinstance(target, ast.Name) and target.id == "__all__":
+            items = value.elts if isinstance(value, (ast.List, ast.Tuple)) else None
+            if items is not None and all(isinstance(i, ast.Constant) and isinstance(i.value, str)
+                                         for i in items):
+                literal = tuple(i.value for i in items)
+    return literal if mentions == 1 else None
 
 
 def _imported(
@@ -658,6 +690,7 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
     for rel in facts:
         for name in module_names(rel):
             files_of.setdefault(name, set()).add(rel)
+    facts = {rel: _star_imports_by_name(f, facts, files_of) for rel, f in facts.items()}
     changed = impact.changed
     changed[impact.origin] = set(impact.names)
     tainted: dict[str, set[str]] = {}  # file -> defs and classes whose code reads a changed name
@@ -771,6 +804,23 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
             kinds = {name for s in facts[rel].statements if s.kind in ("def", "class") for name in s.bound}
             impact.definitions[rel] = own & kinds
     impact.changed = {rel: own for rel, own in changed.items() if own}
+
+
+def _star_imports_by_name(
+    f: ModuleFacts, facts: dict[str, ModuleFacts], files_of: dict[str, set[str]]
+) -> ModuleFacts:
+    """``f`` with each ``from mod import *`` whose module has a literal ``__all__`` read as
+    ``from mod import`` those names; the others stay star imports (they fall back)."""
+    if not f.star_imports:
+        return f
+    by_name, unresolved = list(f.from_imports), set()
+    for module in f.star_imports:
+        targets = [facts.get(target) for target in files_of.get(module, ())]
+        if not targets or any(t is None or t.exported is None for t in targets):
+            unresolved.add(module)
+            continue
+        by_name += [(module, name, name) for t in targets for name in t.exported]
+    return dataclasses.replace(f, from_imports=by_name, star_imports=unresolved)
 
 
 def _follow_family(
