@@ -108,7 +108,11 @@ PROJECT = {
 
 @pytest.fixture
 def shop(make_project, cli):
-    root = make_project(PROJECT)
+    return _recorded(make_project(PROJECT), cli)
+
+
+def _recorded(root, cli):
+    """The project at ``root`` after one ``run --affected``: its dependencies recorded."""
     out = cli("run", str(root), "--affected")
     assert out.returncode == 0, out.stdout + out.stderr
     return root
@@ -359,10 +363,7 @@ WEB = {
 
 @pytest.fixture
 def web(make_project, cli):
-    root = make_project(WEB)
-    out = cli("run", str(root), "--affected")
-    assert out.returncode == 0, out.stdout + out.stderr
-    return root
+    return _recorded(make_project(WEB), cli)
 
 
 RESPONSE_USERS = {f"tests/test_responses.py::test_{name}" for name in ("header", "size", "render", "check")}
@@ -456,10 +457,7 @@ STAR = {
 
 @pytest.fixture
 def star(make_project, cli):
-    root = make_project(STAR)
-    out = cli("run", str(root), "--affected")
-    assert out.returncode == 0, out.stdout + out.stderr
-    return root
+    return _recorded(make_project(STAR), cli)
 
 
 def test_a_star_import_of_a_module_with_a_literal_all_is_followed_by_name(star, edit, affected):
