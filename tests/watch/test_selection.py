@@ -116,6 +116,19 @@ def test_new_tests_in_a_known_file_run_first_with_the_affected_ones(recorded, cl
     assert ran[:2] == ["tests/test_core.py::test_params[3]", "tests/test_core.py::test_written_now"]
 
 
+def test_a_new_test_that_kills_pytest_is_blamed_once_and_the_rest_run(recorded, cli):
+    # The restarted pytest counts the new tests that already ran as known: it does not run the
+    # crashing one again (and again, until the restarts run out).
+    test_core = recorded / "tests/test_core.py"
+    test_core.write_text(test_core.read_text() + "\n\ndef test_exits():\n    import os\n    os._exit(3)\n")
+    out = cli("run", str(recorded), "--affected")
+    assert out.returncode == 1, out.stdout
+    ran = _ran(out.stdout)
+    assert set(ran) == {"tests/test_core.py::test_double", "tests/test_core.py::test_negate"}
+    assert out.stdout.count("tests/test_core.py::test_exits") >= 1
+    assert "2 passed, 1 crashed" in out.stdout
+
+
 def _ran(output: str) -> list[str]:
     """The tests a ``testwatch run`` printed a result line for, in order."""
     return [m.group(1) for m in re.finditer(r"^(?:PASS|FAIL) +\S+ m?s +(\S+)$", output, re.MULTILINE)]

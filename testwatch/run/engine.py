@@ -239,7 +239,7 @@ class RunEngine:
             self._publish(model.child_died(code, tail, self.config.timeout))
             remaining = model.remaining()
             if self._known is not None:  # the new tests that ran are not new to the next child
-                self._known = self._known | model.finished.keys()
+                self._known = self._known.union(model.finished)
             if not remaining:
                 return True
             if restarts >= self.config.max_restarts:
