@@ -32,6 +32,8 @@ from testwatch.model.results import BAD_OUTCOMES, TestResult, nodeid_file
 from testwatch.model.wording import counted
 from testwatch.tui import messages as m
 
+NEW_TEST_REASON = "new: not in the history yet (a test just written, or a new parameter)"
+
 # What ``SessionState.apply`` returns for news that touches every pane, whichever panes exist.
 EVERY_PANE = "every pane"
 # Sort rank of a status in the tests pane: failures first, then what is still moving.
@@ -219,7 +221,11 @@ class SessionState:
             row = self.row(nodeid)
             row.markers = list(markers)
             self.set_status(row, "queued")
-            row.reason = reasons.get(nodeid, reasons.get("*", ""))
+            row.reason = (
+                reasons.get(nodeid) or reasons.get(nodeid_file(nodeid)) or reasons.get("*")
+                # A selection names every test it chose: one pytest collected beside them is new.
+                or (NEW_TEST_REASON if reasons else "")
+            )
         if self.run is not None:  # a run in two sessions collects twice: the second adds tests
             self.run.in_run |= set(event.markers)
             self.run.total = len(self.run.in_run)

@@ -54,6 +54,18 @@ def test_a_cancelled_run_marks_the_tests_it_did_not_reach():
     assert "*" not in state.tests
 
 
+def test_a_test_the_selection_did_not_name_is_said_to_be_new():
+    # The child runs the tests it collects in the selected files that the history does not know.
+    state = SessionState(clock=lambda: 0.0)
+    apply_all(state, [
+        RunStarted(1, "change", 2, {"t.py::a": "calc.py: total changed", "new.py": "new test file"}),
+        TestsCollected({"t.py::written_now": [], "t.py::a": [], "new.py::b": []}),
+    ])
+    assert state.tests["t.py::a"].reason == "calc.py: total changed"
+    assert state.tests["new.py::b"].reason == "new test file"
+    assert state.tests["t.py::written_now"].reason.startswith("new: not in the history yet")
+
+
 def test_a_run_in_two_sessions_keeps_the_first_sessions_results():
     state = SessionState(clock=lambda: 0.0)
     apply_all(state, [
