@@ -45,6 +45,7 @@ _unsent_phases: dict[str, list[dict]] = {}  # node id -> its setup and call phas
 SUBTEST_TRACEBACKS = 10  # failed subtests of one test whose tracebacks are sent
 _subtest_tracebacks: dict[str, int] = {}  # node id -> tracebacks of its failed subtests sent
 _unsent_notices: list[str] = []  # notices from before the stream connected
+_read_selection: list = [None, None]  # the selection file last read, and what it holds
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # One encoder for every event: json.dumps with options builds a new one per call.
 _encode = json.JSONEncoder(ensure_ascii=False, default=repr).encode
@@ -162,8 +163,10 @@ def _selection() -> dict | None:
     select_file = os.environ.get(ENV_SELECT)
     if not select_file:
         return None
-    with open(select_file, encoding="utf-8") as f:
-        return json.load(f)
+    if _read_selection[0] != select_file:  # read once per session: it can hold many known ids
+        with open(select_file, encoding="utf-8") as f:
+            _read_selection[:] = [select_file, json.load(f)]
+    return _read_selection[1]
 
 
 def _collect_only_selected_files(config: pytest.Config) -> None:

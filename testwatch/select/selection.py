@@ -50,13 +50,14 @@ class Selection:
     everything: bool = False
     everything_reason: str = ""
     known: set[str] = field(default_factory=set)  # every test the history knows
+    known_by_file: dict[str, list[str]] = field(default_factory=dict)  # test file -> its known tests
     dep_counts: dict[str, int] = field(default_factory=dict)  # owner -> recorded dependencies
 
     def known_in_selected_files(self) -> frozenset[str]:
         """The known tests of the files the selection's tests are in: a run of the selection
         also runs the tests collected there that are not among them, which are new."""
         files = {nodeid_file(nodeid) for nodeid in self.selected}
-        return frozenset(nodeid for nodeid in self.known if nodeid_file(nodeid) in files)
+        return frozenset(nodeid for test_file in files for nodeid in self.known_by_file.get(test_file, ()))
 
     def why_not(self, nodeid: str) -> str:
         """Why a test is not in the selection (or the reason it is)."""
@@ -249,7 +250,8 @@ class Selector:
         for path, why in sorted(whole_files.items()):
             reasons[path] = why
         selected = [p for p in sorted(whole_files) if p not in picked] + order
-        return Selection(selected, reasons, len(known.tests), known=known.tests, dep_counts=known.counts)
+        return Selection(selected, reasons, len(known.tests), known=known.tests,
+                         known_by_file=known.tests_by_file, dep_counts=known.counts)
 
     def _pick(self, known: KnownTests, hits) -> dict[str, tuple[int, str]]:
         """Known tests (in files that still exist) that failed last time, have no recorded
