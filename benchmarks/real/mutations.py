@@ -43,7 +43,9 @@ RUN_TIMEOUT_S = 900
 _BASELINE_VERSION = 3  # bump when what the baseline holds changes
 # Sources that decide a selection but play no part in recording one: a change there keeps the baseline.
 CATALOG_PROJECTS = sorted({m.project for m in MUTATIONS})
-_SELECTION_ONLY = frozenset({"testwatch/select/selection.py", "testwatch/select/module_names.py"})
+_SELECTION_ONLY = frozenset(
+    {"testwatch/select/selection.py", "testwatch/select/module_names.py", "testwatch/select/import_time.py"}
+)
 
 
 @dataclass(frozen=True)

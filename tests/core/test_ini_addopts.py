@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from testwatch.config.pytest_ini import addopts
+from testwatch.config.pytest_ini import addopts, names_tests_by_default
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,20 @@ def test_config_file_argument_and_environment(tmp_path):
 def test_a_broken_file_adds_nothing(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[tool.pytest.ini_options\naddopts = '-x'\n")
     assert addopts(tmp_path, [], {"PYTEST_ADDOPTS": "'unclosed"}) == ["'unclosed"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "args", "by_default"),
+    [
+        ("pyproject.toml", "[tool.pytest.ini_options]\ntestpaths = ['tests']\n", [], True),
+        ("pyproject.toml", "[tool.pytest.ini_options]\npython_functions = ['check_*']\n", [], False),
+        ("pyproject.toml", "[tool.pytest]\npython_classes = ['Describe*']\n", [], False),
+        ("tox.ini", "[pytest]\npython_functions = check_*\n", [], False),
+        ("pytest.ini", "[pytest]\naddopts = -o python_functions=check_*\n", [], False),
+        ("pytest.ini", "[pytest]\n", ["-o", "python_classes=Check"], False),
+        ("pyproject.toml", "[tool.pytest.ini_options\n", [], False),  # unreadable: cannot tell
+    ],
+)
+def test_whether_the_project_names_its_tests_as_pytest_does(tmp_path, name, text, args, by_default):
+    (tmp_path / name).write_text(text)
+    assert names_tests_by_default(tmp_path, args) is by_default

@@ -154,10 +154,110 @@ def test_import_time_derived_constant_follows_into_other_modules(shop, edit, aff
 
 
 def test_from_import_alias_is_followed(shop, edit, affected):
-    edit(shop / "shop/prices.py", "SCALE = RATE * 10", "SCALE = RATE * 11")
+    edit(shop / "shop/prices.py", "SCALE = RATE * 10", "SCALE = 21")
     result = affected(shop)
     assert set(result["selected"]) == {"tests/test_report.py::test_scaled"}
     assert "reads FACTOR" in result["reasons"]["tests/test_report.py::test_scaled"]
+
+
+def test_an_edited_operator_on_names_also_selects_every_test_that_ran_the_module(shop, edit, affected):
+    # RATE * 11 could raise at import (RATE could be anything): importing would then fail for
+    # every importer, so every test that ran code of prices.py runs, as pytest-testmon's would.
+    edit(shop / "shop/prices.py", "SCALE = RATE * 10", "SCALE = RATE * 11")
+    result = affected(shop)
+    assert "reads FACTOR" in result["reasons"]["tests/test_report.py::test_scaled"]
+    assert "may raise at import" in result["reasons"]["tests/test_prices.py::test_plain"]
+    assert "tests/test_alias.py::test_triple_rate" not in result["selected"]
+
+
+def test_an_undefined_name_at_import_selects_every_importer(shop, edit, affected, cli):
+    # A typo: prices.py no longer imports, so every test whose file imports it (test_alias's
+    # through shop.alias, though it runs none of prices.py's code) fails.
+    edit(shop / "shop/prices.py", "unused = 5", "unused = RATES")
+    result = affected(shop)
+    assert "tests/test_alias.py::test_triple_rate" in result["selected"]
+    why = result["reasons"]["tests/test_alias.py::test_triple_rate"]
+    assert "reads RATES at import before anything binds it" in why
+    run = cli("run", str(shop), "--", "tests/test_alias.py")
+    assert run.returncode != 0 and "RATES" in run.stdout + run.stderr
+
+
+def test_an_attribute_read_at_import_also_selects_every_test_that_ran_the_module(shop, edit, affected):
+    edit(shop / "shop/prices.py", "unused = 5", "unused = RATE.real")
+    result = affected(shop)
+    assert {"tests/test_prices.py::test_plain", "tests/test_prices.py::test_show"} <= set(result["selected"])
+    assert "tests/test_alias.py::test_triple_rate" not in result["selected"]
+
+
+def test_a_new_function_selects_nothing_until_something_reads_it(shop, edit, affected):
+    edit(shop / "shop/prices.py", "def plain(x):", "def helper(x):\n    return x\n\n\ndef plain(x):")
+    assert _selected(affected, shop) == set()
+
+
+def test_a_new_function_that_shadows_a_builtin_selects_its_readers(shop, edit, affected):
+    # clamp() calls min(): a module-level min defined after it now shadows the builtin.
+    edit(shop / "shop/prices.py", "def limit():", "def min(*values):\n    return 0\n\n\ndef limit():")
+    assert _selected(affected, shop) == {"tests/test_prices.py::test_clamp"}
+
+
+def test_a_moved_function_still_falls_back(shop, edit, affected):
+    # The layout changed and no name is new: nothing to follow by name.
+    source = (shop / "shop/prices.py").read_text()
+    plain = "def plain(x):\n    return x + 1\n"
+    edit(shop / "shop/prices.py", source, plain + "\n\n" + source.replace(plain, ""))
+    result = affected(shop)
+    assert "tests/test_alias.py::test_triple_rate" in result["selected"]
+    assert "removed or reordered" in result["reasons"]["tests/test_alias.py::test_triple_rate"]
+
+
+def test_a_new_test_in_a_test_module_runs_alone(shop, edit, affected, cli):
+    edit(
+        shop / "tests/test_prices.py",
+        "def test_plain():",
+        "@pytest.mark.parametrize('n', [1, 2])\ndef test_new(n):\n    assert double(n) == 3\n\n\n"
+        "def test_plain():",
+    )
+    edit(shop / "tests/test_prices.py", "from shop.prices", "import pytest\n\nfrom shop.prices")
+    # A new import is not followed by name: the module's tests run, test_new among them.
+    assert "tests/test_prices.py::test_plain" in affected(shop)["selected"]
+    first = cli("run", str(shop), "--affected")
+    assert first.returncode == 1 and "test_new[1]" in first.stdout, first.stdout
+    edit(shop / "tests/test_prices.py", "assert double(n) == 3", "assert double(n) == 2 * n")
+    _insert_before_test_plain(edit, shop, "def test_other():\n    assert plain(2) == 3")
+    result = affected(shop)
+    assert set(result["selected"]) == {
+        "tests/test_prices.py::test_new[1]", "tests/test_prices.py::test_new[2]",  # failed last time
+        "tests/test_prices.py::test_other",
+    }
+    assert "new: written into tests/test_prices.py" in result["reasons"]["tests/test_prices.py::test_other"]
+    run = cli("run", str(shop), "--affected")
+    assert run.returncode == 0, run.stdout
+    assert "3 passed" in run.stdout
+
+
+def _insert_before_test_plain(edit, root, code: str) -> None:
+    edit(root / "tests/test_prices.py", "def test_plain():", f"{code}\n\n\ndef test_plain():")
+
+
+def test_a_new_fixture_or_setup_in_a_test_module_selects_its_tests(shop, edit, affected):
+    _insert_before_test_plain(edit, shop, "def setup_module():\n    pass")
+    result = affected(shop)
+    assert "tests/test_prices.py::test_plain" in result["selected"]
+    why = result["reasons"]["tests/test_prices.py::test_plain"]
+    assert "setup_module is read by Python or pytest" in why
+
+
+def test_projects_naming_their_tests_fall_back_on_new_names_in_test_modules(
+    make_project, cli, edit, affected
+):
+    files = dict(PROJECT)
+    files["pyproject.toml"] = PROJECT["pyproject.toml"] + '        python_functions = ["test_*", "check_*"]\n'
+    root = _recorded(make_project(files), cli)
+    _insert_before_test_plain(edit, root, "def check_new():\n    assert False")
+    result = affected(root)
+    assert "tests/test_prices.py::test_plain" in result["selected"]
+    assert "python_functions" in result["reasons"]["tests/test_prices.py::test_plain"]
+    assert cli("run", str(root), "--affected").returncode == 1  # check_new ran, and failed
 
 
 def test_a_name_no_test_reads_selects_nothing(shop, edit, affected):

@@ -120,7 +120,8 @@ def test_a_new_test_that_kills_pytest_is_blamed_once_and_the_rest_run(recorded, 
     # The restarted pytest counts the new tests that already ran as known: it does not run the
     # crashing one again (and again, until the restarts run out).
     test_core = recorded / "tests/test_core.py"
-    test_core.write_text(test_core.read_text() + "\n\ndef test_exits():\n    import os\n    os._exit(3)\n")
+    # The new import is not followed by name: the file's known tests run too.
+    test_core.write_text("import os\n" + test_core.read_text() + "\n\ndef test_exits():\n    os._exit(3)\n")
     out = cli("run", str(recorded), "--affected")
     assert out.returncode == 1, out.stdout
     ran = _ran(out.stdout)

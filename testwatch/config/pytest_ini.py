@@ -8,11 +8,14 @@ the command line. The file is the one pytest would pick in the project root: ``-
 ``pyproject.toml`` (``[tool.pytest.ini_options]`` or pytest 9's ``[tool.pytest]``), ``tox.ini``
 (``[pytest]``) and ``setup.cfg`` (``[tool:pytest]``) that holds a pytest section. A file that
 cannot be read or parsed adds nothing: pytest itself reports it when the run starts.
+The selection asks whether the project names its tests as pytest does by default
+(``names_tests_by_default``): a new ``test_*`` function is then a new test, a new helper not.
 """
 
 from __future__ import annotations
 
 import configparser
+import os
 import shlex
 import tomllib
 from collections.abc import Mapping
@@ -41,22 +44,44 @@ def holds_pytest_config(folder: Path) -> bool:
     return False
 
 
+def names_tests_by_default(root: Path, args: list[str]) -> bool:
+    """Whether pytest collects the default test names (``test*`` functions, ``Test*`` classes)
+    and no others: neither the configuration file nor ``args``, ``addopts`` or
+    ``PYTEST_ADDOPTS`` (``-o``) set ``python_functions`` or ``python_classes``."""
+    words = [*args, *addopts(root, args, os.environ)]
+    if any(name in word for word in words for name in _NAMING):  # -o python_functions=...
+        return False
+    section = _file_section(root, args)
+    return section is not None and not any(key in section for key in _NAMING)
+
+
+_NAMING = ("python_functions", "python_classes")
+
+
 def _file_addopts(root: Path, args: list[str]) -> list[str]:
+    section = _file_section(root, args) or {}
+    value = section.get("addopts", [])
+    return [str(word) for word in value] if isinstance(value, list) else _split(str(value))
+
+
+def _file_section(root: Path, args: list[str]) -> Mapping[str, object] | None:
+    """The pytest section of the configuration file pytest picks ({} when none has one); None
+    when that file cannot be read (pytest will report it)."""
     chosen = _config_file_arg(args)
     candidates = [root / chosen] if chosen else [root / name for name in _ORDER]
     for path in candidates:
         try:
             found = _read(path)
         except (OSError, ValueError, UnicodeDecodeError, configparser.Error, tomllib.TOMLDecodeError):
-            return []
+            return None
         if found is not None:
             return found
-    return []
+    return {}
 
 
-def _read(path: Path) -> list[str] | None:
-    """``addopts`` of a file with a pytest section ([] when the section has none); None when the
-    file is missing or has no pytest section (pytest goes on to the next)."""
+def _read(path: Path) -> Mapping[str, object] | None:
+    """The pytest section of a file ({} when it is empty); None when the file is missing or has
+    no pytest section (pytest goes on to the next)."""
     if not path.is_file():
         return None
     if path.suffix == ".toml":
@@ -65,15 +90,14 @@ def _read(path: Path) -> list[str] | None:
         if not isinstance(pytest_table, dict):
             return None
         section = pytest_table.get("ini_options", pytest_table)
-        value = section.get("addopts", []) if isinstance(section, dict) else []
-        return [str(word) for word in value] if isinstance(value, list) else _split(str(value))
+        return section if isinstance(section, dict) else {}
     parser = configparser.ConfigParser(interpolation=None)
     parser.read_string(path.read_text(encoding="utf-8"))
     section = _INI_SECTIONS.get(path.name, "pytest")
     if not parser.has_section(section):
         # pytest.ini and .pytest.ini are pytest's files even without the section.
-        return [] if path.name in ("pytest.ini", ".pytest.ini") else None
-    return _split(parser.get(section, "addopts", fallback=""))
+        return {} if path.name in ("pytest.ini", ".pytest.ini") else None
+    return dict(parser.items(section))
 
 
 def _config_file_arg(args: list[str]) -> str | None:

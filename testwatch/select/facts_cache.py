@@ -12,7 +12,7 @@ import functools
 import sys
 from pathlib import Path
 
-from testwatch.select import fingerprints, module_names
+from testwatch.select import fingerprints, import_time, module_names
 from testwatch.select.content_cache import MISSING, ContentCache, code_version
 from testwatch.select.fingerprints import BlockReads
 from testwatch.select.module_names import ModuleFacts, Statement
@@ -50,6 +50,8 @@ def facts_to_json(facts: ModuleFacts) -> dict:
             None if s.instance_attributes is None else sorted(s.instance_attributes),
             s.copies_only,
             s.plain_attributes,
+            s.settled,
+            sorted(s.unsettled_members),
         ]
         for s in facts.statements
     ]
@@ -64,6 +66,8 @@ def facts_to_json(facts: ModuleFacts) -> dict:
         "imported": sorted(facts.imported),
         "handles_modules": facts.handles_modules,
         "exported": None if facts.exported is None else list(facts.exported),
+        "layout": list(facts.layout),
+        "undefined": facts.undefined,
     }
 
 
@@ -82,8 +86,11 @@ def facts_from_json(data: dict) -> ModuleFacts:
             None if attributes is None else frozenset(attributes),
             bool(copies_only),
             bool(plain),
+            bool(settled),
+            frozenset(unsettled),
         )
-        for bound, reads, kind, effects, calls, members, attributes, copies_only, plain in data["statements"]
+        for bound, reads, kind, effects, calls, members, attributes, copies_only, plain, settled, unsettled
+        in data["statements"]
     ]
     return ModuleFacts(
         statements,
@@ -96,6 +103,8 @@ def facts_from_json(data: dict) -> ModuleFacts:
         frozenset(data["imported"]),
         bool(data["handles_modules"]),
         None if data["exported"] is None else tuple(data["exported"]),
+        tuple(str(entry) for entry in data["layout"]),
+        str(data["undefined"]),
     )
 
 
@@ -104,7 +113,8 @@ class FactsCache:
 
     def __init__(self, path: Path | None, root: Path | None = None) -> None:
         self.path = path
-        version = functools.partial(code_version, [fingerprints, module_names, sys.modules[__name__]])
+        code = [fingerprints, import_time, module_names, sys.modules[__name__]]
+        version = functools.partial(code_version, code)
         self._entries = ContentCache(path, version, root)
 
     def get(self, relative: str, sha: str) -> ModuleFacts | object | None:

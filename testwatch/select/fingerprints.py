@@ -305,18 +305,29 @@ def name_hashes(statements: list[ast.stmt], texts: list[str]) -> dict[str, str]:
     classes: dict[str, ast.ClassDef] = {}
     for statement, text in zip(statements, texts, strict=True):
         names = sorted(bound_names(statement))
-        layout.append(f"{type(statement).__name__} {' '.join(names)}" if names else text)
+        layout.append(layout_entry(statement, names, text))
         for name in names:
             dumps.setdefault(name, []).append(text)
         if isinstance(statement, ast.ClassDef):
             classes[statement.name] = statement
     hashes = {f"{NAME_PREFIX}{name}": content_hash("\n".join(parts).encode("utf-8"))
               for name, parts in dumps.items()}
-    hashes[LAYOUT_KEY] = content_hash("\n".join(layout).encode("utf-8"))
+    hashes[LAYOUT_KEY] = layout_hash(layout)
     for name, statement in classes.items():
         if len(dumps[name]) == 1:
             hashes.update(member_hashes(statement))
     return hashes
+
+
+def layout_entry(statement: ast.stmt, names: list[str], text: str) -> str:
+    """A top-level statement in the module's layout: its kind and the names it binds (sorted), or
+    its text (``node_text``) when it binds none."""
+    return f"{type(statement).__name__} {' '.join(names)}" if names else text
+
+
+def layout_hash(entries: list[str]) -> str:
+    """The hash of a module's layout (``<module>:``) from its statements' ``layout_entry``."""
+    return content_hash("\n".join(entries).encode("utf-8"))
 
 
 def class_members(statement: ast.ClassDef) -> list[ast.stmt]:

@@ -59,10 +59,13 @@ from __future__ import annotations
 import ast
 import dataclasses
 import functools
+import os
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from testwatch.collectors.in_testwatch.project_files import is_test_file
+from testwatch.select.ast_text import node_text
 from testwatch.select.fingerprints import (
     LAYOUT_KEY,
     NAME_PREFIX,
@@ -73,47 +76,22 @@ from testwatch.select.fingerprints import (
     class_members,
     imported_names,
     is_name_key,
+    layout_entry,
+    layout_hash,
 )
 from testwatch.select.import_graph import module_names
+from testwatch.select.import_time import PURE_CALLS, is_pytest_mark, settled, undefined_at_import
 
-# Calls with no effect beyond their result, allowed in a statement read name by name.
-PURE_CALLS = frozenset(
-    {
-        "bool",
-        "bytes",
-        "cast",
-        "chr",
-        "classmethod",
-        "compile",
-        "dict",
-        "enumerate",
-        "float",
-        "frozenset",
-        "int",
-        "len",
-        "list",
-        "object",
-        "ord",
-        "property",
-        "range",
-        "set",
-        "sorted",
-        "staticmethod",
-        "str",
-        "Struct",
-        "timedelta",
-        "timezone",
-        "tuple",
-        "TypeVar",
-        "zip",
-        "encode",
-        "decode",
-        "format",
-        "join",
-    }
-)
 # Names that code outside the project reads from a module by itself.
 _IMPLICIT_NAMES = frozenset({"pytestmark", "pytest_plugins", "collect_ignore", "collect_ignore_glob"})
+# Names pytest (and unittest's loader) call in a test module by themselves.
+_XUNIT_NAMES = frozenset({
+    "setup_module", "teardown_module", "setup_function", "teardown_function", "setup", "teardown",
+    "setUpModule", "tearDownModule", "load_tests",
+})
+# What a widened selection's reason says of statements that make calls, and that may raise.
+_EFFECTS = ": its effects are not followed by name"
+_RAISES = ": an error there fails every importer"
 _DYNAMIC_CALLS = frozenset({"globals", "vars", "exec", "eval"})
 # Dynamic reads (``BlockReads.dynamic``) of an object's attributes by a computed name.
 _BY_COMPUTED_NAME = ("getattr@", "vars@", "__dict__@")
@@ -143,6 +121,8 @@ class Statement:
     instance_attributes: frozenset[str] | None = None
     copies_only: bool = False  # an assignment whose value only names, subscripts and displays
     plain_attributes: bool = False  # a class whose attribute values only reads of them see
+    settled: bool = False  # running it can only bind its names (``import_time.settled``)
+    unsettled_members: frozenset[str] = frozenset()  # a class: attributes whose assignment may raise
 
 
 @dataclass
@@ -163,6 +143,10 @@ class ModuleFacts:
     # Its ``__all__`` when a literal list or tuple of strings bound once and never touched again:
     # the names ``from it import *`` binds. None otherwise.
     exported: tuple[str, ...] | None = None
+    # Each statement's entry in the layout (``fingerprints.layout_entry``), in order.
+    layout: tuple[str, ...] = ()
+    # A name its module-level code reads at import before anything binds it: importing it fails.
+    undefined: str = ""
 
 
 def module_facts(source: bytes, relative: str) -> ModuleFacts | None:
@@ -182,6 +166,8 @@ def module_facts(source: bytes, relative: str) -> ModuleFacts | None:
     classes = {node.name: node for node in skeleton if isinstance(node, ast.ClassDef)}
     for statement in skeleton:
         facts.statements.append(_statement(statement, classes, bodies))
+        names = sorted(facts.statements[-1].bound)
+        facts.layout += (layout_entry(statement, names, "" if names else node_text([statement])),)
         for node in _module_level_imports(statement):
             if isinstance(node, ast.Import):
                 for alias in node.names:
@@ -202,6 +188,7 @@ def module_facts(source: bytes, relative: str) -> ModuleFacts | None:
     facts.dynamic, facts.dynamic_targets, facts.object_dicts = _dynamic_reads(every, aliases, module_level)
     facts.handles_modules = any((reads.names | reads.attributes) & _MODULE_HANDLES for reads in every)
     facts.exported = _static_all(skeleton, bodies)
+    facts.undefined = undefined_at_import(skeleton, bound_names)
     return facts
 
 
@@ -299,6 +286,10 @@ def _statement(
         _instance_attributes(statement, classes, bodies) if kind == "class" else None,
         kind == "value" and _copies_only(statement),
         isinstance(statement, ast.ClassDef) and _plain_attributes(statement, classes),
+        settled(statement),
+        frozenset(
+            name for member in class_members(statement) if not settled(member) for name in bound_names(member)
+        ) if isinstance(statement, ast.ClassDef) else frozenset(),
     )
 
 
@@ -427,9 +418,11 @@ def _has_effects(
     PURE_CALLS), a decorator, a metaclass or class keyword, ``__init_subclass__``, or a base
     class that is not a plain class of the same module (its metaclass could register it)."""
     for node in ast.walk(statement):
-        if isinstance(node, ast.Call) and _callee(node.func) not in PURE_CALLS:
+        if isinstance(node, ast.Call) and _callee(node.func) not in PURE_CALLS and not is_pytest_mark(node):
             return True
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.decorator_list:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not all(
+            map(is_pytest_mark, node.decorator_list)
+        ):
             return True
         if isinstance(node, ast.FunctionDef) and node.name == "__init_subclass__":
             return True
@@ -503,6 +496,8 @@ class Impact:
     # Non-empty (a changed class of the origin): the origin's functions that read objects'
     # ``__dict__`` observe the change too, since such an object may be that class.
     dict_readers: str = ""
+    # Names the edit added to a test module that pytest collects as tests: they run (``origin::NAME``).
+    new_tests: list[str] = field(default_factory=list)
     # class of the origin -> its changed attributes, when only their values changed: the class is
     # then not a changed name, its attributes are (``members``)
     attributes: dict[str, set[str]] = field(default_factory=dict)
@@ -568,14 +563,38 @@ def _names_kin(top: str, reads: BlockReads, family: set[str], kin: set[str]) -> 
     return hit[0] if hit else ""
 
 
-def changed_names(before: dict[str, str], now: dict[str, str]) -> set[str] | str:
-    """The origin's changed module-level names, or why they cannot be told."""
+def changed_names(
+    before: dict[str, str], now: dict[str, str], facts: ModuleFacts | None = None
+) -> set[str] | str:
+    """The origin's changed module-level names (new ones too), or why they cannot be told.
+    Statements that bind only new names may have been inserted anywhere: with the origin's
+    ``facts``, a layout that is the recorded one without them still follows by name."""
     if LAYOUT_KEY not in before or LAYOUT_KEY not in now:
         return "its names were not fingerprinted when the tests ran"
-    if before[LAYOUT_KEY] != now[LAYOUT_KEY]:
-        return "module-level statements were added, removed or reordered, or one that binds no name changed"
+    if before[LAYOUT_KEY] != now[LAYOUT_KEY] and (facts is None or not _only_inserted(before, facts)):
+        return (
+            "module-level statements were removed or reordered, added other than as assignments, "
+            "defs or classes of new names, or one that binds no name changed"
+        )
     keys = {k for k in before.keys() | now.keys() if is_name_key(k) and k != LAYOUT_KEY}
     return {k[len(NAME_PREFIX) :] for k in keys if before.get(k) != now.get(k) and "." not in k}
+
+
+def _only_inserted(before: dict[str, str], facts: ModuleFacts) -> bool:
+    """Whether the module's layout is the recorded one (``before``) plus assignments, defs and
+    classes that bind only names nothing bound when the tests ran, and nothing else binds now."""
+    if len(facts.layout) != len(facts.statements):
+        return False
+    recorded = {key[len(NAME_PREFIX) :] for key in before if is_name_key(key) and key != LAYOUT_KEY}
+    binders = Counter(name for statement in facts.statements for name in statement.bound)
+    kept = [
+        entry for statement, entry in zip(facts.statements, facts.layout, strict=True)
+        if not (
+            statement.kind in ("value", "def", "class") and statement.bound
+            and not statement.bound & recorded and all(binders[name] == 1 for name in statement.bound)
+        )
+    ]
+    return len(kept) < len(facts.layout) and layout_hash(kept) == before[LAYOUT_KEY]
 
 
 def changed_members(before: dict[str, str], now: dict[str, str], cls: str) -> set[str] | None:
@@ -608,9 +627,19 @@ def _attribute_edit(statement: Statement, members: set[str] | None) -> set[str] 
     return changed
 
 
-def _implicit(name: str) -> bool:
-    """A name Python or pytest reads by itself, not by name."""
+def _implicit(name: str, relative: str = "") -> bool:
+    """A name Python or pytest reads by itself, not by name (in a test module or conftest.py,
+    its hooks and xunit-style setups too)."""
+    if relative and is_test_file(relative) and (name.startswith("pytest_") or name in _XUNIT_NAMES):
+        return True
     return name in _IMPLICIT_NAMES or (name.startswith("__") and name.endswith("__"))
+
+
+def _collected_by_default(statement: Statement, name: str) -> bool:
+    """A def or class pytest collects as a test by its default names (``test*``, ``Test*``)."""
+    return (statement.kind == "def" and name.startswith("test")) or (
+        statement.kind == "class" and name.startswith("Test")
+    )
 
 
 def module_impact(
@@ -619,20 +648,42 @@ def module_impact(
     now: dict[str, str],
     python_files: list[str],
     facts_of: Callable[[str], ModuleFacts | None],
+    tests_named_by_default: bool = True,
 ) -> Impact:
-    """Follow the origin's changed names through every file of ``python_files``."""
-    names = changed_names(before, now)
+    """Follow the origin's changed names through every file of ``python_files``.
+    ``tests_named_by_default``: pytest collects ``test*`` functions and ``Test*`` classes (the
+    project's settings name no others), so a new name in a test module that does not look so is
+    not a test."""
+    origin_facts = facts_of(origin)
+    conftest = os.path.basename(origin) == "conftest.py"  # its new fixtures may override others
+    names = changed_names(before, now, None if conftest else origin_facts)
     if isinstance(names, str):
         return Impact(origin, fallback=names)
     impact = Impact(origin, names)
-    origin_facts = facts_of(origin)
     if origin_facts is None:
         impact.fallback = "it does not parse"
         return impact
-    implicit = sorted(n for n in names if _implicit(n))
+    if origin_facts.undefined:
+        impact.fallback = (
+            f"it reads {origin_facts.undefined} at import before anything binds it: importing it fails"
+        )
+        return impact
+    implicit = sorted(n for n in names if _implicit(n, origin))
     if implicit:
         impact.fallback = f"{implicit[0]} is read by Python or pytest, not by name"
         return impact
+    new = {name for name in names if f"{NAME_PREFIX}{name}" not in before}
+    if new and is_test_file(origin):
+        if not tests_named_by_default:
+            impact.fallback = (
+                f"{sorted(new)[0]} is new and pytest's settings name the tests (python_functions, "
+                "python_classes): it may be one"
+            )
+            return impact
+        impact.new_tests = sorted(
+            name for statement in origin_facts.statements for name in statement.bound & new
+            if _collected_by_default(statement, name)
+        )
     if origin_facts.dynamic:
         impact.fallback = f"it reads its own names dynamically ({origin_facts.dynamic})"
         return impact
@@ -657,7 +708,9 @@ def module_impact(
             impact.fallback = f"{name} is bound by a statement other than an assignment, def or class"
             return impact
         if statement.effects:
-            impact.widen = f"the statement binding {name} makes calls"
+            impact.widen = f"the statement binding {name} makes calls{_EFFECTS}"
+        elif not statement.settled:
+            impact.widen = impact.widen or f"the statement binding {name} may raise at import{_RAISES}"
     _propagate(impact, python_files, facts_of)
     return impact
 
@@ -679,8 +732,11 @@ def _follow_attributes(
         impact.attributes[cls] = attributes
         impact.members |= attributes
         for names, _, calls, _ in statement.members:
+            binding = f"the statement binding {cls}.{sorted(names)[0]}"
             if names & attributes and calls - PURE_CALLS:
-                impact.widen = impact.widen or f"the statement binding {cls}.{sorted(names)[0]} makes calls"
+                impact.widen = impact.widen or f"{binding} makes calls{_EFFECTS}"
+            elif names & attributes & statement.unsettled_members:
+                impact.widen = impact.widen or f"{binding} may raise at import{_RAISES}"
 
 
 def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
@@ -771,7 +827,7 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
                             own |= statement.bound
                             if statement.effects:
                                 derived = sorted(statement.bound)[0]
-                                impact.widen = impact.widen or f"{rel} derives {derived} with calls"
+                                impact.widen = impact.widen or f"{rel} derives {derived} with calls{_EFFECTS}"
                         continue
                     _derive_members(
                         impact, rel, statement, own, held, changed_everywhere, tainted[rel] | everywhere
@@ -788,13 +844,14 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
                         impact.derived_members |= attributes
                     held |= statement.bound - own
                     if statement.effects:
-                        impact.widen = impact.widen or f"{rel} makes {sorted(statement.bound)[0]} with calls"
+                        made_name = sorted(statement.bound)[0]
+                        impact.widen = impact.widen or f"{rel} makes {made_name} with calls{_EFFECTS}"
                     continue
                 if statement.kind in ("value", "def", "class") or statement.bound:
                     own |= statement.bound
                     if statement.effects or statement.kind == "other":
                         derived = sorted(statement.bound)[0]
-                        impact.widen = impact.widen or f"{rel} derives {derived} with calls"
+                        impact.widen = impact.widen or f"{rel} derives {derived} with calls{_EFFECTS}"
                 else:
                     impact.fallback = f"module-level code of {rel} that binds no name reads {sorted(hit)[0]}"
                     return
@@ -953,5 +1010,6 @@ def _derive_members(
             impact.derived_members |= names
             if statement.effects or calls - PURE_CALLS:
                 impact.widen = (
-                    impact.widen or f"{rel} derives {sorted(statement.bound)[0]}.{sorted(names)[0]}"
+                    impact.widen
+                    or f"{rel} derives {sorted(statement.bound)[0]}.{sorted(names)[0]} with calls{_EFFECTS}"
                 )

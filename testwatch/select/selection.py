@@ -7,9 +7,11 @@ new test file or under a changed ``conftest.py``. An edit of a module's module-l
 the tests whose executed code can observe the names it changed (``module_names.py``), or every
 importer where the names cannot be followed. A changed Python version, installed package or
 config file selects everything. When in doubt, select. Order: last failures first, then the tests
-that touch the change most directly, then the fastest. Tests the history has never seen in a
-selected test's file (one just written, a new parameter) are found only when pytest collects the
-file: the child runs them too, before the others (``Selection.known_in_selected_files``).
+that touch the change most directly, then the fastest. A test function or class an edit added to
+a test module is selected by its name (``module_names``: nothing else in the module observes a
+new name unless it reads it); the history has never seen it. Tests the history has never seen in
+a selected test's file (one just written, a new parameter) are found only when pytest collects
+the file: the child runs them too, before the others (``Selection.known_in_selected_files``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from testwatch.collectors.in_testwatch.project_files import IgnoreRules, is_test_file
+from testwatch.config.pytest_ini import names_tests_by_default
 from testwatch.history import dep_index
 from testwatch.history.dep_index import MODULE_BLOCK
 from testwatch.history.store import History
@@ -237,11 +240,13 @@ class Selector:
                 known, f"the history names tests from {self._named_from} (pytest's rootdir, as "
                 "testwatch did before it named them from the project folder): running every test "
                 "records them anew")
-        picked = self._pick(known, self._changed_owners(known.stale))
+        hits, new_tests = self._changed_owners(known.stale)
+        picked = self._pick(known, hits)
         new_test_files, conftests = self._scan(known.files_seen, stored_env.key)
         self._pick_under_changed_conftests(conftests, known.tests, picked)
         whole_files = dict.fromkeys(new_test_files, "new test file")
-        reasons = {nodeid: why for nodeid, (_, why) in picked.items()}
+        new_tests = {nodeid: why for nodeid, why in new_tests.items() if nodeid not in picked}
+        reasons = {**new_tests, **{nodeid: why for nodeid, (_, why) in picked.items()}}
         durations = known.durations(self.history.conn, picked)
         order = sorted(
             picked,
@@ -249,7 +254,7 @@ class Selector:
         )
         for path, why in sorted(whole_files.items()):
             reasons[path] = why
-        selected = [p for p in sorted(whole_files) if p not in picked] + order
+        selected = [p for p in sorted(whole_files) if p not in picked] + sorted(new_tests) + order
         return Selection(selected, reasons, len(known.tests), known=known.tests,
                          known_by_file=known.tests_by_file, dep_counts=known.counts)
 
@@ -277,8 +282,9 @@ class Selector:
                 picked[nodeid] = hit
         return picked
 
-    def _changed_owners(self, stale: set[str]) -> dict[str, tuple[int, str]]:
-        """Each test or test file with a changed dependency -> (rank, reason), the most direct first.
+    def _changed_owners(self, stale: set[str]) -> tuple[dict[str, tuple[int, str]], dict[str, str]]:
+        """Each test or test file with a changed dependency -> (rank, reason), the most direct
+        first; and the tests an edit added to a test module (``file::name``) -> why they run.
 
         Only the rows of stale paths and of files that differ from their ``file_state`` are read,
         and, after an edit of module-level code that is followed name by name, the rows of the
@@ -300,9 +306,13 @@ class Selector:
                         continue
                     why = f"{why}: not followed by name, {impact.fallback}"
                 _hit(hits, owners, (_IMPORTED if kind == "module" else _DIRECT, why))
+        new_tests = {}
         for impact in impacts.values():
             self._pick_observers(impact, hits)
-        return hits
+            for name in impact.new_tests:
+                why = f"new: written into {impact.origin} since its tests ran"
+                new_tests[f"{impact.origin}::{name}"] = why
+        return hits, new_tests
 
     def _rows_of(self, path: str) -> list[tuple[str, str, list[str]]]:
         if path not in self._groups:
@@ -315,7 +325,8 @@ class Selector:
         if before is None or before.hashes.get(MODULE_BLOCK) != fingerprint:
             return Impact(path, fallback="its tests ran against an older version than the last recorded")
         python_files = [p for p in self.states.stored() if p.endswith(".py")]
-        return module_impact(path, before.hashes, state.hashes, python_files, self._module_facts)
+        by_default = names_tests_by_default(self.config.root, self.config.pytest_args)
+        return module_impact(path, before.hashes, state.hashes, python_files, self._module_facts, by_default)
 
     def _module_facts(self, path: str) -> ModuleFacts | None:
         """What a Python file binds and reads now (parsed only when no earlier selection, here or
@@ -351,8 +362,7 @@ class Selector:
                 if block in observers:
                     _hit(hits, owners, (_DIRECT, observers[block]))
                 elif widen and kind.startswith("block:"):
-                    why = (f"module-level code of {path} changed and ran by the test "
-                           f"({widen}: its effects are not followed by name)")
+                    why = f"module-level code of {path} changed and ran by the test ({widen})"
                     _hit(hits, owners, (_IMPORTED, why))
 
     def _changed_paths(self, stale: set[str]) -> set[str]:
