@@ -243,3 +243,17 @@ def test_session_fixture_body_selects_every_test_that_uses_it(make_project, cli,
     # The setup ran once, in the first test; it is recorded for both tests that use the fixture.
     selected = set(affected(root)["selected"])
     assert selected == {"tests/test_one.py::test_first", "tests/test_one.py::test_second"}
+
+
+def test_an_ignored_module_the_tests_import_is_no_dependency(make_project, cli, affected):
+    # setuptools-scm and hatch-vcs write a _version.py that .gitignore names: not the project's
+    # code to watch. Its import must not select the importing file's tests on a clean tree.
+    root = make_project({
+        "pyproject.toml": '[tool.pytest.ini_options]\npythonpath = ["."]\n',
+        ".gitignore": "pkg/_version.py\n",
+        "pkg/__init__.py": "from pkg._version import version\n",
+        "pkg/_version.py": "version = '1.0'\n",
+        "tests/test_version.py": "from pkg import version\n\n\ndef test_version():\n    assert version\n",
+    })
+    assert cli("run", str(root), "--affected").returncode == 0
+    assert affected(root)["selected"] == []

@@ -243,7 +243,10 @@ class DepRecorder:
                 if owner is None:
                     continue
                 start = {owner, *_conftests_above(owner, recording.start_keys)}
-                start |= {r for m in seen.get("modules", []) if (r := self.rules.relative(m))}
+                start |= {
+                    r for m in seen.get("modules", [])
+                    if (r := self.rules.relative(m)) and not self.rules.ignored(m)  # a generated _version.py
+                }
                 for module in graph.closure(start):
                     add(owner, module, "module", MODULE_BLOCK)
                 for opened in seen.get("opened", []):
