@@ -569,8 +569,17 @@ def test_a_star_import_of_a_module_with_a_literal_all_is_followed_by_name(star, 
     assert _selected(affected, star) == {"tests/test_pkg.py::test_limit"}
 
 
-def test_a_star_import_of_a_module_without_a_literal_all_falls_back(star, edit, affected):
+def test_a_star_import_of_a_module_without_all_binds_its_public_names(star, edit, affected):
     edit(star / "pkg/loose.py", "SPARE = 1", "SPARE = 2")
+    assert _selected(affected, star) == {"tests/test_pkg.py::test_spare"}
+
+
+def test_a_star_import_of_a_module_binding_names_from_functions_falls_back(star, edit, affected, cli):
+    # reset() binds a module-level name at run time: what the star import binds cannot be told.
+    reset = "def reset():\n    global SPARE\n    SPARE = 1"
+    edit(star / "pkg/loose.py", "def spare():", f"{reset}\n\n\ndef spare():")
+    assert cli("run", str(star), "--affected").returncode == 0
+    edit(star / "pkg/loose.py", "SPARE = 1\n\n\ndef reset", "SPARE = 2\n\n\ndef reset")
     result = affected(star)
     assert set(result["selected"]) >= {"tests/test_pkg.py::test_spare", "tests/test_pkg.py::test_other"}
     assert "imports * from it" in result["reasons"]["tests/test_pkg.py::test_other"]
@@ -585,6 +594,103 @@ def test_a_star_import_of_a_module_without_a_literal_all_falls_back(star, edit, 
     ("__all__ = ['a'] + other.__all__\n", None),
     ("if X:\n    __all__ = ['a']\n", None),
     ("def f():\n    global __all__\n    __all__ = ['b']\n__all__ = ['a']\n", None),
+    ("A = 1\n_hidden = 2\n\n\ndef f():\n    pass\n", ("A", "f")),  # no __all__: the public names
+    ("from os.path import *\nA = 1\n", None),
+    ("A = 1\n\n\ndef f():\n    global B\n    B = 2\n", None),
 ])
 def test_only_a_literal_all_bound_once_says_what_a_star_import_binds(source, exported):
     assert module_facts(source.encode(), "pkg/core.py").exported == exported
+
+
+IMPORT_TIME = {
+    "pyproject.toml": PROJECT["pyproject.toml"],
+    "pkg/__init__.py": "from pkg.core import *\n",
+    "pkg/core.py": """
+        def make():
+            return "a"
+
+
+        VAL = make()
+        RATE = 2
+
+
+        def double(x):
+            return x * RATE
+
+
+        def plain():
+            return 1
+    """,
+    "pkg/names.py": """
+        import pkg.core as core
+
+
+        def exported(attr=None):
+            return sorted(getattr(core, name) for name in ("RATE",))
+
+
+        def shadowed(core):
+            return getattr(core, "x" + "y", None)
+    """,
+    "tests/test_core.py": """
+        from pkg import RATE, VAL, double, plain
+        from pkg.core import make
+
+        LOCAL = make()
+
+
+        def test_val():
+            assert VAL == "a"
+
+
+        def test_local():
+            assert LOCAL == "a"
+
+
+        def test_double():
+            assert double(RATE) == 4
+
+
+        def test_plain():
+            assert plain() == 1
+    """,
+    "tests/test_names.py": """
+        from pkg.names import exported, shadowed
+
+
+        def test_exported():
+            assert exported() == [2]
+
+
+        def test_shadowed():
+            assert shadowed(object()) is None
+    """,
+}
+
+
+@pytest.fixture
+def import_time(make_project, cli):
+    return _recorded(make_project(IMPORT_TIME), cli)
+
+
+def test_a_function_run_at_import_selects_the_readers_of_what_it_made(import_time, edit, affected, cli):
+    # make() runs only at import: no test runs its body, but VAL and LOCAL hold what it returned
+    # (and exported() may read VAL by a computed name; shadowed() reads its parameter's).
+    edit(import_time / "pkg/core.py", 'return "a"', 'return "b"')
+    result = affected(import_time)
+    assert set(result["selected"]) == {
+        "tests/test_core.py::test_val", "tests/test_core.py::test_local",
+        "tests/test_names.py::test_exported",
+    }
+    assert "the body of make changed" in result["reasons"]["tests/test_core.py::test_val"]
+    run = cli("run", str(import_time))
+    assert run.stdout.count("FAIL ") == 2, run.stdout
+
+
+def test_a_star_import_without_all_binds_the_public_names(import_time, edit, affected):
+    # pkg/__init__.py star-imports core, which has no __all__: its public names, followed by name.
+    # exported() reads core by computed names: it observes every name of core.
+    edit(import_time / "pkg/core.py", "RATE = 2", "RATE = 3")
+    assert _selected(affected, import_time) == {
+        "tests/test_core.py::test_double", "tests/test_names.py::test_exported",
+    }

@@ -66,6 +66,7 @@ def facts_to_json(facts: ModuleFacts) -> dict:
         "imported": sorted(facts.imported),
         "handles_modules": facts.handles_modules,
         "exported": None if facts.exported is None else list(facts.exported),
+        "dynamic_blocks": {block: sorted(targets) for block, targets in facts.dynamic_blocks.items()},
         "layout": list(facts.layout),
         "undefined": facts.undefined,
     }
@@ -103,6 +104,7 @@ def facts_from_json(data: dict) -> ModuleFacts:
         frozenset(data["imported"]),
         bool(data["handles_modules"]),
         None if data["exported"] is None else tuple(data["exported"]),
+        {block: set(targets) for block, targets in data["dynamic_blocks"].items()},
         tuple(str(entry) for entry in data["layout"]),
         str(data["undefined"]),
     )

@@ -92,7 +92,7 @@ class BlockReads:
     identifier strings (``getattr(x, "NAME")``, a dotted ``"pkg.mod.NAME"``). ``dynamic``: the
     ways it reads names without naming them: ``globals()``, ``vars()``, ``exec()``, ``eval()``,
     ``__dict__``, or ``getattr@X``, ``vars@X``, ``__dict__@X`` on a plain name X (``__dict__@()``
-    on a call's result).
+    on a call's result; ``getattr@.X`` when X is the function's own: a parameter or a local).
 
     A nested function's body is its own block: only its decorators and defaults count here.
     ``self_only``: the attributes a method reads on its first parameter (``self.NAME``,
@@ -105,8 +105,14 @@ class BlockReads:
     self_only: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, nodes: list[ast.AST], self_name: str = "") -> BlockReads:
+    def of(
+        cls, nodes: list[ast.AST], self_name: str = "", parameters: frozenset[str] = frozenset()
+    ) -> BlockReads:
+        """What ``nodes`` read; ``parameters``: the function's, which (as the names it assigns)
+        are its own: ``getattr(attr, name)`` on a parameter named ``attr`` is ``getattr@.attr``,
+        no dynamic read of a module imported as ``attr``."""
         names: set[str] = set()
+        local = set(parameters)
         attributes: set[str] = set()
         mentions: set[str] = set()
         dynamic: set[str] = set()
@@ -117,6 +123,8 @@ class BlockReads:
             node = stack.pop()
             if isinstance(node, ast.Name):
                 names.add(node.id)
+                if isinstance(node.ctx, ast.Store):
+                    local.add(node.id)
             elif isinstance(node, ast.Attribute):
                 if not isinstance(node.ctx, ast.Store):  # ``x.NAME = v`` reads no NAME
                     attributes.add(node.attr)
@@ -144,10 +152,17 @@ class BlockReads:
                 stack += [*node.decorator_list, *node.args.defaults, *filter(None, node.args.kw_defaults)]
                 continue
             stack.extend(ast.iter_child_nodes(node))
+        dynamic = {_own(way) if way.partition("@")[2] in local else way for way in dynamic}
         return cls(
             frozenset(names), frozenset(attributes), frozenset(mentions), frozenset(dynamic),
             frozenset(on_self - on_others),
         )
+
+
+def _own(way: str) -> str:
+    """A dynamic read on the function's own name (a parameter or local): ``getattr@.attr``."""
+    kind, _, name = way.partition("@")
+    return f"{kind}@.{name}"
 
 
 def _dynamic_call(node: ast.Call) -> set[str]:
@@ -220,7 +235,12 @@ class _BlockCollector:
         name = self._name(node.name)
         known = self._known_hashes
         if self.reads is not None:  # reads, not hashes: the name is all ``hashes`` keeps
-            self.reads[name] = BlockReads.of(node.body, self._self_name(node))
+            arguments = node.args
+            parameters = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+            parameters += [arg for arg in (arguments.vararg, arguments.kwarg) if arg is not None]
+            self.reads[name] = BlockReads.of(
+                node.body, self._self_name(node), frozenset(arg.arg for arg in parameters)
+            )
             self.hashes[name] = ""
             self.bodies[node] = node.body
         else:

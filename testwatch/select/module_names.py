@@ -46,8 +46,9 @@ read.
 It cannot tell, and says so (the selection then falls back to every importer), when a name can be
 read without being named (``globals()``, ``vars()``, ``exec``, ``eval``, ``__dict__`` in the
 defining module; ``getattr`` with a computed name, ``vars()`` or ``__dict__`` on the module from
-another; ``import *`` from a module without a literal ``__all__``: with one, the star import binds
-just those names, followed as ``from mod import NAME``), when the changed statement binds no name
+another; ``import *`` from a module whose exported names cannot be told: with a literal
+``__all__`` the star import binds just those names, with none at all its public module-level
+names, followed as ``from mod import NAME``), when the changed statement binds no name
 or is an import or a compound statement, and for names Python or pytest read by themselves
 (dunders, ``pytestmark``). When a changed statement makes calls, decorates, or derives a class from
 bases, its effects may reach past the names it binds (a registry, a metaclass): every test that ran
@@ -134,15 +135,17 @@ class ModuleFacts:
     from_imports: list[tuple[str, str, str]]  # top level: (absolute module, name, local alias)
     star_imports: set[str]  # absolute modules imported with ``*``
     dynamic: str  # why the module reads its own names dynamically ("" when it does not)
-    dynamic_targets: set[str]  # modules it reads dynamically (getattr with a computed name, vars)
+    dynamic_targets: set[str]  # modules its module-level code reads dynamically (getattr, vars)
     # It reads the ``__dict__`` of an object that is not a module-level name (``self``, a
     # parameter, a call's result): instance attributes, or a class's by computed name.
     object_dicts: bool = False
     imported: frozenset[str] = frozenset()  # every module its imports (in functions too) may import
     handles_modules: bool = False  # its code may be handed module objects (``_MODULE_HANDLES``)
-    # Its ``__all__`` when a literal list or tuple of strings bound once and never touched again:
-    # the names ``from it import *`` binds. None otherwise.
+    # The names ``from it import *`` binds (``_static_all``): its literal ``__all__``, or its
+    # public names when it has none. None when they cannot be told.
     exported: tuple[str, ...] | None = None
+    # Function bodies that read modules dynamically -> those modules: they observe any name there.
+    dynamic_blocks: dict[str, set[str]] = field(default_factory=dict)
     # Each statement's entry in the layout (``fingerprints.layout_entry``), in order.
     layout: tuple[str, ...] = ()
     # A name its module-level code reads at import before anything binds it: importing it fails.
@@ -185,26 +188,36 @@ def module_facts(source: bytes, relative: str) -> ModuleFacts | None:
     every = [*blocks.values(), *(statement.reads for statement in facts.statements)]
     facts.imported = _imported(skeleton, bodies, names[0] if names else "", relative.endswith("__init__.py"))
     module_level = set().union(*(statement.bound for statement in facts.statements))
-    facts.dynamic, facts.dynamic_targets, facts.object_dicts = _dynamic_reads(every, aliases, module_level)
+    facts.dynamic, _, facts.object_dicts = _dynamic_reads(every, aliases, module_level)
+    facts.dynamic_targets = _dynamic_targets([statement.reads for statement in facts.statements], aliases)
+    facts.dynamic_blocks = {
+        block: targets for block, reads in blocks.items() if (targets := _dynamic_targets([reads], aliases))
+    }
     facts.handles_modules = any((reads.names | reads.attributes) & _MODULE_HANDLES for reads in every)
-    facts.exported = _static_all(skeleton, bodies)
+    facts.exported = _static_all(skeleton, bodies, facts)
     facts.undefined = undefined_at_import(skeleton, bound_names)
     return facts
 
 
 def _static_all(
-    skeleton: list[ast.stmt], bodies: dict[ast.AST, list[ast.stmt]]
+    skeleton: list[ast.stmt], bodies: dict[ast.AST, list[ast.stmt]], facts: ModuleFacts
 ) -> tuple[str, ...] | None:
-    """The module's ``__all__`` when one top-level assignment binds it to a list or tuple of
-    strings and nothing else in the module names it (no ``+=``, ``.append``, second binding)."""
+    """The names ``from it import *`` binds: the module's ``__all__`` when one top-level
+    assignment binds it to a list or tuple of strings and nothing else in the module names it (no
+    ``+=``, ``.append``, second binding); with no ``__all__`` at all, its public module-level
+    names, unless more can land among them (a star import or dynamic access of its own, a
+    ``global`` in a function)."""
     literal = None
     mentions = 0
+    binds_globals = False
     for top in skeleton:
         for node in _walk_with_bodies(top, bodies):
             if isinstance(node, ast.Name) and node.id == "__all__":
                 mentions += 1
             elif isinstance(node, ast.Constant) and node.value == "__all__":
                 mentions += 1  # globals()["__all__"], setattr(module, "__all__", ...)
+            elif isinstance(node, ast.Global):
+                binds_globals = True
         value = None
         if isinstance(top, ast.Assign) and len(top.targets) == 1:
             target, value = top.targets[0], top.value
@@ -215,6 +228,10 @@ def _static_all(
             if items is not None and all(isinstance(i, ast.Constant) and isinstance(i.value, str)
                                          for i in items):
                 literal = tuple(i.value for i in items)
+    if mentions == 0 and not (facts.star_imports or facts.dynamic or binds_globals):
+        return tuple(sorted(
+            name for statement in facts.statements for name in statement.bound if not name.startswith("_")
+        ))
     return literal if mentions == 1 else None
 
 
@@ -467,6 +484,13 @@ def _dynamic_reads(
     return why, targets, object_dicts
 
 
+def _dynamic_targets(reads: list[BlockReads], aliases: dict[str, str]) -> set[str]:
+    """The modules these reads reach by a computed name (``getattr(mod, name)``, ``vars(mod)``)."""
+    return {
+        aliases[name] for r in reads for way in r.dynamic if (name := way.partition("@")[2]) in aliases
+    }
+
+
 def _object_dict(way: str, module_level: set[str]) -> bool:
     """Whether a dynamic read (``BlockReads.dynamic``) is the ``__dict__`` of an object that is
     not a module-level name: ``self``, a parameter, a call's result."""
@@ -496,6 +520,9 @@ class Impact:
     # Non-empty (a changed class of the origin): the origin's functions that read objects'
     # ``__dict__`` observe the change too, since such an object may be that class.
     dict_readers: str = ""
+    # Function bodies of the origin the edit changed (``body_impact``): code that calls them at
+    # import derives its names from them.
+    bodies: set[str] = field(default_factory=set)
     # Names the edit added to a test module that pytest collects as tests: they run (``origin::NAME``).
     new_tests: list[str] = field(default_factory=list)
     # class of the origin -> its changed attributes, when only their values changed: the class is
@@ -528,6 +555,10 @@ class Impact:
                     f"{relative}::{block} runs or names {named}, whose class attributes changed "
                     f"({self._edit()})"
                 )
+        modules = {name for rel, names in self.changed.items() if names for name in module_names(rel)}
+        for block, targets in facts.dynamic_blocks.items():
+            if block not in found and (read := sorted(targets & modules)):
+                found[block] = f"{relative}::{block} reads {read[0]} by computed names ({self._edit()})"
         if self.dict_readers and relative == self.origin:
             module_level = set().union(*(statement.bound for statement in facts.statements))
             for block, reads in facts.blocks.items():
@@ -550,7 +581,7 @@ class Impact:
     def _edit(self) -> str:
         edited = sorted(self.names) + sorted(
             f"{cls}.{name}" for cls, names in self.attributes.items() for name in names
-        )
+        ) + sorted(f"the body of {block}" for block in self.bodies)
         shown = ", ".join(edited[:3]) + (" ..." if len(edited) > 3 else "")
         return f"{self.origin}: {shown} changed"
 
@@ -715,6 +746,22 @@ def module_impact(
     return impact
 
 
+def body_impact(
+    origin: str, bodies: set[str], python_files: list[str], facts_of: Callable[[str], ModuleFacts | None]
+) -> Impact:
+    """What an edit of function bodies of ``origin`` changed in code that runs at import: a
+    module-level statement of any module that calls one of them (or a function or method whose
+    code does, transitively) binds derived names (``VAL = make()``, a class decorated at import),
+    which their readers observe. A test that runs such a function runs its new body anyway; one
+    that reads only what it returned at import is found only so."""
+    impact = Impact(origin, bodies=set(bodies))
+    if facts_of(origin) is None:
+        impact.fallback = "it does not parse"
+        return impact
+    _propagate(impact, python_files, facts_of)
+    return impact
+
+
 def _follow_attributes(
     impact: Impact, facts: ModuleFacts, before: dict[str, str], now: dict[str, str]
 ) -> None:
@@ -752,6 +799,11 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
     tainted: dict[str, set[str]] = {}  # file -> defs and classes whose code reads a changed name
     tainted[impact.origin] = set()
     methods: set[str] = set()  # names of the methods among them (``X = Cls.build()``)
+    for block in impact.bodies:  # changed function bodies: their code, not their names
+        top, _, method = block.partition("#")[0].partition(".")
+        tainted[impact.origin].add(top)
+        if method:
+            methods.add(method.rpartition(".")[2])
     self_readers: set[str] = set()  # methods that read edited attributes on their own instance
     constructing = _construction_methods(facts)
     holders = impact.holders
@@ -788,8 +840,11 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
                     impact.fallback = f"{rel} reads {module} dynamically or imports * from it"
                     return
             inherited = set().union(*impact.attributes.values()) - impact.derived_members
+            changed_modules = {name for r, names in changed.items() if names for name in module_names(r)}
             for block, reads in f.blocks.items():
-                if _reads_changed(reads, reached, everywhere, inherited):
+                if _reads_changed(reads, reached, everywhere, inherited) or f.dynamic_blocks.get(
+                    block, set()
+                ) & changed_modules:
                     top, _, method = block.partition("#")[0].partition(".")
                     tainted[rel].add(top)
                     if method:
@@ -820,6 +875,9 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
                 if statement.bound <= own:
                     continue
                 if not hit:
+                    if statement.copies_only and statement.reads.names & tainted[rel]:
+                        tainted[rel] |= statement.bound  # ``s = attrs``: another name for that code
+                        continue
                     if statement.bound and statement.reads.names & held:
                         if statement.copies_only:  # passes the instances along
                             held |= statement.bound
@@ -866,8 +924,9 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
 def _star_imports_by_name(
     f: ModuleFacts, facts: dict[str, ModuleFacts], files_of: dict[str, set[str]]
 ) -> ModuleFacts:
-    """``f`` with each ``from mod import *`` whose module has a literal ``__all__`` read as
-    ``from mod import`` those names; the others stay star imports (they fall back)."""
+    """``f`` with each ``from mod import *`` whose module's exported names are known
+    (``ModuleFacts.exported``) read as ``from mod import`` those names; the others stay star
+    imports (they fall back)."""
     if not f.star_imports:
         return f
     by_name, unresolved = list(f.from_imports), set()

@@ -30,8 +30,9 @@ from testwatch.model.results import nodeid_file
 from testwatch.select.environment import environment_fingerprint
 from testwatch.select.facts_cache import CACHE_NAME, MISSING, FactsCache
 from testwatch.select.file_states import ENVIRONMENT_PATH, FileState, FileStates
+from testwatch.select.fingerprints import UNPARSABLE, is_name_key
 from testwatch.select.known_tests import KnownTests
-from testwatch.select.module_names import Impact, ModuleFacts, module_facts, module_impact
+from testwatch.select.module_names import Impact, ModuleFacts, body_impact, module_facts, module_impact
 
 # What ``@pytest.fixture`` is called in a conftest.py's decorators.
 _FIXTURE_DECORATORS = frozenset({"fixture", "yield_fixture"})
@@ -306,6 +307,8 @@ class Selector:
                         continue
                     why = f"{why}: not followed by name, {impact.fallback}"
                 _hit(hits, owners, (_IMPORTED if kind == "module" else _DIRECT, why))
+            if path.endswith(".py") and state is not None:
+                self._pick_import_time_readers(path, state, hits)
         new_tests = {}
         for impact in impacts.values():
             self._pick_observers(impact, hits)
@@ -313,6 +316,29 @@ class Selector:
                 why = f"new: written into {impact.origin} since its tests ran"
                 new_tests[f"{impact.origin}::{name}"] = why
         return hits, new_tests
+
+    def _pick_import_time_readers(self, path: str, state: FileState, hits: dict) -> None:
+        """The tests that read what an edited function body of ``path`` made at import
+        (``module_names.body_impact``): a test that runs the function is a hit of its block."""
+        before = self.states.stored().get(path)
+        if before is None:
+            return
+        bodies = {
+            block for block, fingerprint in before.hashes.items()
+            if block in state.hashes and fingerprint != state.hashes[block]
+            and block not in (MODULE_BLOCK, UNPARSABLE) and not is_name_key(block)
+        }
+        if not bodies:
+            return
+        python_files = [p for p in self.states.stored() if p.endswith(".py")]
+        impact = body_impact(path, bodies, python_files, self._module_facts)
+        if not impact.fallback:
+            self._pick_observers(impact, hits, widening=False)
+            return
+        why = f"code of {path} that runs at import changed: not followed by name, {impact.fallback}"
+        for kind, _, owners in self._rows_of(path):
+            if kind == "module":
+                _hit(hits, owners, (_IMPORTED, why))
 
     def _rows_of(self, path: str) -> list[tuple[str, str, list[str]]]:
         if path not in self._groups:
@@ -348,13 +374,13 @@ class Selector:
             self._facts[path] = cached
         return cached[1]
 
-    def _pick_observers(self, impact: Impact, hits: dict[str, tuple[int, str]]) -> None:
-        """The tests whose recorded blocks read a changed name (or ran the edited module's code,
-        when the changed statements make calls)."""
+    def _pick_observers(self, impact: Impact, hits: dict, widening: bool = True) -> None:
+        """The tests whose recorded blocks read a changed name (or, ``widening``, ran the edited
+        module's code, when the changed statements make calls)."""
         for path in [p for p in self.states.stored() if p.endswith(".py")]:
             facts = self._module_facts(path)
             observers = impact.observers(path, facts) if facts is not None else {}
-            widen = impact.widen if path == impact.origin else ""
+            widen = impact.widen if widening and path == impact.origin else ""
             if not observers and not widen:
                 continue
             for kind, _, owners in self._rows_of(path):
