@@ -51,7 +51,13 @@ Autoplay = Callable[[Callable[[str], None]], Awaitable[None]]
 FRAME_S = 1 / 10  # news is drawn at most this often
 KEY_FIRST_S = 0.1  # after a key or a click has been drawn, news waits this long (the next key may come),
 MAX_NEWS_DELAY_S = 0.5  # but never longer than this after the last batch drawn
-HEAP_CHECK_S = 0.5  # how often the app asks whether a full garbage collection may run (tui/heap.py)
+# Textual's one-shot timer (set_timer) never fires when its delay has passed before its task looks
+# at the clock (its missed-tick skip): a wait shorter than this is no wait; a news batch overdue
+# by STALLED_S (a timer lost all the same) is applied by the periodic check.
+MIN_WAIT_S = 0.005
+STALLED_S = 1.0
+CHECK_S = 0.5  # how often the app asks whether a full garbage collection may run (tui/heap.py), and
+# whether news is stalled
 _INPUT = (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp)
 QUIT_WAIT_S = 10.0
 # Actions that need the main screen (not a prompt, the palette or the help).
@@ -153,10 +159,13 @@ class TestwatchApp(App[int]):
 
     def _settle_heap(self) -> None:
         self.heap.settle()
-        self.set_interval(HEAP_CHECK_S, self._collect_when_idle)
+        self.set_interval(CHECK_S, self._periodic_checks)
 
-    def _collect_when_idle(self) -> None:
-        self.heap.collect_when_idle(time.monotonic() - self._last_input_s)
+    def _periodic_checks(self) -> None:
+        now = time.monotonic()
+        if self._apply_scheduled and now - self._last_apply_s > MAX_NEWS_DELAY_S + STALLED_S:
+            self.apply_news()  # its timer was lost
+        self.heap.collect_when_idle(now - self._last_input_s)
 
     def on_unmount(self) -> None:
         self.heap.release()
@@ -185,8 +194,8 @@ class TestwatchApp(App[int]):
             min(self._last_input_s + KEY_FIRST_S, self._last_apply_s + MAX_NEWS_DELAY_S),
         )
         wait_s = due_s - time.monotonic()
-        self._apply_scheduled = wait_s > 0
-        if wait_s > 0:
+        self._apply_scheduled = wait_s >= MIN_WAIT_S
+        if self._apply_scheduled:
             self.set_timer(wait_s, self._apply_when_due)
         else:
             self.apply_news()

@@ -168,6 +168,16 @@ class SessionState:
             self._failing_in[row.file] += 1
         return row
 
+    def _drop_row(self, nodeid: str) -> None:
+        row = self.tests.pop(nodeid, None)
+        if row is None:
+            return
+        self._file_rows[row.file].remove(row)
+        if row.rank == 0:
+            self._failing_in[row.file] -= 1
+        self.changed.discard(nodeid)
+        self.structure_changed = True
+
     def set_status(self, row: TestRow, status: str) -> None:
         """Give ``row`` a new status, keeping the failing counts (a count over every row, per batch,
         cost 27,000 ``rank`` calls on a big suite)."""
@@ -207,8 +217,12 @@ class SessionState:
         selection, self._selection = self._selection, None
         chose = selection is not None and event.trigger in ("change", "affected")
         known = selection.total_known if chose else None
+        reasons = dict(event.reasons)
+        if event.trigger == "record" and self.run is not None:  # the change's tests again, recorded
+            reasons = {nodeid: self.run.reasons.get(nodeid, why) for nodeid, why in reasons.items()}
+            known = known or self.run.known
         self.run = LiveRun(
-            event.run_id, event.trigger, event.selected_count, self.clock(), reasons=dict(event.reasons),
+            event.run_id, event.trigger, event.selected_count, self.clock(), reasons=reasons,
             selected=event.selected_count, known=known or len(self.tests), marker_filter=self.marker_filter,
         )
         if event.trigger not in ("change", "record"):  # record: the change's tests, recorded
@@ -216,6 +230,8 @@ class SessionState:
         return {"tests", "status", "memory"}
 
     def _tests_listed(self, event: TestsCollected) -> set[str]:
+        for path in event.clean_files:  # a file that failed to collect collects again
+            self._drop_row(path)
         reasons = self.run.reasons if self.run is not None else {}
         for nodeid, markers in event.markers.items():
             row = self.row(nodeid)

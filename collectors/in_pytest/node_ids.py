@@ -49,4 +49,5 @@ class ProjectIds:
             event["nodeid"] = self(event["nodeid"])
         if event.get("event") == "collected":
             event["items"] = [[self(item[0]), *item[1:]] for item in event["items"]]
+            event["files"] = [self(path) for path in event.get("files") or []]
         return event

@@ -46,6 +46,7 @@ SUBTEST_TRACEBACKS = 10  # failed subtests of one test whose tracebacks are sent
 _subtest_tracebacks: dict[str, int] = {}  # node id -> tracebacks of its failed subtests sent
 _unsent_notices: list[str] = []  # notices from before the stream connected
 _read_selection: list = [None, None]  # the selection file last read, and what it holds
+_clean_files: list[str] = []  # test files collected without an error since the last "collected"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # One encoder for every event: json.dumps with options builds a new one per call.
 _encode = json.JSONEncoder(ensure_ascii=False, default=repr).encode
@@ -216,7 +217,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if _stream is None:
         return
     items = [[item.nodeid, sorted({m.name for m in item.iter_markers()})] for item in session.items]
-    _stream.send({"event": "collected", "items": items})
+    _stream.send({"event": "collected", "items": items, "files": _clean_files[:]})
+    _clean_files.clear()
 
 
 def pytest_collectreport(report) -> None:
@@ -226,6 +228,8 @@ def pytest_collectreport(report) -> None:
         _stream.send(
             {"event": "collect_error", "nodeid": report.nodeid, "longrepr": report.longreprtext}
         )
+    elif report.passed and report.nodeid and "::" not in report.nodeid:
+        _clean_files.append(report.nodeid)  # a test file that imports again after an error
     elif report.skipped and report.nodeid:  # pytest.skip(allow_module_level=True), importorskip
         longrepr = report.longrepr
         reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)

@@ -32,6 +32,31 @@ def test_syntax_and_import_errors_name_file_and_line_and_others_still_run(
     assert set(outcomes(history_of(root)).values()) == {"passed"}
 
 
+def test_a_fixed_collection_error_is_over_and_a_deleted_file_is_not_run_again(
+    make_project, cli, history_of, query
+):
+    root = make_project({
+        "tests/test_ok.py": "def test_ok():\n    assert False\n",
+        "tests/test_syntax.py": "def test_broken(:\n    pass\n",
+    })
+    assert cli("run", str(root)).returncode == 1
+
+    def latest() -> dict[str, str]:
+        return dict(query(history_of(root), "select nodeid, outcome from latest_results"))
+
+    assert latest() == {"tests/test_ok.py::test_ok": "failed", "tests/test_syntax.py": "error"}
+    (root / "tests/test_syntax.py").write_text("def test_broken():\n    pass\n")
+    assert cli("run", str(root), "--failed").returncode == 1  # the file runs again, and collects
+    # The file's error is over: the app and the selection no longer count it as failing.
+    assert latest() == {"tests/test_ok.py::test_ok": "failed", "tests/test_syntax.py::test_broken": "passed"}
+
+    (root / "tests/test_syntax.py").write_text("def test_broken(:\n    pass\n")
+    assert cli("run", str(root)).returncode == 1
+    (root / "tests/test_syntax.py").unlink()
+    again = cli("run", str(root), "--failed")  # pytest would refuse the path that is gone
+    assert again.returncode == 1 and "tests/test_ok.py::test_ok" in again.stdout, again.stdout
+
+
 def test_broken_conftest_is_a_clear_error_kept_in_the_history(make_project, cli, history_of, query):
     root = make_project({
         "tests/conftest.py": "import pytest\n\nvalue = = 1\n",

@@ -124,6 +124,33 @@ def test_the_failing_counts_follow_every_status_change():
     assert state.failing == sum(row.rank == 0 for row in state.tests.values())
 
 
+def test_a_file_that_collects_again_drops_its_collection_error():
+    state = SessionState(clock=lambda: 0.0)
+    state.load_outcomes({"t.py": "error", "ok.py::a": "passed"})
+    assert state.failing == 1 and state.green is None
+    apply_all(state, [
+        RunStarted(1, "failed", 1), TestsCollected({"t.py::fixed": []}, clean_files=["t.py"]),
+        TestStarted("t.py::fixed"), TestFinished(result("t.py::fixed")), RunFinished(1, {}, 0, 0.1),
+    ])
+    assert "t.py" not in state.tests and state.failing == 0
+    assert [(file, [row.name for row in rows]) for file, rows in state.files()] == [
+        ("t.py", ["fixed"]), ("ok.py", ["a"]),
+    ]
+
+
+def test_the_recording_of_a_changes_tests_keeps_why_they_ran():
+    # On 3.11 a save's tests run first without recording, then again to record them.
+    state = SessionState(clock=lambda: 0.0)
+    apply_all(state, [
+        RunStarted(1, "change", 1, {"t.py::a": "t.py::f changed"}), TestsCollected({"t.py::a": []}),
+        TestStarted("t.py::a"), TestFinished(result("t.py::a")), RunFinished(1, {}, 0, 0.1),
+        RunStarted(2, "record", 1, {"t.py::a": "recorded after its results"}),
+        TestsCollected({"t.py::a": []}),
+    ])
+    assert state.tests["t.py::a"].reason == "t.py::f changed"
+    assert "t.py::f changed" in state.run.scope()
+
+
 def test_unknown_events_are_ignored():
     class FromTheFuture:
         pass

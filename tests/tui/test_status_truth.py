@@ -118,7 +118,9 @@ async def test_results_first_the_save_shows_its_results_then_says_they_were_reco
             line = status(app)
             assert app.state.tests[BAD].status == "passed" and "save→result" in line, line
             assert "green" in line and "changed: test_a.py" in line, line  # still the save's story
-            assert "(1 recorded after its results)" in line, line
+            # Why the test ran is the save's reason, not that it was recorded after its results.
+            assert "recorded after its results" not in line and "(1 failed last time)" in line, line
+            assert app.state.tests[BAD].reason == "failed last time"
             runs = [(run["trigger"], run["measuring"]) for run in history.recent_runs(3)]
             assert runs[:2] == [("record", "deps"), ("change", "plain")], runs
     finally:

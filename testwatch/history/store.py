@@ -212,6 +212,13 @@ class History:
         selection reads too; runs imported from other machines do not change it)."""
         return dict(self.conn.execute("select nodeid, outcome from latest_results order by nodeid"))
 
+    def forget_file_outcomes(self, test_files: list[str]) -> None:
+        """Test files that collected again: the outcome their collection had (an error, a skip
+        of the whole file) is no longer their latest (their tests have their own)."""
+        marks = ",".join("?" * len(test_files))
+        with self.conn:
+            self.conn.execute(f"delete from latest_results where nodeid in ({marks})", test_files)
+
     def release_memory(self) -> None:
         """Free this connection's page cache (``PRAGMA shrink_memory``), up to 2 MB that a long
         watch session would otherwise keep between runs. Little is lost: in WAL mode a commit by

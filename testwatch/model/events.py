@@ -32,6 +32,8 @@ class TestsCollected:
     # nodeid -> marker names, in run order; a run in two pytest sessions (``run_phases``) sends
     # one per session, the second with the tests it adds
     markers: dict[str, list[str]]
+    # Test files that collected without an error: a collection error of theirs from before is over.
+    clean_files: list[str] = field(default_factory=list)
 
     __test__ = False
 

@@ -22,6 +22,7 @@ _REQUIRED: dict[str, dict[str, type | tuple[type, ...]]] = {
 _OPTIONAL: dict[str, type | tuple[type, ...]] = {
     "longrepr": str, "sections": list, "extra": dict, "metadata": dict, "user_properties": list,
     "location": list, "rootdir": str, "exitstatus": int, "show_capture": str, "subtest": str,
+    "files": list,
 }
 _PHASE = {"when": str, "outcome": str, "duration": _NUMBER}
 
@@ -52,6 +53,8 @@ def problem(event: object) -> str | None:
         for item in event["items"]
     ):
         return "items must be [node id, markers] pairs"
+    if not all(isinstance(path, str) for path in event.get("files") or []):
+        return "files must be paths"
     return None
 
 

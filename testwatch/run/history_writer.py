@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from testwatch.history.store import History, now_iso
-from testwatch.model.events import EngineNotice, TestFinished, TestMeasured, ThresholdBreached
+from testwatch.model.events import EngineNotice, TestFinished, TestMeasured, TestsCollected, ThresholdBreached
 from testwatch.model.results import TestResult
 from testwatch.run.git_state import head_revision, local_changes
 from testwatch.run.listeners import Listener
@@ -65,6 +65,11 @@ class HistoryWriter:
                 self._remeasured[result.nodeid] = result
         elif isinstance(event, ThresholdBreached):
             self._record_breach(event)
+        elif isinstance(event, TestsCollected) and event.clean_files:
+            try:
+                self.history.forget_file_outcomes(event.clean_files)
+            except sqlite3.Error as exc:
+                self._warn(exc)
 
     def flush(self, force: bool = False) -> None:
         """Write what is buffered, unless the last write was less than ``FLUSH_INTERVAL_S`` ago."""

@@ -67,7 +67,7 @@ class RunModel:
         if kind == "start":
             return self._start(event)
         if kind == "collected":
-            return self._collected(event["items"])
+            return self._collected(event["items"], event.get("files") or [])
         if kind == "collect_error":
             return self._collect_error(event)
         if kind == "collect_skip":
@@ -79,17 +79,18 @@ class RunModel:
             self.session_exit = event.get("exitstatus")
         return []
 
-    def _collected(self, items: list) -> list[EngineEvent]:
+    def _collected(self, items: list, clean_files: list[str]) -> list[EngineEvent]:
         """A session's collection: the tests not collected before join the run (a restart
-        collects tests already in it, a run's next session new ones)."""
+        collects tests already in it, a run's next session new ones), and the files that
+        collected without an error."""
         self.collected_now = True
         self.order = self.order or []
         new = {nodeid: markers for nodeid, markers in items if nodeid not in self.markers}
-        if not new and self.order:
+        if not new and not clean_files and self.order:
             return []
         self.order += new
         self.markers.update(new)
-        return [TestsCollected(new)]
+        return [TestsCollected(new, clean_files)]
 
     def _collect_error(self, event: dict) -> list[EngineEvent]:
         path = event.get("nodeid") or "<collection>"

@@ -40,10 +40,10 @@ from testwatch.model.events import (
     SelectionMade,
     WatchStatus,
 )
-from testwatch.model.results import BAD_OUTCOMES
 from testwatch.run.child_command import DEFAULT_PLUGINS
 from testwatch.run.dep_recording import PLUGIN, DepRecorder, RecordSummary
 from testwatch.run.engine import RunRequest, measured_engine
+from testwatch.run.failed_tests import failed_last_time
 from testwatch.run.launch import EarlyChild, RecordedStart
 from testwatch.run.malloc_memory import release_free_memory, use_one_malloc_arena
 from testwatch.run.recording_start import Recording
@@ -421,7 +421,7 @@ class WatchLoop:
             return RunRequest(trigger=trigger, select=nodeids, pytest_args=args,
                               reasons=dict.fromkeys(nodeids, reason))
         if kind == "failed":
-            failed = [n for n, o in self.history.last_outcomes().items() if o in BAD_OUTCOMES]
+            failed = failed_last_time(self.history, self.config.root)
             return RunRequest(trigger=trigger, select=failed, pytest_args=args,
                               reasons=dict.fromkeys(failed, "failed last time"))
         selection = self.selector.select()

@@ -77,8 +77,8 @@ def _run(
 ) -> int:
     from testwatch.cli.reporter import JsonReporter, LineReporter
     from testwatch.history.store import open_history
-    from testwatch.model.results import BAD_OUTCOMES
     from testwatch.run.engine import RunRequest, measured_engine
+    from testwatch.run.failed_tests import failed_last_time
     from testwatch.run.signals import run_cancellable
 
     project = Project(config, open_history(config.history_path))
@@ -92,7 +92,7 @@ def _run(
         return _write_bundle(config, args.bundle, status) if args.bundle else status
     request = RunRequest(trigger="manual", pytest_args=args.pytest_args)
     if args.failed:
-        failed = [n for n, o in project.history.last_outcomes().items() if o in BAD_OUTCOMES]
+        failed = failed_last_time(project.history, config.root)
         request = RunRequest(
             trigger="failed", select=failed, pytest_args=args.pytest_args,
             reasons=dict.fromkeys(failed, "failed last time"),
