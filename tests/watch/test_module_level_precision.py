@@ -612,6 +612,9 @@ IMPORT_TIME = {
 
         VAL = make()
         RATE = 2
+        REGISTRY = {"make": make}  # holds the function, does not run it
+        build = make
+        BUILT = build()
 
 
         def double(x):
@@ -654,6 +657,17 @@ IMPORT_TIME = {
         def test_plain():
             assert plain() == 1
     """,
+    "tests/test_registry.py": """
+        from pkg import BUILT, REGISTRY
+
+
+        def test_registry():
+            assert "make" in REGISTRY
+
+
+        def test_built():
+            assert BUILT == "a"
+    """,
     "tests/test_names.py": """
         from pkg.names import exported, shadowed
 
@@ -674,17 +688,18 @@ def import_time(make_project, cli):
 
 
 def test_a_function_run_at_import_selects_the_readers_of_what_it_made(import_time, edit, affected, cli):
-    # make() runs only at import: no test runs its body, but VAL and LOCAL hold what it returned
-    # (and exported() may read VAL by a computed name; shadowed() reads its parameter's).
+    # make() runs only at import: no test runs its body, but VAL holds what it returned (and
+    # exported() may read VAL by a computed name; shadowed() reads its parameter's). The test
+    # module calls make() at import too: an error there would fail all of its tests.
     edit(import_time / "pkg/core.py", 'return "a"', 'return "b"')
     result = affected(import_time)
-    assert set(result["selected"]) == {
-        "tests/test_core.py::test_val", "tests/test_core.py::test_local",
-        "tests/test_names.py::test_exported",
-    }
-    assert "the body of make changed" in result["reasons"]["tests/test_core.py::test_val"]
+    test_core = {f"tests/test_core.py::test_{name}" for name in ("val", "local", "double", "plain")}
+    expected = {*test_core, "tests/test_names.py::test_exported", "tests/test_registry.py::test_built"}
+    assert set(result["selected"]) == expected  # BUILT = build(), build another name for make
+    assert "the body of make changed" in result["reasons"]["tests/test_names.py::test_exported"]
+    assert "at import with calls" in result["reasons"]["tests/test_core.py::test_plain"]
     run = cli("run", str(import_time))
-    assert run.stdout.count("FAIL ") == 2, run.stdout
+    assert run.stdout.count("FAIL ") == 3, run.stdout  # test_val, test_local, test_built
 
 
 def test_a_star_import_without_all_binds_the_public_names(import_time, edit, affected):

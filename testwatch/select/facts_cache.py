@@ -52,6 +52,7 @@ def facts_to_json(facts: ModuleFacts) -> dict:
             s.plain_attributes,
             s.settled,
             sorted(s.unsettled_members),
+            s.alias_of,
         ]
         for s in facts.statements
     ]
@@ -89,9 +90,10 @@ def facts_from_json(data: dict) -> ModuleFacts:
             bool(plain),
             bool(settled),
             frozenset(unsettled),
+            str(alias_of),
         )
-        for bound, reads, kind, effects, calls, members, attributes, copies_only, plain, settled, unsettled
-        in data["statements"]
+        for bound, reads, kind, effects, calls, members, attributes, copies_only, plain, settled, unsettled,
+        alias_of in data["statements"]
     ]
     return ModuleFacts(
         statements,

@@ -124,6 +124,7 @@ class Statement:
     plain_attributes: bool = False  # a class whose attribute values only reads of them see
     settled: bool = False  # running it can only bind its names (``import_time.settled``)
     unsettled_members: frozenset[str] = frozenset()  # a class: attributes whose assignment may raise
+    alias_of: str = ""  # ``s = attrs``: the name an assignment of a plain name copies
 
 
 @dataclass
@@ -307,7 +308,14 @@ def _statement(
         frozenset(
             name for member in class_members(statement) if not settled(member) for name in bound_names(member)
         ) if isinstance(statement, ast.ClassDef) else frozenset(),
+        _alias_of(statement),
     )
+
+
+def _alias_of(statement: ast.stmt) -> str:
+    """``s = attributes = attrs``: the plain name an assignment copies ("" for any other)."""
+    value = statement.value if isinstance(statement, ast.Assign) else None
+    return value.id if isinstance(value, ast.Name) else ""
 
 
 # Bases outside the module that never read their subclasses' attribute values.
@@ -523,6 +531,8 @@ class Impact:
     # Function bodies of the origin the edit changed (``body_impact``): code that calls them at
     # import derives its names from them.
     bodies: set[str] = field(default_factory=set)
+    # Test modules whose import-time code calls into the change -> why all their tests run.
+    test_modules: dict[str, str] = field(default_factory=dict)
     # Names the edit added to a test module that pytest collects as tests: they run (``origin::NAME``).
     new_tests: list[str] = field(default_factory=list)
     # class of the origin -> its changed attributes, when only their values changed: the class is
@@ -543,42 +553,43 @@ class Impact:
         for block, reads in facts.blocks.items():
             top = block.partition(".")[0].partition("#")[0]
             if top in defined:
-                found[block] = f"the definition of {top} in {relative} changed ({self._edit()})"
+                found[block] = f"the definition of {top} in {relative} changed ({self.edit()})"
             elif top in instances:
                 found[block] = (
-                    f"{relative}::{block} runs on an instance of {top} made at import ({self._edit()})"
+                    f"{relative}::{block} runs on an instance of {top} made at import ({self.edit()})"
                 )
             elif hit := sorted((reads.names & own) | ((reads.attributes | reads.mentions) & everywhere)):
-                found[block] = f"{relative}::{block} reads {hit[0]} ({self._edit()})"
+                found[block] = f"{relative}::{block} reads {hit[0]} ({self.edit()})"
             elif named := _names_kin(top, reads, family, kin):
                 found[block] = (
                     f"{relative}::{block} runs or names {named}, whose class attributes changed "
-                    f"({self._edit()})"
+                    f"({self.edit()})"
                 )
         modules = {name for rel, names in self.changed.items() if names for name in module_names(rel)}
         for block, targets in facts.dynamic_blocks.items():
             if block not in found and (read := sorted(targets & modules)):
-                found[block] = f"{relative}::{block} reads {read[0]} by computed names ({self._edit()})"
+                found[block] = f"{relative}::{block} reads {read[0]} by computed names ({self.edit()})"
         if self.dict_readers and relative == self.origin:
             module_level = set().union(*(statement.bound for statement in facts.statements))
             for block, reads in facts.blocks.items():
                 if block not in found and _reads_object_dicts(reads, module_level):
                     found[block] = (
                         f"{relative}::{block} reads objects' __dict__ (a class's too) and "
-                        f"{self.dict_readers} changed ({self._edit()})"
+                        f"{self.dict_readers} changed ({self.edit()})"
                     )
         if self.attributes and relative == self.origin:
             for block, reads in facts.blocks.items():
                 if block not in found and any(way.startswith(_BY_COMPUTED_NAME) for way in reads.dynamic):
                     found[block] = (
                         f"{relative}::{block} reads attributes by a computed name and "
-                        f"{sorted(self.attributes)[0]}'s changed ({self._edit()})"
+                        f"{sorted(self.attributes)[0]}'s changed ({self.edit()})"
                     )
         if own:
-            found["<module>"] = f"module-level code of {relative} changed ({self._edit()})"
+            found["<module>"] = f"module-level code of {relative} changed ({self.edit()})"
         return found
 
-    def _edit(self) -> str:
+    def edit(self) -> str:
+        """What the edit changed, for reasons: the origin and its first changed names."""
         edited = sorted(self.names) + sorted(
             f"{cls}.{name}" for cls, names in self.attributes.items() for name in names
         ) + sorted(f"the body of {block}" for block in self.bodies)
@@ -875,7 +886,7 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
                 if statement.bound <= own:
                     continue
                 if not hit:
-                    if statement.copies_only and statement.reads.names & tainted[rel]:
+                    if statement.alias_of in tainted[rel]:
                         tainted[rel] |= statement.bound  # ``s = attrs``: another name for that code
                         continue
                     if statement.bound and statement.reads.names & held:
@@ -884,8 +895,7 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
                         else:  # computes with them at import
                             own |= statement.bound
                             if statement.effects:
-                                derived = sorted(statement.bound)[0]
-                                impact.widen = impact.widen or f"{rel} derives {derived} with calls{_EFFECTS}"
+                                _derived_with_calls(impact, rel, sorted(statement.bound)[0])
                         continue
                     _derive_members(
                         impact, rel, statement, own, held, changed_everywhere, tainted[rel] | everywhere
@@ -902,14 +912,12 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
                         impact.derived_members |= attributes
                     held |= statement.bound - own
                     if statement.effects:
-                        made_name = sorted(statement.bound)[0]
-                        impact.widen = impact.widen or f"{rel} makes {made_name} with calls{_EFFECTS}"
+                        _derived_with_calls(impact, rel, sorted(statement.bound)[0])
                     continue
                 if statement.kind in ("value", "def", "class") or statement.bound:
                     own |= statement.bound
                     if statement.effects or statement.kind == "other":
-                        derived = sorted(statement.bound)[0]
-                        impact.widen = impact.widen or f"{rel} derives {derived} with calls{_EFFECTS}"
+                        _derived_with_calls(impact, rel, sorted(statement.bound)[0])
                 else:
                     impact.fallback = f"module-level code of {rel} that binds no name reads {sorted(hit)[0]}"
                     return
@@ -919,6 +927,18 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
             kinds = {name for s in facts[rel].statements if s.kind in ("def", "class") for name in s.bound}
             impact.definitions[rel] = own & kinds
     impact.changed = {rel: own for rel, own in changed.items() if own}
+
+
+def _derived_with_calls(impact: Impact, rel: str, name: str) -> None:
+    """``rel`` derives ``name`` at import by calls that reach the change: their effects may reach
+    past it (every test that ran the origin's code is selected), and an error there fails the
+    import of ``rel``: a test module's every test then fails, so they all run."""
+    impact.widen = impact.widen or f"{rel} derives {name} with calls{_EFFECTS}"
+    if _sealed(rel):
+        impact.test_modules.setdefault(
+            rel, f"{rel} derives {name} at import with calls that reach the change ({impact.edit()}): "
+            "an error there fails every test of the file"
+        )
 
 
 def _star_imports_by_name(

@@ -390,6 +390,8 @@ class Selector:
                 elif widen and kind.startswith("block:"):
                     why = f"module-level code of {path} changed and ran by the test ({widen})"
                     _hit(hits, owners, (_IMPORTED, why))
+        for test_file, why in impact.test_modules.items():
+            _hit(hits, [test_file], (_IMPORTED, why))
 
     def _changed_paths(self, stale: set[str]) -> set[str]:
         """Stale paths and every recorded file whose content is not what ``file_state`` holds."""
