@@ -79,6 +79,7 @@ class Recorder:
         # Context -> how it started a Python whose code cannot be recorded ("python3 -I").
         self.unrecorded: dict[str, str] = {}
         self.error = ""
+        self.running = False  # a test ran here: a record is owed (``ran.<pid>`` says so)
         self.coverage = None
         self.monitor: LineMonitor | None = None
         subprocess_deps.stop_in_this_process()  # this process records itself
@@ -133,6 +134,16 @@ class Recorder:
             if path not in self.first_read:
                 self.first_read[path] = None  # set first: the read below is an open too
                 self.first_read[path] = _content_hash(path)
+
+    def note_running(self) -> None:
+        """The first test begins: leave ``DIR/ran.<pid>``, so that a process that dies before its
+        session ends (``os._exit``, a crash, a timeout's kill) is known to have lost its record."""
+        self.running = True
+        try:
+            with open(os.path.join(self.out_dir, f"ran.{os.getpid()}"), "w", encoding="utf-8"):
+                pass
+        except OSError:
+            pass  # the engine then takes the run's record as whole
 
     def switch(self, context: str) -> None:
         self.context = context
@@ -412,6 +423,8 @@ def pytest_runtest_protocol(item, nextitem):
     if _recorder is None:
         yield
         return
+    if not _recorder.running:
+        _recorder.note_running()
     opened: set[str] = set()
     _recorder.current = opened
     _recorder.switch(item.nodeid)

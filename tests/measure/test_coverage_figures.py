@@ -38,3 +38,23 @@ def test_before_any_coverage_there_are_no_figures(tmp_path):
         assert (figures.project, figures.selection) == (None, None)
     finally:
         history.close()
+
+
+def test_a_run_whose_pytest_crashed_stores_no_coverage_figure(make_project, cli):
+    # The crashed process took what its tests executed: a figure from the rest would be wrong
+    # (asgiref 3.13.0 read 40% instead of 77%), so none is stored, and the run says why.
+    root = make_project({
+        **HALF_COVERED,
+        "tests/test_m_crash.py": "import os\n\n\ndef test_exit():\n    os._exit(3)\n",  # then a restart
+    })
+    done = cli("run", str(root), "--deps")
+    assert done.returncode == 1, done.stdout
+    assert "no coverage stored for this run: 1 pytest process(es) ended before writing" in done.stdout
+    history = open_history(root / ".testwatch" / "history.db")
+    try:
+        assert coverage_figures(history).project is None
+        outcomes = history.last_outcomes()
+        assert outcomes["tests/test_m_crash.py::test_exit"] == "crashed"
+        assert outcomes["tests/test_prices.py::test_total"] == "passed"
+    finally:
+        history.close()

@@ -46,7 +46,7 @@ from testwatch.run.fingerprint_warmup import Warmup
 from testwatch.run.recording_start import Recording, start_recording
 from testwatch.select import blocks_cache
 from testwatch.select.blocks_cache import BlocksCache
-from testwatch.select.dep_reading import ChildRecord, read_child_records
+from testwatch.select.dep_reading import ChildRecord, lost_records, read_child_records
 from testwatch.select.file_states import ENVIRONMENT_PATH, FileState, FileStates
 from testwatch.select.fingerprints import ImportStatement, python_blocks
 from testwatch.select.import_graph import ImportGraph
@@ -112,6 +112,13 @@ class DepRecorder:
         try:
             records, data = read_child_records(recording.out_dir, self.config.root)
             summary = RecordSummary(warnings=[r.error for r in records if r.error])
+            lost = lost_records(recording.out_dir)
+            if lost:
+                summary.notices.append(
+                    f"no coverage stored for this run: {lost} pytest process(es) ended before writing "
+                    "what their tests executed (a crash or a timeout); their tests are recorded when "
+                    "they next run"
+                )
             if not records or summary.warnings:
                 # Without executed lines a test's deps would look complete and hide changes:
                 # store none, so its tests keep being selected.
@@ -120,7 +127,7 @@ class DepRecorder:
             rows, states = self._rows(recording, records, data, run_id)
             self._store(db, rows, states, records, run_id)
             summary.deps_stored = True
-            if run_id is not None and data is not None:
+            if run_id is not None and data is not None and not lost:
                 early = warmup.coverage_settings if warmup is not None else None
                 settings = early or CoverageSettings(self.config.root)
                 if settings.problem:

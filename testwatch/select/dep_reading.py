@@ -115,6 +115,14 @@ class RunCoverage:
         return result
 
 
+def lost_records(out_dir: Path) -> int:
+    """How many pytest processes ran tests but ended before writing their record (``ran.<pid>``
+    without ``deps.<pid>.json``): what their tests executed is not in the run's record."""
+    return sum(
+        1 for marker in out_dir.glob("ran.*") if not (out_dir / f"deps.{marker.suffix[1:]}.json").exists()
+    )
+
+
 def read_child_records(out_dir: Path, root: Path) -> tuple[list[ChildRecord], RunCoverage | None]:
     """Every process's record (a process killed before its session ended leaves none)."""
     from coverage import CoverageData  # when the recording is stored: not before its pytest starts

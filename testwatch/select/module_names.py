@@ -531,7 +531,9 @@ class Impact:
     # Function bodies of the origin the edit changed (``body_impact``): code that calls them at
     # import derives its names from them.
     bodies: set[str] = field(default_factory=set)
-    # Test modules whose import-time code calls into the change -> why all their tests run.
+    # A def's or class's code changed (not only values): calling it at import may now raise.
+    code_changed: bool = False
+    # Test modules whose import-time code calls into changed code -> why all their tests run.
     test_modules: dict[str, str] = field(default_factory=dict)
     # Names the edit added to a test module that pytest collects as tests: they run (``origin::NAME``).
     new_tests: list[str] = field(default_factory=list)
@@ -753,6 +755,10 @@ def module_impact(
             impact.widen = f"the statement binding {name} makes calls{_EFFECTS}"
         elif not statement.settled:
             impact.widen = impact.widen or f"the statement binding {name} may raise at import{_RAISES}"
+    impact.code_changed = any(
+        statement.kind in ("def", "class") and statement.bound & impact.names
+        for statement in origin_facts.statements
+    )
     _propagate(impact, python_files, facts_of)
     return impact
 
@@ -765,7 +771,7 @@ def body_impact(
     code does, transitively) binds derived names (``VAL = make()``, a class decorated at import),
     which their readers observe. A test that runs such a function runs its new body anyway; one
     that reads only what it returned at import is found only so."""
-    impact = Impact(origin, bodies=set(bodies))
+    impact = Impact(origin, bodies=set(bodies), code_changed=True)
     if facts_of(origin) is None:
         impact.fallback = "it does not parse"
         return impact
@@ -931,10 +937,11 @@ def _propagate(impact: Impact, python_files: list[str], facts_of) -> None:
 
 def _derived_with_calls(impact: Impact, rel: str, name: str) -> None:
     """``rel`` derives ``name`` at import by calls that reach the change: their effects may reach
-    past it (every test that ran the origin's code is selected), and an error there fails the
-    import of ``rel``: a test module's every test then fails, so they all run."""
+    past it (every test that ran the origin's code is selected); when they run changed code, an
+    error there fails the import of ``rel``: a test module's every test then fails, so they all
+    run."""
     impact.widen = impact.widen or f"{rel} derives {name} with calls{_EFFECTS}"
-    if _sealed(rel):
+    if _sealed(rel) and impact.code_changed:
         impact.test_modules.setdefault(
             rel, f"{rel} derives {name} at import with calls that reach the change ({impact.edit()}): "
             "an error there fails every test of the file"
