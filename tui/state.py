@@ -260,6 +260,10 @@ class SessionState:
         if self.run is not None:
             self.run.done += 1
             self.run.counts[result.outcome] += 1
+            if result.nodeid not in self.run.in_run:  # a file that failed to collect: one more result
+                self.run.in_run.add(result.nodeid)
+                if self.run.total is not None:
+                    self.run.total = len(self.run.in_run)
         if self._changes_at_s is not None:
             self.save_to_result_s = self.clock() - self._changes_at_s
             self._changes_at_s = None

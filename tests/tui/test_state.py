@@ -151,6 +151,16 @@ def test_the_recording_of_a_changes_tests_keeps_why_they_ran():
     assert "t.py::f changed" in state.run.scope()
 
 
+def test_a_collection_error_counts_in_the_runs_progress():
+    for collection in ([TestsCollected({"a.py::x": []}), TestFinished(result("broken.py", "error"))],
+                       [TestFinished(result("broken.py", "error")), TestsCollected({"a.py::x": []})]):
+        state = SessionState(clock=lambda: 0.0)
+        apply_all(state, [
+            RunStarted(1, "all", None), *collection, TestStarted("a.py::x"), TestFinished(result("a.py::x")),
+        ])
+        assert (state.run.done, state.run.total) == (2, 2)  # not 2/1
+
+
 def test_unknown_events_are_ignored():
     class FromTheFuture:
         pass
