@@ -13,7 +13,9 @@ from testwatch.select.recording_mode import recording_requested
 HELP = """Run the project's tests once in a pytest child and record every result.
 
 Exit status, as pytest's: 0 all tests passed, 1 some failed/errored/crashed/timed out,
-2 interrupted, 3 pytest internal error, 4 pytest usage error, 5 no tests collected.
+2 interrupted, 3 pytest internal error, 4 pytest usage error, 5 no tests collected. A test file
+that fails to collect is an error and the others run (--continue-on-collection-errors): 1, where
+pytest alone stops with 2.
 Arguments after -- go to pytest unchanged, e.g. testwatch run -- -n 2 -k slow.
 """
 
