@@ -688,16 +688,16 @@ def import_time(make_project, cli):
 
 
 def test_a_function_run_at_import_selects_the_readers_of_what_it_made(import_time, edit, affected, cli):
-    # make() runs only at import: no test runs its body, but VAL holds what it returned (and
-    # exported() may read VAL by a computed name; shadowed() reads its parameter's). The test
-    # module calls make() at import too: an error there would fail all of its tests.
+    # make() runs only at import: no test runs its body, but VAL and LOCAL hold what it returned
+    # (and exported() may read VAL by a computed name; shadowed() reads its parameter's).
     edit(import_time / "pkg/core.py", 'return "a"', 'return "b"')
     result = affected(import_time)
-    test_core = {f"tests/test_core.py::test_{name}" for name in ("val", "local", "double", "plain")}
-    expected = {*test_core, "tests/test_names.py::test_exported", "tests/test_registry.py::test_built"}
-    assert set(result["selected"]) == expected  # BUILT = build(), build another name for make
-    assert "the body of make changed" in result["reasons"]["tests/test_names.py::test_exported"]
-    assert "at import with calls" in result["reasons"]["tests/test_core.py::test_plain"]
+    assert set(result["selected"]) == {
+        "tests/test_core.py::test_val", "tests/test_core.py::test_local",
+        "tests/test_names.py::test_exported",
+        "tests/test_registry.py::test_built",  # BUILT = build(), build another name for make
+    }
+    assert "the body of make changed" in result["reasons"]["tests/test_core.py::test_val"]
     run = cli("run", str(import_time))
     assert run.stdout.count("FAIL ") == 3, run.stdout  # test_val, test_local, test_built
 

@@ -531,7 +531,8 @@ class Impact:
     # Function bodies of the origin the edit changed (``body_impact``): code that calls them at
     # import derives its names from them.
     bodies: set[str] = field(default_factory=set)
-    # A def's or class's code changed (not only values): calling it at import may now raise.
+    # A def or class statement changed (its signature, decorators, bases, attributes: not only
+    # values, nor only a function body): a test module that calls it at import may now fail to.
     code_changed: bool = False
     # Test modules whose import-time code calls into changed code -> why all their tests run.
     test_modules: dict[str, str] = field(default_factory=dict)
@@ -770,8 +771,10 @@ def body_impact(
     module-level statement of any module that calls one of them (or a function or method whose
     code does, transitively) binds derived names (``VAL = make()``, a class decorated at import),
     which their readers observe. A test that runs such a function runs its new body anyway; one
-    that reads only what it returned at import is found only so."""
-    impact = Impact(origin, bodies=set(bodies), code_changed=True)
+    that reads only what it returned at import is found only so. (That a test module's import
+    may fail on the new body is not followed: the reach is by whole classes, and a test module
+    that subclasses one of them would run whole on every edit of any of its methods.)"""
+    impact = Impact(origin, bodies=set(bodies))
     if facts_of(origin) is None:
         impact.fallback = "it does not parse"
         return impact
