@@ -230,6 +230,7 @@ def test_a_new_test_in_a_test_module_runs_alone(shop, edit, affected, cli):
         "tests/test_prices.py::test_other",
     }
     assert "new: written into tests/test_prices.py" in result["reasons"]["tests/test_prices.py::test_other"]
+    assert "2 of 9 known tests selected, and 1 new in" in cli("affected", str(shop)).stdout
     run = cli("run", str(shop), "--affected")
     assert run.returncode == 0, run.stdout
     assert "3 passed" in run.stdout

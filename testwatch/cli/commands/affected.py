@@ -58,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         if args.explain is not None:
             line += f"  <- {safe(selection.reasons.get(nodeid, ''))}"
         print(line)
-    print(f"{len(selection.selected)} of {selection.total_known} known tests selected "
-          f"in {selection.elapsed_s * 1000:.0f} ms")
+    known = sum(1 for nodeid in selection.selected if nodeid in selection.known)
+    new = len(selection.selected) - known  # tests or test files the history has not seen yet
+    print(f"{known} of {selection.total_known} known tests selected" + (f", and {new} new" if new else "")
+          + f" in {selection.elapsed_s * 1000:.0f} ms")
     return 0
