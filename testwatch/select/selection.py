@@ -199,6 +199,7 @@ class Selector:
         self._named_from: Path | None = None  # _named_from_above(), for the loaded history version
         self._groups: dict[str, list[tuple[str, str, list[str]]]] = {}  # path -> its rows, grouped
         self._facts: dict[str, tuple[str, ModuleFacts | None]] = {}  # path -> (sha, facts)
+        self._tests_by_default: bool | None = None  # names_tests_by_default, once per selection
         on_disk = history.path.parent / CACHE_NAME if history.path is not None else None
         self.facts_cache = FactsCache(on_disk, config.root)  # earlier selections' facts, by content hash
 
@@ -227,6 +228,7 @@ class Selector:
         return self._loaded[1]
 
     def _select(self) -> Selection:
+        self._tests_by_default = None
         known = self._load()
         stored_env = self.states.stored().get(ENVIRONMENT_PATH)
         env = environment_fingerprint(self.config.root, self.config.python)
@@ -351,8 +353,11 @@ class Selector:
         if before is None or before.hashes.get(MODULE_BLOCK) != fingerprint:
             return Impact(path, fallback="its tests ran against an older version than the last recorded")
         python_files = [p for p in self.states.stored() if p.endswith(".py")]
-        by_default = names_tests_by_default(self.config.root, self.config.pytest_args)
-        return module_impact(path, before.hashes, state.hashes, python_files, self._module_facts, by_default)
+        if self._tests_by_default is None:
+            self._tests_by_default = names_tests_by_default(self.config.root, self.config.pytest_args)
+        return module_impact(
+            path, before.hashes, state.hashes, python_files, self._module_facts, self._tests_by_default
+        )
 
     def _module_facts(self, path: str) -> ModuleFacts | None:
         """What a Python file binds and reads now (parsed only when no earlier selection, here or
