@@ -103,7 +103,7 @@ class TestwatchApp(App[int]):
         self.history = history
         self.controller_factory = controller_factory
         self.autoplay = autoplay
-        self.state = SessionState(clock)
+        self.state = SessionState(clock, lambda test_file: (config.root / test_file).is_file())
         self.state.memray = config.memray
         self.bridge = NewsBridge(self)
         self.host: ControllerThread | ControllerInLoop | None = None  # runs the controller

@@ -107,8 +107,12 @@ class LiveRun:
 class SessionState:
     """Tests, the current run, memory samples, notices and the watch status."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic,
+        file_exists: Callable[[str], bool] = lambda test_file: True,
+    ) -> None:
         self.clock = clock
+        self.file_exists = file_exists  # a changed test file (from the project folder) is still there
         self.tests: dict[str, TestRow] = {}
         self._file_rows: dict[str, list[TestRow]] = {}  # file -> its rows, both as first seen
         self.run: LiveRun | None = None
@@ -303,6 +307,10 @@ class SessionState:
 
     def _changes_seen(self, event: ChangesDetected) -> set[str]:
         self.last_changes = [str(path) for path in event.paths]
+        for path in self.last_changes:  # a test file deleted or renamed: its tests are gone
+            if path in self._file_rows and not self.file_exists(path):
+                for row in list(self._file_rows[path]):
+                    self._drop_row(row.nodeid)
         self._changes_at_s = self.clock()
         return {"status"}
 

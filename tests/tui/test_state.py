@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from testwatch.model.events import (
+    ChangesDetected,
     MemorySampled,
     RunFinished,
     RunStarted,
@@ -159,6 +160,16 @@ def test_a_collection_error_counts_in_the_runs_progress():
             RunStarted(1, "all", None), *collection, TestStarted("a.py::x"), TestFinished(result("a.py::x")),
         ])
         assert (state.run.done, state.run.total) == (2, 2)  # not 2/1
+
+
+def test_a_deleted_test_files_tests_leave_the_tree():
+    files = {"a.py", "gone.py"}
+    state = SessionState(clock=lambda: 0.0, file_exists=files.__contains__)
+    state.load_outcomes({"a.py::x": "passed", "gone.py::y": "failed"})
+    files.discard("gone.py")
+    apply_all(state, [ChangesDetected(["gone.py"]), *run_events([result("a.py::x")], run_id=1)])
+    assert set(state.tests) == {"a.py::x"} and state.failing == 0
+    assert state.green is True  # the deleted file's failure no longer keeps the session red
 
 
 def test_unknown_events_are_ignored():
