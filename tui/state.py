@@ -307,12 +307,14 @@ class SessionState:
 
     def _changes_seen(self, event: ChangesDetected) -> set[str]:
         self.last_changes = [str(path) for path in event.paths]
-        for path in self.last_changes:  # a test file deleted or renamed: its tests are gone
-            if path in self._file_rows and not self.file_exists(path):
-                for row in list(self._file_rows[path]):
-                    self._drop_row(row.nodeid)
+        gone = [path for path in self.last_changes if path in self._file_rows and not self.file_exists(path)]
+        for path in gone:  # a test file deleted or renamed: its tests are gone
+            for row in list(self._file_rows[path]):
+                self._drop_row(row.nodeid)
+        if gone and self.green is False and not self.running and self.failing == 0:
+            self.green = True  # their failures were all that kept the session red
         self._changes_at_s = self.clock()
-        return {"status"}
+        return {"status", "tests"} if gone else {"status"}
 
     def _selection_chosen(self, event: SelectionMade) -> set[str]:
         self._selection = event  # the run it starts says what it runs (the status reads the run)
