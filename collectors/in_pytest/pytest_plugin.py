@@ -228,7 +228,7 @@ def pytest_collectreport(report) -> None:
         _stream.send(
             {"event": "collect_error", "nodeid": report.nodeid, "longrepr": report.longreprtext}
         )
-    elif report.passed and report.nodeid and "::" not in report.nodeid:
+    elif report.passed and report.nodeid.endswith(".py"):
         _clean_files.append(report.nodeid)  # a test file that imports again after an error
     elif report.skipped and report.nodeid:  # pytest.skip(allow_module_level=True), importorskip
         longrepr = report.longrepr

@@ -29,7 +29,7 @@ _ORDER = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
 
 def addopts(root: Path, args: list[str], environ: Mapping[str, str]) -> list[str]:
     """The file's ``addopts`` then ``PYTEST_ADDOPTS``, split into words as pytest splits them."""
-    return [*_file_addopts(root, args), *_split(environ.get("PYTEST_ADDOPTS", ""))]
+    return _addopts_of(_file_section(root, args) or {}, environ)
 
 
 def holds_pytest_config(folder: Path) -> bool:
@@ -48,20 +48,20 @@ def names_tests_by_default(root: Path, args: list[str]) -> bool:
     """Whether pytest collects the default test names (``test*`` functions, ``Test*`` classes)
     and no others: neither the configuration file nor ``args``, ``addopts`` or
     ``PYTEST_ADDOPTS`` (``-o``) set ``python_functions`` or ``python_classes``."""
-    words = [*args, *addopts(root, args, os.environ)]
-    if any(name in word for word in words for name in _NAMING):  # -o python_functions=...
-        return False
     section = _file_section(root, args)
-    return section is not None and not any(key in section for key in _NAMING)
+    if section is None or any(key in section for key in _NAMING):
+        return False
+    words = [*args, *_addopts_of(section, os.environ)]
+    return not any(name in word for word in words for name in _NAMING)  # -o python_functions=...
 
 
 _NAMING = ("python_functions", "python_classes")
 
 
-def _file_addopts(root: Path, args: list[str]) -> list[str]:
-    section = _file_section(root, args) or {}
+def _addopts_of(section: Mapping[str, object], environ: Mapping[str, str]) -> list[str]:
     value = section.get("addopts", [])
-    return [str(word) for word in value] if isinstance(value, list) else _split(str(value))
+    words = [str(word) for word in value] if isinstance(value, list) else _split(str(value))
+    return [*words, *_split(environ.get("PYTEST_ADDOPTS", ""))]
 
 
 def _file_section(root: Path, args: list[str]) -> Mapping[str, object] | None:

@@ -332,7 +332,7 @@ class Selector:
         }
         if not bodies:
             return
-        python_files = [p for p in self.states.stored() if p.endswith(".py")]
+        python_files = self._python_files()
         impact = body_impact(path, bodies, python_files, self._module_facts)
         if not impact.fallback:
             self._pick_observers(impact, hits, widening=False)
@@ -352,12 +352,16 @@ class Selector:
         before = self.states.stored().get(path)
         if before is None or before.hashes.get(MODULE_BLOCK) != fingerprint:
             return Impact(path, fallback="its tests ran against an older version than the last recorded")
-        python_files = [p for p in self.states.stored() if p.endswith(".py")]
+        python_files = self._python_files()
         if self._tests_by_default is None:
             self._tests_by_default = names_tests_by_default(self.config.root, self.config.pytest_args)
         return module_impact(
             path, before.hashes, state.hashes, python_files, self._module_facts, self._tests_by_default
         )
+
+    def _python_files(self) -> list[str]:
+        """The project's Python files the history has a state of (recorded when tests ran)."""
+        return [path for path in self.states.stored() if path.endswith(".py")]
 
     def _module_facts(self, path: str) -> ModuleFacts | None:
         """What a Python file binds and reads now (parsed only when no earlier selection, here or
@@ -382,7 +386,7 @@ class Selector:
     def _pick_observers(self, impact: Impact, hits: dict, widening: bool = True) -> None:
         """The tests whose recorded blocks read a changed name (or, ``widening``, ran the edited
         module's code, when the changed statements make calls)."""
-        for path in [p for p in self.states.stored() if p.endswith(".py")]:
+        for path in self._python_files():
             facts = self._module_facts(path)
             observers = impact.observers(path, facts) if facts is not None else {}
             widen = impact.widen if widening and path == impact.origin else ""
