@@ -47,6 +47,7 @@ from testwatch.collectors.in_pytest.line_monitor import (
     free_tool_ids,
     project_file_test,
 )
+from testwatch.collectors.in_pytest.project_code_gate import ProjectCodeGate
 
 _recorder: Recorder | None = None
 FIXTURE_CONTEXT = "fixture:"  # prefix of a higher-scoped fixture setup's context
@@ -81,6 +82,7 @@ class Recorder:
         self.error = ""
         self.running = False  # a test ran here: a record is owed (``ran.<pid>`` says so)
         self.coverage = None
+        self.gate: ProjectCodeGate | None = None  # when coverage.py's tracer is on (``project_code_gate``)
         self.monitor: LineMonitor | None = None
         subprocess_deps.stop_in_this_process()  # this process records itself
         subprocess_deps.install_startup(out_dir, root)
@@ -105,6 +107,9 @@ class Recorder:
                 omit=[f"*{part}*" for part in SKIPPED_PARTS], branch=branch, config_file=False,
             )
             self.coverage.start()
+            tracer = sys.gettrace()  # None where coverage.py uses sys.monitoring: nothing to gate
+            if tracer is not None:
+                self.gate = ProjectCodeGate(self._is_project_file, tracer)
         except Exception as exc:  # coverage.py missing or unusable in this interpreter
             self.error = f"coverage.py cannot trace in {sys.executable}: {exc}"
 
@@ -188,6 +193,8 @@ class Recorder:
         if self.monitor is not None:
             self.monitor.stop()
             self.monitor = None
+        if self.gate is not None:
+            self.gate.close()
         if self.coverage is not None:
             self.coverage.stop()
             self.coverage.erase()
@@ -199,6 +206,8 @@ class Recorder:
         if self.monitor is not None:
             self.monitor.stop()
             lines = self.monitor.serialisable(self.real_root.rstrip(os.sep))
+        if self.gate is not None:
+            self.gate.close()
         if self.coverage is not None:
             self.coverage.stop()
             self._save_coverage()
@@ -312,6 +321,7 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
                     help="testwatch: 'coverage' uses coverage.py's tracer even where sys.monitoring "
                     "could record (for comparisons)")
     _start_at_registration(parser, pluginmanager)
+    _gate_project_code(pluginmanager)
 
 
 def preload_tracer() -> None:
@@ -367,6 +377,19 @@ def pytest_load_initial_conftests(early_config, parser, args) -> None:
         options = early_config.known_args_namespace
         _recorder = Recorder(out_dir, str(early_config.rootpath), options.testwatch_branch,
                              options.testwatch_tracer)
+    _gate_project_code(early_config.pluginmanager)
+
+
+def _gate_project_code(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Before the conftest.py files load: coverage.py's tracer follows the project's code from
+    now on (``project_code_gate``)."""
+    if _recorder is not None and _recorder.gate is not None:
+        _recorder.gate.begin(pluginmanager)
+
+
+def pytest_plugin_registered(plugin, manager) -> None:
+    if _recorder is not None and _recorder.gate is not None:
+        _recorder.gate.plugins_changed()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -383,6 +406,8 @@ def pytest_make_collect_report(collector):
     before = set(sys.modules)
     opened: set[str] = set()
     _recorder.current = opened
+    if _recorder.gate is not None:
+        _recorder.gate.keep_first()  # a plugin's import hook may have gone first meanwhile
     try:
         yield
     finally:

@@ -1,0 +1,210 @@
+"""coverage.py's tracer on the main thread only while code that may be the project's runs.
+
+With a trace function set, Python 3.11 runs every line of every file slower: the interpreter leaves
+its specialised instructions for the tracing ones and makes a frame object for every call, in
+pytest's code as much as in the project's. Most of a session is pytest's own code (its start-up,
+the collection tree, the parametrization, each test's reports), whose lines the recorder throws
+away. So from the moment the recorder's plugin registers with pytest (before it, pytest has only
+parsed its settings and imported the plugins they name), the gate keeps coverage.py's tracer set on
+the main thread only while:
+
+- a project module executes: a meta path finder, kept first in ``sys.meta_path``, hands the import
+  machinery a loader that opens the gate around the module's own loader (the module keeps its own
+  loader: the wrapper lives for that execution only);
+- a pytest hook runs that executes tests and fixtures (``WINDOW_HOOKS``), or that a project file
+  implements (its conftest.py files and plugins), through pluggy's public
+  ``add_hookcall_monitoring``.
+
+coverage.py stays started throughout; the gate removes and sets back its trace function with
+``sys.settrace``, the round trip coverage.py's tracer supports (it reinstalls itself at the next
+call). Windows nest, and a frame entered inside one returns before it closes, so the tracer sees
+every call it traces return. Other threads keep their tracer all along. When something else sets a
+trace function on the main thread (a debugger, another coverage tool), the gate stops and leaves
+tracing as it finds it. Project code that pytest runs outside these windows (an object's
+``__repr__`` in a failure report) is not counted as run. Standard library only: it runs in the
+user's pytest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable
+from importlib.machinery import ModuleSpec
+from types import ModuleType
+
+from testwatch.collectors.in_pytest.line_monitor import real_path
+
+# pytest hooks that run the tests' and fixtures' code, whichever plugin implements them: a test's
+# call, its teardown (the fixtures' finalizers), a fixture's setup (xunit setups are fixtures too)
+# and the parametrization (``ids`` functions). Not the rest of a test's setup: pytest's fixture
+# resolution, which runs each fixture through ``pytest_fixture_setup``.
+WINDOW_HOOKS = frozenset((
+    "pytest_runtest_call", "pytest_runtest_teardown", "pytest_fixture_setup", "pytest_generate_tests",
+))
+
+
+class ProjectCodeGate:
+    """Sets ``tracer`` as the main thread's trace function inside windows of project code only."""
+
+    def __init__(self, is_project_file: Callable[[str], bool], tracer) -> None:
+        self._is_project_file = is_project_file  # of a real path
+        self._tracer = tracer
+        self.gating = True
+        self._depth = 0
+        self._finder = _ProjectImports(self)
+        self._undo_hook_watch: Callable[[], None] | None = None
+        self._hooks_entered: list[bool] = []  # per hook call under way: did it open a window
+        self._verdicts: dict[tuple[str, int], bool] = {}  # (hook, implementations) -> opens a window
+        self._project_code: dict[object, bool] = {}  # hook function -> defined in a project file
+        self._project_paths: dict[str, bool] = {}
+
+    def begin(self, pluginmanager) -> None:
+        """Start gating, as the recorder's plugin registers with pytest: until then the tracer was
+        set all along (pytest imports the plugins named in its settings' ``addopts`` before this,
+        behind its own import hook). From now on a window opens around the pytest hook calls that
+        run project code."""
+        self.keep_first()
+        if self.gating and self._undo_hook_watch is None:
+            self._undo_hook_watch = pluginmanager.add_hookcall_monitoring(self._before_hook, self._after_hook)
+            if self._depth == 0:
+                self._shut()
+
+    def keep_first(self) -> None:
+        """Put the finder first in ``sys.meta_path`` again: pytest's assertion rewriter (and any
+        other import hook) inserts itself first, and the modules it finds would run untraced."""
+        if self.gating and (not sys.meta_path or sys.meta_path[0] is not self._finder):
+            with contextlib.suppress(ValueError):
+                sys.meta_path.remove(self._finder)
+            sys.meta_path.insert(0, self._finder)
+
+    def plugins_changed(self) -> None:
+        """A plugin or conftest.py registered: which hooks it implements is looked at again."""
+        self._verdicts.clear()
+
+    def close(self) -> None:
+        """Stop gating: the finder and the hook watch go; the tracer is set again if nothing else
+        took the main thread's trace function meanwhile."""
+        if not self.gating:
+            return
+        self.gating = False
+        with contextlib.suppress(ValueError):
+            sys.meta_path.remove(self._finder)
+        if self._undo_hook_watch is not None:
+            self._undo_hook_watch()
+            self._undo_hook_watch = None
+        if sys.gettrace() is None:
+            sys.settrace(self._tracer)
+
+    def enter(self) -> None:
+        if not self.gating or self._undo_hook_watch is None:
+            return
+        if self._depth == 0 and sys.gettrace() is None:
+            sys.settrace(self._tracer)
+        self._depth += 1
+
+    def leave(self) -> None:
+        if not self.gating or self._undo_hook_watch is None or self._depth == 0:
+            return
+        self._depth -= 1
+        if self._depth == 0:
+            self._shut()
+
+    def _shut(self) -> None:
+        current = sys.gettrace()
+        if current is self._tracer:
+            sys.settrace(None)
+        elif current is not None:
+            self.close()  # a debugger or another tracer took over: leave it be
+
+    def is_project_path(self, path: str) -> bool:
+        known = self._project_paths.get(path)
+        if known is None:
+            known = self._project_paths[path] = self._is_project_file(real_path(path))
+        return known
+
+    def _before_hook(self, hook_name: str, hook_impls, kwargs) -> None:
+        key = (hook_name, len(hook_impls))
+        opens = self._verdicts.get(key)
+        if opens is None:
+            opens = self._verdicts[key] = hook_name in WINDOW_HOOKS or any(
+                self._is_project_function(impl.function) for impl in hook_impls
+            )
+        self._hooks_entered.append(opens)
+        if opens:
+            self.enter()
+
+    def _after_hook(self, outcome, hook_name: str, hook_impls, kwargs) -> None:
+        if self._hooks_entered and self._hooks_entered.pop():
+            self.leave()
+
+    def _is_project_function(self, function) -> bool:
+        known = self._project_code.get(function)
+        if known is None:
+            code = getattr(function, "__code__", None)
+            known = self._project_code[function] = bool(code and self.is_project_path(code.co_filename))
+        return known
+
+
+class _ProjectImports:
+    """A meta path finder that finds nothing itself: it asks the finders after it, as the import
+    machinery would, and wraps the loader of a project module in ``_TracedLoader``."""
+
+    def __init__(self, gate: ProjectCodeGate) -> None:
+        self._gate = gate
+        self._finding = False  # a finder after this one that imports: the nested import passes by
+
+    def find_spec(self, fullname: str, path, target=None) -> ModuleSpec | None:
+        if self._finding:
+            return None
+        self._finding = True
+        try:
+            spec = self._spec_from_the_others(fullname, path, target)
+        finally:
+            self._finding = False
+        loader = getattr(spec, "loader", None)
+        if (spec is not None and spec.has_location and isinstance(spec.origin, str)
+                and hasattr(loader, "exec_module") and hasattr(loader, "create_module")
+                and self._gate.is_project_path(spec.origin)):
+            spec.loader = _TracedLoader(loader, self._gate)
+        return spec
+
+    def _spec_from_the_others(self, fullname: str, path, target) -> ModuleSpec | None:
+        try:
+            after = sys.meta_path[sys.meta_path.index(self) + 1:]
+        except ValueError:
+            return None
+        for finder in after:
+            find_spec = getattr(finder, "find_spec", None)
+            if find_spec is None:
+                return None  # a finder of the old protocol: the import machinery goes on without us
+            spec = find_spec(fullname, path, target)
+            if spec is not None:
+                return spec
+        return None
+
+
+class _TracedLoader:
+    """The module's own loader, with the gate open while it executes the module."""
+
+    def __init__(self, loader, gate: ProjectCodeGate) -> None:
+        self._loader = loader
+        self._gate = gate
+
+    def __getattr__(self, name: str):
+        return getattr(self._loader, name)
+
+    def create_module(self, spec: ModuleSpec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        if getattr(module, "__loader__", None) is self:
+            module.__loader__ = self._loader
+        spec = getattr(module, "__spec__", None)
+        if spec is not None and spec.loader is self:
+            spec.loader = self._loader
+        self._gate.enter()
+        try:
+            self._loader.exec_module(module)
+        finally:
+            self._gate.leave()

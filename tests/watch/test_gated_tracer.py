@@ -1,0 +1,183 @@
+"""coverage.py's tracer (Python 3.11's recorder) is set on the main thread only while project code
+may run (``project_code_gate``), yet records what it recorded when it traced everything: the same
+lines as ``coverage run``, and each test's dependencies through conftest.py hooks, parametrization
+``ids`` functions, fixture teardowns, unittest setups and a worker thread started by an earlier
+test. Forced with ``--testwatch-tracer=coverage`` so that it runs on every Python."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import unittest
+
+import pluggy
+
+from testwatch.collectors.in_pytest.project_code_gate import ProjectCodeGate
+
+PROJECT = {
+    "pyproject.toml": """
+        [tool.pytest.ini_options]
+        testpaths = ["tests"]
+        pythonpath = ["."]
+    """,
+    "shop/__init__.py": "",
+    "shop/pricing.py": """
+        RATES = {"eu": 0.2}
+
+
+        def vat(country):
+            return RATES[country]
+
+
+        def label(value):
+            return f"<{value}>"
+
+
+        def doubled(value):
+            return value * 2
+
+
+        def case_id(value):
+            return f"case-{value}"
+
+
+        def cleanup(entries):
+            entries.append("done")
+
+
+        def count_items(items):
+            return len(items)
+    """,
+    "shop/pool.py": """
+        from concurrent.futures import ThreadPoolExecutor
+
+        POOL = ThreadPoolExecutor(max_workers=1)  # its one thread serves every test
+    """,
+    "tests/conftest.py": """
+        import pytest
+
+        from shop import pricing
+
+
+        def pytest_collection_modifyitems(items):
+            pricing.count_items(items)
+
+
+        @pytest.fixture
+        def entries():
+            found = []
+            yield found
+            pricing.cleanup(found)
+    """,
+    "tests/test_pricing.py": """
+        import unittest
+
+        import pytest
+
+        from shop import pricing
+        from shop.pool import POOL
+
+
+        @pytest.mark.parametrize("value", [1, 2], ids=pricing.case_id)
+        def test_label(value, entries):
+            assert pricing.label(value).startswith("<")
+
+
+        def test_first_in_the_worker():
+            assert POOL.submit(pricing.doubled, 1).result() == 2
+
+
+        def test_second_in_the_worker():
+            assert POOL.submit(pricing.vat, "eu").result() == 0.2
+
+
+        class RateCase(unittest.TestCase):
+            def setUp(self):
+                self.rate = pricing.vat("eu")
+
+            def test_rate(self):
+                self.assertEqual(self.rate, 0.2)
+    """,
+}
+FORCED = ("--", "--testwatch-tracer=coverage")
+
+
+def test_the_lines_run_are_the_ones_coverage_run_counts(make_project, cli):
+    root = make_project(PROJECT)
+    assert cli("run", str(root), "--deps", *FORCED).returncode == 0
+    db = sqlite3.connect(root / ".testwatch" / "history.db")
+    ours = {file: json.loads(missing or "[]") for file, missing in
+            db.execute("select file, missing_lines from coverage")}
+    subprocess.run([sys.executable, "-m", "coverage", "run", "--source=.", "-m", "pytest", "-q"],
+                   cwd=root, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "coverage", "json", "-o", "cov.json"], cwd=root, check=True,
+                   capture_output=True)
+    files = json.loads((root / "cov.json").read_text())["files"]
+    theirs = {name: f["missing_lines"] for name, f in files.items()}
+    assert ours["shop/pricing.py"] == []  # every function ran, some only in a hook, an id or a thread
+    assert ours == {file: theirs[file] for file in ours}
+
+
+def test_tests_depend_on_what_ran_in_hooks_teardowns_setups_and_threads(make_project, cli, edit, affected):
+    root = make_project(PROJECT)
+    assert cli("run", str(root), "--deps", *FORCED).returncode == 0
+    pricing = root / "shop" / "pricing.py"
+
+    edit(pricing, 'entries.append("done")', 'entries.append("finished")')
+    assert sorted(affected(root)["selected"]) == [
+        "tests/test_pricing.py::test_label[case-1]", "tests/test_pricing.py::test_label[case-2]",
+    ]
+    edit(pricing, 'entries.append("finished")', 'entries.append("done")')
+
+    edit(pricing, "return RATES[country]", "return RATES[country.lower()]")
+    assert sorted(affected(root)["selected"]) == [
+        "tests/test_pricing.py::RateCase::test_rate", "tests/test_pricing.py::test_second_in_the_worker",
+    ]
+
+
+class GateOnTheMainThread(unittest.TestCase):
+    """The gate itself, with a Python trace function standing for coverage.py's."""
+
+    def setUp(self):
+        self.calls = []
+        self.saved = sys.gettrace()
+
+        def tracer(frame, event, arg):
+            self.calls.append(frame.f_code.co_name)
+
+        self.tracer = tracer
+        sys.settrace(tracer)
+        self.gate = ProjectCodeGate(lambda path: False, tracer)
+        self.gate.begin(pluggy.PluginManager("gate-test"))
+
+    def tearDown(self):
+        self.gate.close()
+        sys.settrace(self.saved)
+
+    def test_the_tracer_is_set_only_inside_windows_which_nest(self):
+        assert sys.gettrace() is None
+        self.gate.enter()
+        self.gate.enter()
+        self.gate.leave()
+        assert sys.gettrace() is self.tracer
+        self.gate.leave()
+        assert sys.gettrace() is None
+
+    def test_another_trace_function_set_meanwhile_is_left_alone_and_gating_ends(self):
+        def debugger(frame, event, arg):
+            return None
+
+        self.gate.enter()
+        sys.settrace(debugger)
+        self.gate.leave()
+        assert sys.gettrace() is debugger
+        self.gate.enter()
+        self.gate.leave()
+        assert sys.gettrace() is debugger
+        assert not self.gate.gating
+
+    def test_closing_the_gate_sets_the_tracer_for_good(self):
+        self.gate.close()
+        assert sys.gettrace() is self.tracer
