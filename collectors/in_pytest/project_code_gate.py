@@ -36,11 +36,13 @@ from types import ModuleType
 from testwatch.collectors.in_pytest.line_monitor import real_path
 
 # pytest hooks that run the tests' and fixtures' code, whichever plugin implements them: a test's
-# call, its teardown (the fixtures' finalizers), a fixture's setup (xunit setups are fixtures too)
-# and the parametrization (``ids`` functions). Not the rest of a test's setup: pytest's fixture
-# resolution, which runs each fixture through ``pytest_fixture_setup``.
+# call, its teardown (the fixtures' finalizers), a fixture's setup (xunit setups are fixtures too),
+# the look at each name of a test module (its ``__test__``, which runs a project module's
+# ``__getattr__``) and the parametrization (``ids`` functions). Not the rest of a test's setup:
+# pytest's fixture resolution, which runs each fixture through ``pytest_fixture_setup``.
 WINDOW_HOOKS = frozenset((
-    "pytest_runtest_call", "pytest_runtest_teardown", "pytest_fixture_setup", "pytest_generate_tests",
+    "pytest_runtest_call", "pytest_runtest_teardown", "pytest_fixture_setup", "pytest_pycollect_makeitem",
+    "pytest_generate_tests",
 ))
 
 

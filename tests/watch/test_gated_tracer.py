@@ -2,7 +2,8 @@
 may run (``project_code_gate``), yet records what it recorded when it traced everything: the same
 lines as ``coverage run``, and each test's dependencies through conftest.py hooks, parametrization
 ``ids`` functions, fixture teardowns, unittest setups and a worker thread started by an earlier
-test. Forced with ``--testwatch-tracer=coverage`` so that it runs on every Python."""
+test, and a module's ``__getattr__`` that only pytest's collection calls. Forced with
+``--testwatch-tracer=coverage`` so that it runs on every Python."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ PROJECT = {
         pythonpath = ["."]
     """,
     "shop/__init__.py": "",
+    "shop/settings.py": """
+        def __getattr__(name):  # pytest's collection asks the module for ``__test__``
+            raise AttributeError(name)
+    """,
     "shop/pricing.py": """
         RATES = {"eu": 0.2}
 
@@ -76,7 +81,7 @@ PROJECT = {
 
         import pytest
 
-        from shop import pricing
+        from shop import pricing, settings
         from shop.pool import POOL
 
 
@@ -117,6 +122,7 @@ def test_the_lines_run_are_the_ones_coverage_run_counts(make_project, cli):
     files = json.loads((root / "cov.json").read_text())["files"]
     theirs = {name: f["missing_lines"] for name, f in files.items()}
     assert ours["shop/pricing.py"] == []  # every function ran, some only in a hook, an id or a thread
+    assert ours["shop/settings.py"] == []
     assert ours == {file: theirs[file] for file in ours}
 
 
