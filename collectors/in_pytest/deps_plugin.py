@@ -29,6 +29,7 @@ monitor needs no coverage.py in the child's interpreter.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import glob
 import hashlib
@@ -139,6 +140,10 @@ class Recorder:
             if path not in self.first_read:
                 self.first_read[path] = None  # set first: the read below is an open too
                 self.first_read[path] = _content_hash(path)
+
+    def project_code(self):
+        """A window in which coverage.py's tracer runs on the main thread (``project_code_gate``)."""
+        return self.gate.window() if self.gate is not None else contextlib.nullcontext()
 
     def note_running(self) -> None:
         """The first test begins: leave ``DIR/ran.<pid>``, so that a process that dies before its
@@ -321,7 +326,7 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
                     help="testwatch: 'coverage' uses coverage.py's tracer even where sys.monitoring "
                     "could record (for comparisons)")
     _start_at_registration(parser, pluginmanager)
-    _gate_project_code(pluginmanager)
+    _gate_project_code()
 
 
 def preload_tracer() -> None:
@@ -377,19 +382,20 @@ def pytest_load_initial_conftests(early_config, parser, args) -> None:
         options = early_config.known_args_namespace
         _recorder = Recorder(out_dir, str(early_config.rootpath), options.testwatch_branch,
                              options.testwatch_tracer)
-    _gate_project_code(early_config.pluginmanager)
+    _gate_project_code()
 
 
-def _gate_project_code(pluginmanager: pytest.PytestPluginManager) -> None:
+def _gate_project_code() -> None:
     """Before the conftest.py files load: coverage.py's tracer follows the project's code from
     now on (``project_code_gate``)."""
     if _recorder is not None and _recorder.gate is not None:
-        _recorder.gate.begin(pluginmanager)
+        _recorder.gate.begin()
 
 
 def pytest_plugin_registered(plugin, manager) -> None:
+    # Called for the plugins registered before this one too (pytest replays it).
     if _recorder is not None and _recorder.gate is not None:
-        _recorder.gate.plugins_changed()
+        _recorder.gate.watch_plugin(plugin, manager)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -429,18 +435,58 @@ def _opened_for_reading(mode, flags) -> bool:
     return not isinstance(mode, str) or "r" in mode
 
 
-@pytest.hookimpl(hookwrapper=True)
+@pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_fixture_setup(fixturedef, request):
     # A function-scoped fixture runs in its test's context already; a wider one runs once, in
     # whichever test set it up first, yet every test that uses it depends on what it ran.
-    if _recorder is None or request.scope == "function":
-        yield
-        return
-    saved = _recorder.begin_fixture(request.fixturename, request.node.nodeid)
-    try:
-        yield
-    finally:
-        _recorder.end_fixture(saved)
+    if _recorder is None:
+        return (yield)
+    with _recorder.project_code():
+        if request.scope == "function":
+            return (yield)
+        saved = _recorder.begin_fixture(request.fixturename, request.node.nodeid)
+        try:
+            return (yield)
+        finally:
+            _recorder.end_fixture(saved)
+
+
+# The other hooks that run the tests' and the project's code, whichever plugin implements them:
+# a test's call, its teardown (the fixtures' finalizers), the look at each name of a test module
+# (its ``__test__``, which runs a module's ``__getattr__``) and the parametrization (``ids``
+# functions). Not the rest of a test's setup: pytest's own fixture resolution, which runs each
+# fixture through ``pytest_fixture_setup``. Wrappers: no frame of theirs is on the stack while
+# the code runs (a deeper stack made Python 3.11 map and unmap a frame chunk at every call of
+# attrs' tests).
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_call(item):
+    with _project_code():
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    with _project_code():
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_pycollect_makeitem(collector, name, obj):
+    with _project_code():
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_generate_tests(metafunc):
+    with _project_code():
+        return (yield)
+
+
+def _project_code():
+    """The recorder's window of project code (``project_code_gate``), if it gates its tracer."""
+    if _recorder is None:
+        return contextlib.nullcontext()
+    return _recorder.project_code()
 
 
 @pytest.hookimpl(hookwrapper=True)

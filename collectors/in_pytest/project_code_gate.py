@@ -11,9 +11,11 @@ the main thread only while:
 - a project module executes: a meta path finder, kept first in ``sys.meta_path``, hands the import
   machinery a loader that opens the gate around the module's own loader (the module keeps its own
   loader: the wrapper lives for that execution only);
-- a pytest hook runs that executes tests and fixtures (``WINDOW_HOOKS``), or that a project file
-  implements (its conftest.py files and plugins), through pluggy's public
-  ``add_hookcall_monitoring``.
+- a pytest hook runs that executes the tests' and fixtures' code (``deps_plugin`` wraps them), or
+  one that a project file implements (its conftest.py files, its own plugins): ``watch_plugin``
+  wraps those functions where pluggy keeps them (``HookImpl.function``) as each plugin registers.
+  Not pluggy's ``add_hookcall_monitoring``: the frames it adds to every hook call made Python
+  3.11 thrash on a frame-chunk boundary (attrs' suite mapped and unmapped memory 4x as often).
 
 coverage.py stays started throughout; the gate removes and sets back its trace function with
 ``sys.settrace``, the round trip coverage.py's tracer supports (it reinstalls itself at the next
@@ -29,21 +31,11 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 
 from testwatch.collectors.in_pytest.line_monitor import real_path
-
-# pytest hooks that run the tests' and fixtures' code, whichever plugin implements them: a test's
-# call, its teardown (the fixtures' finalizers), a fixture's setup (xunit setups are fixtures too),
-# the look at each name of a test module (its ``__test__``, which runs a project module's
-# ``__getattr__``) and the parametrization (``ids`` functions). Not the rest of a test's setup:
-# pytest's fixture resolution, which runs each fixture through ``pytest_fixture_setup``.
-WINDOW_HOOKS = frozenset((
-    "pytest_runtest_call", "pytest_runtest_teardown", "pytest_fixture_setup", "pytest_pycollect_makeitem",
-    "pytest_generate_tests",
-))
 
 
 class ProjectCodeGate:
@@ -52,25 +44,21 @@ class ProjectCodeGate:
     def __init__(self, is_project_file: Callable[[str], bool], tracer) -> None:
         self._is_project_file = is_project_file  # of a real path
         self._tracer = tracer
-        self.gating = True
+        self.gating = False
         self._depth = 0
         self._finder = _ProjectImports(self)
-        self._undo_hook_watch: Callable[[], None] | None = None
-        self._hooks_entered: list[bool] = []  # per hook call under way: did it open a window
-        self._verdicts: dict[tuple[str, int], bool] = {}  # (hook, implementations) -> opens a window
-        self._project_code: dict[object, bool] = {}  # hook function -> defined in a project file
         self._project_paths: dict[str, bool] = {}
 
-    def begin(self, pluginmanager) -> None:
+    def begin(self) -> None:
         """Start gating, as the recorder's plugin registers with pytest: until then the tracer was
         set all along (pytest imports the plugins named in its settings' ``addopts`` before this,
-        behind its own import hook). From now on a window opens around the pytest hook calls that
-        run project code."""
+        behind its own import hook)."""
+        if self.gating:
+            return
+        self.gating = True
         self.keep_first()
-        if self.gating and self._undo_hook_watch is None:
-            self._undo_hook_watch = pluginmanager.add_hookcall_monitoring(self._before_hook, self._after_hook)
-            if self._depth == 0:
-                self._shut()
+        if self._depth == 0:
+            self._shut()
 
     def keep_first(self) -> None:
         """Put the finder first in ``sys.meta_path`` again: pytest's assertion rewriter (and any
@@ -80,33 +68,43 @@ class ProjectCodeGate:
                 sys.meta_path.remove(self._finder)
             sys.meta_path.insert(0, self._finder)
 
-    def plugins_changed(self) -> None:
-        """A plugin or conftest.py registered: which hooks it implements is looked at again."""
-        self._verdicts.clear()
+    def watch_plugin(self, plugin, pluginmanager) -> None:
+        """Open a window around each of ``plugin``'s hook implementations that a project file
+        defines (its conftest.py files, its own plugins): their functions are wrapped in place."""
+        for caller in pluginmanager.get_hookcallers(plugin) or ():
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin and self._is_project_function(impl.function):
+                    impl.function = _windowed(impl.function, self, impl.hookwrapper or impl.wrapper)
 
     def close(self) -> None:
-        """Stop gating: the finder and the hook watch go; the tracer is set again if nothing else
-        took the main thread's trace function meanwhile."""
+        """Stop gating: the finder goes; the tracer is set again if nothing else took the main
+        thread's trace function meanwhile."""
         if not self.gating:
             return
         self.gating = False
         with contextlib.suppress(ValueError):
             sys.meta_path.remove(self._finder)
-        if self._undo_hook_watch is not None:
-            self._undo_hook_watch()
-            self._undo_hook_watch = None
         if sys.gettrace() is None:
             sys.settrace(self._tracer)
 
+    @contextlib.contextmanager
+    def window(self) -> Iterator[None]:
+        """The tracer set for the time of the block (nested windows keep it set)."""
+        self.enter()
+        try:
+            yield
+        finally:
+            self.leave()
+
     def enter(self) -> None:
-        if not self.gating or self._undo_hook_watch is None:
+        if not self.gating:
             return
         if self._depth == 0 and sys.gettrace() is None:
             sys.settrace(self._tracer)
         self._depth += 1
 
     def leave(self) -> None:
-        if not self.gating or self._undo_hook_watch is None or self._depth == 0:
+        if not self.gating or self._depth == 0:
             return
         self._depth -= 1
         if self._depth == 0:
@@ -125,27 +123,49 @@ class ProjectCodeGate:
             known = self._project_paths[path] = self._is_project_file(real_path(path))
         return known
 
-    def _before_hook(self, hook_name: str, hook_impls, kwargs) -> None:
-        key = (hook_name, len(hook_impls))
-        opens = self._verdicts.get(key)
-        if opens is None:
-            opens = self._verdicts[key] = hook_name in WINDOW_HOOKS or any(
-                self._is_project_function(impl.function) for impl in hook_impls
-            )
-        self._hooks_entered.append(opens)
-        if opens:
-            self.enter()
-
-    def _after_hook(self, outcome, hook_name: str, hook_impls, kwargs) -> None:
-        if self._hooks_entered and self._hooks_entered.pop():
-            self.leave()
-
     def _is_project_function(self, function) -> bool:
-        known = self._project_code.get(function)
-        if known is None:
-            code = getattr(function, "__code__", None)
-            known = self._project_code[function] = bool(code and self.is_project_path(code.co_filename))
-        return known
+        code = getattr(function, "__code__", None)
+        return bool(code and self.is_project_path(code.co_filename))
+
+
+def _windowed(function, gate: ProjectCodeGate, generator: bool):
+    """``function`` with the gate open while it runs: a hook wrapper's generator, each time it
+    resumes."""
+    if generator:
+        return lambda *args: _WindowedGenerator(function(*args), gate)
+
+    def windowed(*args):
+        with gate.window():
+            return function(*args)
+
+    return windowed
+
+
+class _WindowedGenerator:
+    """A hook wrapper's generator whose every step runs with the gate open."""
+
+    def __init__(self, generator: Generator, gate: ProjectCodeGate) -> None:
+        self._generator = generator
+        self._gate = gate
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        with self._gate.window():
+            return next(self._generator)
+
+    def send(self, value):
+        with self._gate.window():
+            return self._generator.send(value)
+
+    def throw(self, *exception):
+        with self._gate.window():
+            return self._generator.throw(*exception)
+
+    def close(self) -> None:
+        with self._gate.window():
+            self._generator.close()
 
 
 class _ProjectImports:

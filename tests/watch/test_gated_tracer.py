@@ -1,8 +1,8 @@
 """coverage.py's tracer (Python 3.11's recorder) is set on the main thread only while project code
 may run (``project_code_gate``), yet records what it recorded when it traced everything: the same
-lines as ``coverage run``, and each test's dependencies through conftest.py hooks, parametrization
-``ids`` functions, fixture teardowns, unittest setups and a worker thread started by an earlier
-test, and a module's ``__getattr__`` that only pytest's collection calls. Forced with
+lines as ``coverage run``, and each test's dependencies through conftest.py hooks (wrappers too),
+parametrization ``ids`` functions, fixture teardowns, unittest setups, a worker thread started by
+an earlier test, and a module's ``__getattr__`` that only pytest's collection calls. Forced with
 ``--testwatch-tracer=coverage`` so that it runs on every Python."""
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ import sqlite3
 import subprocess
 import sys
 import unittest
-
-import pluggy
 
 from testwatch.collectors.in_pytest.project_code_gate import ProjectCodeGate
 
@@ -54,6 +52,14 @@ PROJECT = {
 
         def count_items(items):
             return len(items)
+
+
+        def reported(when):
+            return when.upper()
+
+
+        def logged(when):
+            return len(when)
     """,
     "shop/pool.py": """
         from concurrent.futures import ThreadPoolExecutor
@@ -68,6 +74,19 @@ PROJECT = {
 
         def pytest_collection_modifyitems(items):
             pricing.count_items(items)
+
+
+        @pytest.hookimpl(wrapper=True)
+        def pytest_runtest_makereport(item, call):
+            report = yield
+            pricing.reported(report.when)
+            return report
+
+
+        @pytest.hookimpl(hookwrapper=True)
+        def pytest_runtest_logreport(report):
+            yield
+            pricing.logged(report.when)
 
 
         @pytest.fixture
@@ -156,7 +175,7 @@ class GateOnTheMainThread(unittest.TestCase):
         self.tracer = tracer
         sys.settrace(tracer)
         self.gate = ProjectCodeGate(lambda path: False, tracer)
-        self.gate.begin(pluggy.PluginManager("gate-test"))
+        self.gate.begin()
 
     def tearDown(self):
         self.gate.close()
