@@ -452,12 +452,17 @@ def pytest_fixture_setup(fixturedef, request):
 
 
 # The other hooks that run the tests' and the project's code, whichever plugin implements them:
-# a test's call, its teardown (the fixtures' finalizers), the look at each name of a test module
-# (its ``__test__``, which runs a module's ``__getattr__``) and the parametrization (``ids``
-# functions). Not the rest of a test's setup: pytest's own fixture resolution, which runs each
-# fixture through ``pytest_fixture_setup``. Wrappers: no frame of theirs is on the stack while
-# the code runs (a deeper stack made Python 3.11 map and unmap a frame chunk at every call of
-# attrs' tests).
+# a test's setup (its skip conditions; its fixtures too), call and teardown (the fixtures'
+# finalizers), the look at each name of a test module (its ``__test__``, which runs a module's
+# ``__getattr__``) and the parametrization (``ids`` functions). Wrappers: no frame of theirs is on
+# the stack while the code runs (a deeper stack made Python 3.11 map and unmap a frame chunk at
+# every call of attrs' tests).
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_setup(item):
+    with _project_code():
+        return (yield)
+
+
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_call(item):
     with _project_code():

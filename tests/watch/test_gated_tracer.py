@@ -1,9 +1,9 @@
 """coverage.py's tracer (Python 3.11's recorder) is set on the main thread only while project code
 may run (``project_code_gate``), yet records what it recorded when it traced everything: the same
 lines as ``coverage run``, and each test's dependencies through conftest.py hooks (wrappers too),
-parametrization ``ids`` functions, fixture teardowns, unittest setups, a worker thread started by
-an earlier test, and a module's ``__getattr__`` that only pytest's collection calls. Forced with
-``--testwatch-tracer=coverage`` so that it runs on every Python."""
+parametrization ``ids`` functions, a skip condition, fixture teardowns, unittest setups, a worker
+thread started by an earlier test, and a module's ``__getattr__`` that only pytest's collection
+calls. Forced with ``--testwatch-tracer=coverage`` so that it runs on every Python."""
 
 from __future__ import annotations
 
@@ -60,6 +60,10 @@ PROJECT = {
 
         def logged(when):
             return len(when)
+
+
+        def discounts_on():
+            return True
     """,
     "shop/pool.py": """
         from concurrent.futures import ThreadPoolExecutor
@@ -117,6 +121,11 @@ PROJECT = {
             assert POOL.submit(pricing.vat, "eu").result() == 0.2
 
 
+        @pytest.mark.skipif("not pricing.discounts_on()", reason="a condition pytest evaluates in setup")
+        def test_discount():
+            assert pricing.label(0.9) == "<0.9>"
+
+
         class RateCase(unittest.TestCase):
             def setUp(self):
                 self.rate = pricing.vat("eu")
@@ -155,6 +164,10 @@ def test_tests_depend_on_what_ran_in_hooks_teardowns_setups_and_threads(make_pro
         "tests/test_pricing.py::test_label[case-1]", "tests/test_pricing.py::test_label[case-2]",
     ]
     edit(pricing, 'entries.append("finished")', 'entries.append("done")')
+
+    edit(pricing, "    return True", "    return False")
+    assert affected(root)["selected"] == ["tests/test_pricing.py::test_discount"]
+    edit(pricing, "    return False", "    return True")
 
     edit(pricing, "return RATES[country]", "return RATES[country.lower()]")
     assert sorted(affected(root)["selected"]) == [
