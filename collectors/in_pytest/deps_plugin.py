@@ -118,6 +118,8 @@ class Recorder:
         if event == "exec":
             if self.monitor is not None and isinstance(args[0], CodeType):
                 self.monitor.watch(args[0])
+            elif self.gate is not None and isinstance(args[0], CodeType):
+                self.gate.code_starts(args[0])
             return
         if event == "subprocess.Popen":
             if self.context:

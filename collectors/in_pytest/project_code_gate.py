@@ -11,6 +11,8 @@ the main thread only while:
 - a project module executes: a meta path finder, kept first in ``sys.meta_path``, hands the import
   machinery a loader that opens the gate around the module's own loader (the module keeps its own
   loader: the wrapper lives for that execution only);
+- project code is executed past the import hooks (the ``exec`` audit event; until the next
+  window closes);
 - a pytest hook runs that executes the tests' and fixtures' code (``deps_plugin`` wraps them), or
   one that a project file implements (its conftest.py files, its own plugins): ``watch_plugin``
   wraps those functions where pluggy keeps them (``HookImpl.function``) as each plugin registers.
@@ -33,7 +35,7 @@ import contextlib
 import sys
 from collections.abc import Callable, Generator, Iterator
 from importlib.machinery import ModuleSpec
-from types import ModuleType
+from types import CodeType, ModuleType
 
 from testwatch.collectors.in_pytest.line_monitor import real_path
 
@@ -85,6 +87,14 @@ class ProjectCodeGate:
         with contextlib.suppress(ValueError):
             sys.meta_path.remove(self._finder)
         if sys.gettrace() is None:
+            sys.settrace(self._tracer)
+
+    def code_starts(self, code: CodeType) -> None:
+        """The ``exec`` of ``code`` begins (an audit event). Project code executed outside any
+        window, past the import hooks (pytest's ``importlib`` import mode loads a test package's
+        ``__init__.py`` from its path), gets the tracer now; the next window to close removes it."""
+        if (self.gating and self._depth == 0 and not code.co_filename.startswith("<")
+                and sys.gettrace() is None and self.is_project_path(code.co_filename)):
             sys.settrace(self._tracer)
 
     @contextlib.contextmanager

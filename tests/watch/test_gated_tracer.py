@@ -154,6 +154,26 @@ def test_the_lines_run_are_the_ones_coverage_run_counts(make_project, cli):
     assert ours == {file: theirs[file] for file in ours}
 
 
+def test_a_test_package_imported_past_the_import_hooks_counts_as_run(make_project, cli):
+    # pytest's importlib import mode loads a test package's __init__.py from its path.
+    root = make_project({
+        "pyproject.toml": """
+            [tool.pytest.ini_options]
+            testpaths = ["tests"]
+            addopts = "--import-mode=importlib"
+        """,
+        "tests/__init__.py": "SUITE = 'unit'",
+        "tests/test_unit.py": """
+            def test_unit():
+                assert True
+        """,
+    })
+    assert cli("run", str(root), "--deps", *FORCED).returncode == 0
+    db = sqlite3.connect(root / ".testwatch" / "history.db")
+    package = db.execute("select statements, covered from coverage where file = 'tests/__init__.py'")
+    assert package.fetchall() == [(1, 1)]
+
+
 def test_tests_depend_on_what_ran_in_hooks_teardowns_setups_and_threads(make_project, cli, edit, affected):
     root = make_project(PROJECT)
     assert cli("run", str(root), "--deps", *FORCED).returncode == 0
