@@ -352,6 +352,7 @@ def start_before_pytest(args: list[str], root: str) -> None:
     options, _ = parser.parse_known_args(args)
     if options.testwatch_deps and _recorder is None:
         _recorder = Recorder(options.testwatch_deps, root, options.testwatch_branch, options.testwatch_tracer)
+        _gate_project_code()
 
 
 def _start_at_registration(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:

@@ -4,9 +4,8 @@ With a trace function set, Python 3.11 runs every line of every file slower: the
 its specialised instructions for the tracing ones and makes a frame object for every call, in
 pytest's code as much as in the project's. Most of a session is pytest's own code (its start-up,
 the collection tree, the parametrization, each test's reports), whose lines the recorder throws
-away. So from the moment the recorder's plugin registers with pytest (before it, pytest has only
-parsed its settings and imported the plugins they name), the gate keeps coverage.py's tracer set on
-the main thread only while:
+away. So from the recorder's start (before pytest's in the recording child, else as its plugin
+registers), the gate keeps coverage.py's tracer set on the main thread only while:
 
 - a project module executes: a meta path finder, kept first in ``sys.meta_path``, hands the import
   machinery a loader that opens the gate around the module's own loader (the module keeps its own
@@ -52,15 +51,12 @@ class ProjectCodeGate:
         self._project_paths: dict[str, bool] = {}
 
     def begin(self) -> None:
-        """Start gating, as the recorder's plugin registers with pytest: until then the tracer was
-        set all along (pytest imports the plugins named in its settings' ``addopts`` before this,
-        behind its own import hook)."""
-        if self.gating:
-            return
-        self.gating = True
+        """Start gating (again: the finder goes first once more)."""
+        if not self.gating:
+            self.gating = True
+            if self._depth == 0:
+                self._shut()
         self.keep_first()
-        if self._depth == 0:
-            self._shut()
 
     def keep_first(self) -> None:
         """Put the finder first in ``sys.meta_path`` again: pytest's assertion rewriter (and any
