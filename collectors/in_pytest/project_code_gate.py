@@ -31,7 +31,9 @@ user's pytest.
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
+import threading
 from collections.abc import Callable, Generator, Iterator
 from importlib.machinery import ModuleSpec
 from types import CodeType, ModuleType
@@ -47,6 +49,7 @@ class ProjectCodeGate:
         self._tracer = tracer
         self.gating = False
         self._depth = 0
+        self._main_thread = threading.get_ident()  # windows are the main thread's; others trace always
         self._finder = _ProjectImports(self)
         self._project_paths: dict[str, bool] = {}
 
@@ -90,7 +93,8 @@ class ProjectCodeGate:
         window, past the import hooks (pytest's ``importlib`` import mode loads a test package's
         ``__init__.py`` from its path), gets the tracer now; the next window to close removes it."""
         if (self.gating and self._depth == 0 and not code.co_filename.startswith("<")
-                and sys.gettrace() is None and self.is_project_path(code.co_filename)):
+                and threading.get_ident() == self._main_thread and sys.gettrace() is None
+                and self.is_project_path(code.co_filename)):
             sys.settrace(self._tracer)
 
     @contextlib.contextmanager
@@ -103,14 +107,14 @@ class ProjectCodeGate:
             self.leave()
 
     def enter(self) -> None:
-        if not self.gating:
+        if not self.gating or threading.get_ident() != self._main_thread:
             return
         if self._depth == 0 and sys.gettrace() is None:
             sys.settrace(self._tracer)
         self._depth += 1
 
     def leave(self) -> None:
-        if not self.gating or self._depth == 0:
+        if not self.gating or self._depth == 0 or threading.get_ident() != self._main_thread:
             return
         self._depth -= 1
         if self._depth == 0:
@@ -138,9 +142,15 @@ def _windowed(function, gate: ProjectCodeGate, generator: bool):
     """``function`` with the gate open while it runs: a hook wrapper's generator, each time it
     resumes."""
     if generator:
-        return lambda *args: _WindowedGenerator(function(*args), gate)
+        @functools.wraps(function)
+        def windowed_generator(*args):
+            return _WindowedGenerator(function(*args), gate)
 
+        return windowed_generator
+
+    @functools.wraps(function)
     def windowed(*args):
+        __tracebackhide__ = True  # pytest's tracebacks show the project's hook, not this
         with gate.window():
             return function(*args)
 
@@ -153,6 +163,9 @@ class _WindowedGenerator:
     def __init__(self, generator: Generator, gate: ProjectCodeGate) -> None:
         self._generator = generator
         self._gate = gate
+
+    def __getattr__(self, name: str):  # ``gi_code`` and the like, which pluggy's errors read
+        return getattr(self._generator, name)
 
     def __iter__(self):
         return self

@@ -11,6 +11,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import threading
 import unittest
 
 from testwatch.collectors.in_pytest.project_code_gate import ProjectCodeGate
@@ -235,6 +236,25 @@ class GateOnTheMainThread(unittest.TestCase):
         self.gate.leave()
         assert sys.gettrace() is debugger
         assert not self.gate.gating
+
+    def test_a_window_open_on_another_thread_leaves_the_main_threads_alone(self):
+        inside, done = threading.Event(), threading.Event()
+
+        def hook_on_a_thread():
+            self.gate.enter()
+            inside.set()
+            done.wait(10)
+            self.gate.leave()
+
+        thread = threading.Thread(target=hook_on_a_thread)
+        thread.start()
+        inside.wait(10)
+        self.gate.enter()
+        assert sys.gettrace() is self.tracer
+        self.gate.leave()
+        assert sys.gettrace() is None
+        done.set()
+        thread.join(10)
 
     def test_closing_the_gate_sets_the_tracer_for_good(self):
         self.gate.close()
