@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -58,6 +59,17 @@ def make_project(tmp_path):
         return root
 
     return make
+
+
+def coverage_py_files(root: Path, *run_args: str) -> dict[str, dict]:
+    """The reference: ``coverage run [run_args] -m pytest -q`` in ``root``, then ``coverage json``:
+    its ``files`` (path -> ``summary``, ``missing_lines``...)."""
+    for command in (["run", *run_args, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                    ["json", "-o", "coverage.json"]):
+        done = subprocess.run([sys.executable, "-m", "coverage", *command], cwd=root,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads((root / "coverage.json").read_text())["files"]
 
 
 def sql_dump(path: Path) -> list[str]:

@@ -461,33 +461,13 @@ def pytest_fixture_setup(fixturedef, request):
 # the stack while the code runs (a deeper stack made Python 3.11 map and unmap a frame chunk at
 # every call of attrs' tests).
 @pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_setup(item):
+def _project_code_window():
     with _project_code():
         return (yield)
 
 
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_call(item):
-    with _project_code():
-        return (yield)
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_teardown(item, nextitem):
-    with _project_code():
-        return (yield)
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_pycollect_makeitem(collector, name, obj):
-    with _project_code():
-        return (yield)
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_generate_tests(metafunc):
-    with _project_code():
-        return (yield)
+pytest_runtest_setup = pytest_runtest_call = pytest_runtest_teardown = _project_code_window
+pytest_pycollect_makeitem = pytest_generate_tests = _project_code_window
 
 
 def _project_code():

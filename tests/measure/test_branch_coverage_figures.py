@@ -5,10 +5,9 @@ kept lines only: ``branches`` and ``covered_branches`` stayed empty). Checked ag
 
 from __future__ import annotations
 
-import json
 import sqlite3
-import subprocess
-import sys
+
+from tests.conftest import coverage_py_files
 
 PROJECT = {
     "pyproject.toml": """
@@ -54,11 +53,7 @@ def test_branch_figures_match_coverage_report_with_branches(make_project, cli):
     db = sqlite3.connect(root / ".testwatch" / "history.db")
     db.row_factory = sqlite3.Row
     ours = {row["file"]: dict(row) for row in db.execute("select * from coverage")}
-    reference = [sys.executable, "-m", "coverage", "run", "--branch", "--source=shop", "-m", "pytest", "-q"]
-    subprocess.run(reference, cwd=root, check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "coverage", "json", "-o", "cov.json"], cwd=root, check=True,
-                   capture_output=True)
-    theirs = json.loads((root / "cov.json").read_text())["files"]["shop/prices.py"]["summary"]
+    theirs = coverage_py_files(root, "--branch", "--source=shop")["shop/prices.py"]["summary"]
     row = ours["shop/prices.py"]
     assert (row["statements"], row["covered"]) == (theirs["num_statements"], theirs["covered_lines"])
     assert (row["branches"], row["covered_branches"]) == (theirs["num_branches"], theirs["covered_branches"])

@@ -4,11 +4,9 @@ does: omitted files are left out and excluded lines are not statements. Checked 
 
 from __future__ import annotations
 
-import json
 import sqlite3
-import subprocess
-import sys
 
+from tests.conftest import coverage_py_files
 from testwatch.measure.coverage_settings import CoverageSettings
 
 PROJECT = {
@@ -61,11 +59,7 @@ def test_figures_match_coverage_report_under_the_projects_settings(make_project,
     db = sqlite3.connect(root / ".testwatch" / "history.db")
     ours = {file: (statements, covered) for file, statements, covered in
             db.execute("select file, statements, covered from coverage")}
-    subprocess.run([sys.executable, "-m", "coverage", "run", "--source=shop", "-m", "pytest", "-q"],
-                   cwd=root, check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "coverage", "json", "-o", "cov.json"], cwd=root, check=True,
-                   capture_output=True)
-    files = json.loads((root / "cov.json").read_text())["files"]
+    files = coverage_py_files(root, "--source=shop")
     theirs = {name: (f["summary"]["num_statements"], f["summary"]["covered_lines"])
               for name, f in files.items()}
     assert "shop/legacy.py" not in ours  # omitted by [tool.coverage.report]
@@ -127,11 +121,7 @@ def test_figures_cover_the_sources_the_settings_name(make_project, cli):
     db = sqlite3.connect(root / ".testwatch" / "history.db")
     ours = {file: (statements, covered) for file, statements, covered in
             db.execute("select file, statements, covered from coverage")}
-    subprocess.run([sys.executable, "-m", "coverage", "run", "-m", "pytest", "-q"],
-                   cwd=root, check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "coverage", "json", "-o", "cov.json"], cwd=root, check=True,
-                   capture_output=True)
-    files = json.loads((root / "cov.json").read_text())["files"]
+    files = coverage_py_files(root)
     theirs = {name: (f["summary"]["num_statements"], f["summary"]["covered_lines"])
               for name, f in files.items() if name != "tests/test_prices.py"}  # test files: never ours
     assert "benchmarks/bench_prices.py" not in ours

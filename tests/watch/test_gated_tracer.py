@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
 import sys
 import threading
 import unittest
 
+from tests.conftest import coverage_py_files
 from testwatch.collectors.in_pytest.project_code_gate import ProjectCodeGate
 
 PROJECT = {
@@ -144,11 +144,7 @@ def test_the_lines_run_are_the_ones_coverage_run_counts(make_project, cli):
     db = sqlite3.connect(root / ".testwatch" / "history.db")
     ours = {file: json.loads(missing or "[]") for file, missing in
             db.execute("select file, missing_lines from coverage")}
-    subprocess.run([sys.executable, "-m", "coverage", "run", "--source=.", "-m", "pytest", "-q"],
-                   cwd=root, check=True, capture_output=True)
-    subprocess.run([sys.executable, "-m", "coverage", "json", "-o", "cov.json"], cwd=root, check=True,
-                   capture_output=True)
-    files = json.loads((root / "cov.json").read_text())["files"]
+    files = coverage_py_files(root, "--source=.")
     theirs = {name: f["missing_lines"] for name, f in files.items()}
     assert ours["shop/pricing.py"] == []  # every function ran, some only in a hook, an id or a thread
     assert ours["shop/settings.py"] == []

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
+from tests.conftest import coverage_py_files
 from tests.watch.conftest import SAMPLE
 
 EXTRA_FILES = {
@@ -205,16 +204,9 @@ EARLY_IMPORT = {
 
 
 def _coverage_py_reference(root) -> dict[str, tuple[int, int, list[int]]]:
-    """``coverage run --source=shop -m pytest`` then ``coverage json``: file -> (statements,
-    covered, missing lines)."""
-    for command in (["run", "--source=shop", "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-                    ["json", "-o", "coverage.json"]):
-        done = subprocess.run([sys.executable, "-m", "coverage", *command], cwd=root,
-                              capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, done.stdout + done.stderr
-    files = json.loads((root / "coverage.json").read_text())["files"]
+    """``coverage run --source=shop -m pytest``: file -> (statements, covered, missing lines)."""
     return {path: (data["summary"]["num_statements"], data["summary"]["covered_lines"],
-                   data["missing_lines"]) for path, data in files.items()}
+                   data["missing_lines"]) for path, data in coverage_py_files(root, "--source=shop").items()}
 
 
 # As marshmallow's: pytest 9 applies filterwarnings before any -p plugin loads, and a filter naming
