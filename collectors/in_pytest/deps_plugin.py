@@ -409,7 +409,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_make_collect_report(collector):
-    if _recorder is None or not isinstance(collector, pytest.Module):
+    if _recorder is None or not isinstance(collector, pytest.File):  # a conftest's File subclass too
         yield
         return
     before = set(sys.modules)
@@ -470,6 +470,18 @@ pytest_runtest_setup = pytest_runtest_call = pytest_runtest_teardown = _project_
 pytest_pycollect_makeitem = pytest_generate_tests = _project_code_window
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    # A failure's report runs the project's code (its exception's __str__, a project Item's
+    # repr_failure); a pass's runs pytest's alone, which is left untraced.
+    if call.excinfo is None and not (_recorder and _recorder.gate and _recorder.gate.defines(type(item))):
+        return (yield)
+    with _project_code():
+        return (yield)
+if os.environ.get("TWX_REPORT"):
+    pytest_runtest_logstart = pytest_runtest_makereport = _project_code_window
+
+
 def _project_code():
     """The recorder's window of project code (``project_code_gate``), if it gates its tracer."""
     if _recorder is None:
@@ -487,6 +499,9 @@ def pytest_runtest_protocol(item, nextitem):
     opened: set[str] = set()
     _recorder.current = opened
     _recorder.switch(item.nodeid)
+    if _recorder.gate is not None and _recorder.gate.defines(type(item)):
+        with _recorder.project_code(), contextlib.suppress(Exception):
+            item.location  # noqa: B018  (cached: a project Item's reportinfo runs here, traced)
     try:
         yield
     finally:

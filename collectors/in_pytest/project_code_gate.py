@@ -23,8 +23,11 @@ coverage.py stays started throughout; the gate removes and sets back its trace f
 call). Windows nest, and a frame entered inside one returns before it closes, so the tracer sees
 every call it traces return. Other threads keep their tracer all along. When something else sets a
 trace function on the main thread (a debugger, another coverage tool), the gate stops and leaves
-tracing as it finds it. Project code that pytest runs outside these windows (an object's
-``__repr__`` in a failure report) is not counted as run. Standard library only: it runs in the
+tracing as it finds it. A test's report is built in a window when the test failed (its
+exception's ``__str__``, a project ``Item``'s ``repr_failure``), and a project ``Item``'s
+``reportinfo`` runs in one; project code that pytest calls elsewhere is not counted as run: a
+project function patched into pytest's own clock (freezegun's ``fake_time`` in freezegun's own
+suite) between a test's phases. Standard library only: it runs in the
 user's pytest.
 """
 
@@ -52,6 +55,7 @@ class ProjectCodeGate:
         self._main_thread = threading.get_ident()  # windows are the main thread's; others trace always
         self._finder = _ProjectImports(self)
         self._project_paths: dict[str, bool] = {}
+        self._project_classes: dict[type, bool] = {}
 
     def begin(self) -> None:
         """Start gating (again: the finder goes first once more)."""
@@ -131,6 +135,14 @@ class ProjectCodeGate:
         known = self._project_paths.get(path)
         if known is None:
             known = self._project_paths[path] = self._is_project_file(real_path(path))
+        return known
+
+    def defines(self, cls: type) -> bool:
+        """True when ``cls`` is a project file's class (a conftest.py's pytest ``Item``)."""
+        known = self._project_classes.get(cls)
+        if known is None:
+            path = getattr(sys.modules.get(cls.__module__), "__file__", None)
+            known = self._project_classes[cls] = isinstance(path, str) and self.is_project_path(path)
         return known
 
     def _is_project_function(self, function) -> bool:

@@ -2,8 +2,10 @@
 may run (``project_code_gate``), yet records what it recorded when it traced everything: the same
 lines as ``coverage run``, and each test's dependencies through conftest.py hooks (wrappers too),
 parametrization ``ids`` functions, a skip condition, fixture teardowns, unittest setups, a worker
-thread started by an earlier test, and a module's ``__getattr__`` that only pytest's collection
-calls. Forced with ``--testwatch-tracer=coverage`` so that it runs on every Python."""
+thread started by an earlier test, a module's ``__getattr__`` that only pytest's collection calls,
+an exception's ``__str__`` that only a failure's report calls and a conftest.py ``Item``'s
+``reportinfo``. A test a conftest.py's ``File`` collects is selected by what it ran, not always.
+Forced with ``--testwatch-tracer=coverage`` so that it runs on every Python."""
 
 from __future__ import annotations
 
@@ -65,6 +67,19 @@ PROJECT = {
 
         def discounts_on():
             return True
+
+
+        def described(args):
+            return ", ".join(map(str, args))
+
+
+        def check_label(name):
+            return f"check {name}"
+
+
+        class PriceError(Exception):
+            def __str__(self):  # only pytest's report of the failure asks
+                return described(self.args)
     """,
     "shop/pool.py": """
         from concurrent.futures import ThreadPoolExecutor
@@ -94,12 +109,31 @@ PROJECT = {
             pricing.logged(report.when)
 
 
+        class RatesCheck(pytest.Item):
+            def runtest(self):
+                assert pricing.vat("eu") == 0.2
+
+            def reportinfo(self):  # pytest asks, as the check starts
+                return self.path, 0, pricing.check_label(self.name)
+
+
+        class ChecksFile(pytest.File):
+            def collect(self):
+                yield RatesCheck.from_parent(self, name="rates")
+
+
+        def pytest_collect_file(parent, file_path):
+            if file_path.suffix == ".check":
+                return ChecksFile.from_parent(parent, path=file_path)
+
+
         @pytest.fixture
         def entries():
             found = []
             yield found
             pricing.cleanup(found)
     """,
+    "tests/rates.check": "",
     "tests/test_pricing.py": """
         import unittest
 
@@ -125,6 +159,11 @@ PROJECT = {
         @pytest.mark.skipif("not pricing.discounts_on()", reason="a condition pytest evaluates in setup")
         def test_discount():
             assert pricing.label(0.9) == "<0.9>"
+
+
+        @pytest.mark.xfail(raises=pricing.PriceError, strict=True)
+        def test_bad_price():
+            raise pricing.PriceError(-1)
 
 
         class RateCase(unittest.TestCase):
@@ -186,9 +225,18 @@ def test_tests_depend_on_what_ran_in_hooks_teardowns_setups_and_threads(make_pro
     assert affected(root)["selected"] == ["tests/test_pricing.py::test_discount"]
     edit(pricing, "    return False", "    return True")
 
+    edit(pricing, 'return ", ".join(map(str, args))', 'return "; ".join(map(str, args))')
+    assert affected(root)["selected"] == ["tests/test_pricing.py::test_bad_price"]
+    edit(pricing, 'return "; ".join(map(str, args))', 'return ", ".join(map(str, args))')
+
+    edit(pricing, 'return f"check {name}"', 'return f"checking {name}"')
+    assert affected(root)["selected"] == ["tests/rates.check::rates"]
+    edit(pricing, 'return f"checking {name}"', 'return f"check {name}"')
+
     edit(pricing, "return RATES[country]", "return RATES[country.lower()]")
     assert sorted(affected(root)["selected"]) == [
-        "tests/test_pricing.py::RateCase::test_rate", "tests/test_pricing.py::test_second_in_the_worker",
+        "tests/rates.check::rates", "tests/test_pricing.py::RateCase::test_rate",
+        "tests/test_pricing.py::test_second_in_the_worker",
     ]
 
 

@@ -406,3 +406,31 @@ def test_code_from_templates_and_archives_depends_on_their_files(make_project, c
     edit(root / "calc/rules.tmpl", "return 4", "return 3")
     _zip_module(root, 41)
     assert affected(root, *python)["selected"] == ["tests/test_foreign.py::test_zipped_module"]
+
+
+
+def test_a_module_file_that_is_not_python_source_depends_on_its_content(make_project, cli, affected, edit):
+    """A module whose file is not a ``.py`` file (an extension module: wrapt's
+    ``_wrappers.cpython-311-x86_64-linux-gnu.so``; here a source loaded from ``calc/fast.src``)
+    was recorded as Python code that 'changed during the run': its importers' tests were selected
+    on every clean tree (14 of wrapt 2.5.2's)."""
+    root = make_project({**SAMPLE, "calc/fast.src": "ANSWER = 42\n", "tests/test_fast.py": """
+        import importlib.util
+        import sys
+        from importlib.machinery import SourceFileLoader
+        from pathlib import Path
+
+        loader = SourceFileLoader("calc_fast", str(Path(__file__).parent.parent / "calc" / "fast.src"))
+        fast = importlib.util.module_from_spec(importlib.util.spec_from_loader("calc_fast", loader))
+        sys.modules["calc_fast"] = fast
+        loader.exec_module(fast)
+
+
+        def test_answer():
+            assert fast.ANSWER == 42
+    """})
+    out = cli("run", str(root), "--affected")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert affected(root)["selected"] == []
+    edit(root / "calc/fast.src", "42", "41")
+    assert affected(root)["selected"] == ["tests/test_fast.py::test_answer"]

@@ -254,8 +254,13 @@ class DepRecorder:
                     r for m in seen.get("modules", [])
                     if (r := self.rules.relative(m)) and not self.rules.ignored(m)  # a generated _version.py
                 }
-                for module in graph.closure(start):
+                python_start = {path for path in start if path.endswith(".py")}
+                for module in graph.closure(python_start):
                     add(owner, module, "module", MODULE_BLOCK)
+                # A test file a plugin collects (a doctest text file, a conftest.py's File) and an
+                # extension module imported: their content, as any file read.
+                for path in start - python_start:
+                    add(owner, path, "file")
                 for opened in seen.get("opened", []):
                     relative = self.rules.relative(opened)
                     if relative is not None and not self.rules.ignored(opened):
