@@ -11,7 +11,8 @@ not free, from coverage.py with one dynamic context per test (its C tracer is th
 tracer there). ``subprocess_deps`` makes the Python subprocesses a test starts record the project
 code they run for that test. Either starts as this plugin is registered, before pytest loads the
 installed plugins and the project's conftest.py files, as ``coverage run`` and pytest-cov do: the
-lines a package runs when something imports it early count as run (outside any test).
+lines a package runs when something imports it early count as run (outside any test). coverage.py's
+tracer is then set on the main thread only while project code may run (``project_code_gate``).
 The same data gives the run's coverage. Project files opened are caught by an audit hook on
 ``open`` (kept only if they exist at the session's end: a failed open read nothing, and a file
 the tests made and removed is their scratch); project modules imported while a test module is
@@ -142,10 +143,6 @@ class Recorder:
             if path not in self.first_read:
                 self.first_read[path] = None  # set first: the read below is an open too
                 self.first_read[path] = _content_hash(path)
-
-    def project_code(self):
-        """A window in which coverage.py's tracer runs on the main thread (``project_code_gate``)."""
-        return self.gate.window() if self.gate is not None else contextlib.nullcontext()
 
     def note_running(self) -> None:
         """The first test begins: leave ``DIR/ran.<pid>``, so that a process that dies before its
@@ -444,7 +441,7 @@ def pytest_fixture_setup(fixturedef, request):
     # whichever test set it up first, yet every test that uses it depends on what it ran.
     if _recorder is None:
         return (yield)
-    with _recorder.project_code():
+    with _project_code():
         if request.scope == "function":
             return (yield)
         saved = _recorder.begin_fixture(request.fixturename, request.node.nodeid)
@@ -474,19 +471,22 @@ pytest_pycollect_makeitem = pytest_generate_tests = _project_code_window
 def pytest_runtest_makereport(item, call):
     # A failure's report runs the project's code (its exception's __str__, a project Item's
     # repr_failure); a pass's runs pytest's alone, which is left untraced.
-    if call.excinfo is None and not (_recorder and _recorder.gate and _recorder.gate.defines(type(item))):
+    if call.excinfo is None and not _project_item(item):
         return (yield)
     with _project_code():
         return (yield)
-if os.environ.get("TWX_REPORT"):
-    pytest_runtest_logstart = pytest_runtest_makereport = _project_code_window
 
 
 def _project_code():
     """The recorder's window of project code (``project_code_gate``), if it gates its tracer."""
-    if _recorder is None:
-        return contextlib.nullcontext()
-    return _recorder.project_code()
+    gate = _recorder.gate if _recorder is not None else None
+    return gate.window() if gate is not None else contextlib.nullcontext()
+
+
+def _project_item(item: pytest.Item) -> bool:
+    """A test item of a class the project defines (a conftest.py's ``Item``), under the gate."""
+    gate = _recorder.gate if _recorder is not None else None
+    return gate is not None and gate.defines(type(item))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -499,8 +499,8 @@ def pytest_runtest_protocol(item, nextitem):
     opened: set[str] = set()
     _recorder.current = opened
     _recorder.switch(item.nodeid)
-    if _recorder.gate is not None and _recorder.gate.defines(type(item)):
-        with _recorder.project_code(), contextlib.suppress(Exception):
+    if _project_item(item):
+        with _project_code(), contextlib.suppress(Exception):
             item.location  # noqa: B018  (cached: a project Item's reportinfo runs here, traced)
     try:
         yield

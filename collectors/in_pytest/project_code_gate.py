@@ -27,8 +27,7 @@ tracing as it finds it. A test's report is built in a window when the test faile
 exception's ``__str__``, a project ``Item``'s ``repr_failure``), and a project ``Item``'s
 ``reportinfo`` runs in one; project code that pytest calls elsewhere is not counted as run: a
 project function patched into pytest's own clock (freezegun's ``fake_time`` in freezegun's own
-suite) between a test's phases. Standard library only: it runs in the
-user's pytest.
+suite) between a test's phases. Standard library only: it runs in the user's pytest.
 """
 
 from __future__ import annotations
@@ -256,8 +255,5 @@ class _TracedLoader:
         spec = getattr(module, "__spec__", None)
         if spec is not None and spec.loader is self:
             spec.loader = self._loader
-        self._gate.enter()
-        try:
+        with self._gate.window():
             self._loader.exec_module(module)
-        finally:
-            self._gate.leave()
